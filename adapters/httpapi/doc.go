@@ -1,0 +1,11 @@
+// Package httpapi is codebridge's HTTP edge on echo v4: the FHIR REST API
+// under /fhir, the coding API under /api/v1, health and metrics.
+//
+// Handlers just return errors. One table (errors.go) maps the domain's error
+// kinds to an HTTP status and a FHIR issue code, and answers an
+// OperationOutcome on /fhir or a JSON error object on /api; only 5xx answers
+// are logged as errors (benbjohnson/wtf http.go, pkgsite derrors.ToStatus).
+// Access logs are structured (slog JSON) and carry the route template, status,
+// latency, request id and principal: never bodies, query strings or other
+// PHI.
+package httpapi

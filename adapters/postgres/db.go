@@ -1,0 +1,65 @@
+package postgres
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+
+	_ "github.com/lib/pq" // database/sql driver
+)
+
+// DB is the database handle shared by the store's parts.
+type DB struct {
+	*sql.DB
+}
+
+// Options tune the connection pool.
+type Options struct {
+	MaxOpenConns int
+}
+
+// Open connects to url and checks the connection.
+func Open(ctx context.Context, url string, o Options) (*DB, error) {
+	sqlDB, err := sql.Open("postgres", url)
+	if err != nil {
+		return nil, fmt.Errorf("postgres.Open: %w", err)
+	}
+	if o.MaxOpenConns <= 0 {
+		o.MaxOpenConns = 20
+	}
+	sqlDB.SetMaxOpenConns(o.MaxOpenConns)
+	sqlDB.SetMaxIdleConns(o.MaxOpenConns)
+	sqlDB.SetConnMaxIdleTime(5 * time.Minute)
+	sqlDB.SetConnMaxLifetime(time.Hour)
+	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := sqlDB.PingContext(pctx); err != nil {
+		sqlDB.Close()
+		return nil, fmt.Errorf("postgres.Open: %w", err)
+	}
+	return &DB{DB: sqlDB}, nil
+}
+
+// Transact runs fn in a transaction: it commits when fn returns nil and rolls
+// back when fn returns an error or panics (the panic then continues).
+func (db *DB) Transact(ctx context.Context, opts *sql.TxOptions, fn func(*sql.Tx) error) (err error) {
+	tx, err := db.BeginTx(ctx, opts)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			_ = tx.Rollback()
+			panic(p)
+		}
+		if err != nil {
+			_ = tx.Rollback()
+			return
+		}
+		if cerr := tx.Commit(); cerr != nil {
+			err = fmt.Errorf("commit: %w", cerr)
+		}
+	}()
+	return fn(tx)
+}

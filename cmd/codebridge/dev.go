@@ -1,0 +1,118 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"net/url"
+	"strings"
+
+	"github.com/lib/pq"
+	"github.com/spf13/cobra"
+
+	"github.com/codebridge/codebridge/adapters/postgres/pglocal"
+	"github.com/codebridge/codebridge/config"
+)
+
+// devDatabase is the database `codebridge dev` uses on a shared local server,
+// so it never writes into the server's own "postgres" database.
+const devDatabase = "codebridge_dev"
+
+func newDevCmd(getenv func(string) string, g *globalFlags, stdout, stderr io.Writer) *cobra.Command {
+	return &cobra.Command{
+		Use:   "dev",
+		Short: "Batteries-included local mode: finds or starts PostgreSQL, embedded Kafka, sample data, dev tokens",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := loadConfig(getenv, g)
+			if err != nil {
+				return err
+			}
+			log := newLogger(stderr, cfg.LogLevel)
+			ctx := cmd.Context()
+			srv, err := pglocal.Find(ctx, cfg.DatabaseURL, log)
+			if err != nil {
+				return err
+			}
+			defer func() {
+				if err := srv.Stop(); err != nil {
+					log.Warn("stopping private PostgreSQL", "error", err.Error())
+				}
+			}()
+			if cfg.DatabaseURL, err = devDatabaseURL(ctx, srv); err != nil {
+				return err
+			}
+			if len(cfg.Tokens) == 0 {
+				cfg.Tokens = devTokens()
+			}
+			m := &Main{Config: cfg, Logger: log, Stdout: stdout}
+			if err := m.Start(ctx); err != nil {
+				return fmt.Errorf("%w (close: %v)", err, m.Close(context.Background()))
+			}
+			printDevBanner(stdout, m, srv.Source)
+			return m.wait(ctx)
+		},
+	}
+}
+
+// devDatabaseURL returns the URL to use: the explicit URL as is, or a
+// codebridge_dev database created on the local or private server.
+func devDatabaseURL(ctx context.Context, srv *pglocal.Server) (string, error) {
+	if srv.Source == "env" {
+		return srv.URL, nil
+	}
+	db, err := sql.Open("postgres", srv.URL)
+	if err != nil {
+		return "", err
+	}
+	defer db.Close()
+	var exists bool
+	if err := db.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)`, devDatabase).Scan(&exists); err != nil {
+		return "", err
+	}
+	if !exists {
+		if _, err := db.ExecContext(ctx, `CREATE DATABASE `+pq.QuoteIdentifier(devDatabase)); err != nil {
+			return "", fmt.Errorf("create %s: %w", devDatabase, err)
+		}
+	}
+	u, err := url.Parse(srv.URL)
+	if err != nil {
+		return "", err
+	}
+	u.Path = "/" + devDatabase
+	return u.String(), nil
+}
+
+// devTokens makes one random token per role, fresh at every start.
+func devTokens() []config.Token {
+	var out []config.Token
+	for _, role := range config.Roles {
+		b := make([]byte, 16)
+		_, _ = rand.Read(b)
+		out = append(out, config.Token{Name: "dev-" + role, Role: role, Value: "dev-" + role + "-" + hex.EncodeToString(b)})
+	}
+	return out
+}
+
+func printDevBanner(w io.Writer, m *Main, pgSource string) {
+	base := "http://" + m.Addr
+	var b strings.Builder
+	fmt.Fprintf(&b, "\ncodebridge dev is running (PostgreSQL: %s, database %s)\n\n", pgSource, config.RedactURL(m.Config.DatabaseURL))
+	fmt.Fprintf(&b, "  FHIR API    %s/fhir\n  Coding API  %s/api/v1\n  Health      %s/readyz\n  Metrics     %s/metrics\n\n", base, base, base, base)
+	fmt.Fprintf(&b, "Dev tokens (new at every start):\n")
+	var coder string
+	for _, t := range m.Config.Tokens {
+		fmt.Fprintf(&b, "  %-8s %s\n", t.Role, t.Value)
+		if t.Role == config.RoleCoder {
+			coder = t.Value
+		}
+	}
+	if coder == "" && len(m.Config.Tokens) > 0 {
+		coder = m.Config.Tokens[0].Value
+	}
+	fmt.Fprintf(&b, "\nTry it:\n  curl -s -H 'Authorization: Bearer %s' %s/api/v1/whoami\n\nPress Ctrl-C to stop.\n", coder, base)
+	fmt.Fprint(w, b.String())
+}

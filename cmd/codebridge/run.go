@@ -1,0 +1,146 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"sync"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/codebridge/codebridge/adapters/httpapi"
+	"github.com/codebridge/codebridge/adapters/postgres"
+	"github.com/codebridge/codebridge/config"
+)
+
+// Main wires the service together: config → database → HTTP → background
+// workers, and closes them in reverse. Tests run it on 127.0.0.1:0.
+type Main struct {
+	Config config.Config
+	Logger *slog.Logger
+	Stdout io.Writer
+
+	// Set by Start.
+	Addr     string // the address HTTP listens on
+	DB       *postgres.DB
+	HTTP     *httpapi.Server
+	Registry *prometheus.Registry
+
+	workers   sync.WaitGroup
+	workCtx   context.Context // cancelled by Close to stop workers
+	serveDone chan error
+	closers   []func(context.Context) error // run in reverse by Close
+}
+
+// Run starts the service and blocks until ctx is cancelled (SIGTERM), then
+// drains and closes everything.
+func (m *Main) Run(ctx context.Context) error {
+	if err := m.Start(ctx); err != nil {
+		cerr := m.Close(context.Background())
+		return errors.Join(err, cerr)
+	}
+	return m.wait(ctx)
+}
+
+// wait blocks until ctx is cancelled or the HTTP server fails, then closes.
+func (m *Main) wait(ctx context.Context) error {
+	var serveErr error
+	select {
+	case <-ctx.Done():
+		m.Logger.Info("shutting down")
+	case serveErr = <-m.serveDone:
+		m.Logger.Error("http server stopped", "error", fmt.Sprint(serveErr))
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), m.Config.ShutdownTimeout)
+	defer cancel()
+	return errors.Join(serveErr, m.Close(sctx))
+}
+
+// Start opens the database (applying migrations), starts the HTTP server and
+// the background workers. It returns once the service is listening.
+func (m *Main) Start(ctx context.Context) error {
+	if m.Logger == nil {
+		m.Logger = slog.New(slog.NewJSONHandler(io.Discard, nil))
+	}
+	m.Logger.Info("starting codebridge", "version", buildVersion(), "config", m.Config.String())
+	if m.Config.InsecureNoAuth && len(m.Config.Tokens) == 0 {
+		m.Logger.Warn("AUTHENTICATION IS OFF (--insecure-no-auth): every caller acts as admin")
+	}
+	m.Registry = prometheus.NewRegistry()
+	m.Registry.MustRegister(collectors.NewBuildInfoCollector(), collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	if err := m.openDB(ctx); err != nil {
+		return err
+	}
+	wctx, cancel := context.WithCancel(context.Background())
+	m.workCtx = wctx
+	m.closers = append(m.closers, func(context.Context) error { cancel(); m.workers.Wait(); return nil })
+	return m.startHTTP()
+}
+
+func (m *Main) openDB(ctx context.Context) error {
+	db, err := postgres.Open(ctx, m.Config.DatabaseURL, postgres.Options{MaxOpenConns: m.Config.DBMaxOpenConns})
+	if err != nil {
+		return err
+	}
+	m.DB = db
+	m.closers = append(m.closers, func(context.Context) error { return db.Close() })
+	n, err := postgres.Migrate(ctx, db.DB)
+	if err != nil {
+		return err
+	}
+	m.Logger.Info("database ready", "migrations_applied", n)
+	m.Registry.MustRegister(collectors.NewDBStatsCollector(db.DB, "codebridge"))
+	return nil
+}
+
+func (m *Main) startHTTP() error {
+	m.HTTP = httpapi.New(httpapi.Options{
+		Logger:    m.Logger,
+		Registry:  m.Registry,
+		Auth:      httpapi.NewAuthenticator(m.Config.Tokens, m.Config.InsecureNoAuth),
+		BodyLimit: m.Config.BodyLimitBytes,
+		Ready:     []httpapi.Check{{Name: "database", Fn: m.DB.PingContext}},
+	})
+	l, err := net.Listen("tcp", m.Config.HTTPAddr)
+	if err != nil {
+		return fmt.Errorf("CODEBRIDGE_HTTP_ADDR %s: %w", m.Config.HTTPAddr, err)
+	}
+	m.Addr = l.Addr().String()
+	m.serveDone = make(chan error, 1)
+	go func() { m.serveDone <- m.HTTP.Serve(l) }()
+	m.closers = append(m.closers, m.HTTP.Shutdown)
+	m.Logger.Info("http listening", "addr", m.Addr)
+	return nil
+}
+
+// goWorker runs fn in the background until Close; fn must return when ctx
+// is done.
+func (m *Main) goWorker(name string, fn func(context.Context)) {
+	m.workers.Add(1)
+	go func() {
+		defer m.workers.Done()
+		fn(m.workCtx)
+		m.Logger.Debug("worker stopped", "worker", name)
+	}()
+}
+
+// Close stops everything Start started, in reverse order: HTTP drains its
+// in-flight requests first, then workers stop, then the database closes.
+func (m *Main) Close(ctx context.Context) error {
+	var errs []error
+	for i := len(m.closers) - 1; i >= 0; i-- {
+		if err := m.closers[i](ctx); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	m.closers = nil
+	if len(errs) == 0 {
+		m.Logger.Info("stopped cleanly")
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,274 @@
+// Package config holds codebridge's whole configuration in one struct.
+//
+// It follows pkgsite's internal/config: the configuration is read once, from a
+// getenv function that is passed in (so tests never touch the process
+// environment), optionally layered over a YAML file, validated, and printed
+// redacted at start-up. No other package reads the environment.
+//
+// Every malformed or unknown value is an error naming the variable; nothing
+// falls back to a default silently.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Roles known to codebridge, as used in CODEBRIDGE_API_TOKENS.
+const (
+	RoleEHR     = "ehr"
+	RoleCoder   = "coder"
+	RoleAuditor = "auditor"
+	RoleBiller  = "biller"
+	RoleAdmin   = "admin"
+)
+
+// Roles lists every valid role in a stable order.
+var Roles = []string{RoleEHR, RoleCoder, RoleAuditor, RoleBiller, RoleAdmin}
+
+// Token is one static bearer token: principal Name acting with Role.
+type Token struct {
+	Name  string
+	Role  string
+	Value string
+}
+
+// Config is everything codebridge can be configured with.
+type Config struct {
+	HTTPAddr            string
+	DatabaseURL         string
+	KafkaBrokers        []string
+	EmbeddedKafkaAddr   string
+	StatusTopic         string
+	ClaimsTopic         string
+	Tokens              []Token
+	ClaimSinkURL        string
+	AutoCode            bool
+	QASampleRate        float64
+	MLLPAddr            string
+	InboundTopic        string
+	MaxLeasesPerCoder   int
+	SelfPay             bool
+	BodyLimitBytes      int64
+	MaxBundleEntries    int
+	LeaseDuration       time.Duration
+	ShutdownTimeout     time.Duration
+	DBMaxOpenConns      int
+	TopicPartitions     int
+	TopicReplication    int
+	LogLevel            string
+	InsecureNoAuth      bool
+	ExtraDiagnosticsLog bool
+}
+
+// Default returns the configuration with every documented default.
+func Default() Config {
+	return Config{
+		HTTPAddr:          "127.0.0.1:8080",
+		EmbeddedKafkaAddr: "127.0.0.1:9092",
+		StatusTopic:       "codebridge.workitem.status",
+		ClaimsTopic:       "codebridge.claims",
+		AutoCode:          true,
+		QASampleRate:      0.05,
+		MaxLeasesPerCoder: 3,
+		SelfPay:           true,
+		BodyLimitBytes:    10 << 20,
+		MaxBundleEntries:  1000,
+		LeaseDuration:     30 * time.Minute,
+		ShutdownTimeout:   20 * time.Second,
+		DBMaxOpenConns:    20,
+		TopicPartitions:   6,
+		TopicReplication:  1,
+		LogLevel:          "info",
+	}
+}
+
+// field describes one configuration variable: its name and how to set it.
+type field struct {
+	name string
+	set  func(c *Config, v string) error
+}
+
+// fields is the table of every variable, in documentation order.
+var fields = []field{
+	{"CODEBRIDGE_HTTP_ADDR", func(c *Config, v string) error { return setAddr(&c.HTTPAddr, v) }},
+	{"CODEBRIDGE_DATABASE_URL", func(c *Config, v string) error { c.DatabaseURL = v; return nil }},
+	{"CODEBRIDGE_KAFKA_BROKERS", func(c *Config, v string) error { return setBrokers(&c.KafkaBrokers, v) }},
+	{"CODEBRIDGE_EMBEDDED_KAFKA_ADDR", func(c *Config, v string) error { return setAddr(&c.EmbeddedKafkaAddr, v) }},
+	{"CODEBRIDGE_STATUS_TOPIC", func(c *Config, v string) error { return setTopic(&c.StatusTopic, v) }},
+	{"CODEBRIDGE_CLAIMS_TOPIC", func(c *Config, v string) error { return setTopic(&c.ClaimsTopic, v) }},
+	{"CODEBRIDGE_API_TOKENS", func(c *Config, v string) error { return setTokens(&c.Tokens, v) }},
+	{"CODEBRIDGE_CLAIM_SINK_URL", func(c *Config, v string) error { return setURL(&c.ClaimSinkURL, v) }},
+	{"CODEBRIDGE_AUTOCODE", func(c *Config, v string) error { return setOnOff(&c.AutoCode, v) }},
+	{"CODEBRIDGE_QA_SAMPLE_RATE", func(c *Config, v string) error { return setRate(&c.QASampleRate, v) }},
+	{"CODEBRIDGE_MLLP_ADDR", func(c *Config, v string) error { return setOptionalAddr(&c.MLLPAddr, v) }},
+	{"CODEBRIDGE_INBOUND_TOPIC", func(c *Config, v string) error { return setOptionalTopic(&c.InboundTopic, v) }},
+	{"CODEBRIDGE_MAX_LEASES_PER_CODER", func(c *Config, v string) error { return setPositiveInt(&c.MaxLeasesPerCoder, v) }},
+	{"CODEBRIDGE_SELF_PAY", func(c *Config, v string) error { return setOnOff(&c.SelfPay, v) }},
+	{"CODEBRIDGE_BODY_LIMIT_BYTES", func(c *Config, v string) error { return setPositiveInt64(&c.BodyLimitBytes, v) }},
+	{"CODEBRIDGE_MAX_BUNDLE_ENTRIES", func(c *Config, v string) error { return setPositiveInt(&c.MaxBundleEntries, v) }},
+	{"CODEBRIDGE_LEASE_DURATION", func(c *Config, v string) error { return setDuration(&c.LeaseDuration, v) }},
+	{"CODEBRIDGE_SHUTDOWN_TIMEOUT", func(c *Config, v string) error { return setDuration(&c.ShutdownTimeout, v) }},
+	{"CODEBRIDGE_DB_MAX_OPEN_CONNS", func(c *Config, v string) error { return setPositiveInt(&c.DBMaxOpenConns, v) }},
+	{"CODEBRIDGE_TOPIC_PARTITIONS", func(c *Config, v string) error { return setPositiveInt(&c.TopicPartitions, v) }},
+	{"CODEBRIDGE_TOPIC_REPLICATION", func(c *Config, v string) error { return setPositiveInt(&c.TopicReplication, v) }},
+	{"CODEBRIDGE_LOG_LEVEL", func(c *Config, v string) error { return setLogLevel(&c.LogLevel, v) }},
+}
+
+// Variables returns the names of every variable codebridge reads.
+func Variables() []string {
+	names := make([]string, len(fields))
+	for i, f := range fields {
+		names[i] = f.name
+	}
+	return names
+}
+
+// Load builds the configuration: defaults, then the YAML file at path (if
+// path is not empty), then the environment read through getenv. The
+// environment wins over the file.
+func Load(getenv func(string) string, path string) (Config, error) {
+	c := Default()
+	if path != "" {
+		if err := c.applyFile(path); err != nil {
+			return Config{}, err
+		}
+	}
+	if err := c.applyEnv(getenv); err != nil {
+		return Config{}, err
+	}
+	return c, nil
+}
+
+// FromEnv is Load without a file.
+func FromEnv(getenv func(string) string) (Config, error) { return Load(getenv, "") }
+
+func (c *Config) applyEnv(getenv func(string) string) error {
+	var errs []error
+	for _, f := range fields {
+		v, ok := lookup(getenv, f.name)
+		if !ok {
+			continue
+		}
+		if err := f.set(c, v); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", f.name, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// lookup reports a variable as set when getenv returns a non-empty value.
+// An empty value means "not set" so that `VAR= codebridge serve` behaves
+// like an unset variable, as shells and compose files commonly produce.
+func lookup(getenv func(string) string, name string) (string, bool) {
+	v := getenv(name)
+	return v, v != ""
+}
+
+func (c *Config) applyFile(path string) error {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("--config: %w", err)
+	}
+	var m map[string]any
+	if err := yaml.Unmarshal(data, &m); err != nil {
+		return fmt.Errorf("--config %s: not valid YAML: %w", path, err)
+	}
+	known := map[string]field{}
+	for _, f := range fields {
+		known[f.name] = f
+	}
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var errs []error
+	for _, k := range keys {
+		name := strings.ToUpper(k)
+		if !strings.HasPrefix(name, "CODEBRIDGE_") {
+			name = "CODEBRIDGE_" + name
+		}
+		f, ok := known[name]
+		if !ok {
+			errs = append(errs, fmt.Errorf("--config %s: unknown setting %q", path, k))
+			continue
+		}
+		if err := f.set(c, fmt.Sprint(m[k])); err != nil {
+			errs = append(errs, fmt.Errorf("%s (in %s): %w", f.name, path, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Validate checks the whole configuration for the serve command.
+func (c Config) Validate() error {
+	var errs []error
+	if c.DatabaseURL == "" {
+		errs = append(errs, errors.New("CODEBRIDGE_DATABASE_URL: required"))
+	}
+	if len(c.Tokens) == 0 && !c.InsecureNoAuth {
+		errs = append(errs, errors.New("CODEBRIDGE_API_TOKENS: no authentication configured (set tokens, or pass --insecure-no-auth for a throwaway setup)"))
+	}
+	if c.StatusTopic == c.ClaimsTopic {
+		errs = append(errs, errors.New("CODEBRIDGE_CLAIMS_TOPIC: must differ from CODEBRIDGE_STATUS_TOPIC"))
+	}
+	return errors.Join(errs...)
+}
+
+// EmbeddedKafka reports whether codebridge should start its embedded broker.
+func (c Config) EmbeddedKafka() bool { return len(c.KafkaBrokers) == 0 }
+
+// Brokers returns the bootstrap brokers to dial: the configured ones or the
+// embedded broker's address.
+func (c Config) Brokers() []string {
+	if c.EmbeddedKafka() {
+		return []string{c.EmbeddedKafkaAddr}
+	}
+	return c.KafkaBrokers
+}
+
+// String prints the configuration with secrets redacted: database password,
+// token values and any credentials in the claim sink URL.
+func (c Config) String() string {
+	var b strings.Builder
+	names := make([]string, 0, len(c.Tokens))
+	for _, t := range c.Tokens {
+		names = append(names, t.Name+":"+t.Role+":REDACTED")
+	}
+	fmt.Fprintf(&b, "http_addr=%s database_url=%s kafka_brokers=%s embedded_kafka_addr=%s ",
+		c.HTTPAddr, RedactURL(c.DatabaseURL), strings.Join(c.KafkaBrokers, ","), c.EmbeddedKafkaAddr)
+	fmt.Fprintf(&b, "status_topic=%s claims_topic=%s api_tokens=[%s] claim_sink_url=%s ",
+		c.StatusTopic, c.ClaimsTopic, strings.Join(names, ","), RedactURL(c.ClaimSinkURL))
+	fmt.Fprintf(&b, "autocode=%s qa_sample_rate=%g mllp_addr=%s inbound_topic=%s max_leases_per_coder=%d self_pay=%s",
+		onOff(c.AutoCode), c.QASampleRate, c.MLLPAddr, c.InboundTopic, c.MaxLeasesPerCoder, onOff(c.SelfPay))
+	return b.String()
+}
+
+func onOff(b bool) string {
+	if b {
+		return "on"
+	}
+	return "off"
+}
+
+// validAddr checks a host:port listen address.
+func validAddr(v string) error {
+	_, port, err := net.SplitHostPort(v)
+	if err != nil {
+		return fmt.Errorf("%q is not host:port", v)
+	}
+	n, err := strconv.Atoi(port)
+	if err != nil || n < 0 || n > 65535 {
+		return fmt.Errorf("%q has an invalid port", v)
+	}
+	return nil
+}

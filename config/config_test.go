@@ -1,0 +1,165 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func env(m map[string]string) func(string) string {
+	return func(k string) string { return m[k] }
+}
+
+func TestFromEnv(t *testing.T) {
+	tests := []struct {
+		name    string
+		env     map[string]string
+		modify  func(*Config)
+		wantErr string
+	}{
+		{name: "defaults", env: nil, modify: func(*Config) {}},
+		{
+			name: "everything set",
+			env: map[string]string{
+				"CODEBRIDGE_HTTP_ADDR":            "0.0.0.0:9000",
+				"CODEBRIDGE_DATABASE_URL":         "postgres://u:p@db/cb",
+				"CODEBRIDGE_KAFKA_BROKERS":        "k1:9092, k2:9092",
+				"CODEBRIDGE_STATUS_TOPIC":         "s.t",
+				"CODEBRIDGE_CLAIMS_TOPIC":         "c.t",
+				"CODEBRIDGE_API_TOKENS":           "alice:coder:t0k3n-abc,ehr1:ehr:secret-ehr-1",
+				"CODEBRIDGE_CLAIM_SINK_URL":       "https://fhir.example.org/r4/",
+				"CODEBRIDGE_AUTOCODE":             "off",
+				"CODEBRIDGE_QA_SAMPLE_RATE":       "0.25",
+				"CODEBRIDGE_MLLP_ADDR":            "127.0.0.1:2575",
+				"CODEBRIDGE_INBOUND_TOPIC":        "in.fhir",
+				"CODEBRIDGE_MAX_LEASES_PER_CODER": "5",
+				"CODEBRIDGE_SELF_PAY":             "off",
+				"CODEBRIDGE_LEASE_DURATION":       "10m",
+			},
+			modify: func(c *Config) {
+				c.HTTPAddr = "0.0.0.0:9000"
+				c.DatabaseURL = "postgres://u:p@db/cb"
+				c.KafkaBrokers = []string{"k1:9092", "k2:9092"}
+				c.StatusTopic, c.ClaimsTopic = "s.t", "c.t"
+				c.Tokens = []Token{{"alice", "coder", "t0k3n-abc"}, {"ehr1", "ehr", "secret-ehr-1"}}
+				c.ClaimSinkURL = "https://fhir.example.org/r4"
+				c.AutoCode = false
+				c.QASampleRate = 0.25
+				c.MLLPAddr = "127.0.0.1:2575"
+				c.InboundTopic = "in.fhir"
+				c.MaxLeasesPerCoder = 5
+				c.SelfPay = false
+				c.LeaseDuration = 10 * time.Minute
+			},
+		},
+		{name: "bad addr", env: map[string]string{"CODEBRIDGE_HTTP_ADDR": "8080"}, wantErr: "CODEBRIDGE_HTTP_ADDR"},
+		{name: "bad port", env: map[string]string{"CODEBRIDGE_HTTP_ADDR": "x:99999"}, wantErr: "CODEBRIDGE_HTTP_ADDR"},
+		{name: "bad broker", env: map[string]string{"CODEBRIDGE_KAFKA_BROKERS": "nohostport"}, wantErr: "CODEBRIDGE_KAFKA_BROKERS"},
+		{name: "bad topic", env: map[string]string{"CODEBRIDGE_STATUS_TOPIC": "has space"}, wantErr: "CODEBRIDGE_STATUS_TOPIC"},
+		{name: "bad role", env: map[string]string{"CODEBRIDGE_API_TOKENS": "bob:janitor:aaaaaaaaaa"}, wantErr: "CODEBRIDGE_API_TOKENS"},
+		{name: "token shape", env: map[string]string{"CODEBRIDGE_API_TOKENS": "bob-coder"}, wantErr: "CODEBRIDGE_API_TOKENS"},
+		{name: "short token", env: map[string]string{"CODEBRIDGE_API_TOKENS": "bob:coder:abc"}, wantErr: "shorter than 8"},
+		{name: "dup token", env: map[string]string{"CODEBRIDGE_API_TOKENS": "a:coder:aaaaaaaaaa,b:ehr:aaaaaaaaaa"}, wantErr: "reused"},
+		{name: "bad url", env: map[string]string{"CODEBRIDGE_CLAIM_SINK_URL": "ftp://x"}, wantErr: "CODEBRIDGE_CLAIM_SINK_URL"},
+		{name: "bad onoff", env: map[string]string{"CODEBRIDGE_AUTOCODE": "maybe"}, wantErr: "CODEBRIDGE_AUTOCODE"},
+		{name: "rate too big", env: map[string]string{"CODEBRIDGE_QA_SAMPLE_RATE": "1.5"}, wantErr: "CODEBRIDGE_QA_SAMPLE_RATE"},
+		{name: "rate nan", env: map[string]string{"CODEBRIDGE_QA_SAMPLE_RATE": "x"}, wantErr: "CODEBRIDGE_QA_SAMPLE_RATE"},
+		{name: "leases zero", env: map[string]string{"CODEBRIDGE_MAX_LEASES_PER_CODER": "0"}, wantErr: "CODEBRIDGE_MAX_LEASES_PER_CODER"},
+		{name: "bad self pay", env: map[string]string{"CODEBRIDGE_SELF_PAY": "2"}, wantErr: "CODEBRIDGE_SELF_PAY"},
+		{name: "bad mllp", env: map[string]string{"CODEBRIDGE_MLLP_ADDR": "2575"}, wantErr: "CODEBRIDGE_MLLP_ADDR"},
+		{name: "bad duration", env: map[string]string{"CODEBRIDGE_LEASE_DURATION": "forever"}, wantErr: "CODEBRIDGE_LEASE_DURATION"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := FromEnv(env(tt.env))
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("FromEnv() error = %v, want one naming %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("FromEnv() error = %v", err)
+			}
+			want := Default()
+			tt.modify(&want)
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("mismatch (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestSeveralErrorsAllNamed(t *testing.T) {
+	_, err := FromEnv(env(map[string]string{"CODEBRIDGE_AUTOCODE": "x", "CODEBRIDGE_SELF_PAY": "y"}))
+	if err == nil || !strings.Contains(err.Error(), "CODEBRIDGE_AUTOCODE") || !strings.Contains(err.Error(), "CODEBRIDGE_SELF_PAY") {
+		t.Fatalf("error = %v, want both variables named", err)
+	}
+}
+
+func TestFileAndEnvPrecedence(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "c.yaml")
+	if err := os.WriteFile(p, []byte("http_addr: 127.0.0.1:7000\nCODEBRIDGE_STATUS_TOPIC: from.file\nqa_sample_rate: 0.5\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c, err := Load(env(map[string]string{"CODEBRIDGE_STATUS_TOPIC": "from.env"}), p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.HTTPAddr != "127.0.0.1:7000" || c.StatusTopic != "from.env" || c.QASampleRate != 0.5 {
+		t.Errorf("got addr=%s topic=%s rate=%g; want file addr, env topic, file rate", c.HTTPAddr, c.StatusTopic, c.QASampleRate)
+	}
+	if err := os.WriteFile(p, []byte("nonsense_key: 1\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Load(env(nil), p); err == nil || !strings.Contains(err.Error(), "nonsense_key") {
+		t.Errorf("unknown key error = %v, want it named", err)
+	}
+	if err := os.WriteFile(p, []byte("autocode: sometimes\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Load(env(nil), p); err == nil || !strings.Contains(err.Error(), "CODEBRIDGE_AUTOCODE") {
+		t.Errorf("bad value error = %v, want variable named", err)
+	}
+}
+
+func TestValidate(t *testing.T) {
+	c := Default()
+	err := c.Validate()
+	if err == nil || !strings.Contains(err.Error(), "CODEBRIDGE_DATABASE_URL") || !strings.Contains(err.Error(), "CODEBRIDGE_API_TOKENS") {
+		t.Fatalf("Validate() = %v, want database and tokens named", err)
+	}
+	c.DatabaseURL = "postgres://x/y"
+	c.InsecureNoAuth = true
+	if err := c.Validate(); err != nil {
+		t.Fatalf("Validate() with insecure no-auth = %v", err)
+	}
+}
+
+func TestStringRedacts(t *testing.T) {
+	c, err := FromEnv(env(map[string]string{
+		"CODEBRIDGE_DATABASE_URL":   "postgres://app:hunter2@db:5432/cb",
+		"CODEBRIDGE_API_TOKENS":     "alice:coder:supersecret-token",
+		"CODEBRIDGE_CLAIM_SINK_URL": "https://user:sinkpass@sink.example/fhir",
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := c.String()
+	for _, secret := range []string{"hunter2", "supersecret-token", "sinkpass"} {
+		if strings.Contains(s, secret) {
+			t.Errorf("String() leaks %q: %s", secret, s)
+		}
+	}
+	if !strings.Contains(s, "alice:coder") {
+		t.Errorf("String() should still name principals: %s", s)
+	}
+	if got := RedactURL("host=db user=x password=secret dbname=y"); strings.Contains(got, "secret") {
+		t.Errorf("RedactURL kv form leaks: %s", got)
+	}
+}

@@ -1,0 +1,187 @@
+package config
+
+import (
+	"fmt"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+)
+
+func setAddr(dst *string, v string) error {
+	if err := validAddr(v); err != nil {
+		return err
+	}
+	*dst = v
+	return nil
+}
+
+func setOptionalAddr(dst *string, v string) error {
+	if v == "" {
+		*dst = ""
+		return nil
+	}
+	return setAddr(dst, v)
+}
+
+func setBrokers(dst *[]string, v string) error {
+	var out []string
+	for _, b := range strings.Split(v, ",") {
+		b = strings.TrimSpace(b)
+		if b == "" {
+			continue
+		}
+		if err := validAddr(b); err != nil {
+			return fmt.Errorf("broker %w", err)
+		}
+		out = append(out, b)
+	}
+	*dst = out
+	return nil
+}
+
+// topicRE is Kafka's legal topic name: 1-249 of [a-zA-Z0-9._-].
+var topicRE = regexp.MustCompile(`^[a-zA-Z0-9._-]{1,249}$`)
+
+func setTopic(dst *string, v string) error {
+	if !topicRE.MatchString(v) || v == "." || v == ".." {
+		return fmt.Errorf("%q is not a legal Kafka topic name", v)
+	}
+	*dst = v
+	return nil
+}
+
+func setOptionalTopic(dst *string, v string) error {
+	if v == "" {
+		*dst = ""
+		return nil
+	}
+	return setTopic(dst, v)
+}
+
+// setTokens parses `name:role:token,...`. Names and token values must be
+// unique; roles must be known.
+func setTokens(dst *[]Token, v string) error {
+	var out []Token
+	names, values := map[string]bool{}, map[string]bool{}
+	for i, entry := range strings.Split(v, ",") {
+		entry = strings.TrimSpace(entry)
+		if entry == "" {
+			continue
+		}
+		parts := strings.SplitN(entry, ":", 3)
+		if len(parts) != 3 || parts[0] == "" || parts[2] == "" {
+			return fmt.Errorf("entry %d is not name:role:token", i+1)
+		}
+		t := Token{Name: parts[0], Role: parts[1], Value: parts[2]}
+		if !validRole(t.Role) {
+			return fmt.Errorf("entry %d (%s): unknown role %q (want one of %s)", i+1, t.Name, t.Role, strings.Join(Roles, ", "))
+		}
+		if len(t.Value) < 8 {
+			return fmt.Errorf("entry %d (%s): token shorter than 8 characters", i+1, t.Name)
+		}
+		if names[t.Name] {
+			return fmt.Errorf("entry %d: principal %q appears twice", i+1, t.Name)
+		}
+		if values[t.Value] {
+			return fmt.Errorf("entry %d (%s): token value reused", i+1, t.Name)
+		}
+		names[t.Name], values[t.Value] = true, true
+		out = append(out, t)
+	}
+	*dst = out
+	return nil
+}
+
+func validRole(r string) bool {
+	for _, k := range Roles {
+		if r == k {
+			return true
+		}
+	}
+	return false
+}
+
+func setURL(dst *string, v string) error {
+	u, err := url.Parse(v)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("%q is not an http(s) URL", RedactURL(v))
+	}
+	*dst = strings.TrimRight(v, "/")
+	return nil
+}
+
+func setOnOff(dst *bool, v string) error {
+	switch strings.ToLower(v) {
+	case "on", "true", "1", "yes":
+		*dst = true
+	case "off", "false", "0", "no":
+		*dst = false
+	default:
+		return fmt.Errorf("%q is not on or off", v)
+	}
+	return nil
+}
+
+func setRate(dst *float64, v string) error {
+	f, err := strconv.ParseFloat(v, 64)
+	if err != nil || f < 0 || f > 1 {
+		return fmt.Errorf("%q is not a number between 0 and 1", v)
+	}
+	*dst = f
+	return nil
+}
+
+func setPositiveInt(dst *int, v string) error {
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 {
+		return fmt.Errorf("%q is not a positive whole number", v)
+	}
+	*dst = n
+	return nil
+}
+
+func setPositiveInt64(dst *int64, v string) error {
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || n < 1 {
+		return fmt.Errorf("%q is not a positive whole number", v)
+	}
+	*dst = n
+	return nil
+}
+
+func setDuration(dst *time.Duration, v string) error {
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 {
+		return fmt.Errorf("%q is not a positive duration such as 30s or 15m", v)
+	}
+	*dst = d
+	return nil
+}
+
+func setLogLevel(dst *string, v string) error {
+	switch strings.ToLower(v) {
+	case "debug", "info", "warn", "error":
+		*dst = strings.ToLower(v)
+		return nil
+	}
+	return fmt.Errorf("%q is not one of debug, info, warn, error", v)
+}
+
+// RedactURL hides the password of a URL (or of a lib/pq key=value string)
+// so it can be logged.
+func RedactURL(s string) string {
+	if s == "" {
+		return ""
+	}
+	if u, err := url.Parse(s); err == nil && u.Scheme != "" {
+		if _, has := u.User.Password(); has {
+			u.User = url.UserPassword(u.User.Username(), "REDACTED")
+		}
+		return u.String()
+	}
+	return kvPasswordRE.ReplaceAllString(s, "password=REDACTED")
+}
+
+var kvPasswordRE = regexp.MustCompile(`password=('[^']*'|\S+)`)
