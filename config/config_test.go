@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"gopkg.in/yaml.v3"
 )
 
 func env(m map[string]string) func(string) string {
@@ -161,5 +162,46 @@ func TestStringRedacts(t *testing.T) {
 	}
 	if got := RedactURL("host=db user=x password=secret dbname=y"); strings.Contains(got, "secret") {
 		t.Errorf("RedactURL kv form leaks: %s", got)
+	}
+}
+
+// TestComposeUsesKnownVariables keeps docker-compose.yml honest: there is no
+// Docker engine on the development machines, so the file is checked here.
+func TestComposeUsesKnownVariables(t *testing.T) {
+	data, err := os.ReadFile("../docker-compose.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		XCodebridge struct {
+			Environment map[string]string `yaml:"environment"`
+		} `yaml:"x-codebridge"`
+		Services map[string]any `yaml:"services"`
+	}
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		t.Fatalf("docker-compose.yml is not valid YAML: %v", err)
+	}
+	known := map[string]bool{}
+	for _, v := range Variables() {
+		known[v] = true
+	}
+	if len(doc.XCodebridge.Environment) == 0 {
+		t.Fatal("no x-codebridge environment found")
+	}
+	for k, v := range doc.XCodebridge.Environment {
+		if !known[k] {
+			t.Errorf("docker-compose.yml sets unknown variable %s", k)
+		}
+		if strings.HasPrefix(v, "${") {
+			continue
+		}
+		if _, err := FromEnv(env(map[string]string{k: v})); err != nil {
+			t.Errorf("docker-compose.yml value of %s is rejected: %v", k, err)
+		}
+	}
+	for _, svc := range []string{"postgres", "kafka", "codebridge-1", "codebridge-2"} {
+		if _, ok := doc.Services[svc]; !ok {
+			t.Errorf("service %s missing", svc)
+		}
 	}
 }

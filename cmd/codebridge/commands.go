@@ -36,6 +36,7 @@ func newRootCmd(getenv func(string) string, stdout, stderr io.Writer) *cobra.Com
 		newDevCmd(getenv, g, stdout, stderr),
 		newMigrateCmd(getenv, g, stderr),
 		newVersionCmd(stdout),
+		newHealthcheckCmd(getenv, g, stdout),
 	)
 	return root
 }

@@ -10,17 +10,17 @@ type Kind int
 
 // The error kinds. Their HTTP mapping lives in adapters/httpapi.
 const (
-	Internal      Kind = iota // a bug or an unexpected failure: 500
-	Invalid                   // malformed input: 400
-	Unauthorized              // no or unknown credentials: 401
-	Forbidden                 // credentials lack the role: 403
-	NotFound                  // 404
-	Conflict                  // state or version conflict: 409
-	Precondition              // If-Match / version precondition failed: 412
-	TooLarge                  // body or bundle over a limit: 413
-	UnsupportedMedia          // wrong content type: 415
-	Unprocessable             // valid syntax, invalid content or business rule: 422
-	Transient                 // a dependency is down; retry later: 503
+	Internal         Kind = iota // a bug or an unexpected failure: 500
+	Invalid                      // malformed input: 400
+	Unauthorized                 // no or unknown credentials: 401
+	Forbidden                    // credentials lack the role: 403
+	NotFound                     // 404
+	Conflict                     // state or version conflict: 409
+	Precondition                 // If-Match / version precondition failed: 412
+	TooLarge                     // body or bundle over a limit: 413
+	UnsupportedMedia             // wrong content type: 415
+	Unprocessable                // valid syntax, invalid content or business rule: 422
+	Transient                    // a dependency is down; retry later: 503
 )
 
 var kindNames = [...]string{"internal", "invalid", "unauthorized", "forbidden", "not_found", "conflict",
