@@ -1,0 +1,90 @@
+package codes
+
+import (
+	"compress/gzip"
+	"embed"
+	"fmt"
+	"io"
+)
+
+//go:embed bundled/*.gz
+var bundledFS embed.FS
+
+// Bundle is one public-domain code set shipped inside the binary.
+type Bundle struct {
+	Release Release
+	// Name is the file name as CMS/CDC distribute it.
+	Name string
+	path string
+}
+
+// Open returns the uncompressed content of the bundle in its official
+// format. The caller closes it.
+func (b Bundle) Open() (io.ReadCloser, error) {
+	f, err := bundledFS.Open(b.path)
+	if err != nil {
+		return nil, fmt.Errorf("codes: bundled %s: %w", b.Name, err)
+	}
+	z, err := gzip.NewReader(f)
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("codes: bundled %s: %w", b.Name, err)
+	}
+	return readCloser{z, f}, nil
+}
+
+type readCloser struct {
+	*gzip.Reader
+	f io.Closer
+}
+
+func (rc readCloser) Close() error {
+	err := rc.Reader.Close()
+	if e := rc.f.Close(); err == nil {
+		err = e
+	}
+	return err
+}
+
+var bundles = []struct {
+	system  System
+	version string
+	name    string
+}{
+	{ICD10CM, "FY2026", "icd10cm_order_2026.txt"},
+	{ICD10PCS, "FY2026", "icd10pcs_order_2026.txt"},
+	{POAExemptList, "FY2026", "POAexemptCodesFY26.txt"},
+	{HCPCS, "2025-Oct", "HCPC2025_OCT_ANWEB.derived.csv"},
+}
+
+// Bundled returns the public-domain code sets embedded in codebridge: the
+// FY2026 ICD-10-CM and ICD-10-PCS order files, the FY2026 POA-exempt list
+// and the October 2025 HCPCS Level II file (a CSV dump of the ANWEB sheet).
+// MUE, PTP and CPT are never bundled.
+func Bundled() []Bundle {
+	out := make([]Bundle, 0, len(bundles))
+	for _, b := range bundles {
+		rel, err := NewRelease(b.system, b.version)
+		if err != nil {
+			panic(err) // the table above is fixed
+		}
+		out = append(out, Bundle{Release: rel, Name: b.name, path: "bundled/" + b.name + ".gz"})
+	}
+	return out
+}
+
+// LoadBundled loads every bundled code set into c.
+func LoadBundled(c *Catalog) error {
+	for _, b := range Bundled() {
+		rc, err := b.Open()
+		if err != nil {
+			return err
+		}
+		_, err = c.Load(b.Release, rc)
+		rc.Close()
+		if err != nil {
+			return fmt.Errorf("codes: bundled %s: %w", b.Name, err)
+		}
+	}
+	return nil
+}

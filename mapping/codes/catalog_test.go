@@ -1,0 +1,131 @@
+package codes
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func TestCatalogBundledCounts(t *testing.T) {
+	c := bundledCatalog(t)
+	want := map[System]int{ICD10CM: 98186, ICD10PCS: 80029, HCPCS: 8463, HCPCSModifier: 383, POAExemptList: 38349}
+	got := map[System]int{}
+	c.mu.RLock()
+	for s, ts := range c.releases {
+		got[s] = ts[0].size()
+	}
+	c.mu.RUnlock()
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("mismatch (-want +got):\n%s", diff)
+	}
+}
+
+func TestCatalogCode(t *testing.T) {
+	c := bundledCatalog(t)
+	old := NewCatalog()
+	rel25, _ := NewRelease(ICD10CM, "FY2025")
+	if _, err := old.Load(rel25, openTestdata(t, "icd10cm_order_2025_extract.txt")); err != nil {
+		t.Fatal(err)
+	}
+	fy26, fy25 := ymd(2025, 11, 14), ymd(2025, 9, 15)
+	type result struct {
+		Code     string
+		Billable bool
+		Version  string
+		Err      error
+	}
+	tests := []struct {
+		cat    *Catalog
+		system System
+		code   string
+		dos    time.Time
+		want   result
+	}{
+		{c, ICD10CM, "J20.9", fy26, result{"J209", true, "FY2026", nil}},
+		{c, ICD10CM, "j209", fy26, result{"J209", true, "FY2026", nil}},
+		{c, ICD10CM, "J20", fy26, result{"J20", false, "FY2026", nil}},
+		{c, ICD10CM, "B88.0", fy26, result{"B880", false, "FY2026", nil}},
+		{c, ICD10CM, "B88.0", fy25, result{Err: ErrNoRelease}},
+		{c, ICD10CM, "Q99.99", fy26, result{Err: ErrNotFound}},
+		{c, ICD10PCS, "0016070", fy26, result{"0016070", true, "FY2026", nil}},
+		{c, HCPCS, "J1885", fy26, result{"J1885", true, "2025-Oct", nil}},
+		{c, HCPCS, "A4397", fy26, result{"A4397", true, "2025-Oct", ErrNotInForce}},
+		{c, HCPCS, "J1885", ymd(2026, 1, 2), result{Err: ErrNoRelease}},
+		{c, HCPCSModifier, "XU", fy26, result{"XU", true, "2025-Oct", nil}},
+		{old, ICD10CM, "B88.0", fy25, result{"B880", true, "FY2025", nil}},
+	}
+	for _, tt := range tests {
+		e, err := tt.cat.Code(context.Background(), tt.system, tt.code, tt.dos)
+		got := result{e.Code, e.Billable, e.Release.Version, nil}
+		if err != nil {
+			got.Err = tt.want.Err
+			if !errors.Is(err, tt.want.Err) {
+				got.Err = err
+			}
+		}
+		if diff := cmp.Diff(tt.want, got, cmp.Comparer(func(a, b error) bool { return a == b })); diff != "" {
+			t.Errorf("Code(%s, %s, %s) mismatch (-want +got):\n%s", tt.system, tt.code, tt.dos.Format(time.DateOnly), diff)
+		}
+	}
+}
+
+func TestCatalogNotInForceAcrossReleases(t *testing.T) {
+	c := NewCatalog()
+	rel25, _ := NewRelease(ICD10CM, "FY2025")
+	rel26, _ := NewRelease(ICD10CM, "FY2026")
+	c.Load(rel25, openTestdata(t, "icd10cm_order_2025_extract.txt"))
+	c.Load(rel26, bundledReader(t, "icd10cm_order_2026.txt"))
+	// B88.01 was added in FY2026, so a FY2025 date of service is too early.
+	e, err := c.Code(context.Background(), ICD10CM, "B88.01", ymd(2025, 9, 1))
+	if !errors.Is(err, ErrNotInForce) || e.Release.Version != "FY2026" {
+		t.Errorf("B88.01 on 2025-09-01: %v, %v; want ErrNotInForce from FY2026", e.Release, err)
+	}
+	if got, want := len(c.Releases()), 2; got != want {
+		t.Errorf("%d releases, want %d", got, want)
+	}
+}
+
+func TestCatalogNCCI(t *testing.T) {
+	c := NewCatalog()
+	mue, _ := NewRelease(MUETable, "2026Q2")
+	ptp, _ := NewRelease(PTPTable, "2025Q4")
+	if _, err := c.Load(mue, openTestdata(t, "mue_practitioner_2026q2_extract.json")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Load(ptp, openTestdata(t, "ptp_practitioner_cms_layout_extract.txt")); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if m, err := c.MUE(ctx, "80053", ymd(2026, 5, 1)); err != nil || m.MaxUnits != 1 {
+		t.Errorf("MUE 80053 = %+v, %v; want 1 unit", m, err)
+	}
+	if _, err := c.MUE(ctx, "99999", ymd(2026, 5, 1)); !errors.Is(err, ErrNotFound) {
+		t.Errorf("MUE 99999: %v, want ErrNotFound", err)
+	}
+	if _, err := c.MUE(ctx, "80053", ymd(2025, 5, 1)); !errors.Is(err, ErrNoRelease) {
+		t.Errorf("MUE 80053 in 2025: %v, want ErrNoRelease", err)
+	}
+	if p, err := c.PTP(ctx, "20610", "76942", ymd(2025, 11, 1)); err != nil || p.Modifier != 0 {
+		t.Errorf("PTP 20610/76942 = %+v, %v", p, err)
+	}
+	if _, err := c.PTP(ctx, "76942", "20610", ymd(2025, 11, 1)); !errors.Is(err, ErrNotFound) {
+		t.Errorf("PTP reversed: %v, want ErrNotFound", err)
+	}
+	if _, err := c.PTP(ctx, "99215", "97110", ymd(2025, 11, 1)); !errors.Is(err, ErrNotFound) {
+		t.Errorf("PTP deleted 2025-11-01: %v, want ErrNotFound", err)
+	}
+}
+
+func TestCatalogPOAExempt(t *testing.T) {
+	c := bundledCatalog(t)
+	ctx := context.Background()
+	for code, want := range map[string]bool{"B90.0": true, "Z37.0": true, "J20.9": false} {
+		got, err := c.POAExempt(ctx, code, ymd(2025, 11, 1))
+		if err != nil || got != want {
+			t.Errorf("POAExempt(%s) = %v, %v; want %v", code, got, err, want)
+		}
+	}
+}
