@@ -1,0 +1,338 @@
+package postgres
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/codebridge/codebridge/mapping/workitem"
+)
+
+// Store is codebridge's PostgreSQL store.
+type Store struct {
+	db *DB
+	// Rebuild re-derives the work item of an Encounter inside the writing
+	// transaction; nil disables work items (resource-only tests).
+	Rebuild func(ctx context.Context, tx *sql.Tx, encounterID, actor string) error
+	// Announce writes the outbox event of a work-item status change inside
+	// the transaction that makes it.
+	Announce func(ctx context.Context, tx *sql.Tx, itemID string, from, to workitem.Status, actor string) error
+	now      func() time.Time
+}
+
+// NewStore returns a store on db.
+func NewStore(db *DB) *Store {
+	s := &Store{db: db, now: func() time.Time { return time.Now().UTC().Truncate(time.Millisecond) }}
+	s.Rebuild = s.RebuildTx
+	return s
+}
+
+// DB returns the underlying database handle.
+func (s *Store) DB() *DB { return s.db }
+
+// WriteResources stores ws in ONE transaction (a FHIR transaction Bundle or a
+// single resource): either all are written, with their work items re-derived
+// and announced, or none is. Errors: Precondition (If-Match or ambiguous
+// If-None-Exist), Conflict, Invalid, Internal.
+func (s *Store) WriteResources(ctx context.Context, actor string, ws []workitem.ResourceWrite) (res []workitem.WriteResult, err error) {
+	defer workitem.Wrap(&err, "postgres.WriteResources")
+	err = s.db.Transact(ctx, nil, func(tx *sql.Tx) error {
+		res = make([]workitem.WriteResult, len(ws))
+		touched := map[string]bool{}
+		var order []string
+		for i := range ws {
+			w := ws[i]
+			r, err := s.writeTx(ctx, tx, &w)
+			if err != nil {
+				return fmt.Errorf("entry %d: %w", i, err)
+			}
+			res[i] = r
+			if r.Unchanged {
+				continue
+			}
+			encs, err := affectedEncountersTx(ctx, tx, w)
+			if err != nil {
+				return err
+			}
+			for _, e := range encs {
+				if !touched[e] {
+					touched[e] = true
+					order = append(order, e)
+				}
+			}
+		}
+		return s.rebuildAllTx(ctx, tx, order, actor)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+func (s *Store) rebuildAllTx(ctx context.Context, tx *sql.Tx, encounters []string, actor string) error {
+	if s.Rebuild == nil {
+		return nil
+	}
+	for _, e := range encounters {
+		if err := s.Rebuild(ctx, tx, e, actor); err != nil {
+			return fmt.Errorf("work item of Encounter/%s: %w", e, err)
+		}
+	}
+	return nil
+}
+
+// affectedEncountersTx lists the Encounters whose chart a write changes: its
+// own encounter, or for a Patient or Coverage every Encounter of the patient.
+func affectedEncountersTx(ctx context.Context, tx *sql.Tx, w workitem.ResourceWrite) ([]string, error) {
+	switch w.Type {
+	case "Patient", "Coverage":
+		pid := w.PatientID
+		if w.Type == "Patient" {
+			pid = w.ID
+		}
+		if pid == "" {
+			return nil, nil
+		}
+		return queryStrings(ctx, tx, `SELECT id FROM resources WHERE type = 'Encounter' AND patient_id = $1 ORDER BY id`, pid)
+	}
+	if w.EncounterID != "" {
+		return []string{w.EncounterID}, nil
+	}
+	return nil, nil
+}
+
+// writeTx stores one resource version inside tx.
+func (s *Store) writeTx(ctx context.Context, tx *sql.Tx, w *workitem.ResourceWrite) (workitem.WriteResult, error) {
+	if w.IfNoneExist != "" {
+		existing, err := s.claimConditionalTx(ctx, tx, *w)
+		if err != nil || existing != "" {
+			if err != nil {
+				return workitem.WriteResult{}, err
+			}
+			cur, err := readTx(ctx, tx, w.Type, existing, 0)
+			return workitem.WriteResult{StoredResource: cur, Unchanged: true}, err
+		}
+	}
+	cur, found, err := lockCurrentTx(ctx, tx, w.Type, w.ID)
+	if err != nil {
+		return workitem.WriteResult{}, err
+	}
+	if w.IfMatch != 0 && (!found || cur.version != w.IfMatch) {
+		return workitem.WriteResult{}, workitem.Errorf(workitem.Precondition,
+			"%s/%s: If-Match version %d does not match the current version %d", w.Type, w.ID, w.IfMatch, cur.version)
+	}
+	deleting := w.Method == "DELETE"
+	if found && !deleting && !cur.deleted && bytes.Equal(cur.hash, w.Hash) {
+		stored, err := readTx(ctx, tx, w.Type, w.ID, cur.version)
+		return workitem.WriteResult{StoredResource: stored, Unchanged: true}, err
+	}
+	if deleting && (!found || cur.deleted) {
+		return workitem.WriteResult{StoredResource: workitem.StoredResource{Type: w.Type, ID: w.ID, Version: cur.version, Deleted: true}, Unchanged: true}, nil
+	}
+	if deleting {
+		// A delete keeps what the resource was indexed under, so its work
+		// item can withdraw it.
+		w.Hash, w.EncounterID, w.PatientID, w.Summary, w.Identifiers = cur.hash, cur.encounter, cur.patient, cur.summary, nil
+	}
+	return s.insertVersionTx(ctx, tx, *w, cur.version+1, deleting)
+}
+
+type current struct {
+	version   int
+	hash      []byte
+	deleted   bool
+	encounter string
+	patient   string
+	summary   []byte
+}
+
+// lockCurrentTx locks the resource's row, creating a placeholder-free lock
+// for new ids through INSERT ... ON CONFLICT in insertVersionTx.
+func lockCurrentTx(ctx context.Context, tx *sql.Tx, typ, id string) (current, bool, error) {
+	var c current
+	err := tx.QueryRowContext(ctx, `SELECT version, content_hash, deleted, coalesce(encounter_id, ''), coalesce(patient_id, ''), summary
+		FROM resources WHERE type = $1 AND id = $2 FOR UPDATE`, typ, id).
+		Scan(&c.version, &c.hash, &c.deleted, &c.encounter, &c.patient, &c.summary)
+	if errors.Is(err, sql.ErrNoRows) {
+		return current{}, false, nil
+	}
+	return c, err == nil, err
+}
+
+func (s *Store) insertVersionTx(ctx context.Context, tx *sql.Tx, w workitem.ResourceWrite, version int, deleted bool) (workitem.WriteResult, error) {
+	now := s.now()
+	raw, err := w.Serve(version, now)
+	if err != nil {
+		return workitem.WriteResult{}, err
+	}
+	summary := w.Summary
+	if len(summary) == 0 {
+		summary = []byte("{}")
+	}
+	var res sql.Result
+	if version == 1 {
+		res, err = tx.ExecContext(ctx, `INSERT INTO resources (type, id, version, last_updated, content_hash, deleted, encounter_id, patient_id, summary)
+			VALUES ($1, $2, 1, $3, $4, $5, NULLIF($6, ''), NULLIF($7, ''), $8) ON CONFLICT (type, id) DO NOTHING`,
+			w.Type, w.ID, now, w.Hash, deleted, w.EncounterID, w.PatientID, []byte(summary))
+	} else {
+		res, err = tx.ExecContext(ctx, `UPDATE resources SET version = $3, last_updated = $4, content_hash = $5, deleted = $6,
+			encounter_id = NULLIF($7, ''), patient_id = NULLIF($8, ''), summary = $9 WHERE type = $1 AND id = $2`,
+			w.Type, w.ID, version, now, w.Hash, deleted, w.EncounterID, w.PatientID, []byte(summary))
+	}
+	if err != nil {
+		return workitem.WriteResult{}, err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		// A concurrent create of the same id won; retry as an update of it.
+		return s.writeTx(ctx, tx, &w)
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO resource_versions (type, id, version, last_updated, raw) VALUES ($1, $2, $3, $4, $5)`,
+		w.Type, w.ID, version, now, raw); err != nil {
+		return workitem.WriteResult{}, err
+	}
+	if err := replaceIdentifiersTx(ctx, tx, w); err != nil {
+		return workitem.WriteResult{}, err
+	}
+	stored := workitem.StoredResource{Type: w.Type, ID: w.ID, Version: version, LastUpdated: now, Raw: raw, Deleted: deleted}
+	return workitem.WriteResult{StoredResource: stored, Created: version == 1}, nil
+}
+
+func replaceIdentifiersTx(ctx context.Context, tx *sql.Tx, w workitem.ResourceWrite) error {
+	if _, err := tx.ExecContext(ctx, `DELETE FROM resource_identifiers WHERE type = $1 AND id = $2`, w.Type, w.ID); err != nil {
+		return err
+	}
+	for _, ident := range w.Identifiers {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO resource_identifiers (type, system, value, id) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`,
+			w.Type, ident.System, ident.Value, w.ID); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// claimConditionalTx implements If-None-Exist. It returns the id of the one
+// existing match, "" when this write may create (having claimed the criteria
+// in conditional_keys, whose primary key makes parallel identical requests
+// wait for the first and then see its resource), or Precondition when the
+// criteria match several resources.
+func (s *Store) claimConditionalTx(ctx context.Context, tx *sql.Tx, w workitem.ResourceWrite) (string, error) {
+	matches, err := matchCriteriaTx(ctx, tx, w.Type, w.IfNoneExist)
+	if err != nil {
+		return "", err
+	}
+	switch {
+	case len(matches) == 1:
+		return matches[0], nil
+	case len(matches) > 1:
+		return "", workitem.Errorf(workitem.Precondition, "If-None-Exist matches %d %s resources", len(matches), w.Type)
+	}
+	var claimed string
+	err = tx.QueryRowContext(ctx, `INSERT INTO conditional_keys (type, criteria, id) VALUES ($1, $2, $3)
+		ON CONFLICT (type, criteria) DO NOTHING RETURNING id`, w.Type, w.IfNoneExist, w.ID).Scan(&claimed)
+	if err == nil {
+		return "", nil
+	}
+	if !errors.Is(err, sql.ErrNoRows) {
+		return "", err
+	}
+	var winner string
+	if err := tx.QueryRowContext(ctx, `SELECT id FROM conditional_keys WHERE type = $1 AND criteria = $2`, w.Type, w.IfNoneExist).Scan(&winner); err != nil {
+		return "", err
+	}
+	return winner, nil
+}
+
+// matchCriteriaTx evaluates normalised criteria: "identifier=system|value"
+// or "_id=id".
+func matchCriteriaTx(ctx context.Context, tx *sql.Tx, typ, criteria string) ([]string, error) {
+	name, value, _ := cutCriteria(criteria)
+	switch name {
+	case "_id":
+		return queryStrings(ctx, tx, `SELECT id FROM resources WHERE type = $1 AND id = $2 AND NOT deleted`, typ, value)
+	case "identifier":
+		system, val, hasSystem := cutPipe(value)
+		if !hasSystem {
+			return queryStrings(ctx, tx, `SELECT DISTINCT i.id FROM resource_identifiers i JOIN resources r ON r.type = i.type AND r.id = i.id
+				WHERE i.type = $1 AND i.value = $2 AND NOT r.deleted ORDER BY 1`, typ, val)
+		}
+		return queryStrings(ctx, tx, `SELECT i.id FROM resource_identifiers i JOIN resources r ON r.type = i.type AND r.id = i.id
+			WHERE i.type = $1 AND i.system = $2 AND i.value = $3 AND NOT r.deleted ORDER BY 1`, typ, system, val)
+	}
+	return nil, workitem.Errorf(workitem.Invalid, "If-None-Exist: unsupported search parameter %q (supported: identifier, _id)", name)
+}
+
+func cutCriteria(c string) (name, value string, ok bool) {
+	for i := 0; i < len(c); i++ {
+		if c[i] == '=' {
+			return c[:i], c[i+1:], true
+		}
+	}
+	return c, "", false
+}
+
+func cutPipe(v string) (system, value string, ok bool) {
+	for i := 0; i < len(v); i++ {
+		if v[i] == '|' {
+			return v[:i], v[i+1:], true
+		}
+	}
+	return "", v, false
+}
+
+// ReadResource returns the current version (version 0) or the given version.
+// Errors: NotFound; a deleted resource's current read is NotFound too.
+func (s *Store) ReadResource(ctx context.Context, typ, id string, version int) (r workitem.StoredResource, err error) {
+	defer workitem.Wrap(&err, "postgres.ReadResource(%s/%s)", typ, id)
+	return readTx(ctx, s.db.DB, typ, id, version)
+}
+
+type querier interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+func readTx(ctx context.Context, q querier, typ, id string, version int) (workitem.StoredResource, error) {
+	r := workitem.StoredResource{Type: typ, ID: id}
+	var deleted bool
+	err := q.QueryRowContext(ctx, `SELECT r.version, r.deleted FROM resources r WHERE r.type = $1 AND r.id = $2`, typ, id).Scan(&r.Version, &deleted)
+	if errors.Is(err, sql.ErrNoRows) {
+		return r, workitem.Errorf(workitem.NotFound, "%s/%s not found", typ, id)
+	}
+	if err != nil {
+		return r, err
+	}
+	if version == 0 {
+		if deleted {
+			return r, workitem.Errorf(workitem.NotFound, "%s/%s was deleted", typ, id)
+		}
+		version = r.Version
+	}
+	r.Deleted = deleted && version == r.Version
+	err = q.QueryRowContext(ctx, `SELECT version, last_updated, raw FROM resource_versions WHERE type = $1 AND id = $2 AND version = $3`,
+		typ, id, version).Scan(&r.Version, &r.LastUpdated, &r.Raw)
+	if errors.Is(err, sql.ErrNoRows) {
+		return r, workitem.Errorf(workitem.NotFound, "%s/%s/_history/%d not found", typ, id, version)
+	}
+	r.LastUpdated = r.LastUpdated.UTC()
+	return r, err
+}
+
+func queryStrings(ctx context.Context, q querier, query string, args ...any) ([]string, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	return out, rows.Err()
+}

@@ -1,0 +1,90 @@
+package workitem
+
+import "time"
+
+// Chart is what a coder reads: everything documented for one Encounter,
+// derived from the stored resources by mapping.BuildChart.
+type Chart struct {
+	Encounter      EncounterView     `json:"encounter"`
+	PatientSummary *PatientView      `json:"patientSummary"`
+	Conditions     []DocumentedItem  `json:"conditions"`
+	Procedures     []DocumentedItem  `json:"procedures"`
+	Documents      []Document        `json:"documents"`
+	SuggestedCodes []SuggestedCode   `json:"suggestedCodes"`
+	Coverage       []CoverageView    `json:"coverage,omitempty"`
+	Practitioners  []ParticipantView `json:"participants,omitempty"`
+	Notes          []string          `json:"notes,omitempty"` // mapping remarks (e.g. unknown class)
+	Sources        map[string]int    `json:"-"`               // reference -> version, for change detection
+}
+
+// EncounterView is the Encounter as the chart shows it.
+type EncounterView struct {
+	Reference       string     `json:"reference"`
+	Status          string     `json:"status"`
+	Class           string     `json:"class"`
+	Type            []Coding   `json:"type,omitempty"`
+	Start           *time.Time `json:"start,omitempty"`
+	End             *time.Time `json:"end,omitempty"`
+	ServiceProvider string     `json:"serviceProvider,omitempty"`
+	Location        []string   `json:"location,omitempty"`
+}
+
+// PatientView is the patient as the chart shows it (inside the app only).
+type PatientView struct {
+	Reference string `json:"reference"`
+	Name      string `json:"name,omitempty"`
+	Gender    string `json:"gender,omitempty"`
+	BirthDate string `json:"birthDate,omitempty"`
+}
+
+// Coding is one FHIR coding.
+type Coding struct {
+	System  string `json:"system"`
+	Code    string `json:"code"`
+	Display string `json:"display,omitempty"`
+}
+
+// DocumentedItem is a Condition or Procedure as documented by the EHR.
+type DocumentedItem struct {
+	Reference string   `json:"reference"`
+	Status    string   `json:"status,omitempty"`
+	Category  []string `json:"category,omitempty"`
+	Codings   []Coding `json:"codings"`
+	Text      string   `json:"text,omitempty"`
+	Date      string   `json:"date,omitempty"`
+	Rank      int      `json:"rank,omitempty"` // Encounter.diagnosis rank when given
+	Use       string   `json:"use,omitempty"`  // Encounter.diagnosis use (AD, DD, billing...)
+}
+
+// Document is a DocumentReference's readable content.
+type Document struct {
+	Reference   string `json:"reference"`
+	Type        string `json:"type,omitempty"`
+	Date        string `json:"date,omitempty"`
+	ContentType string `json:"contentType,omitempty"`
+	Text        string `json:"text,omitempty"`
+	URL         string `json:"url,omitempty"`
+}
+
+// SuggestedCode is a code the EHR already sent, proposed to the coder.
+type SuggestedCode struct {
+	System  string `json:"system"` // icd10cm, icd10pcs, cpt, hcpcs
+	Code    string `json:"code"`
+	Display string `json:"display,omitempty"`
+	Source  string `json:"source"` // the resource it came from
+	Kind    string `json:"kind"`   // diagnosis or procedure
+}
+
+// CoverageView is one of the patient's Coverages.
+type CoverageView struct {
+	Reference string `json:"reference"`
+	Status    string `json:"status,omitempty"`
+	Payor     string `json:"payor,omitempty"`
+	Order     int    `json:"order,omitempty"`
+}
+
+// ParticipantView is a practitioner on the encounter.
+type ParticipantView struct {
+	Reference string `json:"reference"`
+	Type      string `json:"type,omitempty"`
+}
