@@ -29,11 +29,16 @@ type Main struct {
 	DB       *postgres.DB
 	HTTP     *httpapi.Server
 	Registry *prometheus.Registry
+	// KafkaAddr is the embedded broker's address when it runs.
+	KafkaAddr string
+	Store     *postgres.Store
 
-	workers   sync.WaitGroup
-	workCtx   context.Context // cancelled by Close to stop workers
-	serveDone chan error
-	closers   []func(context.Context) error // run in reverse by Close
+	readyChecks []httpapi.Check         // readiness checks beyond the database
+	routes      []func(*httpapi.Server) // route registrations applied by startHTTP
+	workers     sync.WaitGroup
+	workCtx     context.Context // cancelled by Close to stop workers
+	serveDone   chan error
+	closers     []func(context.Context) error // run in reverse by Close
 }
 
 // Run starts the service and blocks until ctx is cancelled (SIGTERM), then
@@ -79,6 +84,13 @@ func (m *Main) Start(ctx context.Context) error {
 	wctx, cancel := context.WithCancel(context.Background())
 	m.workCtx = wctx
 	m.closers = append(m.closers, func(context.Context) error { cancel(); m.workers.Wait(); return nil })
+	if err := m.setupIngest(); err != nil {
+		return err
+	}
+	if err := m.startKafka(ctx); err != nil {
+		return err
+	}
+	m.registerCodes()
 	return m.startHTTP()
 }
 
@@ -104,8 +116,11 @@ func (m *Main) startHTTP() error {
 		Registry:  m.Registry,
 		Auth:      httpapi.NewAuthenticator(m.Config.Tokens, m.Config.InsecureNoAuth),
 		BodyLimit: m.Config.BodyLimitBytes,
-		Ready:     []httpapi.Check{{Name: "database", Fn: m.DB.PingContext}},
+		Ready:     append([]httpapi.Check{{Name: "database", Fn: m.DB.PingContext}}, m.readyChecks...),
 	})
+	for _, register := range m.routes {
+		register(m.HTTP)
+	}
 	l, err := net.Listen("tcp", m.Config.HTTPAddr)
 	if err != nil {
 		return fmt.Errorf("CODEBRIDGE_HTTP_ADDR %s: %w", m.Config.HTTPAddr, err)

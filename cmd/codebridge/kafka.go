@@ -1,0 +1,105 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"time"
+
+	"github.com/codebridge/codebridge/adapters/httpapi"
+	"github.com/codebridge/codebridge/adapters/kafkapub"
+	"github.com/codebridge/codebridge/adapters/postgres"
+)
+
+// relaysPerProcess is how many relay loops each process runs: a second one
+// publishes while the first waits on the database.
+const relaysPerProcess = 2
+
+// startKafka starts the Kafka side: the embedded broker when no brokers are
+// configured, the topics, the outbox relay, its metrics, the broker
+// readiness check and the dead-letter admin routes. A broker that is down at
+// start does not stop the service: events wait in the outbox and topic
+// creation is retried in the background.
+//
+// On Close the relay finishes the publish in flight, then the writer and the
+// embedded broker close; unpublished records stay pending for the next start.
+func (m *Main) startKafka(context.Context) error {
+	opts := kafkapub.Options{Brokers: m.Config.Brokers()}
+	var broker *kafkapub.Embedded
+	if m.Config.EmbeddedKafka() {
+		b, err := kafkapub.StartEmbedded(m.Config.EmbeddedKafkaAddr, kafkapub.EmbeddedOptions{})
+		if err != nil {
+			return err
+		}
+		broker = b
+		opts.Brokers = []string{b.Addr()}
+		m.KafkaAddr = b.Addr()
+		m.Logger.Info("embedded kafka listening", "addr", b.Addr())
+	}
+	w, err := kafkapub.NewWriter(opts)
+	if err != nil {
+		if broker != nil {
+			broker.Close()
+		}
+		return err
+	}
+	store := postgres.NewOutboxStore(m.DB)
+	relay := kafkapub.NewRelay(store, w, kafkapub.RelayOptions{
+		Logger:  m.Logger.With("worker", "outbox-relay"),
+		Metrics: kafkapub.NewMetrics(m.Registry, store.Stats),
+	})
+	m.readyChecks = append(m.readyChecks, httpapi.Check{Name: "kafka",
+		Fn: func(ctx context.Context) error { return kafkapub.Ping(ctx, opts) }})
+	m.routes = append(m.routes, func(s *httpapi.Server) { httpapi.RegisterOutboxAdmin(s, store) })
+
+	rctx, cancel := context.WithCancel(m.workCtx)
+	var wg sync.WaitGroup
+	m.goKafkaWorker(&wg, "kafka-topics", func() { m.ensureTopics(rctx, opts) })
+	for range relaysPerProcess { // safe: claims never share a key (adapters/postgres/outbox.go)
+		m.goKafkaWorker(&wg, "outbox-relay", func() { relay.Run(rctx) })
+	}
+	m.closers = append(m.closers, func(context.Context) error {
+		cancel()
+		wg.Wait() // the relay settles its in-flight batch first
+		err := w.Close()
+		if broker != nil {
+			broker.Close()
+		}
+		return err
+	})
+	return nil
+}
+
+// goKafkaWorker runs fn as a Main worker that the Kafka closer can also wait
+// for, so the writer outlives the relay.
+func (m *Main) goKafkaWorker(wg *sync.WaitGroup, name string, fn func()) {
+	wg.Add(1)
+	m.goWorker(name, func(context.Context) {
+		defer wg.Done()
+		fn()
+	})
+}
+
+// ensureTopics creates the status and claims topics, retrying until it
+// succeeds or ctx ends.
+func (m *Main) ensureTopics(ctx context.Context, opts kafkapub.Options) {
+	for wait := time.Second; ; wait = min(2*wait, 30*time.Second) {
+		tctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		err := kafkapub.EnsureTopics(tctx, opts, m.Config.TopicPartitions, m.Config.TopicReplication,
+			m.Config.StatusTopic, m.Config.ClaimsTopic)
+		cancel()
+		if err == nil {
+			m.Logger.Info("kafka topics ready", "status_topic", m.Config.StatusTopic, "claims_topic", m.Config.ClaimsTopic)
+			return
+		}
+		if ctx.Err() != nil || errors.Is(err, context.Canceled) {
+			return
+		}
+		m.Logger.Warn("kafka topics not ready; retrying", "error", err.Error(), "retry_in", wait.String())
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(wait):
+		}
+	}
+}

@@ -1,0 +1,82 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/codebridge/codebridge/adapters/postgres"
+	"github.com/codebridge/codebridge/adapters/postgres/pgtest"
+	"github.com/codebridge/codebridge/mapping/workitem"
+)
+
+func post(t *testing.T, m *Main, path, token string) (int, string) {
+	t.Helper()
+	req, _ := http.NewRequest("POST", "http://"+m.Addr+path, nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("POST %s: %v", path, err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(body)
+}
+
+// TestKafkaStartAndDeadLetterAdmin starts Main with the embedded broker:
+// /readyz checks the broker, a record no broker takes is dead-lettered and
+// listed by the admin endpoint, and replay puts it back in line.
+func TestKafkaStartAndDeadLetterAdmin(t *testing.T) {
+	m := startMain(t, pgtest.NewURL(t))
+	if m.KafkaAddr == "" {
+		t.Fatal("embedded broker not started")
+	}
+	if code, body := get(t, m, "/readyz", ""); code != 200 || !strings.Contains(body, `"kafka":"ok"`) {
+		t.Fatalf("/readyz = %d %s", code, body)
+	}
+	store := postgres.NewOutboxStore(m.DB)
+	huge := workitem.Message{Topic: m.Config.StatusTopic, Key: "Encounter/e1", Value: make([]byte, 2<<20)}
+	if err := store.Enqueue(context.Background(), huge); err != nil {
+		t.Fatal(err)
+	}
+	var list struct {
+		Dead []struct {
+			ID        int64  `json:"id"`
+			Key       string `json:"key"`
+			LastError string `json:"lastError"`
+		} `json:"dead"`
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for len(list.Dead) == 0 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+		code, body := get(t, m, "/api/v1/admin/outbox/dead", "e2e-admin-token")
+		if code != 200 {
+			t.Fatalf("list dead = %d %s", code, body)
+		}
+		_ = json.Unmarshal([]byte(body), &list)
+	}
+	if len(list.Dead) != 1 || list.Dead[0].Key != "Encounter/e1" || list.Dead[0].LastError == "" {
+		t.Fatalf("dead letters = %+v", list.Dead)
+	}
+	if code, _ := get(t, m, "/api/v1/admin/outbox/dead", "e2e-coder-token"); code != http.StatusForbidden {
+		t.Errorf("coder listing dead letters: %d, want 403", code)
+	}
+	id := list.Dead[0].ID
+	if code, body := post(t, m, fmt.Sprintf("/api/v1/admin/outbox/dead/%d/replay", id), "e2e-admin-token"); code != 200 {
+		t.Fatalf("replay = %d %s", code, body)
+	}
+	if code, _ := post(t, m, "/api/v1/admin/outbox/dead/999999/replay", "e2e-admin-token"); code != http.StatusNotFound {
+		t.Errorf("replay of unknown id = %d, want 404", code)
+	}
+	if code, body := post(t, m, "/api/v1/admin/outbox/dead/replay", "e2e-admin-token"); code != 200 || !strings.Contains(body, `"replayed"`) {
+		t.Errorf("replay all = %d %s", code, body)
+	}
+	if code, body := get(t, m, "/metrics", ""); code != 200 || !strings.Contains(body, "codebridge_outbox_pending") {
+		t.Errorf("/metrics lacks outbox gauges: %d", code)
+	}
+}
