@@ -17,10 +17,10 @@ type Store struct {
 	// Rebuild re-derives the work item of an Encounter inside the writing
 	// transaction; nil disables work items (resource-only tests).
 	Rebuild func(ctx context.Context, tx *sql.Tx, encounterID, actor string) error
-	// Announce writes the outbox event of a work-item status change inside
-	// the transaction that makes it.
-	Announce func(ctx context.Context, tx *sql.Tx, itemID string, from, to workitem.Status, actor string) error
-	now      func() time.Time
+	// StatusTopic is where work-item status events go (through the outbox,
+	// in the transaction of the change); "" writes no events.
+	StatusTopic string
+	now         func() time.Time
 }
 
 // NewStore returns a store on db.

@@ -174,8 +174,30 @@ func (s *Store) recordTransitionTx(ctx context.Context, tx *sql.Tx, itemID strin
 		itemID, s.now(), actor, string(from), string(to), reason); err != nil {
 		return err
 	}
-	if s.Announce != nil {
-		return s.Announce(ctx, tx, itemID, from, to, actor)
+	return s.announceTx(ctx, tx, itemID, from, to, actor)
+}
+
+// announceTx writes the status event of a transition to the outbox. The
+// caller holds the work item's row lock, so one encounter's events get
+// their outbox sequence in the order the changes commit.
+func (s *Store) announceTx(ctx context.Context, tx *sql.Tx, itemID string, from, to workitem.Status, actor string) error {
+	if s.StatusTopic == "" {
+		return nil
 	}
-	return nil
+	var enc, pat, claim string
+	if err := tx.QueryRowContext(ctx, `SELECT encounter_id, patient_id, claim_id FROM work_items WHERE id = $1`, itemID).Scan(&enc, &pat, &claim); err != nil {
+		return err
+	}
+	ch := mapping.StatusChange{WorkItemID: itemID, Encounter: "Encounter/" + enc, Status: string(to), PreviousStatus: string(from), Actor: actor, At: s.now()}
+	if pat != "" {
+		ch.Patient = "Patient/" + pat
+	}
+	if claim != "" {
+		ch.Claim = "Claim/" + claim
+	}
+	msg, err := mapping.StatusMessage(s.StatusTopic, ch)
+	if err != nil {
+		return err
+	}
+	return EnqueueTx(ctx, tx, msg)
 }

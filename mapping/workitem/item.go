@@ -96,3 +96,13 @@ type WriteResult struct {
 	Created   bool // a new resource (201)
 	Unchanged bool // an identical re-send or a conditional create that matched (200, no new version)
 }
+
+// Filter selects work items for the worklist.
+type Filter struct {
+	Status    []Status
+	Assignee  string
+	Encounter string // an Encounter id
+	Class     string
+	Limit     int
+	Cursor    string // opaque keyset cursor from a previous page
+}

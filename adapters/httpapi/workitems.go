@@ -1,0 +1,154 @@
+package httpapi
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/codebridge/codebridge/config"
+	"github.com/codebridge/codebridge/mapping/workitem"
+)
+
+// WorkItems is what the coding API needs of the store.
+type WorkItems interface {
+	// ListItems answers a worklist page. Errors: Invalid (cursor).
+	ListItems(ctx context.Context, f workitem.Filter) ([]workitem.Item, string, error)
+	// GetItem answers an item with chart and history. Errors: NotFound.
+	GetItem(ctx context.Context, id string) (workitem.Item, []workitem.Transition, error)
+	// LeaseNext leases the top ready item; ok=false when none or at the cap.
+	LeaseNext(ctx context.Context, coder string, max int, d time.Duration) (workitem.Item, bool, error)
+}
+
+// WorkItemOptions configure the coding API.
+type WorkItemOptions struct {
+	MaxLeases int
+	Lease     time.Duration
+}
+
+type workItemAPI struct {
+	store WorkItems
+	opts  WorkItemOptions
+}
+
+// RegisterWorkItems adds the coding API's worklist routes.
+func RegisterWorkItems(s *Server, store WorkItems, o WorkItemOptions) {
+	a := &workItemAPI{store: store, opts: o}
+	readers := Require(config.RoleCoder, config.RoleAuditor)
+	s.API.GET("/work-items", a.list, readers)
+	s.API.GET("/work-items/:id", a.get, readers)
+	s.API.POST("/work-items/next", a.next, Require(config.RoleCoder))
+}
+
+// itemView is the JSON of a work item in lists.
+type itemView struct {
+	workitem.Item
+}
+
+// chartView is the single-item view: the item plus its chart.
+type chartView struct {
+	workitem.Item
+	Encounter      workitem.EncounterView    `json:"encounter"`
+	PatientSummary *workitem.PatientView     `json:"patientSummary"`
+	Conditions     []workitem.DocumentedItem `json:"conditions"`
+	Procedures     []workitem.DocumentedItem `json:"procedures"`
+	Documents      []workitem.Document       `json:"documents"`
+	SuggestedCodes []workitem.SuggestedCode  `json:"suggestedCodes"`
+	Coverage       []workitem.CoverageView   `json:"coverage"`
+	Codes          map[string]any            `json:"codes"`
+	Edits          []any                     `json:"edits"`
+	Queries        []any                     `json:"queries"`
+	History        []workitem.Transition     `json:"history"`
+}
+
+func newChartView(it workitem.Item, hist []workitem.Transition) chartView {
+	v := chartView{Item: it, History: hist, Codes: map[string]any{"diagnoses": []any{}, "lines": []any{}},
+		Edits: []any{}, Queries: []any{}}
+	if c := it.Chart; c != nil {
+		v.Encounter, v.PatientSummary = c.Encounter, c.PatientSummary
+		v.Conditions, v.Procedures, v.Documents = nonNil(c.Conditions), nonNil(c.Procedures), nonNil(c.Documents)
+		v.SuggestedCodes, v.Coverage = nonNil(c.SuggestedCodes), nonNil(c.Coverage)
+	}
+	return v
+}
+
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}
+
+func (a *workItemAPI) list(c echo.Context) error {
+	f, err := parseItemFilter(c)
+	if err != nil {
+		return err
+	}
+	items, next, err := a.store.ListItems(c.Request().Context(), f)
+	if err != nil {
+		return err
+	}
+	out := make([]itemView, len(items))
+	for i, it := range items {
+		out[i] = itemView{it}
+	}
+	return c.JSON(http.StatusOK, map[string]any{"items": out, "nextCursor": next})
+}
+
+func parseItemFilter(c echo.Context) (workitem.Filter, error) {
+	q := c.QueryParams()
+	f := workitem.Filter{Assignee: q.Get("assignee"), Class: q.Get("class"), Cursor: q.Get("cursor")}
+	if s := q.Get("status"); s != "" {
+		for _, st := range strings.Split(s, ",") {
+			if !workitem.Status(st).Valid() {
+				return f, workitem.Errorf(workitem.Invalid, "status %q is not a work-item status", st)
+			}
+			f.Status = append(f.Status, workitem.Status(st))
+		}
+	}
+	if e := q.Get("encounter"); e != "" {
+		id, ok := strings.CutPrefix(e, "Encounter/")
+		if !ok || id == "" {
+			return f, workitem.Errorf(workitem.Invalid, "encounter must be Encounter/{id}")
+		}
+		f.Encounter = id
+	}
+	if s := q.Get("sort"); s != "" && s != "priority" {
+		return f, workitem.Errorf(workitem.Invalid, "sort %q: only priority is supported", s)
+	}
+	if l := q.Get("limit"); l != "" {
+		n, err := strconv.Atoi(l)
+		if err != nil || n < 1 || n > 500 {
+			return f, workitem.Errorf(workitem.Invalid, "limit must be 1..500")
+		}
+		f.Limit = n
+	}
+	return f, nil
+}
+
+func (a *workItemAPI) get(c echo.Context) error {
+	it, hist, err := a.store.GetItem(c.Request().Context(), c.Param("id"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, newChartView(it, hist))
+}
+
+func (a *workItemAPI) next(c echo.Context) error {
+	ctx := c.Request().Context()
+	it, ok, err := a.store.LeaseNext(ctx, PrincipalOf(c).Name, a.opts.MaxLeases, a.opts.Lease)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return c.NoContent(http.StatusNoContent)
+	}
+	full, hist, err := a.store.GetItem(ctx, it.ID)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, newChartView(full, hist))
+}

@@ -1,0 +1,250 @@
+package postgres
+
+import (
+	"context"
+	"database/sql"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/codebridge/codebridge/mapping/workitem"
+)
+
+const itemColumns = `id, status, encounter_id, patient_id, class, priority, assignee, lease_expires, version, claim_id,
+	service_start, service_end, reason, created_at, updated_at`
+
+func scanItem(sc interface{ Scan(...any) error }) (workitem.Item, error) {
+	var it workitem.Item
+	var enc, pat, claim string
+	var lease, start, end sql.NullTime
+	err := sc.Scan(&it.ID, &it.Status, &enc, &pat, &it.Class, &it.Priority, &it.Assignee, &lease, &it.Version, &claim,
+		&start, &end, &it.Reason, &it.CreatedAt, &it.UpdatedAt)
+	if err != nil {
+		return it, err
+	}
+	it.Encounter = "Encounter/" + enc
+	if pat != "" {
+		it.Patient = "Patient/" + pat
+	}
+	if claim != "" {
+		it.Claim = "Claim/" + claim
+	}
+	it.LeaseExpires, it.ServiceStart, it.ServiceEnd = timePtr(lease), timePtr(start), timePtr(end)
+	it.CreatedAt, it.UpdatedAt = it.CreatedAt.UTC(), it.UpdatedAt.UTC()
+	return it, nil
+}
+
+func timePtr(t sql.NullTime) *time.Time {
+	if !t.Valid {
+		return nil
+	}
+	u := t.Time.UTC()
+	return &u
+}
+
+// ListItems answers the worklist sorted by priority (highest first), then
+// age (oldest first), with keyset pagination. Errors: Invalid (bad cursor).
+func (s *Store) ListItems(ctx context.Context, f workitem.Filter) (items []workitem.Item, next string, err error) {
+	defer workitem.Wrap(&err, "postgres.ListItems")
+	where, args := []string{"true"}, []any{}
+	add := func(cond string, v any) {
+		args = append(args, v)
+		where = append(where, strings.ReplaceAll(cond, "?", "$"+strconv.Itoa(len(args))))
+	}
+	if len(f.Status) > 0 {
+		ss := make([]string, len(f.Status))
+		for i, st := range f.Status {
+			ss[i] = string(st)
+		}
+		add("status = ANY(?)", pqArray(ss))
+	}
+	if f.Assignee != "" {
+		add("assignee = ?", f.Assignee)
+	}
+	if f.Encounter != "" {
+		add("encounter_id = ?", f.Encounter)
+	}
+	if f.Class != "" {
+		add("class = ?", f.Class)
+	}
+	if f.Cursor != "" {
+		p, created, id, err := decodeCursor(f.Cursor)
+		if err != nil {
+			return nil, "", err
+		}
+		args = append(args, p, created, id)
+		n := len(args)
+		where = append(where, fmt.Sprintf("(priority < $%d OR (priority = $%d AND (created_at, id) > ($%d, $%d)))", n-2, n-2, n-1, n))
+	}
+	limit := f.Limit
+	if limit <= 0 || limit > 500 {
+		limit = 50
+	}
+	q := `SELECT ` + itemColumns + ` FROM work_items WHERE ` + strings.Join(where, " AND ") +
+		fmt.Sprintf(` ORDER BY priority DESC, created_at, id LIMIT %d`, limit+1)
+	rows, err := s.db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, "", err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		it, err := scanItem(rows)
+		if err != nil {
+			return nil, "", err
+		}
+		items = append(items, it)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, "", err
+	}
+	if len(items) > limit {
+		items = items[:limit]
+		last := items[limit-1]
+		next = encodeCursor(last.Priority, last.CreatedAt, last.ID)
+	}
+	return items, next, nil
+}
+
+func encodeCursor(priority int, created time.Time, id string) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(strconv.Itoa(priority) + "|" + created.UTC().Format(time.RFC3339Nano) + "|" + id))
+}
+
+func decodeCursor(c string) (int, time.Time, string, error) {
+	bad := workitem.Errorf(workitem.Invalid, "cursor is not one this server issued")
+	b, err := base64.RawURLEncoding.DecodeString(c)
+	if err != nil {
+		return 0, time.Time{}, "", bad
+	}
+	parts := strings.SplitN(string(b), "|", 3)
+	if len(parts) != 3 {
+		return 0, time.Time{}, "", bad
+	}
+	p, err1 := strconv.Atoi(parts[0])
+	t, err2 := time.Parse(time.RFC3339Nano, parts[1])
+	if err1 != nil || err2 != nil {
+		return 0, time.Time{}, "", bad
+	}
+	return p, t, parts[2], nil
+}
+
+// pqArray renders a text[] literal parameter.
+func pqArray(ss []string) string {
+	q := make([]string, len(ss))
+	for i, s := range ss {
+		q[i] = `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(s) + `"`
+	}
+	return "{" + strings.Join(q, ",") + "}"
+}
+
+// GetItem returns one work item with its chart and history. Errors: NotFound.
+func (s *Store) GetItem(ctx context.Context, id string) (it workitem.Item, history []workitem.Transition, err error) {
+	defer workitem.Wrap(&err, "postgres.GetItem(%s)", id)
+	var chart []byte
+	row := s.db.QueryRowContext(ctx, `SELECT `+itemColumns+`, chart FROM work_items WHERE id = $1`, id)
+	it, err = scanItem(scanWithChart{row, &chart})
+	if errors.Is(err, sql.ErrNoRows) {
+		return it, nil, workitem.Errorf(workitem.NotFound, "work item %s not found", id)
+	}
+	if err != nil {
+		return it, nil, err
+	}
+	var sc storedChart
+	if err := json.Unmarshal(chart, &sc); err != nil {
+		return it, nil, err
+	}
+	it.Chart = sc.Chart
+	history, err = s.history(ctx, id)
+	return it, history, err
+}
+
+type scanWithChart struct {
+	row   *sql.Row
+	chart *[]byte
+}
+
+func (s scanWithChart) Scan(dest ...any) error { return s.row.Scan(append(dest, s.chart)...) }
+
+func (s *Store) history(ctx context.Context, id string) ([]workitem.Transition, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT at, actor, from_status, to_status, reason FROM work_item_history WHERE work_item_id = $1 ORDER BY seq`, id)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []workitem.Transition
+	for rows.Next() {
+		var t workitem.Transition
+		if err := rows.Scan(&t.At, &t.Actor, &t.From, &t.To, &t.Reason); err != nil {
+			return nil, err
+		}
+		t.At = t.At.UTC()
+		out = append(out, t)
+	}
+	return out, rows.Err()
+}
+
+// LeaseNext leases the highest-priority ready (or re-opened, or expired)
+// item to coder for d, unless coder already holds max leases. It answers
+// ok=false when there is nothing to lease. FOR UPDATE SKIP LOCKED means
+// parallel callers never take the same item; a per-coder advisory lock
+// makes the max-leases check exact under concurrency.
+func (s *Store) LeaseNext(ctx context.Context, coder string, max int, d time.Duration) (it workitem.Item, ok bool, err error) {
+	defer workitem.Wrap(&err, "postgres.LeaseNext")
+	err = s.db.Transact(ctx, nil, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtext('codebridge.lease:' || $1))`, coder); err != nil {
+			return err
+		}
+		var held int
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM work_items WHERE assignee = $1 AND status IN ('in_progress', 'on_hold')
+			AND (status = 'on_hold' OR lease_expires > now())`, coder).Scan(&held); err != nil {
+			return err
+		}
+		if held >= max {
+			return nil
+		}
+		var from workitem.Status
+		var prevAssignee string
+		row := tx.QueryRowContext(ctx, `WITH pick AS (
+				SELECT id, status, assignee FROM work_items
+				 WHERE status IN ('ready', 'reopened') OR (status = 'in_progress' AND lease_expires <= now())
+				 ORDER BY priority DESC, created_at, id LIMIT 1 FOR UPDATE SKIP LOCKED)
+			UPDATE work_items w SET status = 'in_progress', assignee = $1, lease_expires = now() + $2::interval,
+				version = w.version + 1, updated_at = now(), reason = 'leased'
+			  FROM pick WHERE w.id = pick.id
+			RETURNING pick.status, pick.assignee, `+prefixed("w", itemColumns),
+			coder, fmt.Sprintf("%d milliseconds", d.Milliseconds()))
+		var err error
+		it, err = scanItem(prefixScan{row, []any{&from, &prevAssignee}})
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		ok = true
+		reason := "leased"
+		if from == workitem.InProgress {
+			reason = "lease of " + prevAssignee + " expired; leased"
+		}
+		return s.recordTransitionTx(ctx, tx, it.ID, from, workitem.InProgress, coder, reason)
+	})
+	return it, ok, err
+}
+
+type prefixScan struct {
+	row    *sql.Row
+	before []any
+}
+
+func (p prefixScan) Scan(dest ...any) error { return p.row.Scan(append(p.before, dest...)...) }
+
+func prefixed(alias, cols string) string {
+	parts := strings.Split(cols, ",")
+	for i, p := range parts {
+		parts[i] = alias + "." + strings.TrimSpace(p)
+	}
+	return strings.Join(parts, ", ")
+}
