@@ -43,30 +43,35 @@ type Token struct {
 
 // Config is everything codebridge can be configured with.
 type Config struct {
-	HTTPAddr            string
-	DatabaseURL         string
-	KafkaBrokers        []string
-	EmbeddedKafkaAddr   string
-	StatusTopic         string
-	ClaimsTopic         string
-	Tokens              []Token
-	ClaimSinkURL        string
-	AutoCode            bool
-	QASampleRate        float64
-	MLLPAddr            string
-	InboundTopic        string
-	MaxLeasesPerCoder   int
-	SelfPay             bool
-	BodyLimitBytes      int64
-	MaxBundleEntries    int
-	LeaseDuration       time.Duration
-	ShutdownTimeout     time.Duration
-	DBMaxOpenConns      int
-	TopicPartitions     int
-	TopicReplication    int
-	LogLevel            string
-	InsecureNoAuth      bool
-	ExtraDiagnosticsLog bool
+	HTTPAddr           string
+	DatabaseURL        string
+	KafkaBrokers       []string
+	EmbeddedKafkaAddr  string
+	StatusTopic        string
+	ClaimsTopic        string
+	Tokens             []Token
+	ClaimSinkURL       string
+	AutoCode           bool
+	QASampleRate       float64
+	MLLPAddr           string
+	InboundTopic       string
+	MaxLeasesPerCoder  int
+	SelfPay            bool
+	BodyLimitBytes     int64
+	MaxBundleEntries   int
+	LeaseDuration      time.Duration
+	ShutdownTimeout    time.Duration
+	DBMaxOpenConns     int
+	TopicPartitions    int
+	TopicReplication   int
+	LogLevel           string
+	InsecureNoAuth     bool
+	KafkaSASLMechanism string // "" or "plain"
+	KafkaSASLUser      string
+	KafkaSASLPassword  string
+	KafkaTLS           bool
+	KafkaTLSCAFile     string
+	KafkaMaxMessage    int
 }
 
 // Default returns the configuration with every documented default.
@@ -88,6 +93,7 @@ func Default() Config {
 		TopicPartitions:   6,
 		TopicReplication:  1,
 		LogLevel:          "info",
+		KafkaMaxMessage:   1_000_000,
 	}
 }
 
@@ -121,6 +127,12 @@ var fields = []field{
 	{"CODEBRIDGE_TOPIC_PARTITIONS", func(c *Config, v string) error { return setPositiveInt(&c.TopicPartitions, v) }},
 	{"CODEBRIDGE_TOPIC_REPLICATION", func(c *Config, v string) error { return setPositiveInt(&c.TopicReplication, v) }},
 	{"CODEBRIDGE_LOG_LEVEL", func(c *Config, v string) error { return setLogLevel(&c.LogLevel, v) }},
+	{"CODEBRIDGE_KAFKA_SASL_MECHANISM", func(c *Config, v string) error { return setMechanism(&c.KafkaSASLMechanism, v) }},
+	{"CODEBRIDGE_KAFKA_SASL_USER", func(c *Config, v string) error { c.KafkaSASLUser = v; return nil }},
+	{"CODEBRIDGE_KAFKA_SASL_PASSWORD", func(c *Config, v string) error { c.KafkaSASLPassword = v; return nil }},
+	{"CODEBRIDGE_KAFKA_TLS", func(c *Config, v string) error { return setOnOff(&c.KafkaTLS, v) }},
+	{"CODEBRIDGE_KAFKA_TLS_CA_FILE", func(c *Config, v string) error { return setFile(&c.KafkaTLSCAFile, v) }},
+	{"CODEBRIDGE_KAFKA_MAX_MESSAGE_BYTES", func(c *Config, v string) error { return setPositiveInt(&c.KafkaMaxMessage, v) }},
 }
 
 // Variables returns the names of every variable codebridge reads.
@@ -218,6 +230,9 @@ func (c Config) Validate() error {
 	if len(c.Tokens) == 0 && !c.InsecureNoAuth {
 		errs = append(errs, errors.New("CODEBRIDGE_API_TOKENS: no authentication configured (set tokens, or pass --insecure-no-auth for a throwaway setup)"))
 	}
+	if c.KafkaSASLMechanism != "" && (c.KafkaSASLUser == "" || c.KafkaSASLPassword == "") {
+		errs = append(errs, errors.New("CODEBRIDGE_KAFKA_SASL_USER: SASL needs a user and CODEBRIDGE_KAFKA_SASL_PASSWORD"))
+	}
 	if c.StatusTopic == c.ClaimsTopic {
 		errs = append(errs, errors.New("CODEBRIDGE_CLAIMS_TOPIC: must differ from CODEBRIDGE_STATUS_TOPIC"))
 	}
@@ -248,6 +263,7 @@ func (c Config) String() string {
 		c.HTTPAddr, RedactURL(c.DatabaseURL), strings.Join(c.KafkaBrokers, ","), c.EmbeddedKafkaAddr)
 	fmt.Fprintf(&b, "status_topic=%s claims_topic=%s api_tokens=[%s] claim_sink_url=%s ",
 		c.StatusTopic, c.ClaimsTopic, strings.Join(names, ","), RedactURL(c.ClaimSinkURL))
+	fmt.Fprintf(&b, "kafka_sasl=%s kafka_sasl_user=%s kafka_tls=%s ", c.KafkaSASLMechanism, c.KafkaSASLUser, onOff(c.KafkaTLS))
 	fmt.Fprintf(&b, "autocode=%s qa_sample_rate=%g mllp_addr=%s inbound_topic=%s max_leases_per_coder=%d self_pay=%s",
 		onOff(c.AutoCode), c.QASampleRate, c.MLLPAddr, c.InboundTopic, c.MaxLeasesPerCoder, onOff(c.SelfPay))
 	return b.String()

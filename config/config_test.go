@@ -205,3 +205,35 @@ func TestComposeUsesKnownVariables(t *testing.T) {
 		}
 	}
 }
+
+func TestKafkaSecurityVariables(t *testing.T) {
+	ok := map[string]string{
+		"CODEBRIDGE_DATABASE_URL":         "postgres://x/y",
+		"CODEBRIDGE_API_TOKENS":           "a:admin:aaaaaaaaaa",
+		"CODEBRIDGE_KAFKA_SASL_MECHANISM": "PLAIN",
+		"CODEBRIDGE_KAFKA_SASL_USER":      "svc",
+		"CODEBRIDGE_KAFKA_SASL_PASSWORD":  "kafka-secret",
+		"CODEBRIDGE_KAFKA_TLS":            "on",
+	}
+	c, err := FromEnv(env(ok))
+	if err != nil || c.Validate() != nil || c.KafkaSASLMechanism != "plain" || !c.KafkaTLS {
+		t.Fatalf("FromEnv = %+v, %v", c, err)
+	}
+	if strings.Contains(c.String(), "kafka-secret") {
+		t.Error("String() leaks the SASL password")
+	}
+	for k, v := range map[string]string{
+		"CODEBRIDGE_KAFKA_SASL_MECHANISM":    "gssapi",
+		"CODEBRIDGE_KAFKA_TLS_CA_FILE":       "/nonexistent/ca.pem",
+		"CODEBRIDGE_KAFKA_MAX_MESSAGE_BYTES": "-1",
+	} {
+		if _, err := FromEnv(env(map[string]string{k: v})); err == nil || !strings.Contains(err.Error(), k) {
+			t.Errorf("%s=%s: error %v, want one naming it", k, v, err)
+		}
+	}
+	noPass := map[string]string{"CODEBRIDGE_DATABASE_URL": "postgres://x/y", "CODEBRIDGE_API_TOKENS": "a:admin:aaaaaaaaaa", "CODEBRIDGE_KAFKA_SASL_MECHANISM": "plain"}
+	c, _ = FromEnv(env(noPass))
+	if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "CODEBRIDGE_KAFKA_SASL_USER") {
+		t.Errorf("SASL without credentials: %v", err)
+	}
+}

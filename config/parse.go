@@ -3,6 +3,7 @@ package config
 import (
 	"fmt"
 	"net/url"
+	"os"
 	"regexp"
 	"strconv"
 	"strings"
@@ -185,3 +186,20 @@ func RedactURL(s string) string {
 }
 
 var kvPasswordRE = regexp.MustCompile(`password=('[^']*'|\S+)`)
+
+func setMechanism(dst *string, v string) error {
+	switch strings.ToLower(v) {
+	case "plain":
+		*dst = "plain"
+		return nil
+	}
+	return fmt.Errorf("%q is not a supported SASL mechanism (plain)", v)
+}
+
+func setFile(dst *string, v string) error {
+	if _, err := os.Stat(v); err != nil {
+		return fmt.Errorf("%q: %v", v, err)
+	}
+	*dst = v
+	return nil
+}

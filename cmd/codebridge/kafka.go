@@ -2,13 +2,18 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
+	"fmt"
+	"os"
 	"sync"
 	"time"
 
 	"github.com/codebridge/codebridge/adapters/httpapi"
 	"github.com/codebridge/codebridge/adapters/kafkapub"
 	"github.com/codebridge/codebridge/adapters/postgres"
+	"github.com/codebridge/codebridge/config"
 )
 
 // relaysPerProcess is how many relay loops each process runs: a second one
@@ -24,7 +29,10 @@ const relaysPerProcess = 2
 // On Close the relay finishes the publish in flight, then the writer and the
 // embedded broker close; unpublished records stay pending for the next start.
 func (m *Main) startKafka(context.Context) error {
-	opts := kafkapub.Options{Brokers: m.Config.Brokers()}
+	opts, err := kafkaOptions(m.Config)
+	if err != nil {
+		return err
+	}
 	var broker *kafkapub.Embedded
 	if m.Config.EmbeddedKafka() {
 		b, err := kafkapub.StartEmbedded(m.Config.EmbeddedKafkaAddr, kafkapub.EmbeddedOptions{})
@@ -102,4 +110,27 @@ func (m *Main) ensureTopics(ctx context.Context, opts kafkapub.Options) {
 		case <-time.After(wait):
 		}
 	}
+}
+
+// kafkaOptions turns the configuration into broker connection options:
+// SASL/PLAIN and TLS (with an optional CA file) for real clusters.
+func kafkaOptions(c config.Config) (kafkapub.Options, error) {
+	o := kafkapub.Options{Brokers: c.Brokers(), MaxMessageBytes: c.KafkaMaxMessage,
+		SASLMechanism: c.KafkaSASLMechanism, SASLUser: c.KafkaSASLUser, SASLPassword: c.KafkaSASLPassword}
+	if !c.KafkaTLS {
+		return o, nil
+	}
+	o.TLS = &tls.Config{MinVersion: tls.VersionTLS12}
+	if c.KafkaTLSCAFile != "" {
+		pem, err := os.ReadFile(c.KafkaTLSCAFile)
+		if err != nil {
+			return o, fmt.Errorf("CODEBRIDGE_KAFKA_TLS_CA_FILE: %w", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return o, fmt.Errorf("CODEBRIDGE_KAFKA_TLS_CA_FILE: no PEM certificates in %s", c.KafkaTLSCAFile)
+		}
+		o.TLS.RootCAs = pool
+	}
+	return o, nil
 }

@@ -6,12 +6,15 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/codebridge/codebridge/adapters/postgres"
 	"github.com/codebridge/codebridge/adapters/postgres/pgtest"
+	"github.com/codebridge/codebridge/config"
 	"github.com/codebridge/codebridge/mapping/workitem"
 )
 
@@ -78,5 +81,24 @@ func TestKafkaStartAndDeadLetterAdmin(t *testing.T) {
 	}
 	if code, body := get(t, m, "/metrics", ""); code != 200 || !strings.Contains(body, "codebridge_outbox_pending") {
 		t.Errorf("/metrics lacks outbox gauges: %d", code)
+	}
+}
+
+func TestKafkaOptionsFromConfig(t *testing.T) {
+	c := config.Default()
+	c.KafkaBrokers = []string{"k1:9093"}
+	c.KafkaSASLMechanism, c.KafkaSASLUser, c.KafkaSASLPassword = "plain", "u", "p"
+	c.KafkaTLS = true
+	o, err := kafkaOptions(c)
+	if err != nil || o.TLS == nil || o.SASLMechanism != "plain" || o.Brokers[0] != "k1:9093" || o.MaxMessageBytes != 1_000_000 {
+		t.Fatalf("kafkaOptions = %+v, %v", o, err)
+	}
+	bad := filepath.Join(t.TempDir(), "ca.pem")
+	if err := os.WriteFile(bad, []byte("not a certificate"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c.KafkaTLSCAFile = bad
+	if _, err := kafkaOptions(c); err == nil || !strings.Contains(err.Error(), "CODEBRIDGE_KAFKA_TLS_CA_FILE") {
+		t.Fatalf("bad CA file: %v", err)
 	}
 }
