@@ -58,15 +58,18 @@ type chartView struct {
 	Documents      []workitem.Document       `json:"documents"`
 	SuggestedCodes []workitem.SuggestedCode  `json:"suggestedCodes"`
 	Coverage       []workitem.CoverageView   `json:"coverage"`
-	Codes          map[string]any            `json:"codes"`
-	Edits          []any                     `json:"edits"`
-	Queries        []any                     `json:"queries"`
+	Codes          workitem.Assignment       `json:"codes"`
+	Edits          []workitem.Edit           `json:"edits"`
+	Queries        []workitem.Query          `json:"queries"`
 	History        []workitem.Transition     `json:"history"`
 }
 
 func newChartView(it workitem.Item, hist []workitem.Transition) chartView {
-	v := chartView{Item: it, History: hist, Codes: map[string]any{"diagnoses": []any{}, "lines": []any{}},
-		Edits: []any{}, Queries: []any{}}
+	v := chartView{Item: it, History: nonNil(hist), Edits: nonNil(it.Edits), Queries: nonNil(it.Queries)}
+	if it.Codes != nil {
+		v.Codes = *it.Codes
+	}
+	v.Codes.Diagnoses, v.Codes.Lines = nonNil(v.Codes.Diagnoses), nonNil(v.Codes.Lines)
 	if c := it.Chart; c != nil {
 		v.Encounter, v.PatientSummary = c.Encounter, c.PatientSummary
 		v.Conditions, v.Procedures, v.Documents = nonNil(c.Conditions), nonNil(c.Procedures), nonNil(c.Documents)

@@ -143,9 +143,9 @@ func pqArray(ss []string) string {
 // GetItem returns one work item with its chart and history. Errors: NotFound.
 func (s *Store) GetItem(ctx context.Context, id string) (it workitem.Item, history []workitem.Transition, err error) {
 	defer workitem.Wrap(&err, "postgres.GetItem(%s)", id)
-	var chart []byte
-	row := s.db.QueryRowContext(ctx, `SELECT `+itemColumns+`, chart FROM work_items WHERE id = $1`, id)
-	it, err = scanItem(scanWithChart{row, &chart})
+	var chart, codes, found []byte
+	row := s.db.QueryRowContext(ctx, `SELECT `+itemColumns+`, chart, codes, edits FROM work_items WHERE id = $1`, id)
+	it, err = scanItem(scanWithChart{row, []any{&chart, &codes, &found}})
 	if errors.Is(err, sql.ErrNoRows) {
 		return it, nil, workitem.Errorf(workitem.NotFound, "work item %s not found", id)
 	}
@@ -157,16 +157,26 @@ func (s *Store) GetItem(ctx context.Context, id string) (it workitem.Item, histo
 		return it, nil, err
 	}
 	it.Chart = sc.Chart
+	it.Codes = &workitem.Assignment{}
+	if err := json.Unmarshal(codes, it.Codes); err != nil {
+		return it, nil, err
+	}
+	if err := json.Unmarshal(found, &it.Edits); err != nil {
+		return it, nil, err
+	}
+	if it.Queries, err = s.queriesOf(ctx, id); err != nil {
+		return it, nil, err
+	}
 	history, err = s.history(ctx, id)
 	return it, history, err
 }
 
 type scanWithChart struct {
 	row   *sql.Row
-	chart *[]byte
+	extra []any
 }
 
-func (s scanWithChart) Scan(dest ...any) error { return s.row.Scan(append(dest, s.chart)...) }
+func (s scanWithChart) Scan(dest ...any) error { return s.row.Scan(append(dest, s.extra...)...) }
 
 func (s *Store) history(ctx context.Context, id string) ([]workitem.Transition, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT at, actor, from_status, to_status, reason FROM work_item_history WHERE work_item_id = $1 ORDER BY seq`, id)

@@ -19,6 +19,7 @@ func (m *Main) setupIngest() error {
 		httpapi.RegisterFHIR(s, m.Store, parser, httpapi.FHIROptions{MaxBundleEntries: m.Config.MaxBundleEntries})
 	})
 	m.registerWorkItems()
+	m.registerCoding()
 	return nil
 }
 

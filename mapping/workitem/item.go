@@ -43,6 +43,10 @@ type Item struct {
 	CreatedAt    time.Time  `json:"createdAt"`
 	UpdatedAt    time.Time  `json:"updatedAt"`
 	Chart        *Chart     `json:"-"`
+	// Codes, Edits and Queries are filled by single-item reads.
+	Codes   *Assignment `json:"-"`
+	Edits   []Edit      `json:"-"`
+	Queries []Query     `json:"-"`
 }
 
 // Transition is one recorded status change.

@@ -1,0 +1,299 @@
+package postgres
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"math/rand/v2"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/codebridge/codebridge/mapping/workitem"
+)
+
+// coding is the locked row a coding action works on.
+type coding struct {
+	itemRow
+	assignee string
+	class    string
+	codes    workitem.Assignment
+}
+
+func lockItemTx(ctx context.Context, tx *sql.Tx, id string) (coding, error) {
+	var c coding
+	var chart, codes []byte
+	err := tx.QueryRowContext(ctx, `SELECT id, status, version, chart, assignee, class, codes FROM work_items WHERE id = $1 FOR UPDATE`, id).
+		Scan(&c.id, &c.status, &c.version, &chart, &c.assignee, &c.class, &codes)
+	if errors.Is(err, sql.ErrNoRows) {
+		return c, workitem.Errorf(workitem.NotFound, "work item %s not found", id)
+	}
+	if err != nil {
+		return c, err
+	}
+	if err := json.Unmarshal(chart, &c.chart); err != nil {
+		return c, err
+	}
+	return c, json.Unmarshal(codes, &c.codes)
+}
+
+// mayCode enforces who may change codes: the coder holding the lease while
+// in_progress, an auditor while in_review, and admins.
+func (c coding) mayCode(a workitem.Actor) error {
+	switch {
+	case a.Role == "admin" && (c.status == workitem.InProgress || c.status == workitem.InReview):
+		return nil
+	case c.status == workitem.InProgress && a.Role == "coder":
+		if c.assignee != a.Name {
+			return workitem.Errorf(workitem.Conflict, "work item %s is leased to another coder", c.id)
+		}
+		return nil
+	case c.status == workitem.InReview && a.Role == "auditor":
+		return nil
+	case c.status == workitem.InReview || c.status == workitem.InProgress:
+		return workitem.Errorf(workitem.Forbidden, "role %s may not code a %s work item", a.Role, c.status)
+	}
+	return workitem.Errorf(workitem.Conflict, "codes can change only while a work item is in_progress (leased) or in_review; it is %s", c.status)
+}
+
+// SaveCodes replaces the assignment of item id and answers the item with the
+// edits found. ifVersion (0 = none) guards against silent overwrites from a
+// second tab. It renews the coder's lease. Errors: NotFound, Conflict,
+// Forbidden, Precondition, Invalid.
+func (s *Store) SaveCodes(ctx context.Context, id string, a workitem.Actor, ifVersion int, as workitem.Assignment, check workitem.Checker, lease time.Duration) (it workitem.Item, es []workitem.Edit, err error) {
+	defer workitem.Wrap(&err, "postgres.SaveCodes(%s)", id)
+	err = s.db.Transact(ctx, nil, func(tx *sql.Tx) error {
+		c, err := lockItemTx(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if ifVersion != 0 && ifVersion != c.version {
+			return workitem.Errorf(workitem.Precondition, "work item %s is at version %d, not %d: reload before saving", id, c.version, ifVersion)
+		}
+		if err := c.mayCode(a); err != nil {
+			return err
+		}
+		if es, err = check(ctx, c.chart.Chart, as); err != nil {
+			return err
+		}
+		codes, _ := json.Marshal(as)
+		found, _ := json.Marshal(nonNilEdits(es))
+		_, err = tx.ExecContext(ctx, `UPDATE work_items SET codes = $2, edits = $3, version = version + 1, updated_at = $4,
+			lease_expires = CASE WHEN status = 'in_progress' THEN $4::timestamptz + $5::interval ELSE lease_expires END WHERE id = $1`,
+			id, codes, found, s.now(), intervalOf(lease))
+		return err
+	})
+	if err != nil {
+		return it, nil, err
+	}
+	it, _, err = s.GetItem(ctx, id)
+	return it, nonNilEdits(es), err
+}
+
+func nonNilEdits(es []workitem.Edit) []workitem.Edit {
+	if es == nil {
+		return []workitem.Edit{}
+	}
+	return es
+}
+
+func intervalOf(d time.Duration) string {
+	if d <= 0 {
+		d = 30 * time.Minute
+	}
+	return strings.TrimSpace(time.Duration(d.Milliseconds() * int64(time.Millisecond)).String())
+}
+
+// Submit completes coding of item id: it re-runs the edits and refuses
+// (Unprocessable, edits listed) while an error stands, or while warnings
+// stand unacknowledged; then the item becomes coded and either goes to QA
+// review (sampled, or every inpatient stay) or is completed. An auditor's
+// submit of an in_review item completes it. Errors: NotFound, Conflict,
+// Forbidden, Unprocessable.
+func (s *Store) Submit(ctx context.Context, id string, a workitem.Actor, o workitem.SubmitOptions, check workitem.Checker) (it workitem.Item, err error) {
+	defer workitem.Wrap(&err, "postgres.Submit(%s)", id)
+	err = s.db.Transact(ctx, nil, func(tx *sql.Tx) error {
+		c, err := lockItemTx(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if err := c.mayCode(a); err != nil {
+			return err
+		}
+		es, err := check(ctx, c.chart.Chart, c.codes)
+		if err != nil {
+			return err
+		}
+		if err := refuseOnEdits(es, o.AcknowledgeWarnings, len(c.codes.Diagnoses)); err != nil {
+			return err
+		}
+		found, _ := json.Marshal(nonNilEdits(es))
+		if _, err := tx.ExecContext(ctx, `UPDATE work_items SET edits = $2, version = version + 1, updated_at = $3 WHERE id = $1`, id, found, s.now()); err != nil {
+			return err
+		}
+		return s.advanceTx(ctx, tx, c, a, o.QASampleRate)
+	})
+	if err != nil {
+		return it, err
+	}
+	it, _, err = s.GetItem(ctx, id)
+	return it, err
+}
+
+func refuseOnEdits(es []workitem.Edit, ack bool, ndx int) error {
+	var issues []workitem.Issue
+	hasErr, hasWarn := false, false
+	for _, e := range es {
+		issues = append(issues, workitem.Issue{Severity: e.Severity, Code: e.Code, Diagnostics: e.Message, Expression: []string{e.Target}})
+		hasErr = hasErr || e.Severity == "error"
+		hasWarn = hasWarn || e.Severity == "warning"
+	}
+	switch {
+	case ndx == 0:
+		return workitem.Errorf(workitem.Unprocessable, "no diagnoses assigned").WithIssues(workitem.Issue{Severity: "error", Code: "DX_PRINCIPAL_MISSING", Diagnostics: "assign at least one diagnosis", Expression: []string{"diagnoses"}})
+	case hasErr:
+		return workitem.Errorf(workitem.Unprocessable, "error edits stand; fix them before submitting").WithIssues(issues...)
+	case hasWarn && !ack:
+		return workitem.Errorf(workitem.Unprocessable, "warnings stand; review them and submit with acknowledgeWarnings=true").WithIssues(issues...)
+	}
+	return nil
+}
+
+// advanceTx moves a submitted item on: in_progress → coded → in_review or
+// completed; in_review → completed.
+func (s *Store) advanceTx(ctx context.Context, tx *sql.Tx, c coding, a workitem.Actor, qaRate float64) error {
+	if c.status == workitem.InReview {
+		return s.moveTx(ctx, tx, c.id, workitem.InReview, workitem.Completed, a.Name, "review accepted")
+	}
+	if err := s.moveTx(ctx, tx, c.id, c.status, workitem.Coded, a.Name, "coded"); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE work_items SET coded_by = $2, assignee = '', lease_expires = NULL WHERE id = $1`, c.id, a.Name); err != nil {
+		return err
+	}
+	if c.class == "IMP" || c.class == "ACUTE" || rand.Float64() < qaRate {
+		return s.moveTx(ctx, tx, c.id, workitem.Coded, workitem.InReview, a.Name, "routed to QA review")
+	}
+	return s.moveTx(ctx, tx, c.id, workitem.Coded, workitem.Completed, a.Name, "coding completed")
+}
+
+// moveTx applies one checked status transition, recorded and announced.
+func (s *Store) moveTx(ctx context.Context, tx *sql.Tx, id string, from, to workitem.Status, actor, reason string) error {
+	if err := workitem.Move(from, to); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE work_items SET status = $2, reason = $3, version = version + 1, updated_at = $4 WHERE id = $1`,
+		id, to, reason, s.now()); err != nil {
+		return err
+	}
+	return s.recordTransitionTx(ctx, tx, id, from, to, actor, reason)
+}
+
+// OpenQuery puts a leased item on hold for a physician query. A query with
+// options must offer "other" or "clinically undetermined" (compliant query
+// practice). Errors: NotFound, Conflict, Forbidden, Invalid.
+func (s *Store) OpenQuery(ctx context.Context, id string, a workitem.Actor, q workitem.Query) (out workitem.Query, err error) {
+	defer workitem.Wrap(&err, "postgres.OpenQuery(%s)", id)
+	if strings.TrimSpace(q.Question) == "" {
+		return out, workitem.Errorf(workitem.Invalid, "question is required")
+	}
+	if len(q.Options) > 0 && !offersOther(q.Options) {
+		return out, workitem.Errorf(workitem.Unprocessable, "a multiple-choice query must offer 'other' or 'clinically undetermined'")
+	}
+	err = s.db.Transact(ctx, nil, func(tx *sql.Tx) error {
+		c, err := lockItemTx(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if c.status != workitem.InProgress || (c.assignee != a.Name && a.Role != "admin") {
+			return workitem.Errorf(workitem.Conflict, "a query can be raised only on an item you have leased (it is %s)", c.status)
+		}
+		out = workitem.Query{ID: uuid.NewString(), Question: q.Question, Indicators: q.Indicators, Options: q.Options, Status: "open", AskedBy: a.Name, AskedAt: s.now().Format(time.RFC3339)}
+		ind, _ := json.Marshal(nonNilStrings(q.Indicators))
+		opts, _ := json.Marshal(nonNilStrings(q.Options))
+		if _, err := tx.ExecContext(ctx, `INSERT INTO work_item_queries (id, work_item_id, question, indicators, options, asked_by, asked_at) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+			out.ID, id, q.Question, ind, opts, a.Name, s.now()); err != nil {
+			return err
+		}
+		return s.moveTx(ctx, tx, id, workitem.InProgress, workitem.OnHold, a.Name, "physician query")
+	})
+	return out, err
+}
+
+func offersOther(options []string) bool {
+	for _, o := range options {
+		l := strings.ToLower(o)
+		if strings.Contains(l, "other") || strings.Contains(l, "undetermined") {
+			return true
+		}
+	}
+	return false
+}
+
+func nonNilStrings(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+// AnswerQuery records the answer to an open query and returns the item to
+// the queue, at the top. Errors: NotFound, Conflict, Invalid.
+func (s *Store) AnswerQuery(ctx context.Context, id, qid string, a workitem.Actor, answer string) (err error) {
+	defer workitem.Wrap(&err, "postgres.AnswerQuery(%s)", id)
+	if strings.TrimSpace(answer) == "" {
+		return workitem.Errorf(workitem.Invalid, "answer is required")
+	}
+	return s.db.Transact(ctx, nil, func(tx *sql.Tx) error {
+		c, err := lockItemTx(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		res, err := tx.ExecContext(ctx, `UPDATE work_item_queries SET status = 'answered', answer = $3, answered_by = $4, answered_at = $5
+			WHERE id = $1 AND work_item_id = $2 AND status = 'open'`, qid, id, answer, a.Name, s.now())
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return workitem.Errorf(workitem.NotFound, "no open query %s on work item %s", qid, id)
+		}
+		if c.status != workitem.OnHold {
+			return nil
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE work_items SET assignee = '', lease_expires = NULL,
+			priority = (SELECT coalesce(max(priority), 0) + 1 FROM work_items) WHERE id = $1`, id); err != nil {
+			return err
+		}
+		return s.moveTx(ctx, tx, id, workitem.OnHold, workitem.Ready, a.Name, "query answered")
+	})
+}
+
+// queriesOf lists an item's queries.
+func (s *Store) queriesOf(ctx context.Context, id string) ([]workitem.Query, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT id, question, indicators, options, status, asked_by, asked_at, answer, answered_by, answered_at
+		FROM work_item_queries WHERE work_item_id = $1 ORDER BY asked_at, id`, id)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []workitem.Query{}
+	for rows.Next() {
+		var q workitem.Query
+		var ind, opts []byte
+		var asked time.Time
+		var answered sql.NullTime
+		if err := rows.Scan(&q.ID, &q.Question, &ind, &opts, &q.Status, &q.AskedBy, &asked, &q.Answer, &q.AnsweredBy, &answered); err != nil {
+			return nil, err
+		}
+		_ = json.Unmarshal(ind, &q.Indicators)
+		_ = json.Unmarshal(opts, &q.Options)
+		q.AskedAt = asked.UTC().Format(time.RFC3339)
+		if answered.Valid {
+			q.AnsweredAt = answered.Time.UTC().Format(time.RFC3339)
+		}
+		out = append(out, q)
+	}
+	return out, rows.Err()
+}

@@ -1,0 +1,36 @@
+package main
+
+import (
+	"context"
+
+	"github.com/codebridge/codebridge/adapters/httpapi"
+	"github.com/codebridge/codebridge/adapters/postgres"
+	"github.com/codebridge/codebridge/mapping"
+	"github.com/codebridge/codebridge/mapping/codes"
+	"github.com/codebridge/codebridge/mapping/edits"
+	"github.com/codebridge/codebridge/mapping/workitem"
+)
+
+// editChecker runs the claim edits against the code sets in lk.
+func editChecker(lk codes.Lookup) workitem.Checker {
+	return func(ctx context.Context, chart *workitem.Chart, a workitem.Assignment) ([]workitem.Edit, error) {
+		ec, err := mapping.EditChart(chart, a)
+		if err != nil {
+			return nil, err
+		}
+		es, err := edits.Check(ctx, lk, ec)
+		if err != nil {
+			return nil, err
+		}
+		return mapping.DomainEdits(es), nil
+	}
+}
+
+// registerCoding adds code assignment, submit and physician queries, with
+// edits checked against the code sets stored in PostgreSQL.
+func (m *Main) registerCoding() {
+	check := editChecker(postgres.NewCodeStore(m.DB))
+	m.routes = append(m.routes, func(s *httpapi.Server) {
+		httpapi.RegisterCoding(s, m.Store, m.Store, httpapi.CodingOptions{Check: check, Lease: m.Config.LeaseDuration, QASampleRate: m.Config.QASampleRate})
+	})
+}

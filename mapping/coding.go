@@ -1,0 +1,81 @@
+package mapping
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/codebridge/codebridge/mapping/edits"
+	"github.com/codebridge/codebridge/mapping/workitem"
+)
+
+// institutionalClasses are the encounter classes billed on institutional
+// claims (837I) by default; every other class is professional (837P).
+var institutionalClasses = map[string]bool{"IMP": true, "ACUTE": true, "EMER": true, "OBSENC": true, "NONAC": true}
+
+// ClaimTypeFor returns the claim type an encounter class is billed on.
+func ClaimTypeFor(class string) edits.ClaimType {
+	if institutionalClasses[class] {
+		return edits.Institutional
+	}
+	return edits.Professional
+}
+
+// EditChart turns a chart and a code assignment into what the edit engine
+// checks. Malformed dates in the assignment are Invalid errors naming the
+// element.
+func EditChart(c *workitem.Chart, a workitem.Assignment) (edits.Chart, error) {
+	ec := edits.Chart{Class: c.Encounter.Class, ClaimType: ClaimTypeFor(c.Encounter.Class)}
+	if c.Encounter.Start != nil {
+		ec.Start = *c.Encounter.Start
+	}
+	if c.Encounter.End != nil {
+		ec.End = *c.Encounter.End
+	}
+	if p := c.PatientSummary; p != nil {
+		ec.Sex = edits.Sex(p.Gender)
+		if t, err := time.Parse("2006-01-02", p.BirthDate); err == nil {
+			ec.BirthDate = t
+		}
+	}
+	for _, d := range a.Diagnoses {
+		ec.Diagnoses = append(ec.Diagnoses, edits.Diagnosis{Code: strings.TrimSpace(d.Code), POA: strings.ToUpper(strings.TrimSpace(d.POA))})
+	}
+	for i, l := range a.Lines {
+		sd, err := optionalDate(l.ServiceDate, fmt.Sprintf("lines[%d].serviceDate", i))
+		if err != nil {
+			return ec, err
+		}
+		ec.Lines = append(ec.Lines, edits.Line{Code: strings.TrimSpace(l.Code), Modifiers: l.Modifiers, Units: l.Units,
+			Diagnoses: l.Diagnoses, ServiceDate: sd, PlaceOfService: l.PlaceOfService})
+	}
+	for i, p := range a.Procedures {
+		d, err := optionalDate(p.Date, fmt.Sprintf("procedures[%d].date", i))
+		if err != nil {
+			return ec, err
+		}
+		ec.Procedures = append(ec.Procedures, edits.Procedure{Code: strings.TrimSpace(p.Code), Date: d})
+	}
+	return ec, nil
+}
+
+func optionalDate(s, path string) (time.Time, error) {
+	if s == "" {
+		return time.Time{}, nil
+	}
+	t, err := time.Parse("2006-01-02", s)
+	if err != nil {
+		return t, workitem.Errorf(workitem.Invalid, "%s: %q is not a date (YYYY-MM-DD)", path, s).
+			WithIssues(workitem.Issue{Severity: "error", Code: "value", Diagnostics: "not a date", Expression: []string{path}})
+	}
+	return t, nil
+}
+
+// DomainEdits converts the engine's findings to the work item's edits.
+func DomainEdits(es []edits.Edit) []workitem.Edit {
+	out := make([]workitem.Edit, len(es))
+	for i, e := range es {
+		out[i] = workitem.Edit{Code: e.Code, Severity: string(e.Severity), Message: e.Message, Target: e.Target}
+	}
+	return out
+}

@@ -1,0 +1,83 @@
+package workitem
+
+import "context"
+
+// Assignment is a coder's code assignment for one work item: the body of
+// PUT /api/v1/work-items/{id}/codes.
+type Assignment struct {
+	// Diagnoses are in sequence: the first is principal / first-listed.
+	Diagnoses []AssignedDiagnosis `json:"diagnoses"`
+	// Lines are CPT/HCPCS service lines.
+	Lines []AssignedLine `json:"lines"`
+	// Procedures are ICD-10-PCS procedures (inpatient).
+	Procedures []AssignedProcedure `json:"procedures,omitempty"`
+}
+
+// AssignedDiagnosis is one ICD-10-CM code with its POA indicator.
+type AssignedDiagnosis struct {
+	Code string `json:"code"`
+	POA  string `json:"poa,omitempty"`
+}
+
+// AssignedLine is one service line.
+type AssignedLine struct {
+	Code           string   `json:"code"`
+	Modifiers      []string `json:"modifiers,omitempty"`
+	Units          int      `json:"units"`
+	Diagnoses      []int    `json:"diagnoses"` // 1-based pointers into Diagnoses
+	ServiceDate    string   `json:"serviceDate,omitempty"`
+	PlaceOfService string   `json:"placeOfService,omitempty"`
+}
+
+// AssignedProcedure is one ICD-10-PCS procedure.
+type AssignedProcedure struct {
+	Code string `json:"code"`
+	Date string `json:"date,omitempty"`
+}
+
+// Edit is one finding of the claim edits on an assignment.
+type Edit struct {
+	Code     string `json:"code"`
+	Severity string `json:"severity"` // error or warning
+	Message  string `json:"message"`
+	Target   string `json:"target,omitempty"`
+}
+
+// Query is a physician query raised by a coder.
+type Query struct {
+	ID         string   `json:"id"`
+	Question   string   `json:"question"`
+	Indicators []string `json:"indicators,omitempty"`
+	Options    []string `json:"options,omitempty"`
+	Status     string   `json:"status"` // open or answered
+	AskedBy    string   `json:"askedBy"`
+	AskedAt    string   `json:"askedAt"`
+	Answer     string   `json:"answer,omitempty"`
+	AnsweredBy string   `json:"answeredBy,omitempty"`
+	AnsweredAt string   `json:"answeredAt,omitempty"`
+}
+
+// HasErrors reports whether any edit is an error.
+func HasErrors(es []Edit) bool {
+	for _, e := range es {
+		if e.Severity == "error" {
+			return true
+		}
+	}
+	return false
+}
+
+// Actor is who acts on a work item, with the role the rules depend on.
+type Actor struct {
+	Name string
+	Role string
+}
+
+// Checker runs the claim edits on a chart and an assignment.
+type Checker func(ctx context.Context, chart *Chart, a Assignment) ([]Edit, error)
+
+// SubmitOptions tune a submit.
+type SubmitOptions struct {
+	AcknowledgeWarnings bool
+	QASampleRate        float64 // share of coded items routed to QA review
+}
