@@ -37,6 +37,8 @@ func newRootCmd(getenv func(string) string, stdout, stderr io.Writer) *cobra.Com
 		newMigrateCmd(getenv, g, stderr),
 		newVersionCmd(stdout),
 		newHealthcheckCmd(getenv, g, stdout),
+		newImportCmd(getenv, g, stdout, stderr),
+		newCodesCmd(getenv, g, stdout, stderr),
 	)
 	return root
 }

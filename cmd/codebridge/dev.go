@@ -52,6 +52,14 @@ func newDevCmd(getenv func(string) string, g *globalFlags, stdout, stderr io.Wri
 			if err := m.Start(ctx); err != nil {
 				return fmt.Errorf("%w (close: %v)", err, m.Close(context.Background()))
 			}
+			if err := loadBundledCodes(ctx, m); err != nil {
+				return fmt.Errorf("%w (close: %v)", err, m.Close(context.Background()))
+			}
+			if n, err := m.loadSamples(ctx); err != nil {
+				log.Warn("loading sample data failed", "error", err.Error())
+			} else if n > 0 {
+				log.Info("sample data loaded", "bundles", n)
+			}
 			printDevBanner(stdout, m, srv.Source)
 			return m.wait(ctx)
 		},

@@ -1,0 +1,216 @@
+package postgres
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/codebridge/codebridge/mapping/codes"
+)
+
+// releaseRow is a cached stored release.
+type releaseRow struct {
+	id  int64
+	rel codes.Release
+}
+
+// invalidate drops the cached release list.
+func (s *CodeStore) invalidate() {
+	s.mu.Lock()
+	s.rels = nil
+	s.mu.Unlock()
+}
+
+// releases returns the stored releases by system, newest window first,
+// from the cache when it is fresh.
+func (s *CodeStore) releases(ctx context.Context) (map[codes.System][]releaseRow, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.rels != nil && time.Since(s.cachedAt) < releaseTTL {
+		return s.rels, nil
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT id, system, version, valid_from, valid_to
+		FROM code_releases ORDER BY system, valid_from DESC, id DESC`)
+	if err != nil {
+		return nil, fmt.Errorf("releases: %w", err)
+	}
+	defer rows.Close()
+	rels := map[codes.System][]releaseRow{}
+	for rows.Next() {
+		var r releaseRow
+		if err := rows.Scan(&r.id, &r.rel.System, &r.rel.Version, &r.rel.From, &r.rel.To); err != nil {
+			return nil, fmt.Errorf("releases: %w", err)
+		}
+		r.rel.From, r.rel.To = codes.Day(r.rel.From), codes.Day(r.rel.To)
+		rels[r.rel.System] = append(rels[r.rel.System], r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("releases: %w", err)
+	}
+	s.rels, s.cachedAt = rels, time.Now()
+	return rels, nil
+}
+
+// storedSystem is the system whose releases hold system's codes: HCPCS
+// Level II modifiers live in the hcpcs release.
+func storedSystem(system codes.System) codes.System {
+	if system == codes.HCPCSModifier {
+		return codes.HCPCS
+	}
+	return system
+}
+
+// inForce returns the release of system governing dos, if any.
+func (s *CodeStore) inForce(ctx context.Context, system codes.System, dos time.Time) (releaseRow, bool, error) {
+	rels, err := s.releases(ctx)
+	if err != nil {
+		return releaseRow{}, false, err
+	}
+	for _, r := range rels[storedSystem(system)] {
+		if r.rel.Covers(dos) {
+			r.rel.System = system
+			return r, true, nil
+		}
+	}
+	return releaseRow{}, false, nil
+}
+
+// mustInForce is inForce with ErrNoRelease when none governs dos.
+func (s *CodeStore) mustInForce(ctx context.Context, system codes.System, dos time.Time) (releaseRow, error) {
+	r, ok, err := s.inForce(ctx, system, dos)
+	if err != nil {
+		return r, fmt.Errorf("%s %s: %w", system, dos.Format(time.DateOnly), err)
+	}
+	if !ok {
+		return r, fmt.Errorf("%s %s: %w", system, dos.Format(time.DateOnly), codes.ErrNoRelease)
+	}
+	return r, nil
+}
+
+const entrySelect = `SELECT e.billable, e.short_title, e.long_title, e.valid_from, e.valid_to, e.action,
+	r.id, r.version, r.valid_from, r.valid_to
+	FROM code_entries e JOIN code_releases r ON r.id = e.release_id `
+
+// Code implements codes.Lookup with the semantics of codes.Catalog.Code.
+func (s *CodeStore) Code(ctx context.Context, system codes.System, code string, dos time.Time) (codes.Entry, error) {
+	rr, err := s.mustInForce(ctx, system, dos)
+	if err != nil {
+		return codes.Entry{}, err
+	}
+	code = codes.Normalize(system, code)
+	e, err := s.scanEntry(ctx, system, code,
+		entrySelect+`WHERE e.release_id = $1 AND e.system = $2 AND e.code = $3`, rr.id, system, code)
+	switch {
+	case err == nil && !covers(e, dos):
+		return e, fmt.Errorf("%s %s: %w", system, e.Display(), codes.ErrNotInForce)
+	case err == nil:
+		return e, nil
+	case !errors.Is(err, sql.ErrNoRows):
+		return codes.Entry{}, fmt.Errorf("%s %s: %w", system, codes.Display(system, code), err)
+	}
+	e, err = s.scanEntry(ctx, system, code, entrySelect+`WHERE e.system = $1 AND e.code = $2 AND e.release_id <> $3
+		ORDER BY r.valid_from DESC LIMIT 1`, system, code, rr.id)
+	switch {
+	case err == nil:
+		return e, fmt.Errorf("%s %s: %w", system, e.Display(), codes.ErrNotInForce)
+	case !errors.Is(err, sql.ErrNoRows):
+		return codes.Entry{}, fmt.Errorf("%s %s: %w", system, codes.Display(system, code), err)
+	}
+	return codes.Entry{}, fmt.Errorf("%s %s: %w", system, codes.Display(system, code), codes.ErrNotFound)
+}
+
+// scanEntry runs an entrySelect query and scans its one row.
+func (s *CodeStore) scanEntry(ctx context.Context, system codes.System, code, query string, args ...any) (codes.Entry, error) {
+	e := codes.Entry{System: system, Code: code}
+	var from, to sql.NullTime
+	var id int64
+	err := s.db.QueryRowContext(ctx, query, args...).Scan(&e.Billable, &e.Short, &e.Long, &from, &to, &e.Action,
+		&id, &e.Release.Version, &e.Release.From, &e.Release.To)
+	if err != nil {
+		return codes.Entry{}, err
+	}
+	e.Release.System = system
+	e.Release.From, e.Release.To = codes.Day(e.Release.From), codes.Day(e.Release.To)
+	if from.Valid {
+		e.From = codes.Day(from.Time)
+	}
+	if to.Valid {
+		e.To = codes.Day(to.Time)
+	}
+	return e, nil
+}
+
+// covers reports whether the entry's own dates admit dos.
+func covers(e codes.Entry, dos time.Time) bool {
+	d := codes.Day(dos)
+	return (e.From.IsZero() || !d.Before(e.From)) && (e.To.IsZero() || !d.After(e.To))
+}
+
+// MUE implements codes.Lookup.
+func (s *CodeStore) MUE(ctx context.Context, code string, dos time.Time) (codes.MUE, error) {
+	rr, err := s.mustInForce(ctx, codes.MUETable, dos)
+	if err != nil {
+		return codes.MUE{}, err
+	}
+	m := codes.MUE{Code: codes.Normalize(codes.MUETable, code)}
+	err = s.db.QueryRowContext(ctx, `SELECT max_units, indicator, rationale FROM code_mues WHERE release_id = $1 AND code = $2`,
+		rr.id, m.Code).Scan(&m.MaxUnits, &m.Indicator, &m.Rationale)
+	if errors.Is(err, sql.ErrNoRows) {
+		return codes.MUE{}, fmt.Errorf("mue %s: %w", m.Code, codes.ErrNotFound)
+	}
+	if err != nil {
+		return codes.MUE{}, fmt.Errorf("mue %s: %w", m.Code, err)
+	}
+	return m, nil
+}
+
+// PTP implements codes.Lookup.
+func (s *CodeStore) PTP(ctx context.Context, column1, column2 string, dos time.Time) (codes.PTP, error) {
+	rr, err := s.mustInForce(ctx, codes.PTPTable, dos)
+	if err != nil {
+		return codes.PTP{}, err
+	}
+	c1, c2 := codes.Normalize(codes.PTPTable, column1), codes.Normalize(codes.PTPTable, column2)
+	rows, err := s.db.QueryContext(ctx, `SELECT prior_to_1996, effective, deleted, modifier, rationale
+		FROM code_ptps WHERE release_id = $1 AND column1 = $2 AND column2 = $3 ORDER BY effective DESC`, rr.id, c1, c2)
+	if err != nil {
+		return codes.PTP{}, fmt.Errorf("ptp %s/%s: %w", c1, c2, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		p := codes.PTP{Column1: c1, Column2: c2}
+		var deleted sql.NullTime
+		if err := rows.Scan(&p.PriorTo1996, &p.Effective, &deleted, &p.Modifier, &p.Rationale); err != nil {
+			return codes.PTP{}, fmt.Errorf("ptp %s/%s: %w", c1, c2, err)
+		}
+		p.Effective = codes.Day(p.Effective)
+		if deleted.Valid {
+			p.Deleted = codes.Day(deleted.Time)
+		}
+		if p.Active(dos) {
+			return p, nil
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return codes.PTP{}, fmt.Errorf("ptp %s/%s: %w", c1, c2, err)
+	}
+	return codes.PTP{}, fmt.Errorf("ptp %s/%s: %w", c1, c2, codes.ErrNotFound)
+}
+
+// POAExempt implements codes.Lookup.
+func (s *CodeStore) POAExempt(ctx context.Context, code string, dos time.Time) (bool, error) {
+	rr, err := s.mustInForce(ctx, codes.POAExemptList, dos)
+	if err != nil {
+		return false, err
+	}
+	code = codes.Normalize(codes.ICD10CM, code)
+	var ok bool
+	err = s.db.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM code_poa_exempt WHERE release_id = $1 AND code = $2)`,
+		rr.id, code).Scan(&ok)
+	if err != nil {
+		return false, fmt.Errorf("poaexempt %s: %w", code, err)
+	}
+	return ok, nil
+}

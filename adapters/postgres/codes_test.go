@@ -1,0 +1,409 @@
+package postgres_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/codebridge/codebridge/adapters/postgres"
+	"github.com/codebridge/codebridge/adapters/postgres/pgtest"
+	"github.com/codebridge/codebridge/mapping/codes"
+)
+
+var codesetsDir = filepath.Join("..", "..", "testdata", "codesets")
+
+func ymd(y int, m time.Month, d int) time.Time { return time.Date(y, m, d, 0, 0, 0, 0, time.UTC) }
+
+// extras are the test extracts loaded next to the bundled sets.
+var extras = []struct {
+	system  codes.System
+	version string
+	file    string
+}{
+	{codes.ICD10CM, "FY2025", "icd10cm_order_2025_extract.txt"},
+	{codes.MUETable, "2026Q2", "mue_practitioner_2026q2_extract.json"},
+	{codes.PTPTable, "2025Q4", "ptp_practitioner_cms_layout_extract.txt"},
+}
+
+func readFile(tb testing.TB, name string) []byte {
+	tb.Helper()
+	data, err := os.ReadFile(filepath.Join(codesetsDir, name))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return data
+}
+
+func bundleBytes(tb testing.TB, name string) []byte {
+	tb.Helper()
+	for _, b := range codes.Bundled() {
+		if b.Name == name {
+			rc, err := b.Open()
+			if err != nil {
+				tb.Fatal(err)
+			}
+			defer rc.Close()
+			var buf bytes.Buffer
+			if _, err := buf.ReadFrom(rc); err != nil {
+				tb.Fatal(err)
+			}
+			return buf.Bytes()
+		}
+	}
+	tb.Fatalf("no bundle %s", name)
+	return nil
+}
+
+// loadExtras loads the test extracts into both lookups.
+func loadExtras(tb testing.TB, s *postgres.CodeStore, c *codes.Catalog) {
+	tb.Helper()
+	for _, x := range extras {
+		rel, err := codes.NewRelease(x.system, x.version)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		if _, err := s.LoadRelease(context.Background(), rel, bytes.NewReader(readFile(tb, x.file)), nil); err != nil {
+			tb.Fatal(err)
+		}
+		if c != nil {
+			if _, err := c.Load(rel, bytes.NewReader(readFile(tb, x.file))); err != nil {
+				tb.Fatal(err)
+			}
+		}
+	}
+}
+
+// TestCodeStore loads the bundled sets once into one database and runs
+// the code-set behaviours against it.
+func TestCodeStore(t *testing.T) {
+	db := pgtest.New(t)
+	s := postgres.NewCodeStore(db)
+	ctx := context.Background()
+	loaded, err := s.LoadBundled(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(loaded) != len(codes.Bundled()) {
+		t.Fatalf("LoadBundled loaded %d sets, want %d", len(loaded), len(codes.Bundled()))
+	}
+	for _, l := range loaded {
+		t.Logf("loaded %s: %d rows in %v", l.Name, l.Rows, l.Duration)
+	}
+	cat := codes.NewCatalog()
+	if err := codes.LoadBundled(cat); err != nil {
+		t.Fatal(err)
+	}
+	loadExtras(t, s, cat)
+	t.Run("Counts", func(t *testing.T) { testCounts(t, db) })
+	t.Run("Idempotent", func(t *testing.T) { testIdempotent(t, db, s) })
+	t.Run("LookupParity", func(t *testing.T) {
+		for name, l := range map[string]codes.Lookup{"catalog": cat, "postgres": s} {
+			t.Run(name, func(t *testing.T) { testLookup(t, l) })
+		}
+	})
+	t.Run("Search", func(t *testing.T) { testSearch(t, s) })
+	t.Run("SearchDate", func(t *testing.T) { testSearchDate(t, s) })
+	t.Run("FailedLoad", func(t *testing.T) { testFailedLoad(t, db, s) })
+}
+
+func count(t *testing.T, db *postgres.DB, query string, args ...any) int {
+	t.Helper()
+	var n int
+	if err := db.QueryRow(query, args...).Scan(&n); err != nil {
+		t.Fatalf("%s: %v", query, err)
+	}
+	return n
+}
+
+const countEntries = `SELECT count(*) FROM code_entries e JOIN code_releases r ON r.id = e.release_id
+	WHERE r.version = $1 AND e.system = $2 AND e.billable = $3`
+
+func testCounts(t *testing.T, db *postgres.DB) {
+	got := map[string]int{
+		"icd10cm billable":  count(t, db, countEntries, "FY2026", "icd10cm", true),
+		"icd10cm headers":   count(t, db, countEntries, "FY2026", "icd10cm", false),
+		"icd10pcs billable": count(t, db, countEntries, "FY2026", "icd10pcs", true),
+		"hcpcs":             count(t, db, countEntries, "2025-Oct", "hcpcs", true),
+		"hcpcsmod":          count(t, db, countEntries, "2025-Oct", "hcpcsmod", true),
+		"poaexempt":         count(t, db, `SELECT count(*) FROM code_poa_exempt`),
+		"mue":               count(t, db, `SELECT count(*) FROM code_mues`),
+		"ptp":               count(t, db, `SELECT count(*) FROM code_ptps`),
+	}
+	want := map[string]int{"icd10cm billable": 74719, "icd10cm headers": 23467, "icd10pcs billable": 79115,
+		"hcpcs": 8463, "hcpcsmod": 383, "poaexempt": 38349, "mue": 27, "ptp": 7}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("row counts mismatch (-want +got):\n%s", diff)
+	}
+}
+
+func testIdempotent(t *testing.T, db *postgres.DB, s *postgres.CodeStore) {
+	ctx := context.Background()
+	before, err := s.ListReleases(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if loaded, err := s.LoadBundled(ctx); err != nil || len(loaded) != 0 {
+		t.Errorf("second LoadBundled = %v, %v; want nothing loaded", loaded, err)
+	}
+	rel, _ := codes.NewRelease(codes.ICD10CM, "FY2026")
+	n, err := s.LoadRelease(ctx, rel, bytes.NewReader(bundleBytes(t, "icd10cm_order_2026.txt")), nil)
+	if err != nil || n != 0 {
+		t.Errorf("reloading identical ICD-10-CM = %d, %v; want 0 (no-op)", n, err)
+	}
+	after, err := s.ListReleases(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(before, after); diff != "" {
+		t.Errorf("releases changed by a no-op load (-before +after):\n%s", diff)
+	}
+	if len(after) != 7 {
+		t.Errorf("%d releases listed, want 7: %+v", len(after), after)
+	}
+}
+
+type lookupResult struct {
+	Code, Version string
+	Billable      bool
+	Err           error
+}
+
+func testLookup(t *testing.T, l codes.Lookup) {
+	ctx := context.Background()
+	fy26, fy25 := ymd(2025, 11, 14), ymd(2025, 9, 15)
+	tests := []struct {
+		system codes.System
+		code   string
+		dos    time.Time
+		want   lookupResult
+	}{
+		{codes.ICD10CM, "J20.9", fy26, lookupResult{"J209", "FY2026", true, nil}},
+		{codes.ICD10CM, "j209", fy26, lookupResult{"J209", "FY2026", true, nil}},
+		{codes.ICD10CM, "J20", fy26, lookupResult{"J20", "FY2026", false, nil}},
+		{codes.ICD10CM, "B88.0", fy26, lookupResult{"B880", "FY2026", false, nil}},
+		{codes.ICD10CM, "B88.0", fy25, lookupResult{"B880", "FY2025", true, nil}},
+		{codes.ICD10CM, "B88.01", fy25, lookupResult{"B8801", "FY2026", true, codes.ErrNotInForce}},
+		{codes.ICD10CM, "B88.0", ymd(2024, 1, 1), lookupResult{Err: codes.ErrNoRelease}},
+		{codes.ICD10CM, "Q99.99", fy26, lookupResult{Err: codes.ErrNotFound}},
+		{codes.ICD10PCS, "0016070", fy26, lookupResult{"0016070", "FY2026", true, nil}},
+		{codes.HCPCS, "J1885", fy26, lookupResult{"J1885", "2025-Oct", true, nil}},
+		{codes.HCPCS, "A4397", fy26, lookupResult{"A4397", "2025-Oct", true, codes.ErrNotInForce}},
+		{codes.HCPCS, "J1885", ymd(2026, 1, 2), lookupResult{Err: codes.ErrNoRelease}},
+		{codes.HCPCSModifier, "XU", fy26, lookupResult{"XU", "2025-Oct", true, nil}},
+		{codes.CPT, "99213", fy26, lookupResult{Err: codes.ErrNoRelease}},
+	}
+	for _, tt := range tests {
+		e, err := l.Code(ctx, tt.system, tt.code, tt.dos)
+		got := lookupResult{e.Code, e.Release.Version, e.Billable, classify(err, tt.want.Err)}
+		if diff := cmp.Diff(tt.want, got, cmp.Comparer(func(a, b error) bool { return a == b })); diff != "" {
+			t.Errorf("Code(%s, %s, %s) mismatch (-want +got):\n%s", tt.system, tt.code, tt.dos.Format(time.DateOnly), diff)
+		}
+	}
+	testEdits(t, l)
+}
+
+// classify returns want when err is want, else err itself.
+func classify(err, want error) error {
+	if err != nil && want != nil && errors.Is(err, want) {
+		return want
+	}
+	return err
+}
+
+func testEdits(t *testing.T, l codes.Lookup) {
+	ctx := context.Background()
+	if m, err := l.MUE(ctx, "80053", ymd(2026, 5, 1)); err != nil || m.MaxUnits != 1 || m.Indicator != codes.MAIDOSPolicy && m.Indicator != codes.MAIDOSClinic {
+		t.Errorf("MUE 80053 = %+v, %v; want 1 unit per day", m, err)
+	}
+	if _, err := l.MUE(ctx, "99999", ymd(2026, 5, 1)); !errors.Is(err, codes.ErrNotFound) {
+		t.Errorf("MUE 99999: %v, want ErrNotFound", err)
+	}
+	if _, err := l.MUE(ctx, "80053", ymd(2025, 5, 1)); !errors.Is(err, codes.ErrNoRelease) {
+		t.Errorf("MUE 80053 in 2025: %v, want ErrNoRelease", err)
+	}
+	if p, err := l.PTP(ctx, "20610", "76942", ymd(2025, 11, 1)); err != nil || p.Modifier != 0 || !p.Effective.Equal(ymd(2015, 1, 1)) {
+		t.Errorf("PTP 20610/76942 = %+v, %v", p, err)
+	}
+	if _, err := l.PTP(ctx, "76942", "20610", ymd(2025, 11, 1)); !errors.Is(err, codes.ErrNotFound) {
+		t.Errorf("PTP reversed: %v, want ErrNotFound", err)
+	}
+	if _, err := l.PTP(ctx, "99215", "97110", ymd(2025, 11, 1)); !errors.Is(err, codes.ErrNotFound) {
+		t.Errorf("PTP deleted 2025-11-01: %v, want ErrNotFound", err)
+	}
+	for code, want := range map[string]bool{"B90.0": true, "Z37.0": true, "J20.9": false} {
+		if got, err := l.POAExempt(ctx, code, ymd(2025, 11, 1)); err != nil || got != want {
+			t.Errorf("POAExempt(%s) = %v, %v; want %v", code, got, err, want)
+		}
+	}
+	if _, err := l.POAExempt(ctx, "B90.0", ymd(2020, 1, 1)); !errors.Is(err, codes.ErrNoRelease) {
+		t.Errorf("POAExempt in 2020: %v, want ErrNoRelease", err)
+	}
+}
+
+func search(t *testing.T, s *postgres.CodeStore, system codes.System, q string, date time.Time) postgres.CodeSearch {
+	t.Helper()
+	res, err := s.SearchCodes(context.Background(), system, q, date, 10)
+	if err != nil {
+		t.Fatalf("SearchCodes(%s, %q): %v", system, q, err)
+	}
+	return res
+}
+
+func testSearch(t *testing.T, s *postgres.CodeStore) {
+	dos := ymd(2025, 11, 14)
+	for _, q := range []string{"J20.9", "J209", "j20.9"} {
+		res := search(t, s, codes.ICD10CM, q, dos)
+		if len(res.Hits) == 0 || res.Hits[0].Display != "J20.9" || !res.Hits[0].Billable || !res.InForce {
+			t.Errorf("search %q: %+v; want J20.9 first, billable, in force", q, res)
+		}
+	}
+	res := search(t, s, codes.ICD10CM, "J20", dos)
+	if got := displays(res.Hits[:3]); got != "J20 J20.0 J20.1" {
+		t.Errorf("search J20: top 3 = %s, want the category then its codes", got)
+	}
+	res = search(t, s, codes.ICD10CM, "acute bronchitis", dos)
+	for _, h := range res.Hits[:5] {
+		if !strings.HasPrefix(h.Code, "J20") {
+			t.Errorf("search 'acute bronchitis': top 5 = %s, want acute bronchitis (J20.-) codes", displays(res.Hits[:5]))
+			break
+		}
+	}
+	res = search(t, s, codes.ICD10CM, "bronch", dos)
+	for _, h := range res.Hits {
+		if !strings.Contains(strings.ToLower(h.Title), "bronch") {
+			t.Errorf("search 'bronch': %s %q does not mention bronch", h.Display, h.Title)
+		}
+	}
+	if len(res.Hits) != 10 {
+		t.Errorf("search 'bronch': %d hits, want 10", len(res.Hits))
+	}
+	res = search(t, s, codes.HCPCS, "j1885", dos)
+	if len(res.Hits) == 0 || res.Hits[0].Code != "J1885" {
+		t.Errorf("search HCPCS j1885: %s", displays(res.Hits))
+	}
+	if _, err := s.SearchCodes(context.Background(), codes.CPT, "99213", dos, 10); !errors.Is(err, codes.ErrNoRelease) {
+		t.Errorf("search CPT without a release: %v, want ErrNoRelease", err)
+	}
+}
+
+func displays(hs []postgres.CodeHit) string {
+	var out []string
+	for _, h := range hs {
+		out = append(out, h.Display)
+	}
+	return strings.Join(out, " ")
+}
+
+func testSearchDate(t *testing.T, s *postgres.CodeStore) {
+	// B88.0 was billable in FY2025 and is a header in FY2026.
+	for _, tt := range []struct {
+		date     time.Time
+		version  string
+		inForce  bool
+		billable bool
+	}{
+		{ymd(2025, 9, 15), "FY2025", true, true},
+		{ymd(2025, 11, 14), "FY2026", true, false},
+		{ymd(2031, 1, 1), "FY2026", false, false},
+	} {
+		res := search(t, s, codes.ICD10CM, "B88.0", tt.date)
+		if res.Release.Version != tt.version || res.InForce != tt.inForce || len(res.Hits) == 0 ||
+			res.Hits[0].Code != "B880" || res.Hits[0].Billable != tt.billable {
+			t.Errorf("search B88.0 on %s: %+v; want %s (in force %v), billable %v",
+				tt.date.Format(time.DateOnly), res, tt.version, tt.inForce, tt.billable)
+		}
+	}
+}
+
+func testFailedLoad(t *testing.T, db *postgres.DB, s *postgres.CodeStore) {
+	ctx := context.Background()
+	good := bundleBytes(t, "icd10cm_order_2026.txt")
+	mid := bytes.IndexByte(good[len(good)/2:], '\n') + len(good)/2 + 1
+	truncated := good[:mid+10]
+	garbled := append(append(append([]byte{}, good[:mid]...), "\x00\x01 garbled line\n"...), good[mid:]...)
+	small := readFile(t, "icd10cm_order_2025_extract.txt")
+	smallGarbled := append(append([]byte{}, small...), "J99 bad\n"...)
+	before, _ := s.ListReleases(ctx)
+	for _, tt := range []struct {
+		name, version string
+		data          []byte
+	}{
+		{"truncated full set", "FY2026", truncated},
+		{"garbled full set", "FY2027", garbled[:mid+200]},
+		{"garbled extract", "FY2025", smallGarbled},
+	} {
+		rel, _ := codes.NewRelease(codes.ICD10CM, tt.version)
+		if n, err := s.LoadRelease(ctx, rel, bytes.NewReader(tt.data), nil); err == nil {
+			t.Errorf("%s load as %s = %d, nil; want an error", tt.name, tt.version, n)
+		}
+	}
+	after, _ := s.ListReleases(ctx)
+	if diff := cmp.Diff(before, after); diff != "" {
+		t.Errorf("failed loads changed the releases (-before +after):\n%s", diff)
+	}
+	if n := count(t, db, countEntries, "FY2026", "icd10cm", true); n != 74719 {
+		t.Errorf("after failed loads: %d billable ICD-10-CM codes, want 74719", n)
+	}
+	if e, err := s.Code(ctx, codes.ICD10CM, "J20.9", ymd(2025, 11, 14)); err != nil || e.Release.Version != "FY2026" {
+		t.Errorf("after failed loads: Code(J20.9) = %+v, %v", e, err)
+	}
+}
+
+// BenchmarkLoadICD10CM loads the full FY2026 ICD-10-CM order file (98,186
+// records) into PostgreSQL, each iteration as a new release.
+func BenchmarkLoadICD10CM(b *testing.B) {
+	db := pgtest.New(b)
+	s := postgres.NewCodeStore(db)
+	data := bundleBytes(b, "icd10cm_order_2026.txt")
+	ctx := context.Background()
+	b.SetBytes(int64(len(data)))
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		rel := codes.Release{System: codes.ICD10CM, Version: fmt.Sprintf("bench-%d", i), From: ymd(2025, 10, 1), To: ymd(2026, 9, 30)}
+		if _, err := s.LoadRelease(ctx, rel, bytes.NewReader(data), nil); err != nil {
+			b.Fatal(err)
+		}
+		b.StopTimer()
+		if _, err := db.Exec(`DELETE FROM code_releases WHERE version = $1`, rel.Version); err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+	}
+}
+
+// BenchmarkSearchCodes runs the four reference queries against the full
+// ICD-10-CM set and reports p50 and p99 latency over all of them.
+func BenchmarkSearchCodes(b *testing.B) {
+	db := pgtest.New(b)
+	s := postgres.NewCodeStore(db)
+	ctx := context.Background()
+	rel, _ := codes.NewRelease(codes.ICD10CM, "FY2026")
+	if _, err := s.LoadRelease(ctx, rel, bytes.NewReader(bundleBytes(b, "icd10cm_order_2026.txt")), nil); err != nil {
+		b.Fatal(err)
+	}
+	queries := []string{"acute bronchitis", "J20.9", "J209", "bronch"}
+	var lat []time.Duration
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		q := queries[i%len(queries)]
+		start := time.Now()
+		if _, err := s.SearchCodes(ctx, codes.ICD10CM, q, ymd(2025, 11, 14), 20); err != nil {
+			b.Fatal(err)
+		}
+		lat = append(lat, time.Since(start))
+	}
+	b.StopTimer()
+	slices.Sort(lat)
+	pct := func(p float64) float64 { return float64(lat[int(p*float64(len(lat)-1))].Microseconds()) / 1000 }
+	b.ReportMetric(pct(0.50), "p50-ms")
+	b.ReportMetric(pct(0.99), "p99-ms")
+}

@@ -1,0 +1,211 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"text/tabwriter"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+	"github.com/spf13/cobra"
+
+	"github.com/codebridge/codebridge/adapters/httpapi"
+	"github.com/codebridge/codebridge/adapters/postgres"
+	"github.com/codebridge/codebridge/mapping/codes"
+)
+
+// newCodesCmd is `codebridge codes load|list|load-bundled`.
+func newCodesCmd(getenv func(string) string, g *globalFlags, stdout, stderr io.Writer) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "codes",
+		Short: "Load and list code sets and claim-edit tables (ICD-10-CM/PCS, HCPCS, CPT, MUE, PTP, POA-exempt)",
+	}
+	cmd.AddCommand(newCodesLoadCmd(getenv, g, stdout, stderr), newCodesListCmd(getenv, g, stdout),
+		newCodesLoadBundledCmd(getenv, g, stdout))
+	return cmd
+}
+
+func newCodesLoadCmd(getenv func(string) string, g *globalFlags, stdout, stderr io.Writer) *cobra.Command {
+	var system, version string
+	cmd := &cobra.Command{
+		Use:   "load --system SYSTEM --version VERSION FILE",
+		Short: "Load one release from its official file (idempotent; replaces a release of the same version)",
+		Long: `Load one release of a code set or edit table from the file as its publisher
+distributes it: icd10cm and icd10pcs order files, hcpcs ANWEB .xlsx (or its
+CSV dump), mue and ptp CMS tables, cpt lists, the poaexempt list. VERSION
+names the release and its dates of service: FY2026 for ICD-10 and POA-exempt,
+2026Q2 or 2025-Oct for HCPCS, MUE and PTP, 2026 for CPT.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			rel, err := loadRelease(system, version)
+			if err != nil {
+				return err
+			}
+			return withCodeStore(cmd.Context(), getenv, g, func(s *postgres.CodeStore) error {
+				return loadCodesFile(cmd.Context(), s, rel, args[0], stdout, stderr)
+			})
+		},
+	}
+	cmd.Flags().StringVar(&system, "system", "", "icd10cm|icd10pcs|hcpcs|mue|ptp|cpt|poaexempt (required)")
+	cmd.Flags().StringVar(&version, "version", "", "release version, e.g. FY2026, 2026Q2, 2025-Oct (required)")
+	_ = cmd.MarkFlagRequired("system")
+	_ = cmd.MarkFlagRequired("version")
+	return cmd
+}
+
+// loadRelease checks --system and --version.
+func loadRelease(system, version string) (codes.Release, error) {
+	sys, err := codes.ParseSystem(system)
+	if err != nil || sys == codes.HCPCSModifier {
+		return codes.Release{}, fmt.Errorf("--system %q: want icd10cm, icd10pcs, hcpcs, mue, ptp, cpt or poaexempt", system)
+	}
+	rel, err := codes.NewRelease(sys, version)
+	if err != nil {
+		return codes.Release{}, fmt.Errorf("--version: %w", err)
+	}
+	return rel, nil
+}
+
+// loadCodesFile loads path with a progress bar on stderr and a summary
+// line on stdout.
+func loadCodesFile(ctx context.Context, s *postgres.CodeStore, rel codes.Release, path string, stdout, stderr io.Writer) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	bar := progressbar.NewOptions(-1, progressbar.OptionSetWriter(stderr),
+		progressbar.OptionSetDescription(fmt.Sprintf("loading %s %s", rel.System, rel.Version)),
+		progressbar.OptionShowCount(), progressbar.OptionShowIts(), progressbar.OptionSetItsString("records"),
+		progressbar.OptionThrottle(100*time.Millisecond), progressbar.OptionClearOnFinish())
+	start := time.Now()
+	n, err := s.LoadRelease(ctx, rel, f, func(n int) { _ = bar.Set(n) })
+	_ = bar.Finish()
+	if err != nil {
+		return fmt.Errorf("%s: not loaded, nothing changed: %w", filepath.Base(path), err)
+	}
+	if n == 0 {
+		fmt.Fprintf(stdout, "%s already loaded from identical content; nothing changed\n", rel)
+		return nil
+	}
+	fmt.Fprintf(stdout, "loaded %s: %d records from %s in %s\n", rel, n, filepath.Base(path),
+		time.Since(start).Round(time.Millisecond))
+	return nil
+}
+
+func newCodesListCmd(getenv func(string) string, g *globalFlags, stdout io.Writer) *cobra.Command {
+	return &cobra.Command{
+		Use:   "list",
+		Short: "List the loaded releases",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return withCodeStore(cmd.Context(), getenv, g, func(s *postgres.CodeStore) error {
+				rels, err := s.ListReleases(cmd.Context())
+				if err != nil {
+					return err
+				}
+				tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+				fmt.Fprintln(tw, "SYSTEM\tVERSION\tFROM\tTO\tROWS\tLOADED\tSOURCE")
+				for _, r := range rels {
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\t%s\n", r.System, r.Version, r.From.Format(time.DateOnly),
+						r.To.Format(time.DateOnly), r.Rows, r.LoadedAt.UTC().Format(time.RFC3339), r.Source)
+				}
+				return tw.Flush()
+			})
+		},
+	}
+}
+
+func newCodesLoadBundledCmd(getenv func(string) string, g *globalFlags, stdout io.Writer) *cobra.Command {
+	return &cobra.Command{
+		Use:   "load-bundled",
+		Short: "Load the public-domain code sets bundled in codebridge that are not loaded yet",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return withCodeStore(cmd.Context(), getenv, g, func(s *postgres.CodeStore) error {
+				loaded, err := s.LoadBundled(cmd.Context())
+				for _, l := range loaded {
+					fmt.Fprintf(stdout, "loaded %s: %d records from %s in %s\n", l.Release, l.Rows, l.Name, l.Duration.Round(time.Millisecond))
+				}
+				if err == nil && len(loaded) == 0 {
+					fmt.Fprintln(stdout, "every bundled code set is already loaded")
+				}
+				return err
+			})
+		},
+	}
+}
+
+// withCodeStore opens CODEBRIDGE_DATABASE_URL, applies migrations and runs
+// fn with a CodeStore on it.
+func withCodeStore(ctx context.Context, getenv func(string) string, g *globalFlags, fn func(*postgres.CodeStore) error) error {
+	cfg, err := loadConfig(getenv, g)
+	if err != nil {
+		return err
+	}
+	if cfg.DatabaseURL == "" {
+		return fmt.Errorf("CODEBRIDGE_DATABASE_URL: required")
+	}
+	db, err := postgres.Open(ctx, cfg.DatabaseURL, postgres.Options{MaxOpenConns: 2})
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if _, err := postgres.Migrate(ctx, db.DB); err != nil {
+		return err
+	}
+	return fn(postgres.NewCodeStore(db))
+}
+
+// registerCodes has startHTTP add the code search routes before it serves.
+func (m *Main) registerCodes() {
+	store := postgres.NewCodeStore(m.DB)
+	m.routes = append(m.routes, func(s *httpapi.Server) { httpapi.RegisterCodes(s, codeSearcher{store}) })
+}
+
+// loadBundledCodes loads the bundled code sets not loaded yet (one query
+// when all are) and logs what it loaded and how long it took.
+func loadBundledCodes(ctx context.Context, m *Main) error {
+	start := time.Now()
+	loaded, err := postgres.NewCodeStore(m.DB).LoadBundled(ctx)
+	for _, l := range loaded {
+		m.Logger.Info("code set loaded", "system", l.Release.System, "version", l.Release.Version,
+			"file", l.Name, "records", l.Rows, "duration_ms", l.Duration.Milliseconds())
+	}
+	if err != nil {
+		return fmt.Errorf("loading bundled code sets: %w", err)
+	}
+	m.Logger.Info("bundled code sets ready", "loaded", len(loaded), "duration_ms", time.Since(start).Milliseconds())
+	return nil
+}
+
+// codeSearcher adapts the PostgreSQL code store to httpapi.CodeSearcher.
+type codeSearcher struct{ s *postgres.CodeStore }
+
+func (c codeSearcher) Search(ctx context.Context, system codes.System, q string, date time.Time, limit int) (httpapi.CodeResults, error) {
+	res, err := c.s.SearchCodes(ctx, system, q, date, limit)
+	if err != nil {
+		return httpapi.CodeResults{}, err
+	}
+	out := httpapi.CodeResults{Release: res.Release, InForce: res.InForce, Hits: make([]httpapi.CodeHit, len(res.Hits))}
+	for i, h := range res.Hits {
+		out.Hits[i] = httpapi.CodeHit{System: string(h.System), Code: h.Display, Display: h.Title, Billable: h.Billable}
+	}
+	return out, nil
+}
+
+func (c codeSearcher) Releases(ctx context.Context) ([]httpapi.CodeRelease, error) {
+	rels, err := c.s.ListReleases(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]httpapi.CodeRelease, len(rels))
+	for i, r := range rels {
+		out[i] = httpapi.CodeRelease{System: string(r.System), Version: r.Version, From: r.From.Format(time.DateOnly),
+			To: r.To.Format(time.DateOnly), LoadedAt: r.LoadedAt, Rows: r.Rows, Source: r.Source, SHA256: r.SHA256}
+	}
+	return out, nil
+}
