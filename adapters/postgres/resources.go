@@ -43,25 +43,43 @@ func (s *Store) WriteResources(ctx context.Context, actor string, ws []workitem.
 		res = make([]workitem.WriteResult, len(ws))
 		touched := map[string]bool{}
 		var order []string
-		for i := range ws {
-			w := ws[i]
-			r, err := s.writeTx(ctx, tx, &w)
-			if err != nil {
-				return fmt.Errorf("entry %d: %w", i, err)
-			}
-			res[i] = r
-			if r.Unchanged {
-				continue
-			}
+		note := func(w workitem.ResourceWrite) error {
 			encs, err := affectedEncountersTx(ctx, tx, w)
-			if err != nil {
-				return err
-			}
 			for _, e := range encs {
 				if !touched[e] {
 					touched[e] = true
 					order = append(order, e)
 				}
+			}
+			return err
+		}
+		var fresh []*workitem.ResourceWrite
+		var freshAt []int
+		for i := range ws {
+			w := ws[i]
+			if isFresh(w) {
+				fresh, freshAt = append(fresh, &ws[i]), append(freshAt, i)
+				continue
+			}
+			r, err := s.writeTx(ctx, tx, &w)
+			if err != nil {
+				return fmt.Errorf("entry %d: %w", i, err)
+			}
+			res[i] = r
+			if !r.Unchanged {
+				if err := note(w); err != nil {
+					return err
+				}
+			}
+		}
+		created, err := s.insertFreshTx(ctx, tx, fresh)
+		if err != nil {
+			return err
+		}
+		for j, r := range created {
+			res[freshAt[j]] = r
+			if err := note(*fresh[j]); err != nil {
+				return err
 			}
 		}
 		return s.rebuildAllTx(ctx, tx, order, actor)
