@@ -28,6 +28,7 @@ var kindStatus = map[workitem.Kind]struct {
 	workitem.UnsupportedMedia: {http.StatusUnsupportedMediaType, "not-supported"},
 	workitem.Unprocessable:    {http.StatusUnprocessableEntity, "processing"},
 	workitem.Transient:        {http.StatusServiceUnavailable, "transient"},
+	workitem.NotAllowed:       {http.StatusMethodNotAllowed, "not-supported"},
 }
 
 // statusKind maps statuses echo itself produces back to kinds.
@@ -36,7 +37,7 @@ var statusKind = map[int]workitem.Kind{
 	http.StatusUnauthorized:          workitem.Unauthorized,
 	http.StatusForbidden:             workitem.Forbidden,
 	http.StatusNotFound:              workitem.NotFound,
-	http.StatusMethodNotAllowed:      workitem.Invalid,
+	http.StatusMethodNotAllowed:      workitem.NotAllowed,
 	http.StatusRequestEntityTooLarge: workitem.TooLarge,
 	http.StatusUnsupportedMediaType:  workitem.UnsupportedMedia,
 	http.StatusServiceUnavailable:    workitem.Transient,

@@ -165,7 +165,7 @@ func refuseOnEdits(es []workitem.Edit, ack bool, ndx int) error {
 // completed; in_review → completed.
 func (s *Store) advanceTx(ctx context.Context, tx *sql.Tx, c coding, a workitem.Actor, qaRate float64) error {
 	if c.status == workitem.InReview {
-		return s.moveTx(ctx, tx, c.id, workitem.InReview, workitem.Completed, a.Name, "review accepted")
+		return s.completeTx(ctx, tx, c.id, workitem.InReview, a.Name, "review accepted")
 	}
 	if err := s.moveTx(ctx, tx, c.id, c.status, workitem.Coded, a.Name, "coded"); err != nil {
 		return err
@@ -176,7 +176,23 @@ func (s *Store) advanceTx(ctx context.Context, tx *sql.Tx, c coding, a workitem.
 	if c.class == "IMP" || c.class == "ACUTE" || rand.Float64() < qaRate {
 		return s.moveTx(ctx, tx, c.id, workitem.Coded, workitem.InReview, a.Name, "routed to QA review")
 	}
-	return s.moveTx(ctx, tx, c.id, workitem.Coded, workitem.Completed, a.Name, "coding completed")
+	return s.completeTx(ctx, tx, c.id, workitem.Coded, a.Name, "coding completed")
+}
+
+// completeTx issues the item's Claim and completes it. When the chart
+// cannot make a valid Claim, the item stays where it is with the blocking
+// edit recorded, and the caller sees it in the answer.
+func (s *Store) completeTx(ctx context.Context, tx *sql.Tx, id string, from workitem.Status, actor, reason string) error {
+	_, blocking, err := s.issueClaimTx(ctx, tx, id)
+	if err != nil {
+		return err
+	}
+	if blocking != nil {
+		b, _ := json.Marshal([]workitem.Edit{*blocking})
+		_, err := tx.ExecContext(ctx, `UPDATE work_items SET edits = edits || $2::jsonb, reason = $3 WHERE id = $1`, id, b, "claim blocked: "+blocking.Code)
+		return err
+	}
+	return s.moveTx(ctx, tx, id, from, workitem.Completed, actor, reason)
 }
 
 // moveTx applies one checked status transition, recorded and announced.

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/codebridge/codebridge/mapping"
 	"github.com/codebridge/codebridge/mapping/workitem"
 )
 
@@ -20,7 +21,11 @@ type Store struct {
 	// StatusTopic is where work-item status events go (through the outbox,
 	// in the transaction of the change); "" writes no events.
 	StatusTopic string
-	now         func() time.Time
+	// ClaimsTopic is where issued Claims go (through the outbox); "" sends none.
+	ClaimsTopic string
+	// ClaimOptions is the Claim policy (claim types, telehealth POS, self-pay).
+	ClaimOptions mapping.ClaimOptions
+	now          func() time.Time
 }
 
 // NewStore returns a store on db.

@@ -131,6 +131,11 @@ func (s *Store) updateItemTx(ctx context.Context, tx *sql.Tx, cur itemRow, d map
 	if err != nil || next == cur.status {
 		return err
 	}
+	if next == workitem.Cancelled {
+		if err := s.cancelItemClaimTx(ctx, tx, cur.id); err != nil {
+			return err
+		}
+	}
 	return s.recordTransitionTx(ctx, tx, cur.id, cur.status, next, actor, reason)
 }
 
@@ -200,4 +205,13 @@ func (s *Store) announceTx(ctx context.Context, tx *sql.Tx, itemID string, from,
 		return err
 	}
 	return EnqueueTx(ctx, tx, msg)
+}
+
+// cancelItemClaimTx cancels the active Claim of a withdrawn item, if any.
+func (s *Store) cancelItemClaimTx(ctx context.Context, tx *sql.Tx, itemID string) error {
+	var claim string
+	if err := tx.QueryRowContext(ctx, `SELECT claim_id FROM work_items WHERE id = $1`, itemID).Scan(&claim); err != nil || claim == "" {
+		return err
+	}
+	return s.cancelClaimTx(ctx, tx, claim)
 }

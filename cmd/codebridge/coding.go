@@ -30,7 +30,10 @@ func editChecker(lk codes.Lookup) workitem.Checker {
 // edits checked against the code sets stored in PostgreSQL.
 func (m *Main) registerCoding() {
 	check := editChecker(postgres.NewCodeStore(m.DB))
+	m.Store.ClaimsTopic = m.Config.ClaimsTopic
+	m.Store.ClaimOptions = mapping.ClaimOptions{SelfPay: m.Config.SelfPay}
 	m.routes = append(m.routes, func(s *httpapi.Server) {
+		httpapi.RegisterClaims(s, m.Store)
 		httpapi.RegisterCoding(s, m.Store, m.Store, httpapi.CodingOptions{Check: check, Lease: m.Config.LeaseDuration, QASampleRate: m.Config.QASampleRate})
 	})
 }

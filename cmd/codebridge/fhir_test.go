@@ -33,8 +33,13 @@ func (r fhirResp) json(t *testing.T) map[string]any {
 
 func send(t *testing.T, m *Main, method, path string, body []byte, headers ...string) fhirResp {
 	t.Helper()
+	return sendAs(t, m, method, path, body, ehrTok, headers...)
+}
+
+func sendAs(t *testing.T, m *Main, method, path string, body []byte, token string, headers ...string) fhirResp {
+	t.Helper()
 	req, _ := http.NewRequest(method, "http://"+m.Addr+path, bytes.NewReader(body))
-	req.Header.Set("Authorization", "Bearer "+ehrTok)
+	req.Header.Set("Authorization", "Bearer "+token)
 	req.Header.Set("Content-Type", "application/fhir+json")
 	for i := 0; i+1 < len(headers); i += 2 {
 		req.Header.Set(headers[i], headers[i+1])
@@ -197,21 +202,21 @@ func TestFHIRTransactionBundleMakesWorkItem(t *testing.T) {
 			}
 		}
 	}
-	if err := json.Unmarshal(r.body, &resp); err != nil || resp.Type != "transaction-response" || len(resp.Entry) != 8 {
+	if err := json.Unmarshal(r.body, &resp); err != nil || resp.Type != "transaction-response" || len(resp.Entry) != 10 {
 		t.Fatalf("response = %s", r.body)
 	}
-	for i := 0; i < 7; i++ {
+	for i := 0; i < 9; i++ {
 		if resp.Entry[i].Response.Status != "201 Created" {
 			t.Errorf("entry %d = %+v", i, resp.Entry[i].Response)
 		}
 	}
-	if resp.Entry[7].Response.Status != "200 OK" || resp.Entry[7].Response.Outcome == nil {
-		t.Errorf("Observation entry should be skipped with an outcome: %+v", resp.Entry[7].Response)
+	if resp.Entry[9].Response.Status != "200 OK" || resp.Entry[9].Response.Outcome == nil {
+		t.Errorf("Observation entry should be skipped with an outcome: %+v", resp.Entry[9].Response)
 	}
-	encLoc := resp.Entry[2].Response.Location
+	encLoc := resp.Entry[4].Response.Location
 	encID := strings.Split(encLoc, "/")[1]
 	// The Condition's urn:uuid reference was rewritten to the stored Encounter id.
-	cond := send(t, m, "GET", "/fhir/"+strings.Join(strings.Split(resp.Entry[3].Response.Location, "/")[:2], "/"), nil)
+	cond := send(t, m, "GET", "/fhir/"+strings.Join(strings.Split(resp.Entry[5].Response.Location, "/")[:2], "/"), nil)
 	if !strings.Contains(string(cond.body), `"Encounter/`+encID+`"`) {
 		t.Fatalf("Condition references not rewritten: %s", cond.body)
 	}

@@ -21,10 +21,11 @@ const (
 	UnsupportedMedia             // wrong content type: 415
 	Unprocessable                // valid syntax, invalid content or business rule: 422
 	Transient                    // a dependency is down; retry later: 503
+	NotAllowed                   // the method is not allowed on the resource: 405
 )
 
 var kindNames = [...]string{"internal", "invalid", "unauthorized", "forbidden", "not_found", "conflict",
-	"precondition_failed", "too_large", "unsupported_media_type", "unprocessable", "unavailable"}
+	"precondition_failed", "too_large", "unsupported_media_type", "unprocessable", "unavailable", "method_not_allowed"}
 
 // String names the kind; the name is the `code` of JSON API errors.
 func (k Kind) String() string {

@@ -110,3 +110,13 @@ type Filter struct {
 	Limit     int
 	Cursor    string // opaque keyset cursor from a previous page
 }
+
+// ClaimFilter selects Claims for FHIR search.
+type ClaimFilter struct {
+	Encounter    string // an Encounter id
+	Patient      string // a Patient id
+	Status       string // active or cancelled
+	UpdatedAfter time.Time
+	Count        int
+	Cursor       string
+}
