@@ -94,6 +94,7 @@ func Default() Config {
 		TopicReplication:  1,
 		LogLevel:          "info",
 		KafkaMaxMessage:   1_000_000,
+		ClaimSinkAttempts: 8,
 	}
 }
 
@@ -133,6 +134,10 @@ var fields = []field{
 	{"CODEBRIDGE_KAFKA_TLS", func(c *Config, v string) error { return setOnOff(&c.KafkaTLS, v) }},
 	{"CODEBRIDGE_KAFKA_TLS_CA_FILE", func(c *Config, v string) error { return setFile(&c.KafkaTLSCAFile, v) }},
 	{"CODEBRIDGE_KAFKA_MAX_MESSAGE_BYTES", func(c *Config, v string) error { return setPositiveInt(&c.KafkaMaxMessage, v) }},
+	{"CODEBRIDGE_CLAIM_SINK_TOKEN", func(c *Config, v string) error { c.ClaimSinkToken = v; return nil }},
+	{"CODEBRIDGE_CLAIM_SINK_USER", func(c *Config, v string) error { c.ClaimSinkUser = v; return nil }},
+	{"CODEBRIDGE_CLAIM_SINK_PASSWORD", func(c *Config, v string) error { c.ClaimSinkPassword = v; return nil }},
+	{"CODEBRIDGE_CLAIM_SINK_ATTEMPTS", func(c *Config, v string) error { return setPositiveInt(&c.ClaimSinkAttempts, v) }},
 }
 
 // Variables returns the names of every variable codebridge reads.
@@ -232,6 +237,9 @@ func (c Config) Validate() error {
 	}
 	if c.KafkaSASLMechanism != "" && (c.KafkaSASLUser == "" || c.KafkaSASLPassword == "") {
 		errs = append(errs, errors.New("CODEBRIDGE_KAFKA_SASL_USER: SASL needs a user and CODEBRIDGE_KAFKA_SASL_PASSWORD"))
+	}
+	if c.ClaimSinkToken != "" && c.ClaimSinkUser != "" {
+		errs = append(errs, errors.New("CODEBRIDGE_CLAIM_SINK_TOKEN: give a bearer token or CODEBRIDGE_CLAIM_SINK_USER/PASSWORD, not both"))
 	}
 	if c.StatusTopic == c.ClaimsTopic {
 		errs = append(errs, errors.New("CODEBRIDGE_CLAIMS_TOPIC: must differ from CODEBRIDGE_STATUS_TOPIC"))
