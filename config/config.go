@@ -72,6 +72,10 @@ type Config struct {
 	KafkaTLS           bool
 	KafkaTLSCAFile     string
 	KafkaMaxMessage    int
+	ClaimSinkToken     string // bearer token for the claim sink
+	ClaimSinkUser      string // basic auth user for the claim sink
+	ClaimSinkPassword  string
+	ClaimSinkAttempts  int // deliveries tried before a Claim is dead-lettered
 }
 
 // Default returns the configuration with every documented default.
