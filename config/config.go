@@ -111,7 +111,7 @@ type field struct {
 // fields is the table of every variable, in documentation order.
 var fields = []field{
 	{"CODEBRIDGE_HTTP_ADDR", func(c *Config, v string) error { return setAddr(&c.HTTPAddr, v) }},
-	{"CODEBRIDGE_DATABASE_URL", func(c *Config, v string) error { c.DatabaseURL = v; return nil }},
+	{"CODEBRIDGE_DATABASE_URL", func(c *Config, v string) error { return setDatabaseURL(&c.DatabaseURL, v) }},
 	{"CODEBRIDGE_KAFKA_BROKERS", func(c *Config, v string) error { return setBrokers(&c.KafkaBrokers, v) }},
 	{"CODEBRIDGE_EMBEDDED_KAFKA_ADDR", func(c *Config, v string) error { return setAddr(&c.EmbeddedKafkaAddr, v) }},
 	{"CODEBRIDGE_STATUS_TOPIC", func(c *Config, v string) error { return setTopic(&c.StatusTopic, v) }},

@@ -237,3 +237,29 @@ func TestKafkaSecurityVariables(t *testing.T) {
 		t.Errorf("SASL without credentials: %v", err)
 	}
 }
+
+func TestDatabaseURLNeverLeaksPassword(t *testing.T) {
+	for _, u := range []string{
+		"postgres://u@127.0.0.1:1/db?password=qsecret",
+		"postgres://u:qsecret@127.0.0.1:1/db?sslmode=disable",
+		"host=db user=u password=qsecret dbname=x",
+		"postgres://u:qs ecret@h:1/db",
+	} {
+		if got := RedactURL(u); strings.Contains(got, "qsecret") || strings.Contains(got, "ecret") {
+			t.Errorf("RedactURL(%q) = %q leaks the password", u, got)
+		}
+		c, err := FromEnv(env(map[string]string{"CODEBRIDGE_DATABASE_URL": u}))
+		if err != nil && strings.Contains(err.Error(), "ecret") {
+			t.Errorf("error for %q leaks the password: %v", u, err)
+		}
+		if err == nil && strings.Contains(c.String(), "ecret") {
+			t.Errorf("String() for %q leaks the password: %s", u, c.String())
+		}
+	}
+	if _, err := FromEnv(env(map[string]string{"CODEBRIDGE_DATABASE_URL": "postgres://u:pa ss@h:1/db"})); err == nil || !strings.Contains(err.Error(), "CODEBRIDGE_DATABASE_URL") {
+		t.Errorf("malformed URL: %v, want an error naming the variable", err)
+	}
+	if _, err := FromEnv(env(map[string]string{"CODEBRIDGE_DATABASE_URL": "mysql://x/y"})); err == nil {
+		t.Error("a mysql:// URL must be rejected")
+	}
+}

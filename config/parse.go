@@ -170,22 +170,48 @@ func setLogLevel(dst *string, v string) error {
 	return fmt.Errorf("%q is not one of debug, info, warn, error", v)
 }
 
-// RedactURL hides the password of a URL (or of a lib/pq key=value string)
-// so it can be logged.
+// RedactURL hides the password of a URL (in its userinfo or in password /
+// sslpassword query parameters) or of a lib/pq key=value string, so it can
+// be logged. A string that is neither is not echoed at all.
 func RedactURL(s string) string {
 	if s == "" {
 		return ""
 	}
-	if u, err := url.Parse(s); err == nil && u.Scheme != "" {
+	if strings.Contains(s, "://") {
+		u, err := url.Parse(s)
+		if err != nil {
+			return "REDACTED(unparseable URL)"
+		}
 		if _, has := u.User.Password(); has {
 			u.User = url.UserPassword(u.User.Username(), "REDACTED")
 		}
+		q := u.Query()
+		for _, k := range []string{"password", "sslpassword"} {
+			if q.Has(k) {
+				q.Set(k, "REDACTED")
+			}
+		}
+		u.RawQuery = q.Encode()
 		return u.String()
 	}
-	return kvPasswordRE.ReplaceAllString(s, "password=REDACTED")
+	return kvPasswordRE.ReplaceAllString(s, "${1}=REDACTED")
 }
 
-var kvPasswordRE = regexp.MustCompile(`password=('[^']*'|\S+)`)
+var kvPasswordRE = regexp.MustCompile(`(password|sslpassword)=('[^']*'|\S+)`)
+
+// setDatabaseURL accepts a postgres:// URL or a lib/pq key=value string.
+func setDatabaseURL(dst *string, v string) error {
+	if strings.Contains(v, "://") {
+		u, err := url.Parse(v)
+		if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
+			return fmt.Errorf("%s is not a postgres:// URL", RedactURL(v))
+		}
+	} else if !strings.Contains(v, "=") {
+		return fmt.Errorf("not a postgres:// URL or key=value connection string")
+	}
+	*dst = v
+	return nil
+}
 
 func setMechanism(dst *string, v string) error {
 	switch strings.ToLower(v) {

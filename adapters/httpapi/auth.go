@@ -53,10 +53,8 @@ func (a *Authenticator) Authenticate(header string) (Principal, error) {
 	if a.insecure {
 		return Principal{Name: "anonymous", Role: config.RoleAdmin}, nil
 	}
-	tok, ok := strings.CutPrefix(header, "Bearer ")
-	if !ok {
-		tok, ok = strings.CutPrefix(header, "bearer ")
-	}
+	scheme, tok, ok := strings.Cut(strings.TrimSpace(header), " ")
+	ok = ok && strings.EqualFold(scheme, "Bearer") // RFC 7235: the scheme is case-insensitive
 	tok = strings.TrimSpace(tok)
 	if !ok || tok == "" {
 		return Principal{}, workitem.Errorf(workitem.Unauthorized, "missing bearer token")

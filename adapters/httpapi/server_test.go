@@ -6,11 +6,13 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/labstack/echo/v4"
 	"github.com/prometheus/client_golang/prometheus"
@@ -191,5 +193,40 @@ func TestInsecureNoAuth(t *testing.T) {
 	// Insecure mode is ignored when tokens exist.
 	if _, err := NewAuthenticator(testTokens, true).Authenticate(""); err == nil {
 		t.Fatal("tokens configured: missing token must fail even with insecure flag")
+	}
+}
+
+func TestShutdownBeforeServeStopsIt(t *testing.T) {
+	s := newTestServer(t)
+	if err := s.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- s.Serve(l) }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("Serve after Shutdown = %v", err)
+		}
+	case <-time.After(2 * time.Second):
+		t.Fatal("Serve kept serving after Shutdown")
+	}
+}
+
+func TestBearerSchemeCaseInsensitive(t *testing.T) {
+	a := NewAuthenticator(testTokens, false)
+	for _, h := range []string{"Bearer tok-coder-123", "bearer tok-coder-123", "BEARER tok-coder-123"} {
+		if p, err := a.Authenticate(h); err != nil || p.Name != "alice" {
+			t.Errorf("Authenticate(%q) = %v, %v", h, p, err)
+		}
+	}
+	for _, h := range []string{"Basic tok-coder-123", "Bearertok-coder-123", "tok-coder-123"} {
+		if _, err := a.Authenticate(h); err == nil {
+			t.Errorf("Authenticate(%q) accepted", h)
+		}
 	}
 }

@@ -148,6 +148,9 @@ func (s *Store) storeClaimTx(ctx context.Context, tx *sql.Tx, in mapping.ClaimIn
 	if _, err := tx.ExecContext(ctx, `UPDATE work_items SET claim_id = $2 WHERE id = $1`, in.ItemID, in.ClaimID); err != nil {
 		return err
 	}
+	if err := s.enqueueDeliveryTx(ctx, tx, in.ClaimID, 1); err != nil {
+		return err
+	}
 	return s.publishClaimTx(ctx, tx, in.ClaimID, served)
 }
 
@@ -187,6 +190,9 @@ func (s *Store) cancelClaimTx(ctx context.Context, tx *sql.Tx, id string) error 
 		return err
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO claim_versions (id, version, last_updated, raw) VALUES ($1, $2, $3, $4)`, id, version+1, now, b); err != nil {
+		return err
+	}
+	if err := s.enqueueDeliveryTx(ctx, tx, id, version+1); err != nil {
 		return err
 	}
 	return s.publishClaimTx(ctx, tx, id, b)

@@ -34,7 +34,7 @@ type CodeStore struct {
 }
 
 // releaseTTL bounds how long a cached release list is trusted.
-const releaseTTL = 30 * time.Second
+const releaseTTL = 2 * time.Second
 
 var _ codes.Lookup = (*CodeStore)(nil)
 

@@ -4,9 +4,10 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strings"
 	"time"
 
-	_ "github.com/lib/pq" // database/sql driver
+	"github.com/lib/pq"
 )
 
 // DB is the database handle shared by the store's parts.
@@ -23,7 +24,8 @@ type Options struct {
 func Open(ctx context.Context, url string, o Options) (*DB, error) {
 	sqlDB, err := sql.Open("postgres", url)
 	if err != nil {
-		return nil, fmt.Errorf("postgres.Open: %w", err)
+		// lib/pq's parse errors quote the URL, password included: never pass them on.
+		return nil, fmt.Errorf("postgres.Open: the database URL is malformed")
 	}
 	if o.MaxOpenConns <= 0 {
 		o.MaxOpenConns = 20
@@ -36,6 +38,9 @@ func Open(ctx context.Context, url string, o Options) (*DB, error) {
 	defer cancel()
 	if err := sqlDB.PingContext(pctx); err != nil {
 		sqlDB.Close()
+		if _, perr := pq.ParseURL(url); perr != nil && strings.Contains(url, "://") {
+			return nil, fmt.Errorf("postgres.Open: the database URL is malformed")
+		}
 		return nil, fmt.Errorf("postgres.Open: %w", err)
 	}
 	return &DB{DB: sqlDB}, nil

@@ -25,7 +25,10 @@ type Store struct {
 	ClaimsTopic string
 	// ClaimOptions is the Claim policy (claim types, telehealth POS, self-pay).
 	ClaimOptions mapping.ClaimOptions
-	now          func() time.Time
+	// DeliverClaims queues every issued Claim version for the claim sink
+	// (claim_deliveries, in the transaction that writes the version).
+	DeliverClaims bool
+	now           func() time.Time
 }
 
 // NewStore returns a store on db.

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"net/url"
@@ -50,17 +51,20 @@ func newDevCmd(getenv func(string) string, g *globalFlags, stdout, stderr io.Wri
 			}
 			m := &Main{Config: cfg, Logger: log, Stdout: stdout}
 			if err := m.Start(ctx); err != nil {
-				return fmt.Errorf("%w (close: %v)", err, m.Close(context.Background()))
+				return errors.Join(err, m.Close(context.Background()))
 			}
+			printDevBanner(stdout, m, srv.Source)
+			// Code sets first (the first start loads ~180,000 codes, about 20 s),
+			// then the samples, so straight-through coding sees them in force.
 			if err := loadBundledCodes(ctx, m); err != nil {
-				return fmt.Errorf("%w (close: %v)", err, m.Close(context.Background()))
+				return errors.Join(err, m.Close(context.Background()))
 			}
 			if n, err := m.loadSamples(ctx); err != nil {
 				log.Warn("loading sample data failed", "error", err.Error())
 			} else if n > 0 {
 				log.Info("sample data loaded", "bundles", n)
+				fmt.Fprintf(stdout, "Sample data loaded: %d encounter(s); see %s/api/v1/work-items\n", n, "http://"+m.Addr)
 			}
-			printDevBanner(stdout, m, srv.Source)
 			return m.wait(ctx)
 		},
 	}
@@ -121,6 +125,7 @@ func printDevBanner(w io.Writer, m *Main, pgSource string) {
 	if coder == "" && len(m.Config.Tokens) > 0 {
 		coder = m.Config.Tokens[0].Value
 	}
+	fmt.Fprintf(&b, "\nBundled code sets and sample data load in the background (the first start takes ~20 s).\n")
 	fmt.Fprintf(&b, "\nTry it:\n  curl -s -H 'Authorization: Bearer %s' %s/api/v1/whoami\n\nPress Ctrl-C to stop.\n", coder, base)
 	fmt.Fprint(w, b.String())
 }

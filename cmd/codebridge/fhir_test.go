@@ -245,7 +245,7 @@ func TestFHIRTransactionBundleMakesWorkItem(t *testing.T) {
 
 func TestFHIRTransactionRollsBack(t *testing.T) {
 	m := startMain(t, pgtest.NewURL(t))
-	bad := strings.Replace(string(sample(t)), `"reference": "urn:uuid:6f1c2a10-0000-4000-8000-000000000003"}`, `"reference": "urn:uuid:00000000-dead-4000-8000-000000000000"}`, 1)
+	bad := strings.Replace(string(sample(t)), `"reference": "urn:uuid:6f1c2a10-0000-4000-8000-000000000003"`, `"reference": "urn:uuid:00000000-dead-4000-8000-000000000000"`, 1)
 	r := send(t, m, "POST", "/fhir", []byte(bad))
 	if r.code != 422 || !strings.Contains(string(r.body), "Bundle.entry[") {
 		t.Fatalf("dangling reference = %d %s", r.code, r.body)

@@ -67,8 +67,8 @@ func TestImportCommand(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), badLine) {
 		t.Fatalf("import error = %v, want one naming %s\nstdout: %s", err, badLine, out)
 	}
-	// telehealth: 7 stored + 1 skipped; NDJSON: 3 stored, 1 skipped, 1 rejected; collection: 2 stored.
-	if want := "accepted 12, skipped 2 (types codebridge does not use), rejected 1"; !strings.Contains(out, want) {
+	// telehealth: 9 stored + 1 skipped; NDJSON: 3 stored, 1 skipped, 1 rejected; collection: 2 stored.
+	if want := "accepted 14, skipped 2 (types codebridge does not use), rejected 1"; !strings.Contains(out, want) {
 		t.Errorf("summary = %q, want %q", out, want)
 	}
 	if !strings.Contains(out, "rejected "+badLine) {
@@ -87,7 +87,7 @@ func TestImportCommand(t *testing.T) {
 		query string
 		want  int
 	}{
-		{`SELECT count(*) FROM resources`, 12},
+		{`SELECT count(*) FROM resources`, 14},
 		{`SELECT count(*) FROM resources WHERE type = 'Encounter' AND id = 'nd-enc'`, 1},
 		{`SELECT count(*) FROM resources WHERE type = 'Encounter' AND id = 'nd-bad'`, 0},
 		{`SELECT count(*) FROM resources WHERE type = 'Practitioner' AND id = 'coll-pr'`, 1},

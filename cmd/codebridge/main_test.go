@@ -36,6 +36,7 @@ func startMain(t *testing.T, dbURL string, modify ...func(*config.Config)) *Main
 	cfg.DatabaseURL = dbURL
 	cfg.Tokens = e2eTokens
 	cfg.EmbeddedKafkaAddr = "127.0.0.1:0"
+	cfg.AutoCode = false // tests that exercise straight-through coding turn it on
 	for _, f := range modify {
 		f(&cfg)
 	}

@@ -77,7 +77,9 @@ func (m *Main) Start(ctx context.Context) error {
 	}
 	m.Registry = prometheus.NewRegistry()
 	m.Registry.MustRegister(collectors.NewBuildInfoCollector(), collectors.NewGoCollector(),
-		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "codebridge_build_info", Help: "Always 1; labelled with the codebridge version.",
+			ConstLabels: prometheus.Labels{"version": buildVersion()}}, func() float64 { return 1 }))
 	if err := m.openDB(ctx); err != nil {
 		return err
 	}
@@ -88,6 +90,9 @@ func (m *Main) Start(ctx context.Context) error {
 		return err
 	}
 	if err := m.startKafka(ctx); err != nil {
+		return err
+	}
+	if err := m.startClaimSink(); err != nil {
 		return err
 	}
 	m.registerCodes()
@@ -153,8 +158,9 @@ func (m *Main) Close(ctx context.Context) error {
 			errs = append(errs, err)
 		}
 	}
+	started := m.closers != nil
 	m.closers = nil
-	if len(errs) == 0 {
+	if len(errs) == 0 && started {
 		m.Logger.Info("stopped cleanly")
 	}
 	return errors.Join(errs...)

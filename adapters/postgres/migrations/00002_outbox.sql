@@ -36,7 +36,3 @@ CREATE INDEX outbox_pending_key_idx ON outbox (key, seq) WHERE state = 'pending'
 -- The admin dead-letter list and the retention sweep.
 CREATE INDEX outbox_dead_idx ON outbox (id) WHERE state = 'dead';
 CREATE INDEX outbox_sent_at_idx ON outbox (sent_at) WHERE state = 'sent';
-
--- +goose Down
-DROP TABLE outbox;
-DROP TABLE outbox_keys;

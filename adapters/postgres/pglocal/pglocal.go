@@ -146,7 +146,11 @@ func (s *Server) initAndStart(ctx context.Context, bin string) error {
 		return err
 	}
 	s.URL = fmt.Sprintf("postgres://postgres@127.0.0.1:%d/postgres?sslmode=disable", port)
-	return Ping(ctx, s.URL)
+	if err := Ping(ctx, s.URL); err != nil {
+		_ = s.run(context.Background(), s.pgCtl, "stop", "-D", data, "-m", "immediate", "-w")
+		return err
+	}
+	return nil
 }
 
 func (s *Server) run(ctx context.Context, name string, args ...string) error {
