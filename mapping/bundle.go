@@ -25,6 +25,18 @@ type EntryPlan struct {
 // so an EHR can send its whole patient Bundle. For a transaction, any entry
 // error is returned as the error; for a batch it stays on its entry.
 func PlanBundle(b *fhir.Bundle, newID func() string) ([]EntryPlan, error) {
+	return PlanBundleWith(b, newID, nil)
+}
+
+// Existing finds the resource an If-None-Exist entry matches, so the
+// Bundle's references to that entry point at it.
+type Existing func(typ, criteria string) (id string, found bool, err error)
+
+// PlanBundleWith is PlanBundle with conditional creates resolved through
+// existing first: an entry whose If-None-Exist matches a stored resource
+// takes that resource's id, and the references to its fullUrl are
+// rewritten to it. A nil existing resolves nothing.
+func PlanBundleWith(b *fhir.Bundle, newID func() string, existing Existing) ([]EntryPlan, error) {
 	if b.Type != "transaction" && b.Type != "batch" {
 		return nil, workitem.Errorf(workitem.Invalid, "Bundle.type %q: POST /fhir takes transaction or batch Bundles", b.Type).
 			WithIssues(workitem.Issue{Severity: "error", Code: "value", Diagnostics: "Bundle.type must be transaction or batch", Expression: []string{"Bundle.type"}})
@@ -34,7 +46,7 @@ func PlanBundle(b *fhir.Bundle, newID func() string) ([]EntryPlan, error) {
 	skippedURLs := map[string]bool{}
 	for i, e := range b.Entries {
 		plans[i] = EntryPlan{Index: i, FullURL: e.FullURL}
-		target, skip, err := entryTarget(e, newID)
+		target, skip, err := entryTarget(e, newID, existing)
 		switch {
 		case err != nil:
 			plans[i].Err = err
@@ -67,7 +79,7 @@ func PlanBundle(b *fhir.Bundle, newID func() string) ([]EntryPlan, error) {
 }
 
 // entryTarget decides the Type/id an entry writes, or why it is skipped.
-func entryTarget(e fhir.Entry, newID func() string) (target, skip string, err error) {
+func entryTarget(e fhir.Entry, newID func() string, existing Existing) (target, skip string, err error) {
 	path := fmt.Sprintf("Bundle.entry[%d].request", e.Index)
 	url := strings.TrimPrefix(strings.SplitN(e.URL, "?", 2)[0], "/")
 	parts := strings.Split(url, "/")
@@ -82,6 +94,19 @@ func entryTarget(e fhir.Entry, newID func() string) (target, skip string, err er
 		}
 		if parts[0] != typ || len(parts) != 1 {
 			return "", "", entryErr(workitem.Invalid, path+".url", "POST url %q must be the resource type %s", e.URL, typ)
+		}
+		if e.IfNoneExist != "" && existing != nil {
+			crit, err := NormalizeCriteria(typ, e.IfNoneExist)
+			if err != nil {
+				return "", "", err
+			}
+			id, found, err := existing(typ, crit)
+			if err != nil {
+				return "", "", err
+			}
+			if found {
+				return typ + "/" + id, "", nil
+			}
 		}
 		return typ + "/" + newID(), "", nil
 	case "PUT", "DELETE":

@@ -25,6 +25,9 @@ type ResourceStore interface {
 	WriteResources(ctx context.Context, actor string, ws []workitem.ResourceWrite) ([]workitem.WriteResult, error)
 	// ReadResource reads the current (version 0) or a given version. Errors: NotFound.
 	ReadResource(ctx context.Context, typ, id string, version int) (workitem.StoredResource, error)
+	// FindConditional answers the one resource matching If-None-Exist
+	// criteria. Errors: Precondition, Invalid.
+	FindConditional(ctx context.Context, typ, criteria string) (string, bool, error)
 }
 
 // FHIROptions configure the FHIR routes.

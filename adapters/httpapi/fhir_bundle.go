@@ -48,7 +48,10 @@ func (a *fhirAPI) bundle(c echo.Context) error {
 	if len(b.Entries) > a.opts.MaxBundleEntries {
 		return workitem.Errorf(workitem.TooLarge, "Bundle has %d entries; the limit is %d", len(b.Entries), a.opts.MaxBundleEntries)
 	}
-	plans, err := mapping.PlanBundle(b, uuid.NewString)
+	existing := func(typ, criteria string) (string, bool, error) {
+		return a.store.FindConditional(c.Request().Context(), typ, criteria)
+	}
+	plans, err := mapping.PlanBundleWith(b, uuid.NewString, existing)
 	if err != nil {
 		return err
 	}

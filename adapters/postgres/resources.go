@@ -273,7 +273,7 @@ func (s *Store) claimConditionalTx(ctx context.Context, tx *sql.Tx, w workitem.R
 
 // matchCriteriaTx evaluates normalised criteria: "identifier=system|value"
 // or "_id=id".
-func matchCriteriaTx(ctx context.Context, tx *sql.Tx, typ, criteria string) ([]string, error) {
+func matchCriteriaTx(ctx context.Context, tx querier, typ, criteria string) ([]string, error) {
 	name, value, _ := cutCriteria(criteria)
 	switch name {
 	case "_id":
@@ -361,4 +361,22 @@ func queryStrings(ctx context.Context, q querier, query string, args ...any) ([]
 		out = append(out, s)
 	}
 	return out, rows.Err()
+}
+
+// FindConditional answers the id of the one resource matching normalised
+// If-None-Exist criteria, so a transaction can point its references at an
+// existing resource before it is written. Errors: Precondition (several
+// match), Invalid (unsupported criteria).
+func (s *Store) FindConditional(ctx context.Context, typ, criteria string) (id string, found bool, err error) {
+	defer workitem.Wrap(&err, "postgres.FindConditional(%s)", typ)
+	ids, err := matchCriteriaTx(ctx, s.db.DB, typ, criteria)
+	switch {
+	case err != nil:
+		return "", false, err
+	case len(ids) > 1:
+		return "", false, workitem.Errorf(workitem.Precondition, "If-None-Exist matches %d %s resources", len(ids), typ)
+	case len(ids) == 1:
+		return ids[0], true, nil
+	}
+	return "", false, nil
 }

@@ -241,6 +241,11 @@ func TestFHIRTransactionBundleMakesWorkItem(t *testing.T) {
 	if n := count(t, m, `SELECT count(*) FROM resources WHERE type = 'Patient'`); n != 1 {
 		t.Errorf("%d patients after re-send, want 1", n)
 	}
+	// The re-sent Encounter (a new POST) refers to the Patient that
+	// If-None-Exist matched, not to an id that was never stored.
+	if n := count(t, m, `SELECT count(*) FROM resources e JOIN resources p ON p.type = 'Patient' AND p.id = e.patient_id WHERE e.type = 'Encounter'`); n != 2 {
+		t.Errorf("%d Encounters point at the stored Patient, want 2", n)
+	}
 }
 
 func TestFHIRTransactionRollsBack(t *testing.T) {

@@ -126,6 +126,7 @@ func importFiles(args []string) ([]string, int64, error) {
 // resourceStore is the part of the store the importer writes through.
 type resourceStore interface {
 	WriteResources(ctx context.Context, actor string, ws []workitem.ResourceWrite) ([]workitem.WriteResult, error)
+	FindConditional(ctx context.Context, typ, criteria string) (string, bool, error)
 }
 
 // importer ingests files and keeps the tally for the summary.
@@ -220,7 +221,8 @@ func (im *importer) importBundle(ctx context.Context, path string, raw []byte) e
 	if b.Type != "transaction" && b.Type != "batch" {
 		asBatch(b)
 	}
-	plans, err := mapping.PlanBundle(b, uuid.NewString)
+	existing := func(typ, criteria string) (string, bool, error) { return im.store.FindConditional(ctx, typ, criteria) }
+	plans, err := mapping.PlanBundleWith(b, uuid.NewString, existing)
 	if b.Type == "transaction" {
 		if err != nil {
 			im.reject(path, err)

@@ -45,7 +45,8 @@ func (m *Main) loadSamples(ctx context.Context) (int, error) {
 		if err != nil {
 			return loaded, fmt.Errorf("sample %s: %w", e.Name(), err)
 		}
-		plans, err := mapping.PlanBundle(b, uuid.NewString)
+		existing := func(typ, criteria string) (string, bool, error) { return m.Store.FindConditional(ctx, typ, criteria) }
+		plans, err := mapping.PlanBundleWith(b, uuid.NewString, existing)
 		if err != nil {
 			return loaded, fmt.Errorf("sample %s: %w", e.Name(), err)
 		}
