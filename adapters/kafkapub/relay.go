@@ -21,8 +21,12 @@ type Publisher interface {
 
 // RelayOptions tune a Relay; zero values take the defaults in brackets.
 type RelayOptions struct {
-	Batch          int                  // records claimed per round [500]
-	Lease          time.Duration        // how long a claim keeps other relays off [60s]
+	Batch int // records claimed per round [500]
+	// Lease is how long a claim keeps other relays off [65s]. It is raised
+	// to at least 2×PublishTimeout + SettleTimeout, so that a claim cannot
+	// expire (and another relay re-publish the batch) while it is still
+	// being published or its outcome recorded.
+	Lease          time.Duration
 	Poll           time.Duration        // wait when the outbox is empty [20ms]
 	PublishTimeout time.Duration        // bound on one publish, also at shutdown [30s]
 	Retry          workitem.RetryPolicy // [10 attempts, 500ms doubling to 30s]
@@ -35,6 +39,11 @@ type RelayOptions struct {
 	Metrics         *Metrics // nil: no metrics
 }
 
+// SettleTimeout bounds recording the outcome of a publish (MarkSent,
+// MarkFailed). It runs on a context of its own, so a publish that used up
+// PublishTimeout, or a shutdown, still gets its outcome recorded.
+const SettleTimeout = 5 * time.Second
+
 func (o *RelayOptions) defaults() {
 	def := func(d *time.Duration, v time.Duration) {
 		if *d <= 0 {
@@ -44,9 +53,13 @@ func (o *RelayOptions) defaults() {
 	if o.Batch <= 0 {
 		o.Batch = 500
 	}
-	def(&o.Lease, 60*time.Second)
 	def(&o.Poll, 20*time.Millisecond)
 	def(&o.PublishTimeout, 30*time.Second)
+	// A round holds its claim for up to PublishTimeout (dead-lettering,
+	// the publish and the one-by-one retries share it) plus SettleTimeout;
+	// twice the publish bound leaves room for clock skew between the
+	// relay and the database and for a slow claim commit.
+	o.Lease = max(o.Lease, 2*o.PublishTimeout+SettleTimeout)
 	def(&o.Retention, 7*24*time.Hour)
 	def(&o.SweepEvery, time.Minute)
 	if o.Retry.MaxAttempts <= 0 {
@@ -136,7 +149,13 @@ func (r *Relay) RunOnce(ctx context.Context) (int, error) {
 	start := time.Now()
 	perr := r.pub.WriteMessages(pctx, msgs...)
 	r.o.Metrics.observePublish(time.Since(start))
-	return len(recs), r.settle(pctx, recs, r.isolate(pctx, msgs, perr))
+	perr = r.isolate(pctx, msgs, perr)
+	// The publish may have used up pctx: record its outcome on a fresh
+	// context, or a delivered batch would be published again once its lease
+	// ran out, and a failure would lose its reason and backoff.
+	sctx, scancel := context.WithTimeout(context.WithoutCancel(ctx), SettleTimeout)
+	defer scancel()
+	return len(recs), r.settle(sctx, recs, perr)
 }
 
 // isolate retries, one by one, the messages of a multi-message publish that

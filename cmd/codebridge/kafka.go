@@ -35,7 +35,9 @@ func (m *Main) startKafka(context.Context) error {
 	}
 	var broker *kafkapub.Embedded
 	if m.Config.EmbeddedKafka() {
-		b, err := kafkapub.StartEmbedded(m.Config.EmbeddedKafkaAddr, kafkapub.EmbeddedOptions{})
+		// The broker takes what the writer may send: message.max.bytes
+		// follows CODEBRIDGE_KAFKA_MAX_MESSAGE_BYTES.
+		b, err := kafkapub.StartEmbedded(m.Config.EmbeddedKafkaAddr, kafkapub.EmbeddedOptions{MaxMessageBytes: opts.MaxMessageBytes})
 		if err != nil {
 			return err
 		}
@@ -53,8 +55,11 @@ func (m *Main) startKafka(context.Context) error {
 	}
 	store := postgres.NewOutboxStore(m.DB)
 	relay := kafkapub.NewRelay(store, w, kafkapub.RelayOptions{
-		Logger:  m.Logger.With("worker", "outbox-relay"),
-		Metrics: kafkapub.NewMetrics(m.Registry, store.Stats),
+		// The writer's limit: records over it are dead-lettered at once,
+		// records under it are tried.
+		MaxMessageBytes: opts.MaxMessageBytes,
+		Logger:          m.Logger.With("worker", "outbox-relay"),
+		Metrics:         kafkapub.NewMetrics(m.Registry, store.Stats),
 	})
 	m.readyChecks = append(m.readyChecks, httpapi.Check{Name: "kafka",
 		Fn: func(ctx context.Context) error { return kafkapub.Ping(ctx, opts) }})

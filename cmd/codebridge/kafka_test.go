@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/segmentio/kafka-go"
+
 	"github.com/codebridge/codebridge/adapters/postgres"
 	"github.com/codebridge/codebridge/adapters/postgres/pgtest"
 	"github.com/codebridge/codebridge/config"
@@ -100,5 +102,74 @@ func TestKafkaOptionsFromConfig(t *testing.T) {
 	c.KafkaTLSCAFile = bad
 	if _, err := kafkaOptions(c); err == nil || !strings.Contains(err.Error(), "CODEBRIDGE_KAFKA_TLS_CA_FILE") {
 		t.Fatalf("bad CA file: %v", err)
+	}
+}
+
+// outboxRow is one outbox record's relay state.
+type outboxRow struct {
+	state, lastError string
+	attempts         int
+}
+
+// waitOutboxRow polls the outbox row of key until done accepts it.
+func waitOutboxRow(t *testing.T, m *Main, key string, done func(outboxRow) bool) outboxRow {
+	t.Helper()
+	var r outboxRow
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		err := m.DB.QueryRow(`SELECT state, last_error, attempts FROM outbox WHERE key = $1`, key).Scan(&r.state, &r.lastError, &r.attempts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if done(r) {
+			return r
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("outbox row %s = %+v", key, r)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestKafkaMaxMessageBytesLowered: with CODEBRIDGE_KAFKA_MAX_MESSAGE_BYTES
+// lowered, a record over it is dead-lettered at once (not retried against
+// the writer's limit) and a record under it is delivered.
+func TestKafkaMaxMessageBytesLowered(t *testing.T) {
+	m := startMain(t, pgtest.NewURL(t), func(c *config.Config) { c.KafkaMaxMessage = 16 << 10 })
+	store := postgres.NewOutboxStore(m.DB)
+	ctx := context.Background()
+	if err := store.Enqueue(ctx, workitem.Message{Topic: m.Config.StatusTopic, Key: "Encounter/big", Value: make([]byte, 32<<10)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := store.Enqueue(ctx, workitem.Message{Topic: m.Config.StatusTopic, Key: "Encounter/small", Value: make([]byte, 8<<10)}); err != nil {
+		t.Fatal(err)
+	}
+	big := waitOutboxRow(t, m, "Encounter/big", func(r outboxRow) bool { return r.state != "pending" || r.attempts > 1 }) // a claim counts an attempt
+	if big.state != "dead" || big.attempts != 1 || !strings.Contains(big.lastError, "max message bytes") {
+		t.Errorf("record over the limit = %+v; want dead-lettered at once for its size", big)
+	}
+	waitOutboxRow(t, m, "Encounter/small", func(r outboxRow) bool { return r.state == "sent" })
+}
+
+// TestKafkaMaxMessageBytesRaised: with the limit raised above 1 MB, the
+// relay tries a 2 MiB record and the embedded broker takes it.
+func TestKafkaMaxMessageBytesRaised(t *testing.T) {
+	m := startMain(t, pgtest.NewURL(t), func(c *config.Config) { c.KafkaMaxMessage = 3 << 20 })
+	store := postgres.NewOutboxStore(m.DB)
+	if err := store.Enqueue(context.Background(), workitem.Message{Topic: m.Config.StatusTopic, Key: "Encounter/big", Value: make([]byte, 2<<20)}); err != nil {
+		t.Fatal(err)
+	}
+	r := waitOutboxRow(t, m, "Encounter/big", func(r outboxRow) bool { return r.state != "pending" })
+	if r.state != "sent" {
+		t.Fatalf("2 MiB record under a 3 MiB limit = %+v; want sent", r)
+	}
+	rd := kafka.NewReader(kafka.ReaderConfig{Brokers: []string{m.KafkaAddr}, Topic: m.Config.StatusTopic,
+		GroupID: "test-" + t.Name(), StartOffset: kafka.FirstOffset, MaxWait: 50 * time.Millisecond, MaxBytes: 4 << 20})
+	defer rd.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	msg, err := rd.ReadMessage(ctx)
+	if err != nil || string(msg.Key) != "Encounter/big" || len(msg.Value) != 2<<20 {
+		t.Fatalf("read %q, %d bytes, %v; want the 2 MiB record", msg.Key, len(msg.Value), err)
 	}
 }
