@@ -119,6 +119,18 @@ func parseItemFilter(c echo.Context) (workitem.Filter, error) {
 		}
 		f.Encounter = id
 	}
+	for _, p := range []struct {
+		name string
+		dst  *time.Time
+	}{{"from", &f.From}, {"to", &f.To}} {
+		if v := q.Get(p.name); v != "" {
+			d, err := time.Parse(time.DateOnly, v)
+			if err != nil {
+				return f, workitem.Errorf(workitem.Invalid, "%s %q: want a date YYYY-MM-DD", p.name, v)
+			}
+			*p.dst = d
+		}
+	}
 	if s := q.Get("sort"); s != "" && s != "priority" {
 		return f, workitem.Errorf(workitem.Invalid, "sort %q: only priority is supported", s)
 	}

@@ -200,9 +200,17 @@ func (s *Store) moveTx(ctx context.Context, tx *sql.Tx, id string, from, to work
 	if err := workitem.Move(from, to); err != nil {
 		return err
 	}
-	if _, err := tx.ExecContext(ctx, `UPDATE work_items SET status = $2, reason = $3, version = version + 1, updated_at = $4 WHERE id = $1`,
+	// Going to review keeps the coder's assignment as submitted, for the
+	// accuracy record written when the review completes.
+	if _, err := tx.ExecContext(ctx, `UPDATE work_items SET status = $2, reason = $3, version = version + 1, updated_at = $4,
+		coder_codes = CASE WHEN $2::text = 'in_review' THEN codes ELSE coder_codes END WHERE id = $1`,
 		id, to, reason, s.now()); err != nil {
 		return err
+	}
+	if from == workitem.InReview && to == workitem.Completed {
+		if err := s.recordQATx(ctx, tx, id, actor); err != nil {
+			return err
+		}
 	}
 	return s.recordTransitionTx(ctx, tx, id, from, to, actor, reason)
 }
@@ -231,6 +239,9 @@ func (s *Store) OpenQuery(ctx context.Context, id string, a workitem.Actor, q wo
 		opts, _ := json.Marshal(nonNilStrings(q.Options))
 		if _, err := tx.ExecContext(ctx, `INSERT INTO work_item_queries (id, work_item_id, question, indicators, options, asked_by, asked_at) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
 			out.ID, id, q.Question, ind, opts, a.Name, s.now()); err != nil {
+			return err
+		}
+		if err := s.writeQueryCommunicationTx(ctx, tx, id, out.ID); err != nil {
 			return err
 		}
 		return s.moveTx(ctx, tx, id, workitem.InProgress, workitem.OnHold, a.Name, "physician query")
@@ -274,6 +285,9 @@ func (s *Store) AnswerQuery(ctx context.Context, id, qid string, a workitem.Acto
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
 			return workitem.Errorf(workitem.NotFound, "no open query %s on work item %s", qid, id)
+		}
+		if err := s.writeQueryCommunicationTx(ctx, tx, id, qid); err != nil {
+			return err
 		}
 		if c.status != workitem.OnHold {
 			return nil

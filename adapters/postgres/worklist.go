@@ -71,6 +71,12 @@ func (s *Store) ListItems(ctx context.Context, f workitem.Filter) (items []worki
 	if f.Class != "" {
 		add("class = ?", f.Class)
 	}
+	if !f.From.IsZero() {
+		add("service_start >= ?", f.From)
+	}
+	if !f.To.IsZero() {
+		add("service_start < ?", f.To.AddDate(0, 0, 1))
+	}
 	if f.Cursor != "" {
 		p, created, id, err := decodeCursor(f.Cursor)
 		if err != nil {

@@ -31,6 +31,7 @@ func editChecker(lk codes.Lookup) workitem.Checker {
 func (m *Main) registerCoding() {
 	check := editChecker(postgres.NewCodeStore(m.DB))
 	m.startAutoCoder(check)
+	m.registerReports()
 	m.Store.ClaimsTopic = m.Config.ClaimsTopic
 	m.Store.ClaimOptions = mapping.ClaimOptions{SelfPay: m.Config.SelfPay}
 	m.routes = append(m.routes, func(s *httpapi.Server) {

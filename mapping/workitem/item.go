@@ -107,6 +107,8 @@ type Filter struct {
 	Assignee  string
 	Encounter string // an Encounter id
 	Class     string
+	From      time.Time // service date (service_start) on or after this day; zero = open
+	To        time.Time // service date on or before this day (inclusive); zero = open
 	Limit     int
 	Cursor    string // opaque keyset cursor from a previous page
 }
