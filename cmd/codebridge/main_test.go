@@ -29,7 +29,7 @@ var e2eTokens = []config.Token{
 }
 
 // startMain runs Main on 127.0.0.1:0 against dbURL and closes it at the end.
-func startMain(t *testing.T, dbURL string, modify ...func(*config.Config)) *Main {
+func startMain(t testing.TB, dbURL string, modify ...func(*config.Config)) *Main {
 	t.Helper()
 	cfg := config.Default()
 	cfg.HTTPAddr = "127.0.0.1:0"
