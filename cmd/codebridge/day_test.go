@@ -11,9 +11,10 @@ import (
 	"github.com/codebridge/codebridge/mapping/workitem"
 )
 
-// TestScriptedDay: 3 coders and an auditor work 20 encounters from ingest
-// to completed, with one physician query and one QA change; every
-// encounter's status events arrive on Kafka in a valid order.
+// TestScriptedDay: 3 coders and an auditor work 50 encounters from ingest
+// to completed, with one physician query, one QA change and one re-open
+// after a late Condition; every encounter's status events arrive on Kafka
+// in a valid order.
 func TestScriptedDay(t *testing.T) {
 	m := startMain(t, pgtest.NewURL(t), func(c *config.Config) {
 		c.Tokens = append(coderTokens(3), auditorToken)
@@ -23,7 +24,7 @@ func TestScriptedDay(t *testing.T) {
 		t.Fatal(err)
 	}
 	classes := []string{"AMB", "AMB", "EMER", "AMB", "VR"}
-	const n = 20
+	const n = 50
 	for i := range n {
 		putBillableEncounter(t, m, fmt.Sprintf("day%02d", i), classes[i%len(classes)], 60+i*7, "dr-day")
 	}
@@ -103,6 +104,7 @@ func TestScriptedDay(t *testing.T) {
 		}
 		submit(t, m, id, auditorTok, "completed")
 	}
+	extraReview := reopenAndRecode(t, m, "day00")
 	_, list = apiCall(t, m, "GET", "/api/v1/work-items?limit=500", auditorTok)
 	items := list["items"].([]any)
 	if len(items) != n {
@@ -121,16 +123,16 @@ func TestScriptedDay(t *testing.T) {
 		reviewed += int(c["reviewed"].(float64))
 		accurate += int(c["accurate"].(float64))
 	}
-	if reviewed != len(reviews) || accurate != len(reviews)-1 {
-		t.Errorf("accuracy: %d reviewed, %d accurate; %d reviews with one change", reviewed, accurate, len(reviews))
+	if want := len(reviews) + extraReview; reviewed != want || accurate != want-1 {
+		t.Errorf("accuracy: %d reviewed, %d accurate; want %d reviews with one change", reviewed, accurate, want)
 	}
 	_, prod := apiCall(t, m, "GET", "/api/v1/reports/productivity", auditorTok)
 	coded := 0
 	for _, c := range prod["coders"].([]any) {
 		coded += int(c.(map[string]any)["items"].(float64))
 	}
-	if coded != n {
-		t.Errorf("productivity counts %d coded items, want %d", coded, n)
+	if coded != n+1 { // every item once, the re-opened one twice
+		t.Errorf("productivity counts %d coded items, want %d", coded, n+1)
 	}
 	if _, qr := apiCall(t, m, "GET", "/api/v1/reports/queries", auditorTok); qr["count"] != 1.0 || qr["answered"] != 1.0 {
 		t.Errorf("queries = %v", qr)
@@ -159,4 +161,40 @@ func TestScriptedDay(t *testing.T) {
 			t.Errorf("%s ends %v", k, seq)
 		}
 	}
+}
+
+// reopenAndRecode sends a late Condition for a completed encounter, checks
+// the item re-opens, and works it again to completion with a new Claim. It
+// answers 1 when the re-coded item went through QA review, else 0.
+func reopenAndRecode(t *testing.T, m *Main, enc string) (reviewed int) {
+	t.Helper()
+	_, list := apiCall(t, m, "GET", "/api/v1/work-items?encounter=Encounter/"+enc, auditorTok)
+	before := list["items"].([]any)[0].(map[string]any)
+	late := `{"resourceType":"Condition","code":{"coding":[{"system":"http://hl7.org/fhir/sid/icd-10-cm","code":"R05.9"}]},` +
+		`"subject":{"reference":"` + before["patient"].(string) + `"},"encounter":{"reference":"Encounter/` + enc + `"}}`
+	if r := send(t, m, "POST", "/fhir/Condition", []byte(late)); r.code != 201 {
+		t.Fatalf("late Condition = %d %s", r.code, r.body)
+	}
+	_, list = apiCall(t, m, "GET", "/api/v1/work-items?encounter=Encounter/"+enc, auditorTok)
+	if st := list["items"].([]any)[0].(map[string]any)["status"]; st != "reopened" {
+		t.Fatalf("after a late Condition the item is %v, want reopened", st)
+	}
+	code, item := apiCall(t, m, "POST", "/api/v1/work-items/next", "coder-token-00")
+	if code != 200 || item["id"] != before["id"] {
+		t.Fatalf("next after re-open = %d %v, want the re-opened item", code, item["id"])
+	}
+	base := "/api/v1/work-items/" + before["id"].(string)
+	if code, body := apiJSON(t, m, "PUT", base+"/codes", "coder-token-00", coderCodes); code != 200 {
+		t.Fatalf("re-code = %d %v", code, body)
+	}
+	code, item = apiJSON(t, m, "POST", base+"/submit", "coder-token-00", map[string]any{"acknowledgeWarnings": true})
+	if code == 200 && item["status"] == "in_review" {
+		reviewed = 1
+		submit(t, m, before["id"].(string), auditorTok, "completed")
+		_, item = apiCall(t, m, "GET", base, auditorTok)
+	}
+	if item["status"] != "completed" || item["claim"] == before["claim"] {
+		t.Fatalf("re-coded item = %v claim %v (before %v)", item["status"], item["claim"], before["claim"])
+	}
+	return reviewed
 }
