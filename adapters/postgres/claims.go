@@ -23,6 +23,10 @@ import (
 // blocking edit instead; the item then does not complete.
 func (s *Store) issueClaimTx(ctx context.Context, tx *sql.Tx, itemID string) (claimID string, blocking *workitem.Edit, err error) {
 	in, prior, err := s.claimInputTx(ctx, tx, itemID)
+	if errors.Is(err, mapping.ErrNoEncounter) {
+		return "", &workitem.Edit{Code: "CLAIM_INVALID", Severity: "error", Target: "claim",
+			Message: "the Encounter of this work item is not stored (or was deleted); a Claim cannot be built"}, nil
+	}
 	if err != nil {
 		return "", nil, err
 	}

@@ -58,8 +58,8 @@ func (c coding) mayCode(a workitem.Actor) error {
 	return workitem.Errorf(workitem.Conflict, "codes can change only while a work item is in_progress (leased) or in_review; it is %s", c.status)
 }
 
-// SaveCodes replaces the assignment of item id and answers the item with the
-// edits found. ifVersion (0 = none) guards against silent overwrites from a
+// SaveCodes replaces the assignment of item id and answers the edits found
+// (and the item's id only: callers read the item afterwards). ifVersion (0 = none) guards against silent overwrites from a
 // second tab. It renews the coder's lease. Errors: NotFound, Conflict,
 // Forbidden, Precondition, Invalid.
 func (s *Store) SaveCodes(ctx context.Context, id string, a workitem.Actor, ifVersion int, as workitem.Assignment, check workitem.Checker, lease time.Duration) (it workitem.Item, es []workitem.Edit, err error) {
@@ -88,8 +88,9 @@ func (s *Store) SaveCodes(ctx context.Context, id string, a workitem.Actor, ifVe
 	if err != nil {
 		return it, nil, err
 	}
-	it, _, err = s.GetItem(ctx, id)
-	return it, nonNilEdits(es), err
+	// Callers read the item once, after this; reading it here too would
+	// double the work of every save.
+	return workitem.Item{ID: id}, nonNilEdits(es), nil
 }
 
 func nonNilEdits(es []workitem.Edit) []workitem.Edit {
@@ -138,8 +139,7 @@ func (s *Store) Submit(ctx context.Context, id string, a workitem.Actor, o worki
 	if err != nil {
 		return it, err
 	}
-	it, _, err = s.GetItem(ctx, id)
-	return it, err
+	return workitem.Item{ID: id}, nil
 }
 
 func refuseOnEdits(es []workitem.Edit, ack bool, ndx int) error {

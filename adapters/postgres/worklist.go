@@ -221,25 +221,19 @@ func (s *Store) LeaseNext(ctx context.Context, coder string, max int, d time.Dur
 		if held >= max {
 			return nil
 		}
-		var from workitem.Status
-		var prevAssignee string
-		row := tx.QueryRowContext(ctx, `WITH pick AS (
-				SELECT id, status, assignee FROM work_items
-				 WHERE status IN ('ready', 'reopened') OR (status = 'in_progress' AND lease_expires <= now())
-				 ORDER BY priority DESC, created_at, id LIMIT 1 FOR UPDATE SKIP LOCKED)
-			UPDATE work_items w SET status = 'in_progress', assignee = $1, lease_expires = now() + $2::interval,
-				version = w.version + 1, updated_at = now(), reason = 'leased'
-			  FROM pick WHERE w.id = pick.id
-			RETURNING pick.status, pick.assignee, `+prefixed("w", itemColumns),
-			coder, fmt.Sprintf("%d milliseconds", d.Milliseconds()))
-		var err error
-		it, err = scanItem(prefixScan{row, []any{&from, &prevAssignee}})
-		if errors.Is(err, sql.ErrNoRows) {
-			return nil
+		pick, found, err := pickLeasableTx(ctx, tx)
+		if err != nil || !found {
+			return err
 		}
+		row := tx.QueryRowContext(ctx, `UPDATE work_items w SET status = 'in_progress', assignee = $1, lease_expires = now() + $2::interval,
+				version = w.version + 1, updated_at = now(), reason = 'leased'
+			WHERE w.id = $3 RETURNING `+prefixed("w", itemColumns),
+			coder, fmt.Sprintf("%d milliseconds", d.Milliseconds()), pick.id)
+		it, err = scanItem(row)
 		if err != nil {
 			return err
 		}
+		from, prevAssignee := pick.status, pick.assignee
 		ok = true
 		reason := "leased"
 		if from == workitem.InProgress {
@@ -250,17 +244,47 @@ func (s *Store) LeaseNext(ctx context.Context, coder string, max int, d time.Dur
 	return it, ok, err
 }
 
-type prefixScan struct {
-	row    *sql.Row
-	before []any
-}
-
-func (p prefixScan) Scan(dest ...any) error { return p.row.Scan(append(p.before, dest...)...) }
-
 func prefixed(alias, cols string) string {
 	parts := strings.Split(cols, ",")
 	for i, p := range parts {
 		parts[i] = alias + "." + strings.TrimSpace(p)
 	}
 	return strings.Join(parts, ", ")
+}
+
+type candidate struct {
+	id, assignee string
+	status       workitem.Status
+	priority     int
+	created      time.Time
+}
+
+// pickLeasableTx locks the best item to lease: the head of the ready queue
+// or the highest-priority expired lease, whichever comes first in queue
+// order. Each candidate comes from its own partial index with FOR UPDATE
+// SKIP LOCKED, so parallel callers never take the same item and never scan
+// the table.
+func pickLeasableTx(ctx context.Context, tx *sql.Tx) (candidate, bool, error) {
+	queries := []string{
+		`SELECT id, status, assignee, priority, created_at FROM work_items WHERE status IN ('ready', 'reopened')
+		  ORDER BY priority DESC, created_at, id LIMIT 1 FOR UPDATE SKIP LOCKED`,
+		`SELECT id, status, assignee, priority, created_at FROM work_items WHERE status = 'in_progress' AND lease_expires <= now()
+		  ORDER BY priority DESC, created_at, id LIMIT 1 FOR UPDATE SKIP LOCKED`,
+	}
+	var best candidate
+	found := false
+	for _, q := range queries {
+		var c candidate
+		err := tx.QueryRowContext(ctx, q).Scan(&c.id, &c.status, &c.assignee, &c.priority, &c.created)
+		if errors.Is(err, sql.ErrNoRows) {
+			continue
+		}
+		if err != nil {
+			return best, false, err
+		}
+		if !found || c.priority > best.priority || (c.priority == best.priority && c.created.Before(best.created)) {
+			best, found = c, true
+		}
+	}
+	return best, found, nil
 }

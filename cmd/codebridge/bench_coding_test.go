@@ -46,7 +46,16 @@ func percentile(ds []time.Duration, p float64) float64 {
 // 100,000 ready items, the latency of POST /work-items/next and of
 // PUT /work-items/{id}/codes (edits checked against the bundled code sets).
 // Each coder leases, saves codes twice, and submits, so leases are released.
+// think=0 is a closed loop (every coder fires as fast as answers come: the
+// machine's saturation); think=250ms paces each coder between actions, still
+// far busier than people at desks.
 func BenchmarkCoderDay(b *testing.B) {
+	for _, think := range []time.Duration{0, 250 * time.Millisecond} {
+		b.Run("think="+think.String(), func(b *testing.B) { benchCoderDay(b, think) })
+	}
+}
+
+func benchCoderDay(b *testing.B, think time.Duration) {
 	const coders = 50
 	m := startMain(b, pgtest.NewURL(b), func(c *config.Config) {
 		c.Tokens = coderTokens(coders)
@@ -61,6 +70,7 @@ func BenchmarkCoderDay(b *testing.B) {
 		"lines": []any{map[string]any{"code": "99213", "modifiers": []string{"95"}, "units": 1, "diagnoses": []int{1}}}})
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: coders}}
 	call := func(method, path, tok string, body []byte) (int, []byte, time.Duration) {
+		time.Sleep(think)
 		req, _ := http.NewRequest(method, "http://"+m.Addr+path, bytes.NewReader(body))
 		req.Header.Set("Authorization", "Bearer "+tok)
 		req.Header.Set("Content-Type", "application/json")
