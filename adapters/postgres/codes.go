@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"database/sql"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -53,76 +54,114 @@ type ReleaseInfo struct {
 	SHA256 string
 }
 
+// LoadResult reports what LoadRelease did.
+type LoadResult struct {
+	// Rows is the number of records stored (the records of the release
+	// already stored when Unchanged).
+	Rows int
+	// Unchanged is true when a release of the same system and version was
+	// already stored from identical content: nothing was written.
+	Unchanged bool
+}
+
 // LoadRelease reads one release in its official format from r (see
 // codes.Catalog.Load for the formats per system) and stores it with COPY in
-// one transaction. It returns the number of records stored.
+// one transaction.
 //
 // Loading is idempotent: when a release with the same system, version and
-// file digest is already stored, nothing changes and n is 0. A release with
-// the same system and version but other content is replaced atomically. On
-// any error (a malformed or truncated file) nothing changes. progress, if
-// not nil, is called with the running record count. HCPCS Level II
-// modifiers are stored as hcpcsmod entries of the hcpcs release. When r has
-// a Name method (an *os.File) its base name is recorded as the source.
-func (s *CodeStore) LoadRelease(ctx context.Context, rel codes.Release, r io.Reader, progress func(n int)) (n int, err error) {
+// file digest is already stored, nothing changes and the result says
+// Unchanged. A release with the same system and version but other content
+// is replaced atomically. On any error nothing changes: a malformed or
+// truncated file, a file without any record of the system (wrapping
+// codes.ErrNoRecords), a file whose codes mostly lack the shape of the
+// system's codes (codes.ErrWrongShape: the file of another system), or a
+// release whose dates of service overlap a stored release of the same
+// system under another version label (ErrReleaseOverlap). progress, if not
+// nil, is called with the running record count. HCPCS Level II modifiers
+// are stored as hcpcsmod entries of the hcpcs release. When r has a Name
+// method (an *os.File) its base name is recorded as the source.
+func (s *CodeStore) LoadRelease(ctx context.Context, rel codes.Release, r io.Reader, progress func(n int)) (res LoadResult, err error) {
 	defer func() {
 		if err != nil {
 			err = fmt.Errorf("postgres.LoadRelease(%s %s): %w", rel.System, rel.Version, err)
 		}
 	}()
 	if _, err := codes.ParseSystem(string(rel.System)); err != nil || rel.System == codes.HCPCSModifier {
-		return 0, fmt.Errorf("cannot load system %q", rel.System)
+		return LoadResult{}, fmt.Errorf("cannot load system %q", rel.System)
 	}
 	src, sum, cleanup, err := digest(r)
 	if err != nil {
-		return 0, err
+		return LoadResult{}, err
 	}
 	defer cleanup()
 	err = s.db.Transact(ctx, nil, func(tx *sql.Tx) error {
-		n, err = s.loadTx(ctx, tx, rel, src, sourceName(r), sum, progress)
+		res, err = s.loadTx(ctx, tx, rel, src, sourceName(r), sum, progress)
 		return err
 	})
 	s.invalidate()
 	if err != nil {
-		return 0, err
+		return LoadResult{}, err
 	}
-	return n, nil
+	return res, nil
 }
 
+// ErrReleaseOverlap is wrapped by the error of a load whose release window
+// overlaps a stored release of the same system with another version label.
+var ErrReleaseOverlap = errors.New("overlaps a loaded release")
+
 // loadTx replaces or keeps the stored release and copies the new content.
-func (s *CodeStore) loadTx(ctx context.Context, tx *sql.Tx, rel codes.Release, src io.Reader, name string, sum []byte, progress func(int)) (int, error) {
-	key := "codes:" + string(rel.System) + ":" + rel.Version
-	if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtext($1))`, key); err != nil {
-		return 0, fmt.Errorf("lock: %w", err)
+func (s *CodeStore) loadTx(ctx context.Context, tx *sql.Tx, rel codes.Release, src io.Reader, name string, sum []byte, progress func(int)) (LoadResult, error) {
+	// One lock per system: the overlap check below must see every
+	// concurrent load of the system.
+	if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtext($1))`, "codes:"+string(rel.System)); err != nil {
+		return LoadResult{}, fmt.Errorf("lock: %w", err)
+	}
+	var other string
+	var oFrom, oTo time.Time
+	err := tx.QueryRowContext(ctx, `SELECT version, valid_from, valid_to FROM code_releases
+		WHERE system = $1 AND version <> $2 AND valid_from <= $4 AND valid_to >= $3
+		ORDER BY valid_from LIMIT 1`, rel.System, rel.Version, rel.From, rel.To).Scan(&other, &oFrom, &oTo)
+	switch {
+	case err == nil:
+		return LoadResult{}, fmt.Errorf("%s %s (%s..%s) %w %s %s (%s..%s); load the file as version %q to replace that release",
+			rel.System, rel.Version, rel.From.Format(time.DateOnly), rel.To.Format(time.DateOnly), ErrReleaseOverlap,
+			rel.System, other, oFrom.Format(time.DateOnly), oTo.Format(time.DateOnly), other)
+	case err != sql.ErrNoRows:
+		return LoadResult{}, fmt.Errorf("find overlapping release: %w", err)
 	}
 	var oldID int64
 	var oldSum []byte
-	err := tx.QueryRowContext(ctx, `SELECT id, sha256 FROM code_releases WHERE system = $1 AND version = $2`,
-		rel.System, rel.Version).Scan(&oldID, &oldSum)
+	var oldRows int
+	err = tx.QueryRowContext(ctx, `SELECT id, sha256, row_count FROM code_releases WHERE system = $1 AND version = $2`,
+		rel.System, rel.Version).Scan(&oldID, &oldSum, &oldRows)
 	switch {
 	case err == nil && bytes.Equal(oldSum, sum):
-		return 0, nil
+		return LoadResult{Rows: oldRows, Unchanged: true}, nil
 	case err == nil:
 		if _, err := tx.ExecContext(ctx, `DELETE FROM code_releases WHERE id = $1`, oldID); err != nil {
-			return 0, fmt.Errorf("replace: %w", err)
+			return LoadResult{}, fmt.Errorf("replace: %w", err)
 		}
 	case err != sql.ErrNoRows:
-		return 0, fmt.Errorf("find release: %w", err)
+		return LoadResult{}, fmt.Errorf("find release: %w", err)
 	}
 	var id int64
 	err = tx.QueryRowContext(ctx, `INSERT INTO code_releases (system, version, valid_from, valid_to, source_name, sha256)
 		VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`, rel.System, rel.Version, rel.From, rel.To, name, sum).Scan(&id)
 	if err != nil {
-		return 0, fmt.Errorf("insert release: %w", err)
+		return LoadResult{}, fmt.Errorf("insert release: %w", err)
 	}
-	n, err := copyRelease(ctx, tx, id, rel.System, src, progress)
+	var sc codes.ShapeCheck
+	n, err := copyRelease(ctx, tx, id, rel.System, src, &sc, progress)
+	if err == nil {
+		err = sc.Err(rel.System, name)
+	}
 	if err != nil {
-		return 0, err
+		return LoadResult{}, err
 	}
 	if _, err := tx.ExecContext(ctx, `UPDATE code_releases SET row_count = $2 WHERE id = $1`, id, n); err != nil {
-		return 0, fmt.Errorf("row count: %w", err)
+		return LoadResult{}, fmt.Errorf("row count: %w", err)
 	}
-	return n, settle(ctx, tx, rel.System)
+	return LoadResult{Rows: n}, settle(ctx, tx, rel.System)
 }
 
 // settle merges the GIN pending lists the load filled and refreshes the
@@ -252,7 +291,7 @@ var entryCols = []string{"release_id", "system", "code", "display", "billable", 
 
 // copyRelease parses src in the format of system and copies its records
 // into the tables of release id.
-func copyRelease(ctx context.Context, tx *sql.Tx, id int64, system codes.System, r io.Reader, progress func(int)) (int, error) {
+func copyRelease(ctx context.Context, tx *sql.Tx, id int64, system codes.System, r io.Reader, sc *codes.ShapeCheck, progress func(int)) (int, error) {
 	br := bufio.NewReaderSize(r, 64<<10)
 	head, _ := br.Peek(512)
 	switch system {
@@ -262,16 +301,18 @@ func copyRelease(ctx context.Context, tx *sql.Tx, id int64, system codes.System,
 			return 0, err
 		}
 		return c.finish(ctx, codes.ReadOrder(br, func(o codes.OrderRecord) error {
+			sc.Add(system, o.Code, !o.Billable)
 			return c.add(ctx, o.Code, id, system, o.Code, codes.Display(system, o.Code), o.Billable, o.Short, o.Long, nil, nil, "")
 		}))
 	case codes.HCPCS:
-		return copyHCPCS(ctx, tx, id, br, bytes.HasPrefix(head, []byte("PK\x03\x04")), progress)
+		return copyHCPCS(ctx, tx, id, br, bytes.HasPrefix(head, []byte("PK\x03\x04")), sc, progress)
 	case codes.CPT:
 		c, err := newCopier(ctx, tx, "code_entries", progress, entryCols...)
 		if err != nil {
 			return 0, err
 		}
 		return c.finish(ctx, codes.ReadCPT(br, func(p codes.CPTRecord) error {
+			sc.Add(system, p.Code, false)
 			return c.add(ctx, p.Code, id, system, p.Code, p.Code, true, "", p.Description, nil, nil, "")
 		}))
 	case codes.POAExemptList:
@@ -280,17 +321,18 @@ func copyRelease(ctx context.Context, tx *sql.Tx, id int64, system codes.System,
 			return 0, err
 		}
 		return c.finish(ctx, codes.ReadPOAExempt(br, func(p codes.POAExempt) error {
+			sc.Add(system, p.Code, false)
 			return c.add(ctx, p.Code, id, p.Code, p.Title)
 		}))
 	case codes.MUETable:
-		return copyMUE(ctx, tx, id, br, bytes.HasPrefix(bytes.TrimSpace(head), []byte("{")), progress)
+		return copyMUE(ctx, tx, id, br, bytes.HasPrefix(bytes.TrimSpace(head), []byte("{")), sc, progress)
 	case codes.PTPTable:
-		return copyPTP(ctx, tx, id, br, progress)
+		return copyPTP(ctx, tx, id, br, sc, progress)
 	}
 	return 0, fmt.Errorf("cannot load system %q", system)
 }
 
-func copyHCPCS(ctx context.Context, tx *sql.Tx, id int64, r io.Reader, xlsx bool, progress func(int)) (int, error) {
+func copyHCPCS(ctx context.Context, tx *sql.Tx, id int64, r io.Reader, xlsx bool, sc *codes.ShapeCheck, progress func(int)) (int, error) {
 	c, err := newCopier(ctx, tx, "code_entries", progress, entryCols...)
 	if err != nil {
 		return 0, err
@@ -304,11 +346,12 @@ func copyHCPCS(ctx context.Context, tx *sql.Tx, id int64, r io.Reader, xlsx bool
 		if h.Modifier {
 			sys = codes.HCPCSModifier
 		}
+		sc.Add(sys, h.Code, false)
 		return c.add(ctx, h.Code, id, sys, h.Code, h.Code, true, h.Short, h.Long, nullDate(h.Added), nullDate(h.Terminated), h.Action)
 	}))
 }
 
-func copyMUE(ctx context.Context, tx *sql.Tx, id int64, r io.Reader, json bool, progress func(int)) (int, error) {
+func copyMUE(ctx context.Context, tx *sql.Tx, id int64, r io.Reader, json bool, sc *codes.ShapeCheck, progress func(int)) (int, error) {
 	c, err := newCopier(ctx, tx, "code_mues", progress, "release_id", "code", "max_units", "indicator", "rationale")
 	if err != nil {
 		return 0, err
@@ -318,17 +361,19 @@ func copyMUE(ctx context.Context, tx *sql.Tx, id int64, r io.Reader, json bool, 
 		read = codes.ReadMUEJSON
 	}
 	return c.finish(ctx, read(r, func(m codes.MUE) error {
+		sc.Add(codes.MUETable, m.Code, false)
 		return c.add(ctx, m.Code, id, m.Code, m.MaxUnits, int(m.Indicator), m.Rationale)
 	}))
 }
 
-func copyPTP(ctx context.Context, tx *sql.Tx, id int64, r io.Reader, progress func(int)) (int, error) {
+func copyPTP(ctx context.Context, tx *sql.Tx, id int64, r io.Reader, sc *codes.ShapeCheck, progress func(int)) (int, error) {
 	c, err := newCopier(ctx, tx, "code_ptps", progress,
 		"release_id", "column1", "column2", "prior_to_1996", "effective", "deleted", "modifier", "rationale")
 	if err != nil {
 		return 0, err
 	}
 	return c.finish(ctx, codes.ReadPTP(r, func(p codes.PTP) error {
+		sc.Add(codes.PTPTable, p.Column1, false)
 		return c.add(ctx, "", id, p.Column1, p.Column2, p.PriorTo1996, p.Effective, nullDate(p.Deleted), p.Modifier, p.Rationale)
 	}))
 }
@@ -369,7 +414,7 @@ func (s *CodeStore) ListReleases(ctx context.Context) ([]ReleaseInfo, error) {
 type BundledLoad struct {
 	Release codes.Release
 	Name    string
-	// Rows is the number of records stored; 0 when it was already loaded.
+	// Rows is the number of records stored.
 	Rows     int
 	Duration time.Duration
 }
@@ -396,11 +441,14 @@ func (s *CodeStore) LoadBundled(ctx context.Context) ([]BundledLoad, error) {
 		if err != nil {
 			return out, err
 		}
-		n, err := s.LoadRelease(ctx, b.Release, namedReader{bytes.NewReader(data), b.Name}, nil)
+		res, err := s.LoadRelease(ctx, b.Release, namedReader{bytes.NewReader(data), b.Name}, nil)
 		if err != nil {
 			return out, fmt.Errorf("postgres.LoadBundled %s: %w", b.Name, err)
 		}
-		out = append(out, BundledLoad{Release: b.Release, Name: b.Name, Rows: n, Duration: time.Since(start)})
+		if res.Unchanged { // loaded concurrently since the listing
+			continue
+		}
+		out = append(out, BundledLoad{Release: b.Release, Name: b.Name, Rows: res.Rows, Duration: time.Since(start)})
 	}
 	return out, nil
 }

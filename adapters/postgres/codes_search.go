@@ -7,6 +7,8 @@ import (
 	"time"
 	"unicode"
 
+	"github.com/lib/pq"
+
 	"github.com/codebridge/codebridge/mapping/codes"
 )
 
@@ -30,9 +32,11 @@ type CodeSearch struct {
 }
 
 // searchSQL ranks an exact code first (tier 0), then codes starting with
-// the query (tier 1, shorter first), then title matches (tier 2: full-text
-// match or trigram word similarity, scored by trigram similarity to the
-// whole title plus the full-text rank). Ties go to billable codes.
+// the query (tier 1, shorter first), then full-text title matches (tier 2).
+// The full-text branch stays cheap however many titles match: it ranks
+// inside the GIN match with ts_rank alone, keeps the best $6*4, and only
+// those are re-scored with trigram similarity to the whole title. Ties go
+// to billable codes.
 const searchSQL = `
 (SELECT code, display, billable, long_title, 0 AS tier, 0::real AS score
    FROM code_entries WHERE release_id = $1 AND system = $2 AND $3 <> '' AND code = $3)
@@ -41,13 +45,32 @@ UNION ALL
    FROM code_entries WHERE release_id = $1 AND system = $2 AND $3 <> '' AND code LIKE $3 || '%' AND code <> $3
   ORDER BY length(code), billable DESC, code LIMIT $6)
 UNION ALL
-(SELECT code, display, billable, long_title, 2,
-        similarity(long_title, $4) + ts_rank(search, to_tsquery('english', $5))
-   FROM code_entries
-  WHERE release_id = $1 AND system = $2 AND $4 <> ''
-    AND (($5 <> '' AND search @@ to_tsquery('english', $5)) OR $4 <% long_title)
+(SELECT code, display, billable, long_title, 2, similarity(long_title, $4) + rank
+   FROM (SELECT code, display, billable, long_title, ts_rank(search, to_tsquery('english', $5)) AS rank
+           FROM code_entries
+          WHERE release_id = $1 AND system = $2 AND $5 <> '' AND search @@ to_tsquery('english', $5)
+          ORDER BY rank DESC, length(long_title), code LIMIT $6 * 4) best
   ORDER BY 6 DESC, billable DESC, code LIMIT $6)
 ORDER BY tier, score DESC, billable DESC, code`
+
+// unknownSQL returns the words of a text query ($3, to_tsquery terms)
+// that match no title of the release: the likely misspellings. Stop words
+// (an empty tsquery) are never unknown.
+const unknownSQL = `
+SELECT w FROM unnest($3::text[]) AS w
+ WHERE numnode(to_tsquery('english', w)) > 0
+   AND NOT EXISTS (SELECT 1 FROM code_entries
+                    WHERE release_id = $1 AND system = $2 AND search @@ to_tsquery('english', w))`
+
+// fuzzySQL is the fallback for misspellings ("bronchitiss"): titles with
+// a word similar to the misspelt words $3 (pg_trgm word similarity), among
+// the titles matching the correctly spelt words $4 when there are any.
+const fuzzySQL = `
+SELECT code, display, billable, long_title, 3, word_similarity($3, long_title) + similarity(long_title, $3)
+  FROM code_entries
+ WHERE release_id = $1 AND system = $2 AND $3 <% long_title
+   AND ($4 = '' OR search @@ to_tsquery('english', $4))
+ ORDER BY 6 DESC, billable DESC, code LIMIT $5`
 
 // SearchCodes finds codes of system for q: the code itself with or without
 // its dot (J209 finds J20.9), codes starting with q, and titles matching
@@ -68,18 +91,78 @@ func (s *CodeStore) SearchCodes(ctx context.Context, system codes.System, q stri
 	}
 	out := CodeSearch{Release: rr.rel, InForce: inForce}
 	text := strings.Join(strings.Fields(q), " ")
-	rows, err := s.db.QueryContext(ctx, searchSQL, rr.id, system, codeQuery(q), text, tsQuery(text), limit)
+	seen := map[string]bool{}
+	terms := tsTerms(text)
+	titles, err := s.searchQuery(ctx, &out, system, seen, limit, searchSQL, rr.id, system, codeQuery(q), text,
+		strings.Join(terms, " & "), limit)
 	if err != nil {
-		return CodeSearch{}, fmt.Errorf("postgres.SearchCodes: %w", err)
+		return CodeSearch{}, err
+	}
+	// A query that found codes by code ("J20.9") is no misspelling.
+	codeHits := len(out.Hits) - titles
+	if titles < limit && len(out.Hits) < limit && len(terms) > 0 && codeHits == 0 {
+		if err := s.searchFuzzy(ctx, &out, rr.id, system, seen, limit, text, terms); err != nil {
+			return CodeSearch{}, err
+		}
+	}
+	return out, nil
+}
+
+// searchFuzzy adds the trigram matches for the words of the query that
+// match no title (misspellings). A query whose words are all known has had
+// its full answer from the full-text match and costs one cheap query more.
+func (s *CodeStore) searchFuzzy(ctx context.Context, out *CodeSearch, id int64, system codes.System, seen map[string]bool, limit int, text string, terms []string) error {
+	rows, err := s.db.QueryContext(ctx, unknownSQL, id, system, pq.Array(terms))
+	if err != nil {
+		return fmt.Errorf("postgres.SearchCodes: %w", err)
+	}
+	unknown := map[string]bool{}
+	for rows.Next() {
+		var w string
+		if err := rows.Scan(&w); err != nil {
+			rows.Close()
+			return fmt.Errorf("postgres.SearchCodes: %w", err)
+		}
+		unknown[w] = true
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("postgres.SearchCodes: %w", err)
+	}
+	if len(unknown) == 0 {
+		return nil
+	}
+	var bad, good []string
+	for _, t := range terms {
+		if unknown[t] {
+			bad = append(bad, strings.TrimSuffix(t, ":*"))
+		} else {
+			good = append(good, t)
+		}
+	}
+	_, err = s.searchQuery(ctx, out, system, seen, limit, fuzzySQL, id, system, strings.Join(bad, " "),
+		strings.Join(good, " & "), limit)
+	return err
+}
+
+// searchQuery runs one search query and appends its hits not seen yet to
+// out, up to limit. It returns the number of title matches (tier 2) read.
+func (s *CodeStore) searchQuery(ctx context.Context, out *CodeSearch, system codes.System, seen map[string]bool, limit int, query string, args ...any) (int, error) {
+	rows, err := s.db.QueryContext(ctx, query, args...)
+	if err != nil {
+		return 0, fmt.Errorf("postgres.SearchCodes: %w", err)
 	}
 	defer rows.Close()
-	seen := map[string]bool{}
+	titles := 0
 	for rows.Next() {
 		h := CodeHit{System: system}
 		var tier int
 		var score float64
 		if err := rows.Scan(&h.Code, &h.Display, &h.Billable, &h.Title, &tier, &score); err != nil {
-			return CodeSearch{}, fmt.Errorf("postgres.SearchCodes: %w", err)
+			return 0, fmt.Errorf("postgres.SearchCodes: %w", err)
+		}
+		if tier == 2 {
+			titles++
 		}
 		if !seen[h.Code] && len(out.Hits) < limit {
 			seen[h.Code] = true
@@ -87,9 +170,9 @@ func (s *CodeStore) SearchCodes(ctx context.Context, system codes.System, q stri
 		}
 	}
 	if err := rows.Err(); err != nil {
-		return CodeSearch{}, fmt.Errorf("postgres.SearchCodes: %w", err)
+		return 0, fmt.Errorf("postgres.SearchCodes: %w", err)
 	}
-	return out, nil
+	return titles, nil
 }
 
 // searchRelease returns the release in force on date, or the newest one.
@@ -125,10 +208,10 @@ func codeQuery(q string) string {
 	return c
 }
 
-// tsQuery builds a to_tsquery text matching every word of q, each as a
+// tsTerms returns the to_tsquery terms matching the words of q, each as a
 // prefix when it has three characters or more ("acute bronch" is
-// "acute:* & bronch:*"). Only letters and digits reach the query.
-func tsQuery(q string) string {
+// "acute:*", "bronch:*"). Only letters and digits reach the query.
+func tsTerms(q string) []string {
 	words := strings.FieldsFunc(strings.ToLower(q), func(r rune) bool {
 		return !unicode.IsLetter(r) && !unicode.IsDigit(r)
 	})
@@ -137,5 +220,5 @@ func tsQuery(q string) string {
 			words[i] = w + ":*"
 		}
 	}
-	return strings.Join(words, " & ")
+	return words
 }

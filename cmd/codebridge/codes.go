@@ -82,16 +82,16 @@ func loadCodesFile(ctx context.Context, s *postgres.CodeStore, rel codes.Release
 		progressbar.OptionShowCount(), progressbar.OptionShowIts(), progressbar.OptionSetItsString("records"),
 		progressbar.OptionThrottle(100*time.Millisecond), progressbar.OptionClearOnFinish())
 	start := time.Now()
-	n, err := s.LoadRelease(ctx, rel, f, func(n int) { _ = bar.Set(n) })
+	res, err := s.LoadRelease(ctx, rel, f, func(n int) { _ = bar.Set(n) })
 	_ = bar.Finish()
 	if err != nil {
-		return fmt.Errorf("%s: not loaded, nothing changed: %w", filepath.Base(path), err)
+		return fmt.Errorf("%s not loaded as %s %s; nothing changed: %w", filepath.Base(path), rel.System, rel.Version, err)
 	}
-	if n == 0 {
-		fmt.Fprintf(stdout, "%s already loaded from identical content; nothing changed\n", rel)
+	if res.Unchanged {
+		fmt.Fprintf(stdout, "%s already loaded from identical content (%d records); nothing changed\n", rel, res.Rows)
 		return nil
 	}
-	fmt.Fprintf(stdout, "loaded %s: %d records from %s in %s\n", rel, n, filepath.Base(path),
+	fmt.Fprintf(stdout, "loaded %s: %d records from %s in %s\n", rel, res.Rows, filepath.Base(path),
 		time.Since(start).Round(time.Millisecond))
 	return nil
 }

@@ -34,6 +34,39 @@ func TestCodesCommands(t *testing.T) {
 	if err != nil || !strings.Contains(out, "already loaded") {
 		t.Errorf("second load: %q, %v", out, err)
 	}
+	out, _, err = runCodes(t, dbURL, "load", "--system", "icd10cm", "--version", "2025", extract)
+	if err != nil || !strings.Contains(out, "icd10cm FY2025 (2024-10-01..2025-09-30) already loaded from identical content (7 records); nothing changed") {
+		t.Errorf("load as --version 2025: %q, %v; want the FY2025 release unchanged", out, err)
+	}
+	dir := t.TempDir()
+	empty := filepath.Join(dir, "empty.txt")
+	if err := os.WriteFile(empty, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, _, err = runCodes(t, dbURL, "load", "--system", "icd10cm", "--version", "FY2026", empty)
+	if err == nil || !strings.Contains(err.Error(), "empty.txt not loaded as icd10cm FY2026; nothing changed") ||
+		!strings.Contains(err.Error(), "no records") || strings.Contains(out, "already loaded") {
+		t.Errorf("load of an empty file: %q, %v; want a no-records error", out, err)
+	}
+	out, _, err = runCodes(t, dbURL, "load", "--system", "ptp", "--version", "2026Q1", extract)
+	if err == nil || !strings.Contains(err.Error(), "icd10cm_order_2025_extract.txt not loaded as ptp 2026Q1") {
+		t.Errorf("ICD-10-CM order file as ptp: %q, %v; want an error", out, err)
+	}
+	pcs := filepath.Join(dir, "pcs.txt")
+	// The first lines of the FY2026 ICD-10-PCS order file.
+	pcsLines := "00001 001     0 Central Nervous System and Cranial Nerves, Bypass            Central Nervous System and Cranial Nerves, Bypass\r\n" +
+		"00002 0016070 1 Bypass Cereb Vent to Nasophar with Autol Sub, Open Approach  Bypass Cerebral Ventricle to Nasopharynx with Autologous Tissue Substitute, Open Approach\r\n" +
+		"00003 0016071 1 Bypass Cereb Vent to Mastoid Sinus w Autol Sub, Open         Bypass Cerebral Ventricle to Mastoid Sinus with Autologous Tissue Substitute, Open Approach\r\n"
+	if err := os.WriteFile(pcs, []byte(pcsLines), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if out, _, err := runCodes(t, dbURL, "load", "--system", "icd10pcs", "--version", "FY2026", pcs); err != nil {
+		t.Fatalf("load PCS lines as icd10pcs: %q, %v", out, err)
+	}
+	out, _, err = runCodes(t, dbURL, "load", "--system", "icd10cm", "--version", "FY2026", pcs)
+	if err == nil || !strings.Contains(err.Error(), "not a icd10cm file") {
+		t.Errorf("ICD-10-PCS order file as icd10cm: %q, %v; want a wrong-shape error", out, err)
+	}
 	bad := filepath.Join(t.TempDir(), "bad.txt")
 	if err := os.WriteFile(bad, []byte("this is not an order file\n"), 0o600); err != nil {
 		t.Fatal(err)
@@ -50,7 +83,7 @@ func TestCodesCommands(t *testing.T) {
 		}
 	}
 	out, _, err = runCodes(t, dbURL, "list")
-	if err != nil || !strings.Contains(out, "icd10cm  FY2025   2024-10-01  2025-09-30  7") || strings.Count(out, "\n") != 2 {
+	if err != nil || !strings.Contains(out, "icd10cm   FY2025   2024-10-01  2025-09-30  7") || strings.Count(out, "\n") != 3 {
 		t.Errorf("list: %q, %v", out, err)
 	}
 	if _, _, err := runCodes(t, "", "list"); err == nil || !strings.Contains(err.Error(), "CODEBRIDGE_DATABASE_URL") {

@@ -43,6 +43,7 @@ type MUE struct {
 // notice lines CMS places above the header are skipped.
 func ReadMUE(r io.Reader, fn func(MUE) error) error {
 	var code, units, mai, why = -1, -1, -1, -1
+	rows := 0
 	err := eachRow(newDelimited(r), func(line int, row []string) error {
 		if code < 0 {
 			h := headerColumns(row)
@@ -61,10 +62,14 @@ func ReadMUE(r io.Reader, fn func(MUE) error) error {
 			return nil
 		}
 		m.Rationale = field(row, why)
+		rows++
 		return fn(m)
 	})
 	if err == nil && code < 0 {
-		err = fmt.Errorf("no MUE header row")
+		err = fmt.Errorf("no MUE header row (HCPCS/CPT Code, ... MUE Values, MUE Adjudication Indicator)")
+	}
+	if err == nil && rows == 0 {
+		err = fmt.Errorf("no MUE rows after the header")
 	}
 	if err != nil {
 		return fmt.Errorf("codes: MUE table: %w", err)
@@ -104,6 +109,9 @@ func ReadMUEJSON(r io.Reader, fn func(MUE) error) error {
 	var m map[string]muePartial
 	if err := json.NewDecoder(r).Decode(&m); err != nil {
 		return fmt.Errorf("codes: MUE JSON: %w", err)
+	}
+	if len(m) == 0 {
+		return fmt.Errorf("codes: MUE JSON: no codes")
 	}
 	for _, k := range slices.Sorted(maps.Keys(m)) {
 		v := m[k]
@@ -147,6 +155,7 @@ func (p PTP) Active(dos time.Time) bool {
 // Rationale). Title, notice and header rows — any row whose first two
 // fields are not both procedure codes — are skipped.
 func ReadPTP(r io.Reader, fn func(PTP) error) error {
+	rows := 0
 	err := eachRow(newDelimited(r), func(line int, row []string) error {
 		c1, c2 := Normalize(PTPTable, field(row, 0)), Normalize(PTPTable, field(row, 1))
 		if !procedureCode(c1) || !procedureCode(c2) {
@@ -156,8 +165,12 @@ func ReadPTP(r io.Reader, fn func(PTP) error) error {
 		if err != nil {
 			return fmt.Errorf("line %d: %s/%s: %w", line, c1, c2, err)
 		}
+		rows++
 		return fn(p)
 	})
+	if err == nil && rows == 0 {
+		err = fmt.Errorf("no edit rows (Column 1 and Column 2 procedure codes)")
+	}
 	if err != nil {
 		return fmt.Errorf("codes: PTP table: %w", err)
 	}

@@ -63,11 +63,21 @@ func Day(t time.Time) time.Time {
 }
 
 // NewRelease builds a Release whose window is derived from version with
-// Window.
+// Window. Fiscal-year labels of ICD-10-CM, ICD-10-PCS and the POA-exempt
+// list are normalised to "FY2026" ("2026", "fy26" and " FY2026 " are the
+// same release). Quarterly and CPT labels keep their spelling (trimmed);
+// two spellings of one quarter ("2025-Oct", "2025Q4") are told apart by
+// the loaders, which refuse a second release over the same dates.
 func NewRelease(system System, version string) (Release, error) {
 	from, to, err := Window(system, version)
 	if err != nil {
 		return Release{}, err
+	}
+	switch system {
+	case ICD10CM, ICD10PCS, POAExemptList:
+		version = fmt.Sprintf("FY%d", to.Year())
+	default:
+		version = strings.TrimSpace(version)
 	}
 	return Release{System: system, Version: version, From: from, To: to}, nil
 }
