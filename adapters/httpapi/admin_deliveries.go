@@ -50,15 +50,11 @@ type deadDelivery struct {
 }
 
 func (h deliveryAdmin) list(c echo.Context) error {
-	after, err := outboxQueryInt(c, "after", 0)
+	after, limit, err := deadPage(c)
 	if err != nil {
 		return err
 	}
-	limit, err := outboxQueryInt(c, "limit", 100)
-	if err != nil {
-		return err
-	}
-	ds, err := h.store.ListDead(c.Request().Context(), after, int(min(max(limit, 1), 1000)))
+	ds, err := h.store.ListDead(c.Request().Context(), after, limit)
 	if err != nil {
 		return err
 	}

@@ -53,15 +53,11 @@ type deadRecord struct {
 }
 
 func (h outboxAdmin) list(c echo.Context) error {
-	after, err := outboxQueryInt(c, "after", 0)
+	after, limit, err := deadPage(c)
 	if err != nil {
 		return err
 	}
-	limit, err := outboxQueryInt(c, "limit", 100)
-	if err != nil {
-		return err
-	}
-	recs, err := h.store.ListDead(c.Request().Context(), after, int(min(max(limit, 1), 1000)))
+	recs, err := h.store.ListDead(c.Request().Context(), after, limit)
 	if err != nil {
 		return err
 	}
@@ -102,4 +98,17 @@ func outboxQueryInt(c echo.Context, name string, def int64) (int64, error) {
 		return 0, workitem.Errorf(workitem.Invalid, "query parameter %s must be a non-negative integer", name)
 	}
 	return n, nil
+}
+
+// deadPage reads the paging of a dead-letter listing: ?after=<id>&limit=
+// (1..1000, default 100).
+func deadPage(c echo.Context) (after int64, limit int, err error) {
+	if after, err = outboxQueryInt(c, "after", 0); err != nil {
+		return 0, 0, err
+	}
+	l, err := outboxQueryInt(c, "limit", 100)
+	if err != nil {
+		return 0, 0, err
+	}
+	return after, int(min(max(l, 1), 1000)), nil
 }
