@@ -21,6 +21,8 @@ type Claims interface {
 	ReadClaim(ctx context.Context, id string, version int) (workitem.StoredResource, error)
 	// SearchClaims answers a page of Claims. Errors: Invalid (cursor).
 	SearchClaims(ctx context.Context, f workitem.ClaimFilter) ([]workitem.StoredResource, string, error)
+	// ReadResource reads a stored resource (here: a Claim's Provenance). Errors: NotFound.
+	ReadResource(ctx context.Context, typ, id string, version int) (workitem.StoredResource, error)
 }
 
 type claimAPI struct{ store Claims }
@@ -33,6 +35,7 @@ func RegisterClaims(s *Server, store Claims) {
 	s.FHIR.GET("/Claim", a.search, readers)
 	s.FHIR.GET("/Claim/:id", a.read, readers)
 	s.FHIR.GET("/Claim/:id/_history/:vid", a.vread, readers)
+	s.FHIR.GET("/Provenance/:id", a.provenance, readers)
 	readOnly := func(echo.Context) error {
 		return workitem.Errorf(workitem.NotAllowed, "Claims are issued by codebridge and read-only to clients")
 	}
@@ -167,4 +170,13 @@ func (a *claimAPI) search(c echo.Context) error {
 		return err
 	}
 	return c.Blob(http.StatusOK, "application/fhir+json; charset=utf-8", out)
+}
+
+// provenance serves the Provenance stored beside a Claim.
+func (a *claimAPI) provenance(c echo.Context) error {
+	r, err := a.store.ReadResource(c.Request().Context(), "Provenance", c.Param("id"), 0)
+	if err != nil {
+		return err
+	}
+	return serveResource(c, http.StatusOK, r)
 }

@@ -2,11 +2,13 @@ package postgres
 
 import (
 	"context"
+	"crypto/sha256"
 	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/lib/pq"
@@ -21,7 +23,7 @@ import (
 // claims topic through the outbox. A chart that cannot make a valid Claim
 // (no insurance and self-pay off, no billing provider...) answers a
 // blocking edit instead; the item then does not complete.
-func (s *Store) issueClaimTx(ctx context.Context, tx *sql.Tx, itemID string) (claimID string, blocking *workitem.Edit, err error) {
+func (s *Store) issueClaimTx(ctx context.Context, tx *sql.Tx, itemID, actor string) (claimID string, blocking *workitem.Edit, err error) {
 	in, prior, err := s.claimInputTx(ctx, tx, itemID)
 	if errors.Is(err, mapping.ErrNoEncounter) {
 		return "", &workitem.Edit{Code: "CLAIM_INVALID", Severity: "error", Target: "claim",
@@ -51,6 +53,9 @@ func (s *Store) issueClaimTx(ctx context.Context, tx *sql.Tx, itemID string) (cl
 		return "", nil, err
 	}
 	if err := s.storeClaimTx(ctx, tx, in, raw); err != nil {
+		return "", nil, err
+	}
+	if err := s.storeProvenanceTx(ctx, tx, in, actor); err != nil {
 		return "", nil, err
 	}
 	if prior != "" {
@@ -259,4 +264,27 @@ func (s *Store) SearchClaims(ctx context.Context, f workitem.ClaimFilter) (out [
 		next = encodeCursor(0, last.LastUpdated, last.ID)
 	}
 	return out, next, rows.Err()
+}
+
+// ProvenanceID is the id of the Provenance stored beside a Claim.
+func ProvenanceID(claimID string) string { return "prov-" + claimID }
+
+// storeProvenanceTx stores the Provenance of a Claim (who coded it, who
+// completed it after review) as a FHIR resource, readable at
+// /fhir/Provenance/prov-{claim id}.
+func (s *Store) storeProvenanceTx(ctx context.Context, tx *sql.Tx, in mapping.ClaimInput, completer string) error {
+	var coder string
+	if err := tx.QueryRowContext(ctx, `SELECT coded_by FROM work_items WHERE id = $1`, in.ItemID).Scan(&coder); err != nil {
+		return err
+	}
+	id := ProvenanceID(in.ClaimID)
+	raw, err := mapping.ProvenanceJSON(id, "Claim/"+in.ClaimID, "Encounter/"+in.EncounterID, coder, completer, s.now())
+	if err != nil {
+		return err
+	}
+	sum := sha256.Sum256(raw)
+	w := workitem.ResourceWrite{Type: "Provenance", ID: id, Method: "PUT", Raw: raw, Hash: sum[:],
+		Serve: func(v int, at time.Time) ([]byte, error) { return fhir.SetMeta(raw, strconv.Itoa(v), at) }}
+	_, err = s.writeTx(ctx, tx, &w)
+	return err
 }

@@ -183,7 +183,7 @@ func (s *Store) advanceTx(ctx context.Context, tx *sql.Tx, c coding, a workitem.
 // cannot make a valid Claim, the item stays where it is with the blocking
 // edit recorded, and the caller sees it in the answer.
 func (s *Store) completeTx(ctx context.Context, tx *sql.Tx, id string, from workitem.Status, actor, reason string) error {
-	_, blocking, err := s.issueClaimTx(ctx, tx, id)
+	_, blocking, err := s.issueClaimTx(ctx, tx, id, actor)
 	if err != nil {
 		return err
 	}

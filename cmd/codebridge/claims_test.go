@@ -74,6 +74,10 @@ func TestClaimIssuedServedStreamedAndCorrected(t *testing.T) {
 			t.Errorf("Claim lacks %s: %s", want, body)
 		}
 	}
+	prov := readClaim(t, m, parser, "Provenance/"+postgres.ProvenanceID(claimRef[len("Claim/"):]))
+	if !strings.Contains(jsonString(prov), `"display":"alice"`) || !strings.Contains(jsonString(prov["target"]), claimRef) {
+		t.Errorf("Provenance = %s", jsonString(prov))
+	}
 	enc := item["encounter"].(map[string]any)["reference"].(string)
 	r := sendAs(t, m, "GET", "/fhir/Claim?encounter="+enc+"&status=active", nil, billerTok)
 	if r.code != 200 || !strings.Contains(string(r.body), `"type":"searchset"`) || !strings.Contains(string(r.body), claimRef[len("Claim/"):]) {
