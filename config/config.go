@@ -75,30 +75,35 @@ type Config struct {
 	ClaimSinkToken     string // bearer token for the claim sink
 	ClaimSinkUser      string // basic auth user for the claim sink
 	ClaimSinkPassword  string
-	ClaimSinkAttempts  int // deliveries tried before a Claim is dead-lettered
+	ClaimSinkAttempts  int      // deliveries tried before a Claim is dead-lettered
+	TelehealthPOS      string   // place of service of telehealth (VR) lines: 10 or 02
+	InstitutionalClass []string // encounter classes billed on institutional claims
+	BillingProvider    string   // Organization/{id} billing when an Encounter names no serviceProvider
 }
 
 // Default returns the configuration with every documented default.
 func Default() Config {
 	return Config{
-		HTTPAddr:          "127.0.0.1:8080",
-		EmbeddedKafkaAddr: "127.0.0.1:9092",
-		StatusTopic:       "codebridge.workitem.status",
-		ClaimsTopic:       "codebridge.claims",
-		AutoCode:          true,
-		QASampleRate:      0.05,
-		MaxLeasesPerCoder: 3,
-		SelfPay:           true,
-		BodyLimitBytes:    10 << 20,
-		MaxBundleEntries:  1000,
-		LeaseDuration:     30 * time.Minute,
-		ShutdownTimeout:   20 * time.Second,
-		DBMaxOpenConns:    20,
-		TopicPartitions:   6,
-		TopicReplication:  1,
-		LogLevel:          "info",
-		KafkaMaxMessage:   1_000_000,
-		ClaimSinkAttempts: 8,
+		HTTPAddr:           "127.0.0.1:8080",
+		EmbeddedKafkaAddr:  "127.0.0.1:9092",
+		StatusTopic:        "codebridge.workitem.status",
+		ClaimsTopic:        "codebridge.claims",
+		AutoCode:           true,
+		QASampleRate:       0.05,
+		MaxLeasesPerCoder:  3,
+		SelfPay:            true,
+		BodyLimitBytes:     10 << 20,
+		MaxBundleEntries:   1000,
+		LeaseDuration:      30 * time.Minute,
+		ShutdownTimeout:    20 * time.Second,
+		DBMaxOpenConns:     20,
+		TopicPartitions:    6,
+		TopicReplication:   1,
+		LogLevel:           "info",
+		KafkaMaxMessage:    1_000_000,
+		ClaimSinkAttempts:  8,
+		TelehealthPOS:      "10",
+		InstitutionalClass: []string{"IMP", "ACUTE", "EMER", "OBSENC"},
 	}
 }
 
@@ -142,6 +147,9 @@ var fields = []field{
 	{"CODEBRIDGE_CLAIM_SINK_USER", func(c *Config, v string) error { c.ClaimSinkUser = v; return nil }},
 	{"CODEBRIDGE_CLAIM_SINK_PASSWORD", func(c *Config, v string) error { c.ClaimSinkPassword = v; return nil }},
 	{"CODEBRIDGE_CLAIM_SINK_ATTEMPTS", func(c *Config, v string) error { return setPositiveInt(&c.ClaimSinkAttempts, v) }},
+	{"CODEBRIDGE_TELEHEALTH_POS", func(c *Config, v string) error { return setPOS(&c.TelehealthPOS, v) }},
+	{"CODEBRIDGE_INSTITUTIONAL_CLASSES", func(c *Config, v string) error { return setClasses(&c.InstitutionalClass, v) }},
+	{"CODEBRIDGE_BILLING_PROVIDER", func(c *Config, v string) error { return setOrgRef(&c.BillingProvider, v) }},
 }
 
 // Variables returns the names of every variable codebridge reads.

@@ -263,3 +263,16 @@ func TestDatabaseURLNeverLeaksPassword(t *testing.T) {
 		t.Error("a mysql:// URL must be rejected")
 	}
 }
+
+func TestClaimPolicyVariables(t *testing.T) {
+	c, err := FromEnv(env(map[string]string{"CODEBRIDGE_TELEHEALTH_POS": "02", "CODEBRIDGE_INSTITUTIONAL_CLASSES": "IMP, OBSENC",
+		"CODEBRIDGE_BILLING_PROVIDER": "Organization/org-1"}))
+	if err != nil || c.TelehealthPOS != "02" || len(c.InstitutionalClass) != 2 || c.InstitutionalClass[1] != "OBSENC" || c.BillingProvider != "Organization/org-1" {
+		t.Fatalf("FromEnv = %+v, %v", c, err)
+	}
+	for k, v := range map[string]string{"CODEBRIDGE_TELEHEALTH_POS": "11", "CODEBRIDGE_INSTITUTIONAL_CLASSES": "imp", "CODEBRIDGE_BILLING_PROVIDER": "Practitioner/1"} {
+		if _, err := FromEnv(env(map[string]string{k: v})); err == nil || !strings.Contains(err.Error(), k) {
+			t.Errorf("%s=%s: %v, want an error naming it", k, v, err)
+		}
+	}
+}

@@ -229,3 +229,36 @@ func setFile(dst *string, v string) error {
 	*dst = v
 	return nil
 }
+
+func setPOS(dst *string, v string) error {
+	if v != "10" && v != "02" {
+		return fmt.Errorf("%q: telehealth place of service is 10 (patient's home) or 02 (other than home)", v)
+	}
+	*dst = v
+	return nil
+}
+
+// classRE is a v3 ActCode encounter class code (AMB, IMP, EMER, VR...).
+var classRE = regexp.MustCompile(`^[A-Z]{2,8}$`)
+
+func setClasses(dst *[]string, v string) error {
+	var out []string
+	for _, c := range strings.Split(v, ",") {
+		c = strings.TrimSpace(c)
+		if !classRE.MatchString(c) {
+			return fmt.Errorf("%q is not an encounter class code such as IMP or EMER", c)
+		}
+		out = append(out, c)
+	}
+	*dst = out
+	return nil
+}
+
+func setOrgRef(dst *string, v string) error {
+	id, ok := strings.CutPrefix(v, "Organization/")
+	if !ok || id == "" || strings.Contains(id, "/") {
+		return fmt.Errorf("%q is not Organization/{id}", v)
+	}
+	*dst = v
+	return nil
+}

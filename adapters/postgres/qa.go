@@ -38,24 +38,20 @@ func (s *Store) recordQATx(ctx context.Context, tx *sql.Tx, id, auditor string) 
 	_, err := tx.ExecContext(ctx, `INSERT INTO qa_reviews (work_item_id, coder, auditor, reviewed_at, accurate,
 			diagnoses_added, diagnoses_removed, poa_changed, resequenced, lines_added, lines_removed, lines_changed,
 			procedures_added, procedures_removed, coder_codes, final_codes)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
-		ON CONFLICT (work_item_id) DO UPDATE SET coder = EXCLUDED.coder, auditor = EXCLUDED.auditor, reviewed_at = EXCLUDED.reviewed_at,
-			accurate = EXCLUDED.accurate, diagnoses_added = EXCLUDED.diagnoses_added, diagnoses_removed = EXCLUDED.diagnoses_removed,
-			poa_changed = EXCLUDED.poa_changed, resequenced = EXCLUDED.resequenced, lines_added = EXCLUDED.lines_added,
-			lines_removed = EXCLUDED.lines_removed, lines_changed = EXCLUDED.lines_changed,
-			procedures_added = EXCLUDED.procedures_added, procedures_removed = EXCLUDED.procedures_removed,
-			coder_codes = EXCLUDED.coder_codes, final_codes = EXCLUDED.final_codes`,
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`,
 		id, coder, auditor, s.now(), d.Accurate(), d.DiagnosesAdded, d.DiagnosesRemoved, d.POAChanged, d.Resequenced,
 		d.LinesAdded, d.LinesRemoved, d.LinesChanged, d.ProceduresAdded, d.ProceduresRemoved, coderJSON, finalJSON)
 	return err
 }
 
-// QAReviewOf answers the accuracy record of a reviewed item. Errors: NotFound.
+// QAReviewOf answers the latest accuracy record of a reviewed item (an item
+// re-coded after a correction may be reviewed again; each review is kept).
+// Errors: NotFound.
 func (s *Store) QAReviewOf(ctx context.Context, itemID string) (r workitem.QAReview, err error) {
 	defer workitem.Wrap(&err, "postgres.QAReviewOf(%s)", itemID)
 	err = s.db.QueryRowContext(ctx, `SELECT work_item_id, coder, auditor, reviewed_at, accurate, diagnoses_added, diagnoses_removed,
 			poa_changed, resequenced, lines_added, lines_removed, lines_changed, procedures_added, procedures_removed
-		FROM qa_reviews WHERE work_item_id = $1`, itemID).
+		FROM qa_reviews WHERE work_item_id = $1 ORDER BY reviewed_at DESC, id DESC LIMIT 1`, itemID).
 		Scan(&r.WorkItemID, &r.Coder, &r.Auditor, &r.ReviewedAt, &r.Accurate, &r.DiagnosesAdded, &r.DiagnosesRemoved,
 			&r.POAChanged, &r.Resequenced, &r.LinesAdded, &r.LinesRemoved, &r.LinesChanged, &r.ProceduresAdded, &r.ProceduresRemoved)
 	if errors.Is(err, sql.ErrNoRows) {

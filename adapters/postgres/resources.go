@@ -21,6 +21,11 @@ type Store struct {
 	// StatusTopic is where work-item status events go (through the outbox,
 	// in the transaction of the change); "" writes no events.
 	StatusTopic string
+	// Wake, when set, receives a signal (never blocking) after every
+	// committed resource write, so in-process workers such as the
+	// straight-through coder look at new ready items at once instead of at
+	// their next poll.
+	Wake chan struct{}
 	// ClaimsTopic is where issued Claims go (through the outbox); "" sends none.
 	ClaimsTopic string
 	// ClaimOptions is the Claim policy (claim types, telehealth POS, self-pay).
@@ -95,6 +100,12 @@ func (s *Store) WriteResources(ctx context.Context, actor string, ws []workitem.
 	if err != nil {
 		return nil, err
 	}
+	if s.Wake != nil {
+		select {
+		case s.Wake <- struct{}{}:
+		default:
+		}
+	}
 	return res, nil
 }
 
@@ -111,7 +122,8 @@ func (s *Store) rebuildAllTx(ctx context.Context, tx *sql.Tx, encounters []strin
 }
 
 // affectedEncountersTx lists the Encounters whose chart a write changes: its
-// own encounter, or for a Patient or Coverage every Encounter of the patient.
+// own encounter, or for a Patient or Coverage every open Encounter of the
+// patient.
 func affectedEncountersTx(ctx context.Context, tx *sql.Tx, w workitem.ResourceWrite) ([]string, error) {
 	switch w.Type {
 	case "Patient", "Coverage":
@@ -122,7 +134,13 @@ func affectedEncountersTx(ctx context.Context, tx *sql.Tx, w workitem.ResourceWr
 		if pid == "" {
 			return nil, nil
 		}
-		return queryStrings(ctx, tx, `SELECT id FROM resources WHERE type = 'Encounter' AND patient_id = $1 ORDER BY id`, pid)
+		// Only open items need the new demographics or coverage: a completed
+		// item's Claim is issued (corrections re-open it and re-derive it
+		// then), and re-deriving every past visit of a patient on each new
+		// Coverage would make ingest slower as history grows.
+		return queryStrings(ctx, tx, `SELECT r.id FROM resources r LEFT JOIN work_items w ON w.encounter_id = r.id
+			WHERE r.type = 'Encounter' AND r.patient_id = $1 AND (w.status IS NULL OR w.status NOT IN ('completed', 'cancelled'))
+			ORDER BY r.id`, pid)
 	}
 	if w.EncounterID != "" {
 		return []string{w.EncounterID}, nil

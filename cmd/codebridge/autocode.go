@@ -25,6 +25,8 @@ func (m *Main) startAutoCoder(check workitem.Checker) {
 		Help: "Work items the straight-through coder looked at, by result (coded, skipped). The straight-through rate is coded / (coded + skipped).",
 	}, []string{"result"})
 	m.Registry.MustRegister(attempts)
+	wake := make(chan struct{}, 1)
+	m.Store.Wake = wake
 	m.goWorker("autocode", func(ctx context.Context) {
 		for ctx.Err() == nil {
 			res, err := m.Store.AutoCodeOne(ctx, check, m.Config.QASampleRate)
@@ -37,7 +39,7 @@ func (m *Main) startAutoCoder(check workitem.Checker) {
 			case res == postgres.AutoSkipped:
 				attempts.WithLabelValues("skipped").Inc()
 			default:
-				sleep(ctx, autoCodeIdle)
+				waitWake(ctx, wake, autoCodeIdle)
 			}
 		}
 	})
@@ -48,6 +50,17 @@ func sleep(ctx context.Context, d time.Duration) {
 	defer t.Stop()
 	select {
 	case <-ctx.Done():
+	case <-t.C:
+	}
+}
+
+// waitWake waits for a wake signal, the idle interval, or the end of ctx.
+func waitWake(ctx context.Context, wake <-chan struct{}, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-wake:
 	case <-t.C:
 	}
 }

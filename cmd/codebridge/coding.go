@@ -33,7 +33,8 @@ func (m *Main) registerCoding() {
 	m.startAutoCoder(check)
 	m.registerReports()
 	m.Store.ClaimsTopic = m.Config.ClaimsTopic
-	m.Store.ClaimOptions = mapping.ClaimOptions{SelfPay: m.Config.SelfPay}
+	m.Store.ClaimOptions = mapping.ClaimOptions{SelfPay: m.Config.SelfPay, TelehealthPOS: m.Config.TelehealthPOS,
+		InstitutionalClasses: m.Config.InstitutionalClass, BillingProvider: m.Config.BillingProvider}
 	m.routes = append(m.routes, func(s *httpapi.Server) {
 		httpapi.RegisterClaims(s, m.Store)
 		httpapi.RegisterCoding(s, m.Store, m.Store, httpapi.CodingOptions{Check: check, Lease: m.Config.LeaseDuration, QASampleRate: m.Config.QASampleRate})

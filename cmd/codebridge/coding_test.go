@@ -13,7 +13,7 @@ import (
 	"github.com/codebridge/codebridge/config"
 )
 
-func apiJSON(t *testing.T, m *Main, method, path, token string, body any, headers ...string) (int, map[string]any) {
+func apiJSON(t testing.TB, m *Main, method, path, token string, body any, headers ...string) (int, map[string]any) {
 	t.Helper()
 	b, _ := json.Marshal(body)
 	req, _ := http.NewRequest(method, "http://"+m.Addr+path, bytes.NewReader(b))

@@ -22,7 +22,7 @@ type fhirResp struct {
 	body   []byte
 }
 
-func (r fhirResp) json(t *testing.T) map[string]any {
+func (r fhirResp) json(t testing.TB) map[string]any {
 	t.Helper()
 	var m map[string]any
 	if err := json.Unmarshal(r.body, &m); err != nil {
@@ -31,12 +31,12 @@ func (r fhirResp) json(t *testing.T) map[string]any {
 	return m
 }
 
-func send(t *testing.T, m *Main, method, path string, body []byte, headers ...string) fhirResp {
+func send(t testing.TB, m *Main, method, path string, body []byte, headers ...string) fhirResp {
 	t.Helper()
 	return sendAs(t, m, method, path, body, ehrTok, headers...)
 }
 
-func sendAs(t *testing.T, m *Main, method, path string, body []byte, token string, headers ...string) fhirResp {
+func sendAs(t testing.TB, m *Main, method, path string, body []byte, token string, headers ...string) fhirResp {
 	t.Helper()
 	req, _ := http.NewRequest(method, "http://"+m.Addr+path, bytes.NewReader(body))
 	req.Header.Set("Authorization", "Bearer "+token)
@@ -178,7 +178,7 @@ func TestFHIRConditionalCreateConcurrent(t *testing.T) {
 	}
 }
 
-func sample(t *testing.T) []byte {
+func sample(t testing.TB) []byte {
 	t.Helper()
 	b, err := os.ReadFile("samples/telehealth-visit.json")
 	if err != nil {

@@ -25,7 +25,7 @@ func putEncounter(t *testing.T, m *Main, id, class string, daysAgo int) {
 	}
 }
 
-func apiCall(t *testing.T, m *Main, method, path, token string) (int, map[string]any) {
+func apiCall(t testing.TB, m *Main, method, path, token string) (int, map[string]any) {
 	t.Helper()
 	req, _ := http.NewRequest(method, "http://"+m.Addr+path, nil)
 	req.Header.Set("Authorization", "Bearer "+token)

@@ -7,7 +7,8 @@ ALTER TABLE work_items ADD COLUMN coder_codes jsonb;
 ALTER TABLE work_item_queries ADD COLUMN communication_id text NOT NULL DEFAULT '';
 
 CREATE TABLE qa_reviews (
-    work_item_id        text        PRIMARY KEY REFERENCES work_items (id),
+    id                  bigserial   PRIMARY KEY,   -- one row per review: a corrected item may be reviewed again
+    work_item_id        text        NOT NULL REFERENCES work_items (id),
     coder               text        NOT NULL,
     auditor             text        NOT NULL,
     reviewed_at         timestamptz NOT NULL,
@@ -25,4 +26,5 @@ CREATE TABLE qa_reviews (
     final_codes         jsonb       NOT NULL
 );
 CREATE INDEX qa_reviews_coder_idx ON qa_reviews (coder, reviewed_at);
+CREATE INDEX qa_reviews_item_idx ON qa_reviews (work_item_id, reviewed_at);
 CREATE INDEX work_item_history_to_idx ON work_item_history (to_status, at);
