@@ -47,7 +47,7 @@ func RegisterFHIR(s *Server, store ResourceStore, parser *fhir.Parser, o FHIROpt
 		o.MaxBundleEntries = 1000
 	}
 	a := &fhirAPI{store: store, parser: parser, opts: o}
-	s.Echo.GET("/fhir/metadata", a.metadata) // public, as FHIR servers answer it unauthenticated
+	s.FHIR.GET("/metadata", a.metadata) // any authenticated role: CONTRACT §2, every /fhir request carries a token
 	write := Require(config.RoleEHR)
 	read := Require(config.RoleEHR, config.RoleCoder, config.RoleAuditor)
 	s.FHIR.POST("", a.bundle, write)

@@ -339,6 +339,9 @@ func TestLoadSamples(t *testing.T) {
 
 func TestCapabilityStatement(t *testing.T) {
 	m := startMain(t, pgtest.NewURL(t))
+	if r := sendAs(t, m, "GET", "/fhir/metadata", nil, ""); r.code != 401 {
+		t.Fatalf("metadata without a token = %d, want 401 (CONTRACT §2)", r.code)
+	}
 	r := send(t, m, "GET", "/fhir/metadata", nil)
 	if r.code != 200 || !strings.HasPrefix(r.header.Get("Content-Type"), "application/fhir+json") {
 		t.Fatalf("metadata = %d %s", r.code, r.header.Get("Content-Type"))
