@@ -75,10 +75,23 @@ type Config struct {
 	ClaimSinkToken     string // bearer token for the claim sink
 	ClaimSinkUser      string // basic auth user for the claim sink
 	ClaimSinkPassword  string
-	ClaimSinkAttempts  int      // deliveries tried before a Claim is dead-lettered
-	TelehealthPOS      string   // place of service of telehealth (VR) lines: 10 or 02
-	InstitutionalClass []string // encounter classes billed on institutional claims
-	BillingProvider    string   // Organization/{id} billing when an Encounter names no serviceProvider
+	ClaimSinkAttempts  int               // deliveries tried before a Claim is dead-lettered
+	TelehealthPOS      string            // place of service of telehealth (VR) lines: 10 or 02
+	InstitutionalClass []string          // encounter classes billed on institutional claims
+	BillingProvider    string            // Organization/{id} billing when an Encounter names no serviceProvider
+	MLLPTLSCert        string            // PEM certificate file: MLLP over TLS when set (with MLLPTLSKey)
+	MLLPTLSKey         string            // PEM private key file
+	MLLPMaxFrameBytes  int               // largest MLLP frame accepted; larger ones are refused with an AR ACK
+	MLLPReadTimeout    time.Duration     // a frame must arrive whole within this once started
+	MLLPIdleTimeout    time.Duration     // an idle MLLP connection is closed after this
+	HL7CodeAliases     map[string]string // HL7 v2 coding-system names (DG1-3.3, PR1-3.3, FT1-25.3) → FHIR system URI
+	InboundGroup       string            // Kafka consumer group of the inbound topic
+	InboundDLQTopic    string            // dead-letter topic of the inbound topic (default: INBOUND_TOPIC + ".dlq")
+	JWKSURL            string            // JWKS URL: JWT bearer tokens are accepted when set
+	JWTIssuer          string            // required "iss" of JWTs
+	JWTAudience        string            // required "aud" of JWTs
+	UIIdleTimeout      time.Duration     // workbench session idle log-off
+	UISecureCookie     bool              // mark the workbench session cookie Secure (behind TLS)
 }
 
 // Default returns the configuration with every documented default.
@@ -104,6 +117,12 @@ func Default() Config {
 		ClaimSinkAttempts:  8,
 		TelehealthPOS:      "10",
 		InstitutionalClass: []string{"IMP", "ACUTE", "EMER", "OBSENC"},
+		MLLPMaxFrameBytes:  1 << 20,
+		MLLPReadTimeout:    30 * time.Second,
+		MLLPIdleTimeout:    10 * time.Minute,
+		HL7CodeAliases:     DefaultHL7CodeAliases(),
+		InboundGroup:       "codebridge-inbound",
+		UIIdleTimeout:      15 * time.Minute,
 	}
 }
 
@@ -150,6 +169,19 @@ var fields = []field{
 	{"CODEBRIDGE_TELEHEALTH_POS", func(c *Config, v string) error { return setPOS(&c.TelehealthPOS, v) }},
 	{"CODEBRIDGE_INSTITUTIONAL_CLASSES", func(c *Config, v string) error { return setClasses(&c.InstitutionalClass, v) }},
 	{"CODEBRIDGE_BILLING_PROVIDER", func(c *Config, v string) error { return setOrgRef(&c.BillingProvider, v) }},
+	{"CODEBRIDGE_MLLP_TLS_CERT", func(c *Config, v string) error { return setFile(&c.MLLPTLSCert, v) }},
+	{"CODEBRIDGE_MLLP_TLS_KEY", func(c *Config, v string) error { return setFile(&c.MLLPTLSKey, v) }},
+	{"CODEBRIDGE_MLLP_MAX_FRAME_BYTES", func(c *Config, v string) error { return setPositiveInt(&c.MLLPMaxFrameBytes, v) }},
+	{"CODEBRIDGE_MLLP_READ_TIMEOUT", func(c *Config, v string) error { return setDuration(&c.MLLPReadTimeout, v) }},
+	{"CODEBRIDGE_MLLP_IDLE_TIMEOUT", func(c *Config, v string) error { return setDuration(&c.MLLPIdleTimeout, v) }},
+	{"CODEBRIDGE_HL7_CODE_ALIASES", func(c *Config, v string) error { return setCodeAliases(&c.HL7CodeAliases, v) }},
+	{"CODEBRIDGE_INBOUND_GROUP", func(c *Config, v string) error { return setGroup(&c.InboundGroup, v) }},
+	{"CODEBRIDGE_INBOUND_DLQ_TOPIC", func(c *Config, v string) error { return setOptionalTopic(&c.InboundDLQTopic, v) }},
+	{"CODEBRIDGE_JWKS_URL", func(c *Config, v string) error { return setURL(&c.JWKSURL, v) }},
+	{"CODEBRIDGE_JWT_ISSUER", func(c *Config, v string) error { c.JWTIssuer = v; return nil }},
+	{"CODEBRIDGE_JWT_AUDIENCE", func(c *Config, v string) error { c.JWTAudience = v; return nil }},
+	{"CODEBRIDGE_UI_IDLE_TIMEOUT", func(c *Config, v string) error { return setDuration(&c.UIIdleTimeout, v) }},
+	{"CODEBRIDGE_UI_SECURE_COOKIE", func(c *Config, v string) error { return setOnOff(&c.UISecureCookie, v) }},
 }
 
 // Variables returns the names of every variable codebridge reads.
@@ -244,7 +276,7 @@ func (c Config) Validate() error {
 	if c.DatabaseURL == "" {
 		errs = append(errs, errors.New("CODEBRIDGE_DATABASE_URL: required"))
 	}
-	if len(c.Tokens) == 0 && !c.InsecureNoAuth {
+	if len(c.Tokens) == 0 && c.JWKSURL == "" && !c.InsecureNoAuth {
 		errs = append(errs, errors.New("CODEBRIDGE_API_TOKENS: no authentication configured (set tokens, or pass --insecure-no-auth for a throwaway setup)"))
 	}
 	if c.KafkaSASLMechanism != "" && (c.KafkaSASLUser == "" || c.KafkaSASLPassword == "") {
@@ -253,10 +285,28 @@ func (c Config) Validate() error {
 	if c.ClaimSinkToken != "" && c.ClaimSinkUser != "" {
 		errs = append(errs, errors.New("CODEBRIDGE_CLAIM_SINK_TOKEN: give a bearer token or CODEBRIDGE_CLAIM_SINK_USER/PASSWORD, not both"))
 	}
+	if (c.MLLPTLSCert == "") != (c.MLLPTLSKey == "") {
+		errs = append(errs, errors.New("CODEBRIDGE_MLLP_TLS_CERT: MLLP over TLS needs both CODEBRIDGE_MLLP_TLS_CERT and CODEBRIDGE_MLLP_TLS_KEY"))
+	}
+	if c.JWKSURL != "" && (c.JWTIssuer == "" || c.JWTAudience == "") {
+		errs = append(errs, errors.New("CODEBRIDGE_JWKS_URL: JWT verification needs CODEBRIDGE_JWT_ISSUER and CODEBRIDGE_JWT_AUDIENCE"))
+	}
 	if c.StatusTopic == c.ClaimsTopic {
 		errs = append(errs, errors.New("CODEBRIDGE_CLAIMS_TOPIC: must differ from CODEBRIDGE_STATUS_TOPIC"))
 	}
 	return errors.Join(errs...)
+}
+
+// InboundDeadLetterTopic is where inbound messages that can never be
+// processed go: CODEBRIDGE_INBOUND_DLQ_TOPIC, or the inbound topic + ".dlq".
+func (c Config) InboundDeadLetterTopic() string {
+	if c.InboundDLQTopic != "" {
+		return c.InboundDLQTopic
+	}
+	if c.InboundTopic == "" {
+		return ""
+	}
+	return c.InboundTopic + ".dlq"
 }
 
 // EmbeddedKafka reports whether codebridge should start its embedded broker.
@@ -286,6 +336,7 @@ func (c Config) String() string {
 	fmt.Fprintf(&b, "kafka_sasl=%s kafka_sasl_user=%s kafka_tls=%s ", c.KafkaSASLMechanism, c.KafkaSASLUser, onOff(c.KafkaTLS))
 	fmt.Fprintf(&b, "autocode=%s qa_sample_rate=%g mllp_addr=%s inbound_topic=%s max_leases_per_coder=%d self_pay=%s",
 		onOff(c.AutoCode), c.QASampleRate, c.MLLPAddr, c.InboundTopic, c.MaxLeasesPerCoder, onOff(c.SelfPay))
+	fmt.Fprintf(&b, " jwks_url=%s jwt_issuer=%s jwt_audience=%s ui_idle_timeout=%s", RedactURL(c.JWKSURL), c.JWTIssuer, c.JWTAudience, c.UIIdleTimeout)
 	return b.String()
 }
 

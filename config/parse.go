@@ -262,3 +262,63 @@ func setOrgRef(dst *string, v string) error {
 	*dst = v
 	return nil
 }
+
+// HL7 v2 coding-system names seen in DG1-3.3, PR1-3.3 and FT1-25.3, as FHIR
+// system URIs. HL7 table 0396 names ICD-10-CM "I10" (and "I10C"), CPT "C4",
+// HCPCS "HCPCS"/"HCPT"; interface engines also send the spelled-out forms.
+const (
+	systemICD10CM  = "http://hl7.org/fhir/sid/icd-10-cm"
+	systemICD10PCS = "http://www.cms.gov/Medicare/Coding/ICD10"
+	systemCPT      = "http://www.ama-assn.org/go/cpt"
+	systemHCPCS    = "https://www.cms.gov/Medicare/Coding/HCPCSReleaseCodeSets"
+	systemSNOMED   = "http://snomed.info/sct"
+)
+
+// aliasTargets names the systems an alias may point at.
+var aliasTargets = map[string]string{
+	"icd10cm": systemICD10CM, "icd10pcs": systemICD10PCS, "cpt": systemCPT, "hcpcs": systemHCPCS, "snomed": systemSNOMED,
+}
+
+// DefaultHL7CodeAliases is the built-in alias table (keys upper-case).
+func DefaultHL7CodeAliases() map[string]string {
+	return map[string]string{
+		"I10": systemICD10CM, "I10C": systemICD10CM, "ICD10CM": systemICD10CM, "ICD-10-CM": systemICD10CM, "ICD10": systemICD10CM,
+		"I10P": systemICD10PCS, "ICD10PCS": systemICD10PCS, "ICD-10-PCS": systemICD10PCS,
+		"C4": systemCPT, "CPT": systemCPT, "CPT4": systemCPT, "CPT-4": systemCPT,
+		"HCPCS": systemHCPCS, "HCPT": systemHCPCS, "C5": systemCPT,
+		"SCT": systemSNOMED, "SNM": systemSNOMED, "SNOMED": systemSNOMED, "SNOMEDCT": systemSNOMED,
+	}
+}
+
+// setCodeAliases parses `ALIAS=system,...` (system one of icd10cm, icd10pcs,
+// cpt, hcpcs, snomed) and adds the entries to the built-in table, so a site
+// only lists its own spellings.
+func setCodeAliases(dst *map[string]string, v string) error {
+	out := DefaultHL7CodeAliases()
+	for _, entry := range strings.Split(v, ",") {
+		entry = strings.TrimSpace(entry)
+		if entry == "" {
+			continue
+		}
+		alias, target, ok := strings.Cut(entry, "=")
+		alias, target = strings.ToUpper(strings.TrimSpace(alias)), strings.ToLower(strings.TrimSpace(target))
+		uri, known := aliasTargets[target]
+		if !ok || alias == "" || !known {
+			return fmt.Errorf("%q is not ALIAS=icd10cm|icd10pcs|cpt|hcpcs|snomed", entry)
+		}
+		out[alias] = uri
+	}
+	*dst = out
+	return nil
+}
+
+// groupRE is a sensible Kafka consumer group id.
+var groupRE = regexp.MustCompile(`^[a-zA-Z0-9._-]{1,249}$`)
+
+func setGroup(dst *string, v string) error {
+	if !groupRE.MatchString(v) {
+		return fmt.Errorf("%q is not a consumer group id (letters, digits, . _ -)", v)
+	}
+	*dst = v
+	return nil
+}
