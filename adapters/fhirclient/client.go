@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/codebridge/codebridge/mapping/workitem"
 )
 
 // Client is a FHIR REST client for the claim sink. BaseURL is the server's
@@ -58,10 +60,15 @@ func IsPermanent(err error) bool {
 
 // DeliverClaim sends one version of a Claim: version 1 as a conditional
 // create, later versions as a conditional update, both keyed on the
-// identifier system|value. raw is the stored Claim JSON; its id and meta
-// are stripped. It returns nil on 2xx and a *DeliveryError otherwise.
-func (c *Client) DeliverClaim(ctx context.Context, raw []byte, identifierSystem, identifierValue string, version int) error {
-	body, err := stripIDMeta(raw)
+// identifier system|value. d.Raw is the stored Claim JSON; its id and meta
+// are stripped and its references made logical (see LogicalReferences). It
+// returns nil on 2xx and a *DeliveryError otherwise.
+func (c *Client) DeliverClaim(ctx context.Context, d workitem.ClaimDelivery) error {
+	identifierSystem, identifierValue, version := d.IdentifierSystem, d.IdentifierValue, d.Version
+	body, err := stripIDMeta(d.Raw)
+	if err == nil {
+		body, err = LogicalReferences(body, d.Identifiers)
+	}
 	if err != nil {
 		return &DeliveryError{Reason: "invalid Claim JSON", Permanent: true, Err: err}
 	}

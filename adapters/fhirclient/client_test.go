@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/codebridge/codebridge/mapping/workitem"
 )
 
 const rawClaim = `{"resourceType":"Claim","id":"c1","meta":{"versionId":"1"},"status":"active","identifier":[{"system":"urn:codebridge:claim","value":"item-1-v1"}]}`
@@ -58,7 +60,7 @@ func TestDeliverClaimRequests(t *testing.T) {
 			srv, got := sinkServer(t, http.StatusCreated)
 			c := tt.client
 			c.BaseURL = srv.URL + "/fhir/"
-			if err := c.DeliverClaim(t.Context(), []byte(rawClaim), "urn:codebridge:claim", "item-1-v1", tt.version); err != nil {
+			if err := c.DeliverClaim(t.Context(), delivery(rawClaim, "urn:codebridge:claim", "item-1-v1", tt.version)); err != nil {
 				t.Fatalf("DeliverClaim: %v", err)
 			}
 			if len(*got) != 1 {
@@ -103,7 +105,7 @@ func TestDeliverClaimClassification(t *testing.T) {
 	for _, tt := range tests {
 		srv, _ := sinkServer(t, tt.status)
 		c := Client{BaseURL: srv.URL}
-		err := c.DeliverClaim(t.Context(), []byte(rawClaim), "s", "v", 1)
+		err := c.DeliverClaim(t.Context(), delivery(rawClaim, "s", "v", 1))
 		if (err != nil) != tt.wantErr || IsPermanent(err) != tt.permanent {
 			t.Errorf("status %d: err = %v permanent = %v, want err %v permanent %v", tt.status, err, IsPermanent(err), tt.wantErr, tt.permanent)
 		}
@@ -118,7 +120,7 @@ func TestDeliverClaimNetworkErrorIsRetryable(t *testing.T) {
 	srv, _ := sinkServer(t, 201)
 	srv.Close()
 	c := Client{BaseURL: srv.URL, HTTP: &http.Client{Timeout: time.Second}}
-	err := c.DeliverClaim(context.Background(), []byte(rawClaim), "s", "item-9-v1", 2)
+	err := c.DeliverClaim(context.Background(), delivery(rawClaim, "s", "item-9-v1", 2))
 	var de *DeliveryError
 	if !errors.As(err, &de) || de.Permanent || de.Status != 0 {
 		t.Fatalf("err = %v, want a retryable network DeliveryError", err)
@@ -130,7 +132,11 @@ func TestDeliverClaimNetworkErrorIsRetryable(t *testing.T) {
 
 func TestDeliverClaimInvalidJSONIsPermanent(t *testing.T) {
 	c := Client{BaseURL: "http://127.0.0.1:1"}
-	if err := c.DeliverClaim(t.Context(), []byte("{"), "s", "v", 1); !IsPermanent(err) {
+	if err := c.DeliverClaim(t.Context(), delivery("{", "s", "v", 1)); !IsPermanent(err) {
 		t.Fatalf("err = %v, want permanent", err)
 	}
+}
+
+func delivery(raw, system, value string, version int) workitem.ClaimDelivery {
+	return workitem.ClaimDelivery{Raw: []byte(raw), IdentifierSystem: system, IdentifierValue: value, Version: version}
 }

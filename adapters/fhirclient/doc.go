@@ -6,7 +6,9 @@
 // identifier, so a retry after a lost response never makes a second Claim
 // downstream; later versions (cancellations) are a conditional update, PUT
 // [base]/Claim?identifier=..., of the Claim found by that identifier. Bodies
-// leave without id and meta (they are this server's, not the sink's). Every
+// leave without id and meta (they are this server's, not the sink's), and
+// with logical references (LogicalReferences): the sink does not hold the
+// Patient, Coverage or prior Claim a reference would point to. Every
 // outcome is classified: 2xx is delivered; 408, 429, 5xx and network errors
 // are retryable; any other status is permanent. A *DeliveryError carries the
 // status and a short reason, never the response body, so it is safe to log

@@ -20,7 +20,7 @@ type Queue interface {
 
 // Deliverer sends one Claim version downstream (*Client implements it).
 type Deliverer interface {
-	DeliverClaim(ctx context.Context, raw []byte, identifierSystem, identifierValue string, version int) error
+	DeliverClaim(ctx context.Context, d workitem.ClaimDelivery) error
 }
 
 // WorkerOptions tune a Worker; zero values take the defaults in brackets.
@@ -111,7 +111,7 @@ func (w *Worker) deliver(ctx context.Context, d workitem.ClaimDelivery) error {
 	if ctx.Err() != nil {
 		return w.q.Release(bctx, d.ID)
 	}
-	derr := w.d.DeliverClaim(ctx, d.Raw, d.IdentifierSystem, d.IdentifierValue, d.Version)
+	derr := w.d.DeliverClaim(ctx, d)
 	if derr == nil {
 		if w.o.OnDelivered != nil {
 			w.o.OnDelivered()

@@ -89,7 +89,11 @@ ORDER BY d.id`
 	if err != nil {
 		return nil, outboxErr(err)
 	}
-	return scanDeliveries(rows, true)
+	ds, err := scanDeliveries(rows, true)
+	if err != nil || len(ds) == 0 {
+		return ds, err
+	}
+	return ds, outboxErr(s.fillIdentifiers(ctx, ds))
 }
 
 // MarkDelivered records that the sink accepted id.

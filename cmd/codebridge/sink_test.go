@@ -28,12 +28,13 @@ type fakeSink struct {
 	updates    []string       // identifier search of each successful PUT
 	ifNoneSeen []string
 	auth       string
+	bodies     []string // bodies of successful creates
 }
 
 func (f *fakeSink) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	_, _ = io.Copy(io.Discard, r.Body)
+	body, _ := io.ReadAll(r.Body)
 	f.auth = r.Header.Get("Authorization")
 	if f.fail != 0 {
 		if f.fail > 0 {
@@ -52,6 +53,7 @@ func (f *fakeSink) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		f.created[id]++
+		f.bodies = append(f.bodies, string(body))
 		w.WriteHeader(http.StatusCreated)
 	case r.Method == "PUT" && r.URL.Path == "/fhir/Claim":
 		f.updates = append(f.updates, r.URL.Query().Get("identifier"))
@@ -124,6 +126,19 @@ func TestClaimDeliveredOnceDespiteRetries(t *testing.T) {
 	}
 	if auth != "Bearer sink-token" {
 		t.Errorf("Authorization = %q", auth)
+	}
+	// The sink does not hold codebridge's resources: references are logical.
+	sink.mu.Lock()
+	body := sink.bodies[0]
+	sink.mu.Unlock()
+	if strings.Contains(body, `"reference"`) || !strings.Contains(body, `"system":"urn:codebridge:Coverage"`) {
+		t.Errorf("Claim sent downstream still has literal references: %s", body)
+	}
+	for _, want := range []string{`"patient":{"identifier":{"system":"urn:oid:2.16.840.1.113883.3.999.1","value":"MRN-100234"},"type":"Patient"}`,
+		`"value":"1234567893"`} {
+		if !strings.Contains(body, want) {
+			t.Errorf("Claim sent downstream lacks %s", want)
+		}
 	}
 	// Withdrawing the Encounter cancels the Claim: a conditional update.
 	enc := item["encounter"].(map[string]any)["reference"].(string)

@@ -26,10 +26,14 @@ type ClaimDelivery struct {
 	IdentifierSystem string
 	IdentifierValue  string
 	Raw              []byte
-	State            DeliveryState
-	Attempts         int    // delivery attempts started so far
-	LastError        string // status code and short reason, never payload content
-	CreatedAt        time.Time
+	// Identifiers maps each "Type/id" the Claim references to an identifier
+	// of that resource, so the sink receives logical references (filled by
+	// ClaimDeliveries.Claim only).
+	Identifiers map[string]Identifier
+	State       DeliveryState
+	Attempts    int    // delivery attempts started so far
+	LastError   string // status code and short reason, never payload content
+	CreatedAt   time.Time
 }
 
 // ClaimDeliveries is the delivery worker's and the operators' side of the
