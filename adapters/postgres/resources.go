@@ -75,6 +75,10 @@ func (s *Store) WriteResources(ctx context.Context, actor string, ws []workitem.
 				continue
 			}
 			r, err := s.writeTx(ctx, tx, &w)
+			if err == nil && len(ws) > 1 && w.IfNoneExist != "" && r.ID != w.ID {
+				err = &workitem.Error{Kind: workitem.Conflict, Err: workitem.ErrConditionalRace,
+					Message: fmt.Sprintf("%s If-None-Exist matched a resource committed concurrently; retry the transaction", w.Type)}
+			}
 			if err != nil {
 				return fmt.Errorf("entry %d: %w", i, err)
 			}

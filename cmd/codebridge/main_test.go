@@ -20,7 +20,17 @@ import (
 	"github.com/codebridge/codebridge/config"
 )
 
-func TestMain(m *testing.M) { os.Exit(pgtest.Run(m)) }
+// execMainEnv makes the test binary act as the codebridge command: the
+// scale-out test starts real codebridge processes from it.
+const execMainEnv = "CODEBRIDGE_TEST_EXEC_MAIN"
+
+func TestMain(m *testing.M) {
+	if os.Getenv(execMainEnv) == "1" {
+		main()
+		os.Exit(0)
+	}
+	os.Exit(pgtest.Run(m))
+}
 
 var e2eTokens = []config.Token{
 	{Name: "ehr1", Role: "ehr", Value: "e2e-ehr-token"},

@@ -35,6 +35,15 @@ func (k Kind) String() string {
 	return "internal"
 }
 
+// ErrConditionalRace reports that a conditional create inside a
+// multi-entry transaction found, at write time, a resource that another
+// request committed after this one was planned: other entries may
+// reference the id planned for it, so the whole transaction is rolled back
+// and must be planned again (the caller retries; the second plan resolves
+// the criteria to the committed resource). It comes wrapped in a Conflict
+// error.
+var ErrConditionalRace = errors.New("conditional create raced a concurrent commit")
+
 // Issue is one detail of an error: what is wrong and where (a FHIRPath or a
 // JSON path). Diagnostics may echo the caller's input, so it is only ever
 // returned to the caller, never logged.
