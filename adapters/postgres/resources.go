@@ -53,6 +53,9 @@ func (s *Store) DB() *DB { return s.db }
 func (s *Store) WriteResources(ctx context.Context, actor string, ws []workitem.ResourceWrite) (res []workitem.WriteResult, err error) {
 	defer workitem.Wrap(&err, "postgres.WriteResources")
 	err = s.db.Transact(ctx, nil, func(tx *sql.Tx) error {
+		if err := recordMessageTx(ctx, tx); err != nil {
+			return err
+		}
 		res = make([]workitem.WriteResult, len(ws))
 		touched := map[string]bool{}
 		var order []string
@@ -111,6 +114,39 @@ func (s *Store) WriteResources(ctx context.Context, actor string, ws []workitem.
 		}
 	}
 	return res, nil
+}
+
+// recordMessageTx records the inbound message key ctx carries, if any, in
+// the write's transaction; a key already recorded means the message was
+// processed before: ErrDuplicateMessage, and nothing is written. Parallel
+// deliveries of one message wait on the primary key for the first to
+// commit or roll back.
+func recordMessageTx(ctx context.Context, tx *sql.Tx) error {
+	k, ok := workitem.MessageKeyFrom(ctx)
+	if !ok {
+		return nil
+	}
+	res, err := tx.ExecContext(ctx, `INSERT INTO inbound_messages (source, message_id) VALUES ($1, $2) ON CONFLICT DO NOTHING`, k.Source, k.ID)
+	if err != nil {
+		return err
+	}
+	if n, err := res.RowsAffected(); err != nil || n == 0 {
+		if err != nil {
+			return err
+		}
+		return &workitem.Error{Kind: workitem.Conflict, Err: workitem.ErrDuplicateMessage, Message: "inbound message already processed"}
+	}
+	return nil
+}
+
+// MessageProcessed reports whether a message with key k was committed.
+func (s *Store) MessageProcessed(ctx context.Context, k workitem.MessageKey) (bool, error) {
+	var one int
+	err := s.db.QueryRowContext(ctx, `SELECT 1 FROM inbound_messages WHERE source = $1 AND message_id = $2`, k.Source, k.ID).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	return err == nil, err
 }
 
 func (s *Store) rebuildAllTx(ctx context.Context, tx *sql.Tx, encounters []string, actor string) error {
