@@ -9,7 +9,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
 
-	"github.com/codebridge/codebridge/mapping"
+	"github.com/codebridge/codebridge/mapping/ingest"
 	"github.com/codebridge/codebridge/mapping/workitem"
 )
 
@@ -35,7 +35,8 @@ type entryResponse struct {
 }
 
 // bundle handles POST /fhir: a transaction (all or nothing, one database
-// transaction) or a batch (entry by entry).
+// transaction) or a batch (entry by entry), through the shared ingest use
+// case; this handler only reads the request and writes the response.
 func (a *fhirAPI) bundle(c echo.Context) error {
 	raw, err := fhirBody(c)
 	if err != nil {
@@ -45,26 +46,15 @@ func (a *fhirAPI) bundle(c echo.Context) error {
 	if err != nil {
 		return parseErr(err)
 	}
-	if len(b.Entries) > a.opts.MaxBundleEntries {
-		return workitem.Errorf(workitem.TooLarge, "Bundle has %d entries; the limit is %d", len(b.Entries), a.opts.MaxBundleEntries)
-	}
-	existing := func(typ, criteria string) (string, bool, error) {
-		return a.store.FindConditional(c.Request().Context(), typ, criteria)
-	}
-	plans, err := mapping.PlanBundleWith(b, uuid.NewString, existing)
+	svc := ingest.Service{Parser: a.parser, Store: a.store, MaxBundleEntries: a.opts.MaxBundleEntries}
+	res, err := svc.Bundle(c.Request().Context(), PrincipalOf(c).Name, b)
 	if err != nil {
 		return err
 	}
-	resp := bundleResponse{ResourceType: "Bundle", ID: uuid.NewString(), Type: b.Type + "-response",
-		Timestamp: time.Now().UTC().Format(time.RFC3339), Entry: make([]responseEntry, len(plans))}
-	actor := PrincipalOf(c).Name
-	if b.Type == "transaction" {
-		err = a.transaction(c, actor, plans, resp.Entry)
-	} else {
-		a.batch(c, actor, plans, resp.Entry)
-	}
-	if err != nil {
-		return err
+	resp := bundleResponse{ResourceType: "Bundle", ID: uuid.NewString(), Type: res.BundleType + "-response",
+		Timestamp: time.Now().UTC().Format(time.RFC3339), Entry: make([]responseEntry, len(res.Entries))}
+	for i, e := range res.Entries {
+		resp.Entry[i] = responseFor(e)
 	}
 	out, err := json.Marshal(resp)
 	if err != nil {
@@ -73,75 +63,28 @@ func (a *fhirAPI) bundle(c echo.Context) error {
 	return c.Blob(http.StatusOK, "application/fhir+json; charset=utf-8", out)
 }
 
-func (a *fhirAPI) transaction(c echo.Context, actor string, plans []mapping.EntryPlan, out []responseEntry) error {
-	var ws []workitem.ResourceWrite
-	var at []int
-	for i, p := range plans {
-		if p.Write == nil {
-			out[i] = skippedEntry(p)
-			continue
-		}
-		ws = append(ws, writeFor(p))
-		at = append(at, i)
-	}
-	res, err := a.store.WriteResources(c.Request().Context(), actor, ws)
-	if err != nil {
-		return err
-	}
-	for j, r := range res {
-		out[at[j]] = writtenEntry(r, ws[j].Method)
-	}
-	return nil
-}
-
-func (a *fhirAPI) batch(c echo.Context, actor string, plans []mapping.EntryPlan, out []responseEntry) {
-	for i, p := range plans {
-		switch {
-		case p.Err != nil:
-			out[i] = failedEntry(p.Err)
-		case p.Write == nil:
-			out[i] = skippedEntry(p)
-		default:
-			w := writeFor(p)
-			res, err := a.store.WriteResources(c.Request().Context(), actor, []workitem.ResourceWrite{w})
-			if err != nil {
-				out[i] = failedEntry(err)
-				continue
-			}
-			out[i] = writtenEntry(res[0], w.Method)
-		}
-	}
-}
-
-func writeFor(p mapping.EntryPlan) workitem.ResourceWrite {
-	if p.Write.Method == http.MethodDelete {
-		return withDeleteServe(*p.Write)
-	}
-	return *p.Write
-}
-
-func writtenEntry(r workitem.WriteResult, method string) responseEntry {
-	status := "200 OK"
+// responseFor is the response of one entry: failed, skipped or written.
+func responseFor(e ingest.Entry) responseEntry {
 	switch {
-	case method == http.MethodDelete:
-		status = "204 No Content"
-	case r.Created:
-		status = "201 Created"
+	case e.Err != nil:
+		return failedEntry(e.Err)
+	case e.Skipped != "":
+		return skippedEntry(e)
 	}
-	e := entryResponse{Status: status}
-	if method != http.MethodDelete {
-		v := strconv.Itoa(r.Version)
-		e.Location = r.Type + "/" + r.ID + "/_history/" + v
-		e.Etag = `W/"` + v + `"`
-		e.LastModified = r.LastUpdated.UTC().Format(time.RFC3339Nano)
+	r := entryResponse{Status: strconv.Itoa(e.Status) + " " + http.StatusText(e.Status)}
+	if e.Status != http.StatusNoContent {
+		v := strconv.Itoa(e.Version)
+		r.Location = e.Type + "/" + e.ID + "/_history/" + v
+		r.Etag = `W/"` + v + `"`
+		r.LastModified = e.LastUpdated.UTC().Format(time.RFC3339Nano)
 	}
-	return responseEntry{Response: e}
+	return responseEntry{Response: r}
 }
 
-func skippedEntry(p mapping.EntryPlan) responseEntry {
+func skippedEntry(e ingest.Entry) responseEntry {
 	return responseEntry{Response: entryResponse{Status: "200 OK", Outcome: &operationOutcome{ResourceType: "OperationOutcome",
-		Issue: []workitem.Issue{{Severity: "information", Code: "informational", Diagnostics: p.Skipped,
-			Expression: []string{"Bundle.entry[" + strconv.Itoa(p.Index) + "]"}}}}}}
+		Issue: []workitem.Issue{{Severity: "information", Code: "informational", Diagnostics: e.Skipped,
+			Expression: []string{"Bundle.entry[" + strconv.Itoa(e.Index) + "]"}}}}}}
 }
 
 func failedEntry(err error) responseEntry {

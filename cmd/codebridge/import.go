@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -14,14 +13,12 @@ import (
 	"strings"
 	"time"
 
-	"github.com/google/uuid"
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 
 	"github.com/codebridge/codebridge/adapters/postgres"
 	"github.com/codebridge/codebridge/fhir"
-	"github.com/codebridge/codebridge/mapping"
-	"github.com/codebridge/codebridge/mapping/workitem"
+	"github.com/codebridge/codebridge/mapping/ingest"
 )
 
 // importActor is the actor recorded on everything the import command writes.
@@ -74,7 +71,8 @@ and .ndjson files. The exit status is non-zero when anything was rejected.`,
 				progressbar.OptionThrottle(100*time.Millisecond),
 				progressbar.OptionOnCompletion(func() { fmt.Fprintln(stderr) }),
 			)
-			im := &importer{parser: parser, store: postgres.NewStore(db), bar: bar}
+			// No entry limit: exports are often large collections.
+			im := &importer{svc: &ingest.Service{Parser: parser, Store: postgres.NewStore(db)}, bar: bar}
 			for _, f := range files {
 				if err := im.importFile(cmd.Context(), f); err != nil {
 					return err
@@ -123,24 +121,18 @@ func importFiles(args []string) ([]string, int64, error) {
 	return files, total, nil
 }
 
-// resourceStore is the part of the store the importer writes through.
-type resourceStore interface {
-	WriteResources(ctx context.Context, actor string, ws []workitem.ResourceWrite) ([]workitem.WriteResult, error)
-	FindConditional(ctx context.Context, typ, criteria string) (string, bool, error)
-}
-
-// importer ingests files and keeps the tally for the summary.
+// importer ingests files through the shared ingest use case and keeps the
+// tally for the summary.
 type importer struct {
-	parser   *fhir.Parser
-	store    resourceStore
+	svc      *ingest.Service
 	bar      *progressbar.ProgressBar
 	accepted int
 	skipped  int
 	rejected []string // "where: reason"
 }
 
-// importFile ingests one file; only I/O and database failures are returned,
-// rejected resources are tallied.
+// importFile ingests one file; only I/O and receiver failures (the
+// database) are returned, rejected resources are tallied.
 func (im *importer) importFile(ctx context.Context, path string) error {
 	if strings.EqualFold(filepath.Ext(path), ".ndjson") {
 		return im.importNDJSON(ctx, path)
@@ -150,15 +142,7 @@ func (im *importer) importFile(ctx context.Context, path string) error {
 		return err
 	}
 	defer func() { _ = im.bar.Add(len(raw)) }()
-	typ, _, err := fhir.Sniff(raw)
-	if err != nil {
-		im.reject(path, err)
-		return nil
-	}
-	if typ != "Bundle" {
-		return im.importResource(ctx, path, raw)
-	}
-	return im.importBundle(ctx, path, raw)
+	return im.ingest(ctx, path, raw)
 }
 
 // importNDJSON ingests one resource per non-empty line.
@@ -176,7 +160,7 @@ func (im *importer) importNDJSON(ctx context.Context, path string) error {
 		if len(bytes.TrimSpace(line)) == 0 {
 			continue
 		}
-		if err := im.importResource(ctx, fmt.Sprintf("%s:%d", path, n), bytes.Clone(line)); err != nil {
+		if err := im.ingest(ctx, fmt.Sprintf("%s:%d", path, n), bytes.Clone(line)); err != nil {
 			return err
 		}
 	}
@@ -186,111 +170,30 @@ func (im *importer) importNDJSON(ctx context.Context, path string) error {
 	return nil
 }
 
-// importResource ingests one resource as the HTTP API would: PUT Type/id
-// when it carries an id, else POST with a new id.
-func (im *importer) importResource(ctx context.Context, where string, raw []byte) error {
-	res, err := im.parser.Parse(raw)
+// ingest ingests one resource or Bundle as the HTTP API would (see
+// ingest.Service.Raw) and tallies the outcome; a receiver fault (the
+// database down) stops the import.
+func (im *importer) ingest(ctx context.Context, where string, raw []byte) error {
+	res, err := im.svc.Raw(ctx, importActor, raw)
 	if err != nil {
-		im.reject(where, err)
-		return nil
-	}
-	if !mapping.IsSupported(res.Type) {
-		im.skipped++
-		return nil
-	}
-	id, method := res.ID, "PUT"
-	if id == "" {
-		id, method = uuid.NewString(), "POST"
-	}
-	w, err := mapping.Prepare(res, id, method)
-	if err != nil {
-		im.reject(where, err)
-		return nil
-	}
-	return im.write(ctx, where, []workitem.ResourceWrite{w})
-}
-
-// importBundle ingests a Bundle: a transaction in one database transaction,
-// a batch (or any other Bundle type, as a batch) entry by entry.
-func (im *importer) importBundle(ctx context.Context, path string, raw []byte) error {
-	b, err := im.parser.ParseBundle(raw)
-	if err != nil {
-		im.reject(path, err)
-		return nil
-	}
-	if b.Type != "transaction" && b.Type != "batch" {
-		asBatch(b)
-	}
-	existing := func(typ, criteria string) (string, bool, error) { return im.store.FindConditional(ctx, typ, criteria) }
-	plans, err := mapping.PlanBundleWith(b, uuid.NewString, existing)
-	if b.Type == "transaction" {
-		if err != nil {
-			im.reject(path, err)
-			return nil
-		}
-		var ws []workitem.ResourceWrite
-		for _, p := range plans {
-			if p.Write == nil {
-				im.skipped++
-				continue
-			}
-			ws = append(ws, *p.Write)
-		}
-		return im.write(ctx, path, ws)
-	}
-	if err != nil {
-		im.reject(path, err)
-		return nil
-	}
-	for _, p := range plans {
-		where := fmt.Sprintf("%s: entry[%d]", path, p.Index)
-		switch {
-		case p.Err != nil:
-			im.reject(where, p.Err)
-		case p.Write == nil:
-			im.skipped++
-		default:
-			if err := im.write(ctx, where, []workitem.ResourceWrite{*p.Write}); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
-}
-
-// asBatch turns a collection, searchset or other Bundle into a batch whose
-// entries PUT resources with an id and POST the others.
-func asBatch(b *fhir.Bundle) {
-	b.Type = "batch"
-	for i := range b.Entries {
-		e := &b.Entries[i]
-		e.IfNoneExist, e.IfMatch, e.IfNoneMatch = "", "", ""
-		switch {
-		case e.Resource == nil:
-			e.Method, e.URL = "POST", ""
-		case e.Resource.ID != "":
-			e.Method, e.URL = "PUT", e.Resource.Type+"/"+e.Resource.ID
-		default:
-			e.Method, e.URL = "POST", e.Resource.Type
-		}
-	}
-}
-
-// write stores ws in one transaction; domain rejections (invalid, conflict,
-// precondition) are tallied, other failures (the database) are returned.
-func (im *importer) write(ctx context.Context, where string, ws []workitem.ResourceWrite) error {
-	if len(ws) == 0 {
-		return nil
-	}
-	if _, err := im.store.WriteResources(ctx, importActor, ws); err != nil {
-		var de *workitem.Error
-		if !errors.As(err, &de) || de.Kind == workitem.Internal {
+		if ingest.IsReceiverFault(err) {
 			return fmt.Errorf("%s: %w", where, err)
 		}
 		im.reject(where, err)
 		return nil
 	}
-	im.accepted += len(ws)
+	for _, e := range res.Entries {
+		switch {
+		case e.Err != nil && ingest.IsReceiverFault(e.Err):
+			return fmt.Errorf("%s: entry[%d]: %w", where, e.Index, e.Err)
+		case e.Err != nil:
+			im.reject(fmt.Sprintf("%s: entry[%d]", where, e.Index), e.Err)
+		case e.Skipped != "":
+			im.skipped++
+		default:
+			im.accepted++
+		}
+	}
 	return nil
 }
 
