@@ -83,6 +83,10 @@ func New(o Options) *Server {
 	return s
 }
 
+// Authenticator returns the authenticator the server checks tokens with,
+// so the workbench's sign-in accepts exactly the API's tokens.
+func (s *Server) Authenticator() *Authenticator { return s.auth }
+
 // Serve accepts connections on l until Shutdown.
 func (s *Server) Serve(l net.Listener) error {
 	err := s.httpSrv.Serve(l)
