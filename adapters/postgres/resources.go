@@ -200,6 +200,16 @@ func (s *Store) writeTx(ctx context.Context, tx *sql.Tx, w *workitem.ResourceWri
 			return workitem.WriteResult{StoredResource: cur, Unchanged: true}, err
 		}
 	}
+	deleting := w.Method == "DELETE"
+	if !deleting {
+		// An identical re-send changes nothing, so it needs no row lock:
+		// feeds re-send the same Organization, Practitioner and Patient
+		// with every message, and locking them would serialise every
+		// transaction that names them.
+		if stored, same, err := unchangedTx(ctx, tx, *w); err != nil || same {
+			return workitem.WriteResult{StoredResource: stored, Unchanged: true}, err
+		}
+	}
 	cur, found, err := lockCurrentTx(ctx, tx, w.Type, w.ID)
 	if err != nil {
 		return workitem.WriteResult{}, err
@@ -208,7 +218,6 @@ func (s *Store) writeTx(ctx context.Context, tx *sql.Tx, w *workitem.ResourceWri
 		return workitem.WriteResult{}, workitem.Errorf(workitem.Precondition,
 			"%s/%s: If-Match version %d does not match the current version %d", w.Type, w.ID, w.IfMatch, cur.version)
 	}
-	deleting := w.Method == "DELETE"
 	if found && !deleting && !cur.deleted && bytes.Equal(cur.hash, w.Hash) {
 		stored, err := readTx(ctx, tx, w.Type, w.ID, cur.version)
 		return workitem.WriteResult{StoredResource: stored, Unchanged: true}, err
@@ -231,6 +240,27 @@ type current struct {
 	encounter string
 	patient   string
 	summary   []byte
+}
+
+// unchangedTx reports, without locking, whether w is identical to the
+// current version (and satisfies its If-Match): then the write is a no-op
+// and the stored version is returned. Read committed makes this a
+// consistent answer: the identical write is ordered before any concurrent
+// change of the resource.
+func unchangedTx(ctx context.Context, tx *sql.Tx, w workitem.ResourceWrite) (workitem.StoredResource, bool, error) {
+	var version int
+	var hash []byte
+	var deleted bool
+	err := tx.QueryRowContext(ctx, `SELECT version, content_hash, deleted FROM resources WHERE type = $1 AND id = $2`, w.Type, w.ID).
+		Scan(&version, &hash, &deleted)
+	if errors.Is(err, sql.ErrNoRows) {
+		return workitem.StoredResource{}, false, nil
+	}
+	if err != nil || deleted || !bytes.Equal(hash, w.Hash) || (w.IfMatch != 0 && w.IfMatch != version) {
+		return workitem.StoredResource{}, false, err
+	}
+	stored, err := readTx(ctx, tx, w.Type, w.ID, version)
+	return stored, err == nil, err
 }
 
 // lockCurrentTx locks the resource's row, creating a placeholder-free lock
