@@ -92,6 +92,7 @@ type Config struct {
 	JWTAudience        string            // required "aud" of JWTs
 	UIIdleTimeout      time.Duration     // workbench session idle log-off
 	UISecureCookie     bool              // mark the workbench session cookie Secure (behind TLS)
+	AutoCodeWorkers    int               // straight-through coding workers per process
 }
 
 // Default returns the configuration with every documented default.
@@ -123,6 +124,7 @@ func Default() Config {
 		HL7CodeAliases:     DefaultHL7CodeAliases(),
 		InboundGroup:       "codebridge-inbound",
 		UIIdleTimeout:      15 * time.Minute,
+		AutoCodeWorkers:    2,
 	}
 }
 
@@ -181,6 +183,7 @@ var fields = []field{
 	{"CODEBRIDGE_JWT_ISSUER", func(c *Config, v string) error { c.JWTIssuer = v; return nil }},
 	{"CODEBRIDGE_JWT_AUDIENCE", func(c *Config, v string) error { c.JWTAudience = v; return nil }},
 	{"CODEBRIDGE_UI_IDLE_TIMEOUT", func(c *Config, v string) error { return setDuration(&c.UIIdleTimeout, v) }},
+	{"CODEBRIDGE_AUTOCODE_WORKERS", func(c *Config, v string) error { return setPositiveInt(&c.AutoCodeWorkers, v) }},
 	{"CODEBRIDGE_UI_SECURE_COOKIE", func(c *Config, v string) error { return setOnOff(&c.UISecureCookie, v) }},
 }
 

@@ -32,18 +32,8 @@ const (
 func (s *Store) AutoCodeOne(ctx context.Context, check workitem.Checker, qaRate float64) (res AutoResult, err error) {
 	defer workitem.Wrap(&err, "postgres.AutoCodeOne")
 	err = s.db.Transact(ctx, nil, func(tx *sql.Tx) error {
-		var id, class string
-		var version int
-		var chartJSON []byte
-		// Items skipped only because no code set covered their date are
-		// retried each minute: the code sets may have been loaded since.
-		err := tx.QueryRowContext(ctx, `SELECT id, version, class, chart FROM work_items WHERE status = 'ready'
-			AND (autocode_version < version OR (autocode_note LIKE '%NO_RELEASE_FOR_DOS%' AND updated_at < now() - interval '1 minute'))
-			ORDER BY priority DESC, created_at LIMIT 1 FOR UPDATE SKIP LOCKED`).Scan(&id, &version, &class, &chartJSON)
-		if errors.Is(err, sql.ErrNoRows) {
-			return nil
-		}
-		if err != nil {
+		id, class, chartJSON, found, err := pickAutoCodeTx(ctx, tx)
+		if err != nil || !found {
 			return err
 		}
 		var sc storedChart
@@ -69,6 +59,29 @@ func (s *Store) AutoCodeOne(ctx context.Context, check workitem.Checker, qaRate 
 		return s.autoCodeTx(ctx, tx, id, class, as, es, qaRate)
 	})
 	return res, err
+}
+
+// pickAutoCodeTx locks the next item for the auto-coder: the head of the
+// ready items it has not looked at in their current version, else an item
+// it skipped only because no code set covered its date, retried each minute
+// (the code sets may have been loaded since). Each comes from its own
+// partial index (migration 00014).
+func pickAutoCodeTx(ctx context.Context, tx *sql.Tx) (id, class string, chart []byte, found bool, err error) {
+	for _, q := range []string{
+		`SELECT id, class, chart FROM work_items WHERE status = 'ready' AND autocode_version < version
+		  ORDER BY priority DESC, created_at LIMIT 1 FOR UPDATE SKIP LOCKED`,
+		`SELECT id, class, chart FROM work_items WHERE status = 'ready' AND autocode_note LIKE '%NO_RELEASE_FOR_DOS%'
+		  AND updated_at < now() - interval '1 minute' ORDER BY updated_at LIMIT 1 FOR UPDATE SKIP LOCKED`,
+	} {
+		err = tx.QueryRowContext(ctx, q).Scan(&id, &class, &chart)
+		if err == nil {
+			return id, class, chart, true, nil
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			return "", "", nil, false, err
+		}
+	}
+	return "", "", nil, false, nil
 }
 
 // errorCodes names what blocks straight-through coding: every error edit,

@@ -27,6 +27,13 @@ func (m *Main) startAutoCoder(check workitem.Checker) {
 	m.Registry.MustRegister(attempts)
 	wake := make(chan struct{}, 1)
 	m.Store.Wake = wake
+	for range m.Config.AutoCodeWorkers { // they share the queue through SKIP LOCKED
+		m.autoCodeWorker(check, attempts, wake)
+	}
+}
+
+// autoCodeWorker codes ready items one at a time until Close.
+func (m *Main) autoCodeWorker(check workitem.Checker, attempts *prometheus.CounterVec, wake chan struct{}) {
 	m.goWorker("autocode", func(ctx context.Context) {
 		for ctx.Err() == nil {
 			res, err := m.Store.AutoCodeOne(ctx, check, m.Config.QASampleRate)
