@@ -2,8 +2,11 @@ package fhir
 
 import (
 	"fmt"
+	"strconv"
 	"time"
 
+	d4pb "github.com/google/fhir/go/proto/google/fhir/proto/r4/core/datatypes_go_proto"
+	r4chargeitempb "github.com/google/fhir/go/proto/google/fhir/proto/r4/core/resources/charge_item_go_proto"
 	r4conditionpb "github.com/google/fhir/go/proto/google/fhir/proto/r4/core/resources/condition_go_proto"
 	r4encounterpb "github.com/google/fhir/go/proto/google/fhir/proto/r4/core/resources/encounter_go_proto"
 	r4procedurepb "github.com/google/fhir/go/proto/google/fhir/proto/r4/core/resources/procedure_go_proto"
@@ -161,4 +164,76 @@ func ProcedureOf(res *Resource) (Procedure, error) {
 		}
 	}
 	return out, nil
+}
+
+// ChargeItem holds what the mapping layer needs from an R4 ChargeItem: a
+// charge line (for example an HL7 v2 FT1 segment) whose CPT or HCPCS code
+// becomes a suggested code line.
+type ChargeItem struct {
+	ID          string
+	Identifiers []Identifier
+	Status      string // planned | billable | not-billable | aborted | billed | entered-in-error | unknown
+	Subject     string
+	Context     string // the Encounter (or EpisodeOfCare) the charge belongs to
+	Code        Concept
+	// Modifiers are the procedure modifiers carried in
+	// ExtensionChargeItemModifier extensions, in order.
+	Modifiers []Coding
+	// Quantity is quantity.value; 0 when absent.
+	Quantity float64
+	// Occurrence is occurrencePeriod, or occurrenceDateTime as Start.
+	Occurrence Period
+	// Reasons are the reason codes (the diagnoses the charge is for).
+	Reasons  []Concept
+	Services []string
+}
+
+// ChargeItemOf extracts a ChargeItem from a parsed resource.
+func ChargeItemOf(res *Resource) (ChargeItem, error) {
+	c, ok := msgOf[*r4chargeitempb.ChargeItem](res)
+	if !ok {
+		return ChargeItem{}, errType("ChargeItem", res)
+	}
+	out := ChargeItem{
+		ID:          c.GetId().GetValue(),
+		Identifiers: identifiersOf(c.GetIdentifier()),
+		Status:      codeOf(c.GetStatus()),
+		Subject:     ReferenceString(c.GetSubject()),
+		Context:     ReferenceString(c.GetContext()),
+		Code:        conceptOf(c.GetCode()),
+		Modifiers:   modifiersOf(c.GetExtension()),
+		Occurrence:  periodOf(c.GetOccurrence().GetPeriod()),
+		Reasons:     conceptsOf(c.GetReason()),
+		Services:    refsOf(c.GetService()),
+	}
+	if dt := c.GetOccurrence().GetDateTime(); dt != nil {
+		out.Occurrence = Period{Start: dateTimeOf(dt)}
+	}
+	if v := c.GetQuantity().GetValue().GetValue(); v != "" {
+		// google/fhir has validated the decimal; a value beyond float64
+		// range is not a charge quantity anyone sends.
+		out.Quantity, _ = strconv.ParseFloat(v, 64)
+	}
+	return out, nil
+}
+
+// modifiersOf reads the ExtensionChargeItemModifier extensions: valueCoding,
+// each coding of a valueCodeableConcept, or a bare valueCode.
+func modifiersOf(exts []*d4pb.Extension) []Coding {
+	var out []Coding
+	for _, e := range exts {
+		if e.GetUrl().GetValue() != ExtensionChargeItemModifier {
+			continue
+		}
+		v := e.GetValue()
+		switch {
+		case v.GetCoding() != nil:
+			out = append(out, codingOf(v.GetCoding()))
+		case v.GetCodeableConcept() != nil:
+			out = append(out, conceptOf(v.GetCodeableConcept()).Codings...)
+		case v.GetCode() != nil:
+			out = append(out, Coding{Code: v.GetCode().GetValue()})
+		}
+	}
+	return out
 }

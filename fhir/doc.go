@@ -57,7 +57,16 @@
 // R4 JSON Schema (embedded gzipped, compiled per resource type on first use)
 // as an independent check on the Claims codebridge emits.
 //
-// The extraction helpers (EncounterOf, ConditionOf, ProcedureOf, PatientOf,
-// CoverageOf, PractitionerOf, OrganizationOf, DocumentReferenceOf,
-// Identifiers) return plain Go structs so no proto type leaks to mapping.
+// The extraction helpers (EncounterOf, ConditionOf, ProcedureOf,
+// ChargeItemOf, PatientOf, CoverageOf, PractitionerOf, OrganizationOf,
+// DocumentReferenceOf, Identifiers) return plain Go structs so no proto type
+// leaks to mapping.
+//
+// # Extensions
+//
+// ExtensionChargeItemModifier (urn:codebridge:fhir:extension:chargeitem-modifier)
+// carries one procedure modifier of a ChargeItem as a valueCoding (CPT
+// system for 25, 95..., HCPCS for GT, LT...), one extension per modifier in
+// billing order: R4 ChargeItem has no modifier element and no published
+// extension or V2-to-FHIR map covers FT1-26.
 package fhir

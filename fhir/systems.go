@@ -66,6 +66,17 @@ const (
 	SystemLOINCDocumentType = SystemLOINC
 )
 
+// ExtensionChargeItemModifier is the URL of codebridge's ChargeItem
+// extension for a procedure modifier (CPT 25, 95...; HCPCS Level II GT,
+// LT...), one extension per modifier, in billing order, each with a
+// valueCoding (system SystemCPT for digit-first modifiers, SystemHCPCS for
+// letter-first ones). R4 ChargeItem has no modifier element and neither the
+// core spec nor the HL7 V2-to-FHIR IG (which maps no FT1 segment) defines an
+// extension for FT1-26; the IG's PR1-16 map post-coordinates modifiers into
+// the code ("99213:95"), which would hide the CPT code from code look-ups,
+// so codebridge carries them beside the code instead.
+const ExtensionChargeItemModifier = "urn:codebridge:fhir:extension:chargeitem-modifier"
+
 // CanonicalSystem maps accepted input spellings of a code-system URI to the
 // one codebridge emits (HCPCS http:// -> https://, legacy ICD-10-PCS ->
 // CMS); other URIs are returned unchanged.

@@ -21,6 +21,11 @@ func TestAutoAssignment(t *testing.T) {
 		c.SuggestedCodes = suggest(c)
 		return c
 	}
+	withCharges := func(c *workitem.Chart, charges ...workitem.Charge) *workitem.Chart {
+		c.Charges = charges
+		c.SuggestedCodes = suggest(c)
+		return c
+	}
 	tests := []struct {
 		name   string
 		chart  *workitem.Chart
@@ -36,6 +41,20 @@ func TestAutoAssignment(t *testing.T) {
 			workitem.DocumentedItem{Reference: "Procedure/9", Codings: []workitem.Coding{snomed}}), workitem.Assignment{}, "Procedure/9 has no CPT or HCPCS code"},
 		{"inpatient", chart("IMP", []workitem.DocumentedItem{dx("Condition/1", icd("J20.9"))}), workitem.Assignment{}, "inpatient stays need POA indicators"},
 		{"nothing documented", chart("AMB", nil), workitem.Assignment{}, "no documented conditions"},
+		{"charge units, modifiers and pointers", withCharges(chart("AMB", []workitem.DocumentedItem{dx("Condition/1", icd("J20.9")), dx("Condition/2", icd("I10"))},
+			workitem.DocumentedItem{Reference: "Procedure/1", Codings: []workitem.Coding{cpt}}),
+			workitem.Charge{Reference: "ChargeItem/1", Status: "billable", Codings: []workitem.Coding{cpt}, Modifiers: []string{"95"}, Quantity: 1,
+				ServiceDate: "2026-03-10", Reasons: []workitem.Coding{icd("I10")}},
+			workitem.Charge{Reference: "ChargeItem/2", Codings: []workitem.Coding{{System: fhir.SystemHCPCS, Code: "g2211"}}},
+			workitem.Charge{Reference: "ChargeItem/3", Status: "not-billable", Codings: []workitem.Coding{snomed}}),
+			workitem.Assignment{Diagnoses: []workitem.AssignedDiagnosis{{Code: "J20.9"}, {Code: "I10"}},
+				Lines: []workitem.AssignedLine{
+					{Code: "99213", Modifiers: []string{"95"}, Units: 1, Diagnoses: []int{2}, ServiceDate: "2026-03-10"},
+					{Code: "G2211", Units: 1, Diagnoses: []int{1, 2}},
+				}}, ""},
+		{"charge without CPT", withCharges(chart("AMB", []workitem.DocumentedItem{dx("Condition/1", icd("J20.9"))}),
+			workitem.Charge{Reference: "ChargeItem/7", Status: "billable", Codings: []workitem.Coding{{System: "urn:example:cdm", Code: "300101"}}}),
+			workitem.Assignment{}, "ChargeItem/7 has no CPT or HCPCS code"},
 	}
 	for _, tt := range tests {
 		got, reason := AutoAssignment(tt.chart)

@@ -38,9 +38,9 @@ type Derived struct {
 var ErrNoEncounter = fmt.Errorf("mapping: encounter not received yet")
 
 // BuildChart derives the chart, status and priority of one Encounter's work
-// item from its stored resources (the Encounter, the Conditions, Procedures
-// and DocumentReferences that point to it, the Patient and the patient's
-// Coverages). now dates the priority.
+// item from its stored resources (the Encounter, the Conditions, Procedures,
+// ChargeItems and DocumentReferences that point to it, the Patient and the
+// patient's Coverages). now dates the priority.
 func BuildChart(sources []Source, now time.Time) (Derived, error) {
 	var enc *fhir.Encounter
 	var encSrc Source
@@ -135,18 +135,9 @@ func addSource(c *workitem.Chart, s Source, ranks map[string]rankUse) error {
 		}
 		c.Conditions = append(c.Conditions, item)
 	case "Procedure":
-		var x fhir.Procedure
-		if err := json.Unmarshal(s.Summary, &x); err != nil {
-			return fmt.Errorf("mapping.BuildChart: %s summary: %w", ref, err)
-		}
-		if x.Status == "entered-in-error" || x.Status == "not-done" {
-			return nil
-		}
-		item := workitem.DocumentedItem{Reference: ref, Status: x.Status, Codings: codings(x.Code), Text: x.Code.Text}
-		if !x.Performed.Start.IsZero() {
-			item.Date = x.Performed.Start.UTC().Format(time.RFC3339)
-		}
-		c.Procedures = append(c.Procedures, item)
+		return addProcedure(c, s, ref)
+	case "ChargeItem":
+		return addCharge(c, s, ref)
 	case "DocumentReference":
 		return addDocument(c, s, ref)
 	case "Patient":
@@ -154,6 +145,22 @@ func addSource(c *workitem.Chart, s Source, ranks map[string]rankUse) error {
 	case "Coverage":
 		return addCoverage(c, s, ref)
 	}
+	return nil
+}
+
+func addProcedure(c *workitem.Chart, s Source, ref string) error {
+	var x fhir.Procedure
+	if err := json.Unmarshal(s.Summary, &x); err != nil {
+		return fmt.Errorf("mapping.BuildChart: %s summary: %w", ref, err)
+	}
+	if x.Status == "entered-in-error" || x.Status == "not-done" {
+		return nil
+	}
+	item := workitem.DocumentedItem{Reference: ref, Status: x.Status, Codings: codings(x.Code), Text: x.Code.Text}
+	if !x.Performed.Start.IsZero() {
+		item.Date = x.Performed.Start.UTC().Format(time.RFC3339)
+	}
+	c.Procedures = append(c.Procedures, item)
 	return nil
 }
 
@@ -242,7 +249,7 @@ func firstDisplay(c fhir.Concept) string {
 
 // sortChart orders conditions by Encounter.diagnosis rank (ranked first),
 // then encounter diagnoses before problem-list items, then reference;
-// procedures by date then reference; documents by date.
+// procedures and charges by date then reference; documents by date.
 func sortChart(c *workitem.Chart) {
 	sort.SliceStable(c.Conditions, func(i, j int) bool {
 		a, b := c.Conditions[i], c.Conditions[j]
@@ -259,6 +266,12 @@ func sortChart(c *workitem.Chart) {
 			return c.Procedures[i].Date < c.Procedures[j].Date
 		}
 		return c.Procedures[i].Reference < c.Procedures[j].Reference
+	})
+	sort.SliceStable(c.Charges, func(i, j int) bool {
+		if c.Charges[i].Date != c.Charges[j].Date {
+			return c.Charges[i].Date < c.Charges[j].Date
+		}
+		return c.Charges[i].Reference < c.Charges[j].Reference
 	})
 	sort.SliceStable(c.Documents, func(i, j int) bool { return c.Documents[i].Date < c.Documents[j].Date })
 	sort.SliceStable(c.Coverage, func(i, j int) bool { return c.Coverage[i].Order < c.Coverage[j].Order })
@@ -282,34 +295,58 @@ func isEncounterDx(d workitem.DocumentedItem) bool {
 
 // suggest proposes the codes the EHR already sent: ICD-10-CM codings of
 // Conditions (in chart order, so the first is the suggested principal), and
-// CPT, HCPCS and ICD-10-PCS codings of Procedures. SNOMED and other codings
-// stay visible on the documented items for the coder.
+// CPT, HCPCS and ICD-10-PCS codings of Procedures, then the CPT/HCPCS lines
+// of ChargeItems (see chargeLines). A Procedure whose code a charge line
+// also bills takes that line's place (and its units, modifiers, pointers),
+// so one service is never suggested twice. SNOMED and other codings stay
+// visible on the documented items for the coder.
 func suggest(c *workitem.Chart) []workitem.SuggestedCode {
-	var out []workitem.SuggestedCode
+	out := suggestDiagnoses(c.Conditions)
 	seen := map[string]bool{}
-	add := func(sys codes.System, cd workitem.Coding, src, kind string) {
-		code := codes.Display(sys, cd.Code)
-		if key := string(sys) + "|" + code; !seen[key] {
-			seen[key] = true
-			out = append(out, workitem.SuggestedCode{System: string(sys), Code: code, Display: cd.Display, Source: src, Kind: kind})
-		}
+	lines := chargeLines(c.Charges, out)
+	firstLine := map[string]int{} // system|code -> first charge line billing it
+	for i := len(lines) - 1; i >= 0; i-- {
+		firstLine[lines[i].System+"|"+lines[i].Code] = i
 	}
-	for _, d := range c.Conditions {
-		for _, cd := range d.Codings {
-			if cd.System == fhir.SystemICD10CM {
-				add(codes.ICD10CM, cd, d.Reference, "diagnosis")
-			}
-		}
-	}
+	used := make([]bool, len(lines))
 	for _, p := range c.Procedures {
 		for _, cd := range p.Codings {
-			switch cd.System {
-			case fhir.SystemCPT:
-				add(codes.CPT, cd, p.Reference, "procedure")
-			case fhir.SystemHCPCS:
-				add(codes.HCPCS, cd, p.Reference, "procedure")
-			case fhir.SystemICD10PCS:
-				add(codes.ICD10PCS, cd, p.Reference, "procedure")
+			sys, ok := procedureSystem(cd.System)
+			if !ok {
+				continue
+			}
+			code := codes.Display(sys, cd.Code)
+			key := string(sys) + "|" + code
+			if seen[key] {
+				continue
+			}
+			seen[key] = true
+			if i, ok := firstLine[key]; ok {
+				out, used[i] = append(out, lines[i]), true
+				continue
+			}
+			out = append(out, workitem.SuggestedCode{System: string(sys), Code: code, Display: cd.Display, Source: p.Reference, Kind: "procedure"})
+		}
+	}
+	for i, l := range lines {
+		if !used[i] {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// suggestDiagnoses lists the ICD-10-CM codings of the conditions, once
+// each, in chart order.
+func suggestDiagnoses(conds []workitem.DocumentedItem) []workitem.SuggestedCode {
+	var out []workitem.SuggestedCode
+	seen := map[string]bool{}
+	for _, d := range conds {
+		for _, cd := range d.Codings {
+			code := codes.Display(codes.ICD10CM, cd.Code)
+			if cd.System == fhir.SystemICD10CM && !seen[code] {
+				seen[code] = true
+				out = append(out, workitem.SuggestedCode{System: string(codes.ICD10CM), Code: code, Display: cd.Display, Source: d.Reference, Kind: "diagnosis"})
 			}
 		}
 	}

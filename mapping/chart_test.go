@@ -29,6 +29,12 @@ func planScenario(tb testing.TB, file string) (ws []workitem.ResourceWrite, skip
 	if err != nil {
 		tb.Fatal(err)
 	}
+	return planBytes(tb, file, raw)
+}
+
+// planBytes is planScenario over a Bundle given as bytes.
+func planBytes(tb testing.TB, file string, raw []byte) (ws []workitem.ResourceWrite, skipped []string) {
+	tb.Helper()
 	p, err := fhir.NewParser()
 	if err != nil {
 		tb.Fatal(err)

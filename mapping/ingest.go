@@ -16,7 +16,7 @@ import (
 )
 
 // Supported lists the resource types codebridge stores and serves.
-var Supported = []string{"Encounter", "Condition", "Procedure", "Patient", "Coverage", "Practitioner", "Organization", "DocumentReference"}
+var Supported = []string{"Encounter", "Condition", "Procedure", "ChargeItem", "Patient", "Coverage", "Practitioner", "Organization", "DocumentReference"}
 
 // IsSupported reports whether codebridge stores resources of type t.
 func IsSupported(t string) bool {
@@ -76,6 +76,9 @@ func summarize(res *fhir.Resource, id string) (summary any, encounter, patient s
 	case "Procedure":
 		p, err := fhir.ProcedureOf(res)
 		return p, refID(p.Encounter, "Encounter"), refID(p.Subject, "Patient"), err
+	case "ChargeItem":
+		c, err := fhir.ChargeItemOf(res)
+		return c, refID(c.Context, "Encounter"), refID(c.Subject, "Patient"), err
 	case "DocumentReference":
 		d, err := fhir.DocumentReferenceOf(res)
 		enc := ""

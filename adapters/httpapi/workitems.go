@@ -56,6 +56,7 @@ type chartView struct {
 	Conditions     []workitem.DocumentedItem `json:"conditions"`
 	Procedures     []workitem.DocumentedItem `json:"procedures"`
 	Documents      []workitem.Document       `json:"documents"`
+	Charges        []workitem.Charge         `json:"charges"`
 	SuggestedCodes []workitem.SuggestedCode  `json:"suggestedCodes"`
 	Coverage       []workitem.CoverageView   `json:"coverage"`
 	Codes          workitem.Assignment       `json:"codes"`
@@ -73,7 +74,7 @@ func newChartView(it workitem.Item, hist []workitem.Transition) chartView {
 	if c := it.Chart; c != nil {
 		v.Encounter, v.PatientSummary = c.Encounter, c.PatientSummary
 		v.Conditions, v.Procedures, v.Documents = nonNil(c.Conditions), nonNil(c.Procedures), nonNil(c.Documents)
-		v.SuggestedCodes, v.Coverage = nonNil(c.SuggestedCodes), nonNil(c.Coverage)
+		v.SuggestedCodes, v.Coverage, v.Charges = nonNil(c.SuggestedCodes), nonNil(c.Coverage), nonNil(c.Charges)
 	}
 	return v
 }

@@ -31,7 +31,9 @@ type Main struct {
 	Registry *prometheus.Registry
 	// KafkaAddr is the embedded broker's address when it runs.
 	KafkaAddr string
-	Store     *postgres.Store
+	// MLLPAddr is the HL7 v2 listener's address when it runs.
+	MLLPAddr string
+	Store    *postgres.Store
 
 	readyChecks []httpapi.Check         // readiness checks beyond the database
 	routes      []func(*httpapi.Server) // route registrations applied by startHTTP
@@ -92,6 +94,12 @@ func (m *Main) Start(ctx context.Context) error {
 	if err := m.startKafka(ctx); err != nil {
 		return err
 	}
+	if err := m.startMLLP(); err != nil {
+		return err
+	}
+	if err := m.startInbound(ctx); err != nil {
+		return err
+	}
 	if err := m.startClaimSink(); err != nil {
 		return err
 	}
@@ -116,10 +124,14 @@ func (m *Main) openDB(ctx context.Context) error {
 }
 
 func (m *Main) startHTTP() error {
+	auth, err := m.startAuth()
+	if err != nil {
+		return err
+	}
 	m.HTTP = httpapi.New(httpapi.Options{
 		Logger:    m.Logger,
 		Registry:  m.Registry,
-		Auth:      httpapi.NewAuthenticator(m.Config.Tokens, m.Config.InsecureNoAuth),
+		Auth:      auth,
 		BodyLimit: m.Config.BodyLimitBytes,
 		Ready:     append([]httpapi.Check{{Name: "database", Fn: m.DB.PingContext}}, m.readyChecks...),
 	})

@@ -10,6 +10,7 @@ type Chart struct {
 	Conditions     []DocumentedItem  `json:"conditions"`
 	Procedures     []DocumentedItem  `json:"procedures"`
 	Documents      []Document        `json:"documents"`
+	Charges        []Charge          `json:"charges,omitempty"`
 	SuggestedCodes []SuggestedCode   `json:"suggestedCodes"`
 	Coverage       []CoverageView    `json:"coverage,omitempty"`
 	Practitioners  []ParticipantView `json:"participants,omitempty"`
@@ -66,13 +67,40 @@ type Document struct {
 	URL         string `json:"url,omitempty"`
 }
 
+// Charge is a ChargeItem (a charge line, e.g. an HL7 v2 FT1 segment) as
+// the chart shows it.
+type Charge struct {
+	Reference string   `json:"reference"`
+	Status    string   `json:"status,omitempty"`
+	Codings   []Coding `json:"codings"`
+	Text      string   `json:"text,omitempty"`
+	Modifiers []string `json:"modifiers,omitempty"`
+	Quantity  float64  `json:"quantity,omitempty"`
+	Date      string   `json:"date,omitempty"` // occurrence start, RFC 3339 in UTC like the other chart dates
+	// ServiceDate is the date of service (YYYY-MM-DD) in the occurrence's
+	// own offset: a late-evening charge keeps its local date.
+	ServiceDate string   `json:"serviceDate,omitempty"`
+	Reasons     []Coding `json:"reasons,omitempty"` // the diagnoses the charge is for
+}
+
 // SuggestedCode is a code the EHR already sent, proposed to the coder.
+// Lines suggested from a ChargeItem also carry its modifiers, units,
+// service date and diagnosis pointers.
 type SuggestedCode struct {
 	System  string `json:"system"` // icd10cm, icd10pcs, cpt, hcpcs
 	Code    string `json:"code"`
 	Display string `json:"display,omitempty"`
 	Source  string `json:"source"` // the resource it came from
 	Kind    string `json:"kind"`   // diagnosis or procedure
+	// Modifiers are the line's procedure modifiers, in billing order.
+	Modifiers []string `json:"modifiers,omitempty"`
+	// Units is the line's service units; 0 means not stated (one).
+	Units int `json:"units,omitempty"`
+	// Diagnoses are 1-based pointers into the suggested diagnoses (in
+	// their order), for the charge's reason codes that are among them.
+	Diagnoses []int `json:"diagnoses,omitempty"`
+	// ServiceDate is the charge's date of service, YYYY-MM-DD.
+	ServiceDate string `json:"serviceDate,omitempty"`
 }
 
 // CoverageView is one of the patient's Coverages.

@@ -1,0 +1,184 @@
+package v2fhir
+
+import (
+	"strings"
+	"time"
+
+	"github.com/codebridge/codebridge/adapters/hl7v2"
+)
+
+// mapper maps one message: its keys, the entries built so far and the
+// problems found.
+type mapper struct {
+	msg  *hl7v2.Message
+	opts Options
+	loc  *time.Location
+	errs problems
+
+	facility     string // MSH-4.1
+	pid, pv1     *hl7v2.Segment
+	encID, patID string
+	orgID        string // the sending facility's Organization
+	entries      []bundleEntry
+	seen         map[string]bool // "Type/id" already in entries
+}
+
+func newMapper(msg *hl7v2.Message, opts Options) *mapper {
+	loc := opts.Location
+	if loc == nil {
+		loc = time.UTC
+	}
+	return &mapper{msg: msg, opts: opts, loc: loc, seen: map[string]bool{}}
+}
+
+// keys finds what every id derives from: the sending facility (MSH-4),
+// the patient's MRN (PID-3) and the visit number (PV1-19). Without them
+// nothing can be mapped, so their absence ends the mapping at once.
+func (m *mapper) keys() error {
+	msh := m.msg.First("MSH")
+	m.facility = value(m.msg.Header().SendingFacility)
+	if m.facility == "" {
+		m.errs.at(msh, 4, 1, codeRequired, "sending facility is required: resource ids derive from it")
+	}
+	if m.pid = m.msg.First("PID"); m.pid == nil {
+		m.errs.add(nil, "PID", 0, 0, codeSequence, "PID segment is required")
+	} else if mrn := m.mrn(); mrn == "" {
+		m.errs.at(m.pid, 3, 1, codeRequired, "patient identifier list is required")
+	} else {
+		m.patID = resourceID("Patient", m.facility, mrn)
+	}
+	if m.pv1 = m.msg.First("PV1"); m.pv1 == nil {
+		m.errs.add(nil, "PV1", 0, 0, codeSequence, "PV1 segment is required")
+	} else if vn := value(m.pv1.Value(19, 1)); vn == "" {
+		m.errs.at(m.pv1, 19, 1, codeRequired, "visit number is required")
+	} else {
+		m.encID = resourceID("Encounter", m.facility, vn)
+	}
+	m.orgID = resourceID("Organization", m.facility)
+	return m.errs.err()
+}
+
+// mrn is the PID-3 identifier of type MR, else the first one with a value.
+func (m *mapper) mrn() string {
+	first := ""
+	for _, r := range m.pid.Field(3).Reps() {
+		v := value(r.Comp(1))
+		if v != "" && strings.EqualFold(value(r.Comp(5)), "MR") {
+			return v
+		}
+		if first == "" {
+			first = v
+		}
+	}
+	return first
+}
+
+// add appends a PUT entry unless the same Type/id is already in the
+// Bundle (two DG1 with one code are one Condition: the first wins).
+func (m *mapper) add(typ, id string, res any) {
+	key := typ + "/" + id
+	if m.seen[key] {
+		return
+	}
+	m.seen[key] = true
+	m.entries = append(m.entries, bundleEntry{Resource: res, Request: bundleRequest{Method: "PUT", URL: key}})
+}
+
+// build maps every segment codebridge uses, in the order the entries go
+// into the Bundle.
+func (m *mapper) build(ev string, prior *Prior) {
+	m.add("Organization", m.orgID, m.facilityOrganization())
+	attending := m.practitioners()
+	m.add("Patient", m.patID, m.patient())
+	conds, dx := m.conditions()
+	m.add("Encounter", m.encID, m.encounter(ev, prior, attending, dx))
+	for _, c := range conds {
+		m.add("Condition", c.ID, c)
+	}
+	m.procedures()
+	m.coverages()
+	m.charges()
+}
+
+// ref is a reference to Type/id.
+func ref(typ, id string) reference { return reference{Reference: typ + "/" + id} }
+
+// facilityOrganization is the sending facility (MSH-4) as the Encounter's
+// serviceProvider: named by its namespace id, identified by it (and by its
+// universal id, as an RFC 3986 URI, when MSH-4.2/4.3 give an ISO OID, UUID
+// or URI).
+func (m *mapper) facilityOrganization() organization {
+	o := organization{ResourceType: "Organization", ID: m.orgID, Active: true, Name: m.facility,
+		Identifier: []identifier{{System: localSystemPrefix + "facility", Value: m.facility}}}
+	if msh := m.msg.First("MSH"); msh != nil {
+		a := authority{uid: value(msh.Value(4, 2)), utype: strings.ToUpper(value(msh.Value(4, 3)))}
+		if uri := m.system(a, ""); a.uid != "" && !strings.HasPrefix(uri, localSystemPrefix) {
+			// A universal id is itself a URI: FHIR identifies it under RFC 3986.
+			o.Identifier = append(o.Identifier, identifier{System: "urn:ietf:rfc:3986", Value: uri})
+		}
+	}
+	return o
+}
+
+// patient maps PID: PID-3 identifiers (type and assigner from CX.5 and
+// CX.4), PID-5 names, PID-7 birth date, PID-8 sex (table 0001).
+func (m *mapper) patient() patient {
+	p := patient{ResourceType: "Patient", ID: m.patID}
+	for _, r := range m.pid.Field(3).Reps() {
+		if value(r.Comp(1)) != "" {
+			p.Identifier = append(p.Identifier, m.identifierOf(r, ""))
+		}
+	}
+	for _, r := range m.pid.Field(5).Reps() {
+		if n, ok := nameOf(r, 1, 7); ok {
+			p.Name = append(p.Name, n)
+		}
+	}
+	if v := value(m.pid.Value(7, 1)); v != "" {
+		d, ok := parseDate(v)
+		if !ok {
+			m.errs.at(m.pid, 7, 1, codeDataType, "date of birth is not a valid date")
+		}
+		p.BirthDate = d
+	}
+	if v := strings.ToUpper(value(m.pid.Value(8, 1))); v != "" {
+		g, ok := genders[v]
+		if !ok {
+			m.errs.at(m.pid, 8, 1, codeTable, "administrative sex is not in table 0001")
+		}
+		p.Gender = g
+	}
+	return p
+}
+
+// genders is the V2-to-FHIR AdministrativeSex concept map (table 0001).
+var genders = map[string]string{"F": "female", "M": "male", "O": "other", "U": "unknown", "A": "other", "N": "other"}
+
+// practitioners maps the attending doctors (PV1-7, XCN) to Practitioners
+// and returns their references: id from the facility and XCN.1 (or the
+// name when no id is sent), identifier from XCN.1 with XCN.9/XCN.13 (NPI
+// when either says so), name from XCN.2-6.
+func (m *mapper) practitioners() []reference {
+	var refs []reference
+	for _, r := range m.pv1.Field(7).Reps() {
+		num := value(r.Comp(1))
+		n, named := nameOf(r, 2, 10)
+		if num == "" && !named {
+			continue
+		}
+		key := num
+		if key == "" {
+			key = "name:" + n.Family + "," + strings.Join(n.Given, " ")
+		}
+		pr := practitioner{ResourceType: "Practitioner", ID: resourceID("Practitioner", m.facility, key)}
+		if num != "" {
+			pr.Identifier = []identifier{{System: m.system(authorityAt(r, 9), value(r.Comp(13))), Value: num}}
+		}
+		if named {
+			pr.Name = []humanName{n}
+		}
+		m.add("Practitioner", pr.ID, pr)
+		refs = append(refs, ref("Practitioner", pr.ID))
+	}
+	return refs
+}
