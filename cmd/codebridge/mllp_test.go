@@ -1,0 +1,239 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"net"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/codebridge/codebridge/adapters/hl7v2"
+	"github.com/codebridge/codebridge/adapters/mllp"
+	"github.com/codebridge/codebridge/adapters/postgres/pgtest"
+	"github.com/codebridge/codebridge/config"
+)
+
+// hl7Sample reads a synthetic message from testdata/hl7v2.
+func hl7Sample(t testing.TB, name string) []byte {
+	t.Helper()
+	raw, err := os.ReadFile(filepath.Join("..", "..", "testdata", "hl7v2", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return raw
+}
+
+func startMLLPMain(t *testing.T, dbURL string) *Main {
+	t.Helper()
+	return startMain(t, dbURL, func(c *config.Config) { c.MLLPAddr = "127.0.0.1:0" })
+}
+
+// sendHL7 sends one message and parses the ACK.
+func sendHL7(t *testing.T, c *mllp.Client, msg []byte) *hl7v2.Message {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	raw, err := c.Send(ctx, msg)
+	if err != nil {
+		t.Fatalf("send: %v", err)
+	}
+	ack, err := hl7v2.Parse(raw)
+	if err != nil {
+		t.Fatalf("ACK does not parse: %v\n%q", err, raw)
+	}
+	return ack
+}
+
+func ackCode(ack *hl7v2.Message) string { return ack.First("MSA").Value(1, 1) }
+
+func dialMLLP(t *testing.T, m *Main) *mllp.Client {
+	t.Helper()
+	c, err := mllp.Dial(context.Background(), m.MLLPAddr, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = c.Close() })
+	return c
+}
+
+// withControlID replaces MSH-10 (a sender's next message id).
+func withControlID(msg []byte, id string) []byte {
+	segs := bytes.SplitN(msg, []byte("\r"), 2)
+	f := bytes.Split(segs[0], []byte("|"))
+	f[9] = []byte(id)
+	segs[0] = bytes.Join(f, []byte("|"))
+	return bytes.Join(segs, []byte("\r"))
+}
+
+func TestMLLPVisitEndToEnd(t *testing.T) {
+	m := startMLLPMain(t, pgtest.NewURL(t))
+	c := dialMLLP(t, m)
+	for _, name := range []string{"adt-a01.hl7", "adt-a03.hl7", "dft-p03.hl7"} {
+		ack := sendHL7(t, c, hl7Sample(t, name))
+		if ackCode(ack) != "AA" {
+			t.Fatalf("%s: ACK %s, want AA: %v", name, ackCode(ack), ack.First("ERR").Get("3.2"))
+		}
+		if got := ack.First("MSA").Value(2, 1); got == "" {
+			t.Errorf("%s: MSA-2 empty", name)
+		}
+	}
+	if n := count(t, m, `SELECT count(*) FROM resources WHERE type = 'Encounter'`); n != 1 {
+		t.Fatalf("%d Encounters, want one for the visit", n)
+	}
+	if n := count(t, m, `SELECT count(*) FROM resources WHERE type = 'Patient'`); n != 1 {
+		t.Fatalf("%d Patients, want 1", n)
+	}
+	if n := count(t, m, `SELECT count(*) FROM resources WHERE type = 'ChargeItem'`); n != 4 {
+		t.Errorf("%d ChargeItems, want the four FT1 charges", n)
+	}
+	_, list := apiCall(t, m, "GET", "/api/v1/work-items", "e2e-admin-token")
+	items := list["items"].([]any)
+	if len(items) != 1 {
+		t.Fatalf("%d work items, want 1", len(items))
+	}
+	id := items[0].(map[string]any)["id"].(string)
+	code, item := apiCall(t, m, "GET", "/api/v1/work-items/"+id, "e2e-admin-token")
+	if code != 200 || item["status"] != "ready" {
+		t.Fatalf("work item = %d %v, want ready", code, item["status"])
+	}
+	if enc := item["encounter"].(map[string]any); enc["status"] != "finished" || enc["class"] != "IMP" {
+		t.Errorf("encounter = %v, want finished IMP", enc)
+	}
+	var dx, lines []string
+	for _, s := range item["suggestedCodes"].([]any) {
+		s := s.(map[string]any)
+		if s["kind"] == "diagnosis" {
+			dx = append(dx, s["code"].(string))
+		} else if strings.HasPrefix(s["source"].(string), "ChargeItem/") {
+			lines = append(lines, s["code"].(string))
+		}
+	}
+	for _, want := range []string{"K35.80", "E11.9", "N39.0"} {
+		if !strings.Contains(strings.Join(dx, " "), want) {
+			t.Errorf("suggested diagnoses %v lack %s", dx, want)
+		}
+	}
+	if len(lines) != 4 {
+		t.Errorf("suggested charge lines %v, want the four FT1 codes", lines)
+	}
+	// A01 (admitted) makes a pending item, A03 (discharged) a ready one.
+	_, evs := readEvents(t, m, 2)
+	for i, want := range []string{"pending", "ready"} {
+		if evs[i].Data.Status != want || evs[i].Data.Encounter != item["encounter"].(map[string]any)["reference"] || evs[i].Data.Actor != "hl7v2:CBHOSP" {
+			t.Errorf("status event %d = %+v, want %s", i, evs[i].Data, want)
+		}
+	}
+}
+
+func TestMLLPRefusalsAndDuplicates(t *testing.T) {
+	m := startMLLPMain(t, pgtest.NewURL(t))
+	c := dialMLLP(t, m)
+	// Bad content: no visit number → AE naming PV1-19.
+	ack := sendHL7(t, c, hl7Sample(t, "adt-a01-no-visit-number.hl7"))
+	if ackCode(ack) != "AE" || ack.First("ERR").Get("2.1") != "PV1" || ack.First("ERR").Get("2.3") != "19" {
+		t.Errorf("no visit number: %s ERR-2 %s-%s, want AE at PV1-19", ackCode(ack), ack.First("ERR").Get("2.1"), ack.First("ERR").Get("2.3"))
+	}
+	// Unsupported message type → AR.
+	if ack := sendHL7(t, c, hl7Sample(t, "oru-r01-unsupported.hl7")); ackCode(ack) != "AR" {
+		t.Errorf("ORU^R01: ACK %s, want AR", ackCode(ack))
+	}
+	// Unparseable → AE, the connection stays usable.
+	if ack := sendHL7(t, c, hl7Sample(t, "bad-no-msh10.hl7")); ackCode(ack) != "AE" {
+		t.Errorf("no MSH-10: ACK %s, want AE", ackCode(ack))
+	}
+	if n := count(t, m, `SELECT count(*) FROM resources`); n != 0 {
+		t.Fatalf("refused messages stored %d resources", n)
+	}
+	// A duplicate MSH-10 is acknowledged and not applied again, even when
+	// its content differs (an A08 re-using the A01's id).
+	if ack := sendHL7(t, c, hl7Sample(t, "adt-a01.hl7")); ackCode(ack) != "AA" {
+		t.Fatalf("A01: %s", ackCode(ack))
+	}
+	before := count(t, m, `SELECT count(*) FROM resource_versions`)
+	dup := withControlID(hl7Sample(t, "adt-a08.hl7"), "CB0001")
+	if ack := sendHL7(t, c, dup); ackCode(ack) != "AA" {
+		t.Fatalf("duplicate: ACK %s, want AA", ackCode(ack))
+	}
+	if after := count(t, m, `SELECT count(*) FROM resource_versions`); after != before {
+		t.Errorf("duplicate MSH-10 wrote %d versions", after-before)
+	}
+	// The same A08 under its own id is applied.
+	if ack := sendHL7(t, c, hl7Sample(t, "adt-a08.hl7")); ackCode(ack) != "AA" {
+		t.Fatalf("A08: %s", ackCode(ack))
+	}
+	if after := count(t, m, `SELECT count(*) FROM resource_versions`); after == before {
+		t.Error("A08 with a new MSH-10 wrote nothing")
+	}
+	// Enhanced mode: MSH-15/16 AL → an accept ACK (CA) then the application ACK.
+	raw, err := net.Dial("tcp", m.MLLPAddr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	if err := mllp.WriteFrame(raw, hl7Sample(t, "adt-a01-enhanced.hl7")); err != nil {
+		t.Fatal(err)
+	}
+	_ = raw.SetReadDeadline(time.Now().Add(30 * time.Second))
+	r := mllp.NewReader(raw, 1<<20)
+	var codes []string
+	for range 2 {
+		f, err := r.ReadFrame()
+		if err != nil {
+			t.Fatalf("enhanced ACKs: %v (got %v)", err, codes)
+		}
+		a, _ := hl7v2.Parse(f)
+		codes = append(codes, ackCode(a))
+	}
+	if strings.Join(codes, ",") != "CA,AA" {
+		t.Errorf("enhanced mode ACKs %v, want CA then AA", codes)
+	}
+}
+
+func TestMLLPDatabaseDownAnswersAR(t *testing.T) {
+	dbURL := pgtest.NewURL(t)
+	u, _ := url.Parse(dbURL)
+	p := newProxy(t, u.Host)
+	u.Host = p.l.Addr().String()
+	q := u.Query()
+	q.Set("connect_timeout", "2")
+	u.RawQuery = q.Encode()
+	m := startMLLPMain(t, u.String())
+	c := dialMLLP(t, m)
+	p.setDown(true)
+	ack := sendHL7(t, c, hl7Sample(t, "adt-a01.hl7"))
+	if ackCode(ack) != "AR" || ack.First("ERR").Get("3.1") != "207" {
+		t.Fatalf("database down: ACK %s ERR-3 %s, want AR 207", ackCode(ack), ack.First("ERR").Get("3.1"))
+	}
+	p.setDown(false)
+	// Nothing was half-written: the retry is applied once, in full.
+	var last *hl7v2.Message
+	for deadline := time.Now().Add(15 * time.Second); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
+		if last = sendHL7(t, c, hl7Sample(t, "adt-a01.hl7")); ackCode(last) == "AA" {
+			break
+		}
+	}
+	if ackCode(last) != "AA" {
+		t.Fatalf("after recovery: ACK %s", ackCode(last))
+	}
+	if n := count(t, m, `SELECT count(*) FROM inbound_messages`); n != 1 {
+		t.Errorf("%d message keys, want 1", n)
+	}
+	if n := count(t, m, `SELECT count(*) FROM resources WHERE type = 'Encounter'`); n != 1 {
+		t.Errorf("%d Encounters after the retry, want 1", n)
+	}
+}
+
+// TestMLLPMinimalSample sends the README's sample message.
+func TestMLLPMinimalSample(t *testing.T) {
+	m := startMLLPMain(t, pgtest.NewURL(t))
+	if ack := sendHL7(t, dialMLLP(t, m), hl7Sample(t, "adt-a01-minimal.hl7")); ackCode(ack) != "AA" {
+		t.Fatalf("README sample: ACK %s %s", ackCode(ack), ack.First("ERR").Get("3.2"))
+	}
+	if n := count(t, m, `SELECT count(*) FROM work_items WHERE status = 'pending'`); n != 1 {
+		t.Errorf("%d pending work items, want 1 (admitted, not yet discharged)", n)
+	}
+}
