@@ -104,6 +104,7 @@ func (m *Main) Start(ctx context.Context) error {
 		return err
 	}
 	m.registerCodes()
+	m.registerUI()
 	return m.startHTTP()
 }
 
