@@ -44,6 +44,16 @@ var charsets = map[string]*codec{
 	"WINDOWS-1252":  fallback,
 }
 
+// latin1 is ISO-8859-1 under the other names senders put in MSH-18: the
+// IANA name and its aliases, and the DICOM-style "ISO IR100".
+var latin1 = charsets["8859/1"]
+
+func init() {
+	for _, name := range []string{"ISO-8859-1", "ISO8859-1", "ISO_8859-1", "LATIN1", "LATIN-1", "ISO IR100", "ISO_IR 100", "ISO-IR-100"} {
+		charsets[name] = latin1
+	}
+}
+
 // lookupCharset finds the codec for an MSH-18 value.
 func lookupCharset(msh18 string) (*codec, bool) {
 	c, ok := charsets[strings.ToUpper(strings.TrimSpace(msh18))]

@@ -49,3 +49,17 @@ func TestParseCharsets(t *testing.T) {
 		})
 	}
 }
+
+// MSH-18 spellings of ISO-8859-1 seen from senders decode as 8859/1.
+func TestCharsetLatin1Aliases(t *testing.T) {
+	for _, name := range []string{"ISO-8859-1", "latin1", "ISO IR100"} {
+		raw := append([]byte("MSH|^~\\&|A|F|R|RF|20250101||ADT^A08|1|P|2.5.1|||||"+name+"\rPID|1||X||M\xfcller\r"), []byte{}...)
+		m, err := Parse(raw)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if got := m.First("PID").Value(5, 1); got != "Müller" {
+			t.Errorf("%s: PID-5 = %q, want Müller", name, got)
+		}
+	}
+}

@@ -105,7 +105,7 @@ func (s *Store) WriteResources(ctx context.Context, actor string, ws []workitem.
 		return s.rebuildAllTx(ctx, tx, order, actor)
 	})
 	if err != nil {
-		return nil, err
+		return nil, classify(err)
 	}
 	if s.Wake != nil {
 		select {
@@ -137,6 +137,18 @@ func recordMessageTx(ctx context.Context, tx *sql.Tx) error {
 		return &workitem.Error{Kind: workitem.Conflict, Err: workitem.ErrDuplicateMessage, Message: "inbound message already processed"}
 	}
 	return nil
+}
+
+// Withdrawn reports whether Type/id exists as a deleted (withdrawn)
+// resource: read answers NotFound for it, but a feed about to re-create it
+// needs to know it was withdrawn.
+func (s *Store) Withdrawn(ctx context.Context, typ, id string) (bool, error) {
+	var deleted bool
+	err := s.db.QueryRowContext(ctx, `SELECT deleted FROM resources WHERE type = $1 AND id = $2`, typ, id).Scan(&deleted)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	return deleted, err
 }
 
 // MessageProcessed reports whether a message with key k was committed.

@@ -26,7 +26,12 @@ import (
 type hl7Store interface {
 	ReadResource(ctx context.Context, typ, id string, version int) (workitem.StoredResource, error)
 	MessageProcessed(ctx context.Context, k workitem.MessageKey) (bool, error)
+	Withdrawn(ctx context.Context, typ, id string) (bool, error)
 }
+
+// hl7MessageTimeout bounds the handling of one message; past it the sender
+// gets AR and retries, and the connection is free again.
+const hl7MessageTimeout = 20 * time.Second
 
 // hl7Handler answers each MLLP frame: parse, check the event, skip a
 // duplicate MSH-10, map to a FHIR transaction Bundle (with the stored
@@ -67,8 +72,13 @@ func (h *hl7Handler) ServeMLLP(ctx context.Context, payload []byte) [][]byte {
 		return h.respond(hdr, nil, ack{code: code, details: []hl7v2.ErrDetail{pe.Detail()}})
 	}
 	hdr := msg.Header()
-	event := hdr.Type + "^" + hdr.Trigger
-	out := h.handle(ctx, msg)
+	event, eerr := v2fhir.Event(msg) // a label from the fixed set codebridge takes
+	if eerr != nil {
+		event = "unsupported"
+	}
+	mctx, cancel := context.WithTimeout(ctx, hl7MessageTimeout)
+	defer cancel()
+	out := h.handle(mctx, msg)
 	h.metrics.observe(event, out.code, start, h.now())
 	h.logger.Debug("hl7v2 message", "event", event, "control_id", hdr.ControlID, "ack", out.code)
 	return h.respond(hdr, msg, out)
@@ -117,6 +127,9 @@ func (h *hl7Handler) prior(ctx context.Context, encID string) (*v2fhir.Prior, er
 	stored, err := h.store.ReadResource(ctx, "Encounter", encID, 0)
 	var de *workitem.Error
 	if errors.As(err, &de) && de.Kind == workitem.NotFound {
+		if gone, err := h.store.Withdrawn(ctx, "Encounter", encID); err != nil || gone {
+			return &v2fhir.Prior{Status: "entered-in-error"}, err
+		}
 		return nil, nil
 	}
 	if err != nil {
@@ -257,9 +270,6 @@ func newHL7Metrics(reg prometheus.Registerer) *hl7Metrics {
 }
 
 func (m *hl7Metrics) observe(event, code string, start, end time.Time) {
-	if len(event) > 16 {
-		event = "other"
-	}
 	m.messages.WithLabelValues(event, code).Inc()
 	m.seconds.WithLabelValues(event).Observe(end.Sub(start).Seconds())
 }

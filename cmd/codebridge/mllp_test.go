@@ -237,3 +237,25 @@ func TestMLLPMinimalSample(t *testing.T) {
 		t.Errorf("%d pending work items, want 1 (admitted, not yet discharged)", n)
 	}
 }
+
+// A visit withdrawn through FHIR (DELETE) stays withdrawn when the feed
+// sends a later update for it.
+func TestMLLPWithdrawnVisitStaysCancelled(t *testing.T) {
+	m := startMLLPMain(t, pgtest.NewURL(t))
+	c := dialMLLP(t, m)
+	if ack := sendHL7(t, c, hl7Sample(t, "adt-a01.hl7")); ackCode(ack) != "AA" {
+		t.Fatalf("A01: %s", ackCode(ack))
+	}
+	_, list := apiCall(t, m, "GET", "/api/v1/work-items", "e2e-admin-token")
+	enc := list["items"].([]any)[0].(map[string]any)["encounter"].(string)
+	if r := send(t, m, "DELETE", "/fhir/"+enc, nil); r.code != 204 {
+		t.Fatalf("DELETE %s = %d", enc, r.code)
+	}
+	if ack := sendHL7(t, c, hl7Sample(t, "adt-a08.hl7")); ackCode(ack) != "AA" {
+		t.Fatalf("A08: %s", ackCode(ack))
+	}
+	_, list = apiCall(t, m, "GET", "/api/v1/work-items", "e2e-admin-token")
+	if st := list["items"].([]any)[0].(map[string]any)["status"]; st != "cancelled" {
+		t.Errorf("work item after A08 of a withdrawn visit: %v, want cancelled", st)
+	}
+}

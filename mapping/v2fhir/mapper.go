@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/codebridge/codebridge/adapters/hl7v2"
+	"github.com/codebridge/codebridge/fhir"
 )
 
 // mapper maps one message: its keys, the entries built so far and the
@@ -95,9 +96,47 @@ func (m *mapper) build(ev string, prior *Prior) {
 	for _, c := range conds {
 		m.add("Condition", c.ID, c)
 	}
+	m.withdrawDropped(ev, prior, dx)
 	m.procedures()
 	m.coverages()
 	m.charges()
+}
+
+// withdrawDropped deletes the Conditions of the prior diagnosis list that
+// an ADT message's DG1 list no longer names (an A03's final diagnoses
+// replace the A01's working ones): a FHIR DELETE marks them
+// entered-in-error, so the chart stops suggesting them. The admitting
+// diagnosis (use AD) is kept: an institutional claim reports it (UB-04
+// FL 69) whatever the final diagnoses are. Only Conditions this mapping
+// made (ids "v2-...") are withdrawn; a DFT, or an ADT without DG1, keeps the
+// prior list (see diagnoses).
+func (m *mapper) withdrawDropped(ev string, prior *Prior, dx []encounterDiagnosis) {
+	if prior == nil || len(dx) == 0 || ev == "DFT^P03" {
+		return
+	}
+	kept := map[string]bool{}
+	for _, d := range dx {
+		kept[d.Condition.Reference] = true
+	}
+	for _, d := range prior.Diagnoses {
+		id, ok := strings.CutPrefix(d.Condition, "Condition/")
+		if !ok || !strings.HasPrefix(id, "v2-") || kept[d.Condition] || m.seen[d.Condition] || admitting(d.Use) {
+			continue
+		}
+		m.seen[d.Condition] = true
+		m.entries = append(m.entries, bundleEntry{Request: bundleRequest{Method: "DELETE", URL: d.Condition}})
+	}
+}
+
+// admitting reports whether an Encounter.diagnosis use is AD (admission
+// diagnosis).
+func admitting(use fhir.Concept) bool {
+	for _, c := range use.Codings {
+		if c.Code == "AD" {
+			return true
+		}
+	}
+	return false
 }
 
 // ref is a reference to Type/id.

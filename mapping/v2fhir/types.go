@@ -162,7 +162,7 @@ type bundleRequest struct {
 }
 
 type bundleEntry struct {
-	Resource any           `json:"resource"`
+	Resource any           `json:"resource,omitempty"`
 	Request  bundleRequest `json:"request"`
 }
 
