@@ -200,8 +200,9 @@ var roleRank = map[string]int{config.RoleBiller: 1, config.RoleEHR: 2, config.Ro
 //	codebridge/role.{role}                                that role, explicitly
 //
 // Explicit codebridge/role.* grants win, and among them the most privileged.
-// Without one, the SMART-derived roles must agree; when they differ the
-// least privileged is taken, since no scope granted the stronger one
+// Without one, a write scope on clinical types makes the EHR role (whatever
+// read scopes come with it); otherwise, when the SMART-derived roles differ,
+// the least privileged is taken, since no scope granted the stronger one
 // explicitly. patient/ scopes, query-restricted SMART v2 scopes and unknown
 // scopes map to nothing. ok is false when no scope maps.
 func roleFromScopes(scopes []string) (role string, ok bool) {
@@ -213,7 +214,15 @@ func roleFromScopes(scopes []string) (role string, ok bool) {
 			}
 			continue
 		}
-		if r := smartRole(s); r != "" && (derived == "" || roleRank[r] < roleRank[derived]) {
+		r := smartRole(s)
+		switch {
+		case r == "" || derived == config.RoleEHR:
+		case r == config.RoleEHR:
+			// A client granted writes on clinical types is an EHR client; the
+			// read scopes that come with them (SMART v1 system/*.read
+			// system/*.write) do not demote it to biller.
+			derived = r
+		case derived == "" || roleRank[r] < roleRank[derived]:
 			derived = r
 		}
 	}
@@ -222,6 +231,11 @@ func roleFromScopes(scopes []string) (role string, ok bool) {
 	}
 	return derived, derived != ""
 }
+
+// RoleFromScopes maps granted scopes to one role exactly as JWT bearer
+// tokens are mapped (see roleFromScopes), for other sign-ins on the same
+// issuer (the workbench's OIDC sign-in). ok is false when no scope maps.
+func RoleFromScopes(scopes []string) (role string, ok bool) { return roleFromScopes(scopes) }
 
 // smartRole maps one SMART scope (context/Type.permissions) to a role, or "".
 func smartRole(scope string) string {

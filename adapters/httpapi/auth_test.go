@@ -217,7 +217,8 @@ func TestJWTValidTokensMapScopesToRoles(t *testing.T) {
 		{"RS256 explicit admin", rsaKey, claims("ops", "openid codebridge/role.admin"), "ops:admin"},
 		{"explicit roles: most privileged", rsaKey, claims("lead", "codebridge/role.coder codebridge/role.auditor"), "lead:auditor"},
 		{"explicit role beats derived", rsaKey, claims("x", "system/*.write codebridge/role.biller"), "x:biller"},
-		{"derived roles disagree: least privileged", rsaKey, claims("mixed", "system/Encounter.write system/Claim.read"), "mixed:biller"},
+		{"write scope with reads: an EHR client", rsaKey, claims("mixed", "system/Encounter.write system/Claim.read"), "mixed:ehr"},
+		{"derived roles disagree: least privileged", rsaKey, claims("mixed2", "user/*.* system/Claim.read"), "mixed2:biller"},
 		{"exp within leeway", ecKey, claims("late", "user/*.*", func(c jwt.MapClaims) { c["exp"] = time.Now().Add(-10 * time.Second).Unix() }), "late:coder"},
 		{"aud as array", rsaKey, claims("multi", "user/*.*", func(c jwt.MapClaims) { c["aud"] = []string{"other", testAudience} }), "multi:coder"},
 	}
@@ -374,6 +375,8 @@ func TestRoleFromScopes(t *testing.T) {
 		{[]string{"patient/*.*"}, ""},
 		{[]string{"user/*.*", "system/*.write"}, config.RoleEHR},
 		{[]string{"user/*.*", "system/Claim.read"}, config.RoleBiller},
+		{[]string{"system/*.read", "system/*.write"}, config.RoleEHR}, // SMART v1 EHR client grant
+		{[]string{"system/Claim.read", "system/Encounter.write"}, config.RoleEHR},
 		{[]string{"codebridge/role.admin", "codebridge/role.ehr"}, config.RoleAdmin},
 		{[]string{"codebridge/role.ehr", "user/*.*"}, config.RoleEHR},
 		{[]string{"codebridge/role.root"}, ""},

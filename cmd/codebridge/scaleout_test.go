@@ -195,7 +195,12 @@ func TestScaleOutThreeProcesses(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			tok := fmt.Sprintf("scale-coder-%d", c)
+			deadline := time.Now().Add(3 * time.Minute)
 			for n := 0; ; n++ {
+				if time.Now().After(deadline) {
+					t.Errorf("coder %s: queue not worked off within 3 minutes", tok)
+					return
+				}
 				p := procs[(c+n)%len(procs)]
 				code, item, err := p.call("POST", "/api/v1/work-items/next", tok, nil, "")
 				if err != nil || (code != 200 && code != 204) {
