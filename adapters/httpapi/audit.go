@@ -172,9 +172,12 @@ var unaudited = map[string]bool{
 
 // auditedRoute reports whether a route is a read of patient data by
 // default: audit unless known not to show any, so a new route is audited.
+// Writes on a work item (codes, submit, queries, review) are audited too,
+// since each answers with the item's chart.
 func auditedRoute(method, route string) bool {
-	if method == http.MethodPost {
-		return route == "/api/v1/work-items/next"
+	if method == http.MethodPost || method == http.MethodPut {
+		// Coding actions answer with the chart (patient data) too.
+		return route == "/api/v1/work-items/next" || strings.HasPrefix(route, "/api/v1/work-items/:id")
 	}
 	if method != http.MethodGet || unaudited[route] || strings.HasSuffix(route, "/*") {
 		return false

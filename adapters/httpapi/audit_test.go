@@ -72,6 +72,7 @@ func auditServer(t testing.TB) (*Server, *memAudit) {
 	s.API.GET("/work-items", chart, Require(config.RoleCoder))
 	s.API.GET("/work-items/:id", chart, Require(config.RoleCoder))
 	s.API.POST("/work-items/next", chart, Require(config.RoleCoder))
+	s.API.PUT("/work-items/:id/codes", chart, Require(config.RoleCoder))
 	s.API.GET("/codes/search", chart)
 	s.API.GET("/panics", func(echo.Context) error { panic("boom") })
 	s.Echo.GET("/ui/chart/:id", func(c echo.Context) error {
@@ -123,6 +124,8 @@ func TestAuditRecordsEachReadOnce(t *testing.T) {
 			})},
 		{"next answers a chart", "POST", "/api/v1/work-items/next", coder,
 			entry("alice", "coder", "POST", "/api/v1/work-items/next", 200, nil)},
+		{"saving codes answers the chart", "PUT", "/api/v1/work-items/w-9/codes", coder,
+			entry("alice", "coder", "PUT", "/api/v1/work-items/:id/codes", 200, func(e *AuditEntry) { e.WorkItem = "w-9" })},
 		{"an id that is not a FHIR id is not kept", "GET", "/fhir/Condition/" + url.PathEscape("Ana Rivera"), ehr,
 			entry("ehr1", "ehr", "GET", "/fhir/:type/:id", 200, func(e *AuditEntry) { e.Resource = "Condition" })},
 		{"handler panic", "GET", "/api/v1/panics", coder,
