@@ -93,6 +93,11 @@ type Config struct {
 	UIIdleTimeout      time.Duration     // workbench session idle log-off
 	UISecureCookie     bool              // mark the workbench session cookie Secure (behind TLS)
 	AutoCodeWorkers    int               // straight-through coding workers per process
+	UISessionMax       time.Duration     // workbench session absolute lifetime, however active
+	OIDCIssuer         string            // OpenID Connect provider: "Sign in with your organisation" when set
+	OIDCClientID       string            // this server's client id at the provider (the ID token's aud)
+	OIDCClientSecret   string            // its client secret ("" for a public client with PKCE alone)
+	OIDCRedirectURL    string            // this server's https://host/ui/oidc/callback, as registered
 }
 
 // Default returns the configuration with every documented default.
@@ -125,6 +130,7 @@ func Default() Config {
 		InboundGroup:       "codebridge-inbound",
 		UIIdleTimeout:      15 * time.Minute,
 		AutoCodeWorkers:    2,
+		UISessionMax:       12 * time.Hour,
 	}
 }
 
@@ -185,6 +191,11 @@ var fields = []field{
 	{"CODEBRIDGE_UI_IDLE_TIMEOUT", func(c *Config, v string) error { return setDuration(&c.UIIdleTimeout, v) }},
 	{"CODEBRIDGE_AUTOCODE_WORKERS", func(c *Config, v string) error { return setPositiveInt(&c.AutoCodeWorkers, v) }},
 	{"CODEBRIDGE_UI_SECURE_COOKIE", func(c *Config, v string) error { return setOnOff(&c.UISecureCookie, v) }},
+	{"CODEBRIDGE_UI_SESSION_MAX", func(c *Config, v string) error { return setDuration(&c.UISessionMax, v) }},
+	{"CODEBRIDGE_OIDC_ISSUER", func(c *Config, v string) error { return setIssuer(&c.OIDCIssuer, v) }},
+	{"CODEBRIDGE_OIDC_CLIENT_ID", func(c *Config, v string) error { c.OIDCClientID = v; return nil }},
+	{"CODEBRIDGE_OIDC_CLIENT_SECRET", func(c *Config, v string) error { c.OIDCClientSecret = v; return nil }},
+	{"CODEBRIDGE_OIDC_REDIRECT_URL", func(c *Config, v string) error { return setURL(&c.OIDCRedirectURL, v) }},
 }
 
 // Variables returns the names of every variable codebridge reads.
@@ -294,10 +305,29 @@ func (c Config) Validate() error {
 	if c.JWKSURL != "" && (c.JWTIssuer == "" || c.JWTAudience == "") {
 		errs = append(errs, errors.New("CODEBRIDGE_JWKS_URL: JWT verification needs CODEBRIDGE_JWT_ISSUER and CODEBRIDGE_JWT_AUDIENCE"))
 	}
+	errs = append(errs, c.validateOIDC()...)
 	if c.StatusTopic == c.ClaimsTopic {
 		errs = append(errs, errors.New("CODEBRIDGE_CLAIMS_TOPIC: must differ from CODEBRIDGE_STATUS_TOPIC"))
 	}
 	return errors.Join(errs...)
+}
+
+// validateOIDC checks that OIDC sign-in is configured whole, or not at all.
+func (c Config) validateOIDC() []error {
+	if c.OIDCIssuer == "" {
+		if c.OIDCClientID != "" || c.OIDCClientSecret != "" || c.OIDCRedirectURL != "" {
+			return []error{errors.New("CODEBRIDGE_OIDC_ISSUER: required by CODEBRIDGE_OIDC_CLIENT_ID, _CLIENT_SECRET and _REDIRECT_URL")}
+		}
+		return nil
+	}
+	var errs []error
+	if c.OIDCClientID == "" {
+		errs = append(errs, errors.New("CODEBRIDGE_OIDC_CLIENT_ID: OIDC sign-in needs the client id registered at the provider"))
+	}
+	if !strings.HasSuffix(c.OIDCRedirectURL, "/ui/oidc/callback") {
+		errs = append(errs, errors.New("CODEBRIDGE_OIDC_REDIRECT_URL: OIDC sign-in needs this server's URL ending in /ui/oidc/callback"))
+	}
+	return errs
 }
 
 // InboundDeadLetterTopic is where inbound messages that can never be
@@ -340,6 +370,8 @@ func (c Config) String() string {
 	fmt.Fprintf(&b, "autocode=%s qa_sample_rate=%g mllp_addr=%s inbound_topic=%s max_leases_per_coder=%d self_pay=%s",
 		onOff(c.AutoCode), c.QASampleRate, c.MLLPAddr, c.InboundTopic, c.MaxLeasesPerCoder, onOff(c.SelfPay))
 	fmt.Fprintf(&b, " jwks_url=%s jwt_issuer=%s jwt_audience=%s ui_idle_timeout=%s", RedactURL(c.JWKSURL), c.JWTIssuer, c.JWTAudience, c.UIIdleTimeout)
+	fmt.Fprintf(&b, " ui_session_max=%s oidc_issuer=%s oidc_client_id=%s oidc_redirect_url=%s",
+		c.UISessionMax, RedactURL(c.OIDCIssuer), c.OIDCClientID, RedactURL(c.OIDCRedirectURL))
 	return b.String()
 }
 

@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"net"
 	"net/url"
 	"os"
 	"regexp"
@@ -110,6 +111,19 @@ func setURL(dst *string, v string) error {
 		return fmt.Errorf("%q is not an http(s) URL", RedactURL(v))
 	}
 	*dst = strings.TrimRight(v, "/")
+	return nil
+}
+
+// setIssuer takes an OpenID Connect issuer: an https URL (http only on a
+// loopback host, for tests) without query or fragment, kept exactly as
+// given since the ID token's "iss" must equal it.
+func setIssuer(dst *string, v string) error {
+	u, err := url.Parse(v)
+	loopback := err == nil && (u.Hostname() == "localhost" || net.ParseIP(u.Hostname()).IsLoopback())
+	if err != nil || u.Host == "" || u.RawQuery != "" || u.Fragment != "" || (u.Scheme != "https" && !(u.Scheme == "http" && loopback)) {
+		return fmt.Errorf("%q is not an https URL without query or fragment", RedactURL(v))
+	}
+	*dst = v
 	return nil
 }
 

@@ -23,22 +23,29 @@ type UISession struct {
 	LastChart string // work item id of the chart last opened
 	Created   time.Time
 	LastSeen  time.Time
+	Expires   time.Time // absolute end, enforced by the workbench; zero for none
+	TokenHash []byte    // sha256 of the static token signed in with; nil for JWT/OIDC
 }
 
 // CreateUISession stores a new session under idHash.
 func (s *Store) CreateUISession(ctx context.Context, idHash []byte, u UISession) (err error) {
 	defer workitem.Wrap(&err, "postgres.CreateUISession")
-	_, err = s.db.ExecContext(ctx, `INSERT INTO ui_sessions (id_hash, principal, role, csrf_token, created_at, last_seen, last_chart)
-		VALUES ($1, $2, $3, $4, $5, $6, $7)`, idHash, u.Principal, u.Role, u.CSRF, u.Created, u.LastSeen, u.LastChart)
+	_, err = s.db.ExecContext(ctx, `INSERT INTO ui_sessions (id_hash, principal, role, csrf_token, created_at, last_seen, last_chart,
+		expires_at, token_hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`, idHash, u.Principal, u.Role, u.CSRF, u.Created,
+		u.LastSeen, u.LastChart, sql.NullTime{Time: u.Expires, Valid: !u.Expires.IsZero()}, u.TokenHash)
 	return err
 }
 
-const uiSessionColumns = `principal, role, csrf_token, last_chart, created_at, last_seen`
+const uiSessionColumns = `principal, role, csrf_token, last_chart, created_at, last_seen, expires_at, token_hash`
 
 func scanUISession(row *sql.Row) (UISession, error) {
 	var u UISession
-	err := row.Scan(&u.Principal, &u.Role, &u.CSRF, &u.LastChart, &u.Created, &u.LastSeen)
+	var expires sql.NullTime
+	err := row.Scan(&u.Principal, &u.Role, &u.CSRF, &u.LastChart, &u.Created, &u.LastSeen, &expires, &u.TokenHash)
 	u.Created, u.LastSeen = u.Created.UTC(), u.LastSeen.UTC()
+	if expires.Valid {
+		u.Expires = expires.Time.UTC()
+	}
 	return u, err
 }
 
@@ -67,11 +74,13 @@ func (s *Store) TouchUISession(ctx context.Context, idHash []byte, now time.Time
 }
 
 // UISessionIdle answers how long the live session of idHash has been idle
-// at now, without recording activity. Errors: NotFound.
+// at now, without recording activity. Errors: NotFound (also once past
+// its absolute end).
 func (s *Store) UISessionIdle(ctx context.Context, idHash []byte, now time.Time) (d time.Duration, err error) {
 	defer workitem.Wrap(&err, "postgres.UISessionIdle")
 	var seen time.Time
-	err = s.db.QueryRowContext(ctx, `SELECT last_seen FROM ui_sessions WHERE id_hash = $1 AND ended_at IS NULL`, idHash).Scan(&seen)
+	err = s.db.QueryRowContext(ctx, `SELECT last_seen FROM ui_sessions WHERE id_hash = $1 AND ended_at IS NULL
+		AND (expires_at IS NULL OR expires_at > $2)`, idHash, now).Scan(&seen)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, workitem.Errorf(workitem.NotFound, "no live workbench session")
 	}

@@ -6,9 +6,11 @@ import (
 	"crypto/subtle"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/url"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/codebridge/codebridge/mapping/workitem"
@@ -41,7 +43,7 @@ func (h *Handler) authed(roles []string, fn handlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		s, err := h.session(r)
 		if err != nil {
-			h.toLogin(w, r, workitem.KindOf(err) == workitem.Unauthorized)
+			h.toLogin(w, r, endReason(err))
 			return
 		}
 		if s.Role != "admin" && !slices.Contains(roles, s.Role) {
@@ -65,11 +67,63 @@ func (h *Handler) session(r *http.Request) (*session, error) {
 		return nil, workitem.Errorf(workitem.NotFound, "no session cookie")
 	}
 	sum := sha256.Sum256([]byte(c.Value))
-	s, err := h.o.State.TouchSession(r.Context(), sum[:], h.o.Now().UTC(), h.o.IdleTimeout)
+	now := h.o.Now().UTC()
+	s, err := h.o.State.TouchSession(r.Context(), sum[:], now, h.o.IdleTimeout)
 	if err != nil {
 		return nil, err
 	}
+	if reason := h.sessionOver(s, now); reason != "" {
+		if err := h.o.State.EndUISession(r.Context(), sum[:], now, reason); err != nil {
+			return nil, err
+		}
+		return nil, sessionEnded(reason)
+	}
 	return &session{Session: s, idHash: sum[:]}, nil
+}
+
+// sessionEnded is a live session ended by its absolute lifetime
+// ("expired") or because its static token was withdrawn ("revoked").
+type sessionEnded string
+
+func (e sessionEnded) Error() string { return "workbench session " + string(e) }
+
+// sessionOver answers why s must end at now, or "": past its absolute
+// end (stored, or Created + SessionMax should that be sooner), or started
+// with a static token that no longer signs in as the same principal.
+func (h *Handler) sessionOver(s Session, now time.Time) string {
+	end := s.Created.Add(h.o.SessionMax)
+	if !s.Expires.IsZero() && s.Expires.Before(end) {
+		end = s.Expires
+	}
+	if !now.Before(end) {
+		return "expired"
+	}
+	if s.TokenHash != nil && h.o.Revalidate != nil {
+		if p, ok := h.o.Revalidate(s.TokenHash); !ok || p.Name != s.Principal || p.Role != s.Role {
+			return "revoked"
+		}
+	}
+	return ""
+}
+
+// endReason says why there is no live session, for the sign-in page:
+// "idle", "expired", "revoked" or "" (never signed in, or signed out).
+func endReason(err error) string {
+	var e sessionEnded
+	switch {
+	case errors.As(err, &e):
+		return string(e)
+	case workitem.KindOf(err) == workitem.Unauthorized:
+		return "idle"
+	}
+	return ""
+}
+
+// secure reports whether cookies must be Secure: configured so, or the
+// request came over TLS (directly or, per X-Forwarded-Proto, to a proxy).
+func (h *Handler) secure(r *http.Request) bool {
+	proto, _, _ := strings.Cut(r.Header.Get("X-Forwarded-Proto"), ",")
+	return h.o.SecureCookie || r.TLS != nil || strings.EqualFold(strings.TrimSpace(proto), "https")
 }
 
 // csrfOK checks the request's token (header, else form field) against the
@@ -87,10 +141,13 @@ func csrfOK(r *http.Request, want string) bool {
 
 // toLogin sends a visitor without a live session to the sign-in page;
 // htmx requests are told to navigate there.
-func (h *Handler) toLogin(w http.ResponseWriter, r *http.Request, expired bool) {
+func (h *Handler) toLogin(w http.ResponseWriter, r *http.Request, reason string) {
 	target := "/ui/login"
-	if expired {
+	switch reason {
+	case "idle":
 		target += "?expired=1"
+	case "expired", "revoked":
+		target += "?ended=" + reason
 	}
 	if r.Header.Get("HX-Request") == "true" {
 		w.Header().Set("HX-Redirect", target)
@@ -111,6 +168,13 @@ type loginData struct {
 	Message string
 	Error   string
 	Idle    string
+	OIDC    bool // offer "Sign in with your organisation"
+	Done    bool // the OIDC sign-in worked: the page moves on to the workbench
+}
+
+// newLoginData is the sign-in page's data with a fresh form token.
+func (h *Handler) newLoginData() loginData {
+	return loginData{Token: randomToken(), Idle: humanDuration(h.o.IdleTimeout), OIDC: h.o.OIDC != nil}
 }
 
 // loginPage shows the sign-in form, or sends a signed-in user on.
@@ -120,28 +184,35 @@ func (h *Handler) loginPage(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, h.landing(r, s.principal()), http.StatusSeeOther)
 		return
 	}
-	d := loginData{Token: randomToken(), Idle: humanDuration(h.o.IdleTimeout)}
-	switch {
-	case workitem.KindOf(err) == workitem.Unauthorized || r.URL.Query().Get("expired") == "1":
+	d := h.newLoginData()
+	q := r.URL.Query()
+	switch reason := endReason(err); {
+	case reason == "expired" || q.Get("ended") == "expired":
+		d.Message = "Your session ended: a session lasts at most " + humanDuration(h.o.SessionMax) +
+			", and never longer than the sign-in it started from. Your work was saved: sign in again to continue."
+	case reason == "revoked" || q.Get("ended") == "revoked":
+		d.Message = "You were signed out because the token you signed in with is no longer accepted. Ask your administrator for a current one."
+	case reason == "idle" || q.Get("expired") == "1":
 		d.Message = "You were signed out after " + d.Idle + " without activity. Your work was saved: sign in to continue where you left off."
-	case r.URL.Query().Get("bye") == "1":
+	case q.Get("bye") == "1":
 		d.Message = "You have signed out."
 	}
-	h.setLoginCookie(w, d.Token)
+	h.setLoginCookie(w, r, d.Token)
 	h.renderPage(w, r, nil, http.StatusOK, "login.html", "Sign in", d)
 }
 
-func (h *Handler) setLoginCookie(w http.ResponseWriter, token string) {
+func (h *Handler) setLoginCookie(w http.ResponseWriter, r *http.Request, token string) {
 	http.SetCookie(w, &http.Cookie{Name: loginCookie, Value: token, Path: "/ui/login", HttpOnly: true,
-		Secure: h.o.SecureCookie, SameSite: http.SameSiteStrictMode, MaxAge: 3600})
+		Secure: h.secure(r), SameSite: http.SameSiteStrictMode, MaxAge: 3600})
 }
 
 // login exchanges a token for a session and returns the user to the chart
 // they had open last.
 func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 	fail := func(status int, msg string) {
-		d := loginData{Token: randomToken(), Error: msg, Idle: humanDuration(h.o.IdleTimeout)}
-		h.setLoginCookie(w, d.Token)
+		d := h.newLoginData()
+		d.Error = msg
+		h.setLoginCookie(w, r, d.Token)
 		h.renderPage(w, r, nil, status, "login.html", "Sign in", d)
 	}
 	c, err := r.Cookie(loginCookie)
@@ -149,31 +220,58 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 		fail(http.StatusForbidden, "The sign-in form expired. Please try again.")
 		return
 	}
-	p, err := h.o.Authenticate(r.Context(), r.PostFormValue("token"))
+	token := r.PostFormValue("token")
+	p, err := h.o.Authenticate(r.Context(), token)
 	if err != nil {
 		fail(http.StatusUnauthorized, "That token was not recognised.")
 		return
 	}
-	if p.Role != "admin" && !slices.Contains(anyRole, p.Role) {
+	if !workbenchRole(p.Role) {
 		fail(http.StatusForbidden, "Your role ("+p.Role+") has no access to the workbench.")
 		return
 	}
+	var expires time.Time
+	if h.o.TokenExpiry != nil {
+		expires = h.o.TokenExpiry(token)
+	}
+	var tokenHash []byte
+	if expires.IsZero() { // a static token: checked again on every request
+		sum := sha256.Sum256([]byte(token))
+		tokenHash = sum[:]
+	}
 	landing := h.landing(r, p)
+	if err := h.startSession(w, r, p, expires, tokenHash); err != nil {
+		h.renderError(w, r, nil, err)
+		return
+	}
+	http.SetCookie(w, &http.Cookie{Name: loginCookie, Path: "/ui/login", MaxAge: -1})
+	http.Redirect(w, r, landing, http.StatusSeeOther)
+}
+
+// workbenchRole reports whether role may use the workbench at all.
+func workbenchRole(role string) bool { return role == "admin" || slices.Contains(anyRole, role) }
+
+// startSession stores a new session for p, ending after SessionMax or at
+// the credential's expiry if sooner (and set), and sets its cookie.
+func (h *Handler) startSession(w http.ResponseWriter, r *http.Request, p Principal, credExpires time.Time, tokenHash []byte) error {
 	id, now := randomToken(), h.o.Now().UTC()
 	sum := sha256.Sum256([]byte(id))
-	s := Session{Principal: p.Name, Role: p.Role, CSRF: randomToken(), Created: now, LastSeen: now}
+	expires := now.Add(h.o.SessionMax)
+	if !credExpires.IsZero() && credExpires.Before(expires) {
+		expires = credExpires.UTC()
+	}
+	s := Session{Principal: p.Name, Role: p.Role, CSRF: randomToken(), Created: now, LastSeen: now,
+		Expires: expires, TokenHash: tokenHash}
 	ctx := r.Context()
 	if _, err := h.o.State.PruneUISessions(ctx, now.Add(-30*24*time.Hour)); err != nil {
 		h.o.Logger.WarnContext(ctx, "pruning workbench sessions", "error", err.Error())
 	}
 	if err := h.o.State.CreateSession(ctx, sum[:], s); err != nil {
-		h.renderError(w, r, nil, err)
-		return
+		return err
 	}
 	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: id, Path: "/ui/", HttpOnly: true,
-		Secure: h.o.SecureCookie, SameSite: http.SameSiteStrictMode})
-	http.SetCookie(w, &http.Cookie{Name: loginCookie, Path: "/ui/login", MaxAge: -1})
-	http.Redirect(w, r, landing, http.StatusSeeOther)
+		Secure: h.secure(r), SameSite: http.SameSiteStrictMode})
+	return nil
 }
 
 // landing is where a user goes after signing in: back to the chart they
@@ -201,7 +299,7 @@ func (h *Handler) logout(w http.ResponseWriter, r *http.Request, s *session) err
 		return err
 	}
 	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Path: "/ui/", MaxAge: -1, HttpOnly: true,
-		Secure: h.o.SecureCookie, SameSite: http.SameSiteStrictMode})
+		Secure: h.secure(r), SameSite: http.SameSiteStrictMode})
 	redirect(w, r, target)
 	return nil
 }
@@ -246,8 +344,14 @@ func redirect(w http.ResponseWriter, r *http.Request, target string) {
 	http.Redirect(w, r, target, http.StatusSeeOther)
 }
 
-// humanDuration says d in minutes or seconds.
+// humanDuration says d in hours, minutes or seconds.
 func humanDuration(d time.Duration) string {
+	if d >= time.Hour && d%time.Hour == 0 {
+		if d == time.Hour {
+			return "1 hour"
+		}
+		return itoa(int(d/time.Hour)) + " hours"
+	}
 	if d >= time.Minute && d%time.Minute == 0 {
 		if d == time.Minute {
 			return "1 minute"

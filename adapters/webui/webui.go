@@ -63,6 +63,13 @@ type Session struct {
 	LastChart string
 	Created   time.Time
 	LastSeen  time.Time
+	// Expires is the session's absolute end: Options.SessionMax after
+	// sign-in, or the credential's expiry if sooner.
+	Expires time.Time
+	// TokenHash is the SHA-256 of the static token the session started
+	// from (nil for JWT and OIDC sign-ins): each request checks the token
+	// is still configured (Options.Revalidate).
+	TokenHash []byte
 }
 
 // State is the workbench's own storage: sessions, code-pane drafts,
@@ -72,7 +79,8 @@ type State interface {
 	CreateSession(ctx context.Context, idHash []byte, s Session) error
 	// TouchSession answers the live session and records activity at now.
 	// Errors: Unauthorized when it was idle longer than idle (it is ended
-	// then), NotFound when unknown or ended.
+	// then), NotFound when unknown or ended. Session.Expires and TokenHash
+	// are the caller's to enforce.
 	TouchSession(ctx context.Context, idHash []byte, now time.Time, idle time.Duration) (Session, error)
 	// UISessionIdle answers how long a live session has been idle, without
 	// touching it. Errors: NotFound.
@@ -156,16 +164,38 @@ type Options struct {
 	// Authenticate turns a token into a principal: the authenticator the
 	// API uses. Errors: any (the token is refused).
 	Authenticate func(ctx context.Context, token string) (Principal, error)
+	// TokenExpiry, when set, answers when a token Authenticate accepted
+	// stops being valid (a JWT's exp), or the zero time for a static
+	// token. A session started with a token ends then at the latest; one
+	// started with a static token is checked by Revalidate.
+	TokenExpiry func(token string) time.Time
 	// Check runs the claim edits (the same checker the API uses).
 	Check        workitem.Checker
 	Lease        time.Duration
 	MaxLeases    int
 	QASampleRate float64
+	// InstitutionalClasses are the encounter classes billed on
+	// institutional claims (CODEBRIDGE_INSTITUTIONAL_CLASSES, the list the
+	// claim builder uses); empty means mapping.DefaultInstitutionalClasses.
+	InstitutionalClasses []string
 	// IdleTimeout logs a session off after this long without a request;
 	// default 15 minutes.
 	IdleTimeout time.Duration
-	// SecureCookie marks the session cookie Secure (behind TLS).
+	// SecureCookie marks the session cookie Secure (behind TLS); it is
+	// Secure anyway on requests that came over TLS or with
+	// X-Forwarded-Proto: https.
 	SecureCookie bool
+	// SessionMax is a session's absolute lifetime, however active its
+	// user; default 12 hours.
+	SessionMax time.Duration
+	// Revalidate, when set, answers the principal a static token (by its
+	// SHA-256) authenticates now; ok is false once it is no longer
+	// configured. Every request of a session started with a static token
+	// asks it, and the session ends when the answer changes.
+	Revalidate func(tokenSHA256 []byte) (p Principal, ok bool)
+	// OIDC, when set, offers "Sign in with your organisation" through an
+	// OpenID Connect provider (oidc.go).
+	OIDC *OIDC
 	// Audit, when set, is told of every page that shows patient data; ctx
 	// is the request's.
 	Audit  func(ctx context.Context, a ChartAccess)
@@ -194,6 +224,9 @@ func New(o Options) (*Handler, error) {
 	}
 	if o.MaxLeases <= 0 {
 		o.MaxLeases = 3
+	}
+	if o.SessionMax <= 0 {
+		o.SessionMax = 12 * time.Hour
 	}
 	h := &Handler{o: o, mux: http.NewServeMux()}
 	var err error
@@ -233,6 +266,9 @@ func (h *Handler) routes() {
 	m.HandleFunc("GET /ui", func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "/ui/", http.StatusMovedPermanently) })
 	m.HandleFunc("GET /ui/login", h.loginPage)
 	m.HandleFunc("POST /ui/login", h.login)
+	m.HandleFunc("GET /ui/oidc/start", h.oidcStart)
+	m.HandleFunc("GET /ui/oidc/callback", h.oidcCallback)
+	m.HandleFunc("GET /ui/oidc/done", h.oidcDone)
 	m.HandleFunc("POST /ui/logout", h.authed(anyRole, h.logout))
 	m.HandleFunc("GET /ui/session/status", h.sessionStatus)
 	m.HandleFunc("POST /ui/session/extend", h.authed(anyRole, h.extend))
