@@ -44,7 +44,7 @@ func ClaimInputFrom(sources []Source, chart *workitem.Chart, a workitem.Assignme
 		return in, ErrNoEncounter
 	}
 	sort.SliceStable(in.Coverages, func(i, j int) bool { return coverageOrder(in.Coverages[i]) < coverageOrder(in.Coverages[j]) })
-	ec, err := EditChart(chart, a)
+	ec, err := EditChart(chart, a, nil) // only the codes are taken from it
 	if err != nil {
 		return in, err
 	}

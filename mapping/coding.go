@@ -9,13 +9,12 @@ import (
 	"github.com/codebridge/codebridge/mapping/workitem"
 )
 
-// institutionalClasses are the encounter classes billed on institutional
-// claims (837I) by default; every other class is professional (837P).
-var institutionalClasses = map[string]bool{"IMP": true, "ACUTE": true, "EMER": true, "OBSENC": true, "NONAC": true}
-
-// ClaimTypeFor returns the claim type an encounter class is billed on.
-func ClaimTypeFor(class string) edits.ClaimType {
-	if institutionalClasses[class] {
+// ClaimTypeFor returns the claim type an encounter class is billed on:
+// institutional (837I) for the given classes (empty means
+// DefaultInstitutionalClasses, as for the claim builder, so the edits, the
+// Claim and the workbench agree), professional (837P) otherwise.
+func ClaimTypeFor(class string, institutional []string) edits.ClaimType {
+	if isInstitutional(class, institutional) {
 		return edits.Institutional
 	}
 	return edits.Professional
@@ -23,9 +22,10 @@ func ClaimTypeFor(class string) edits.ClaimType {
 
 // EditChart turns a chart and a code assignment into what the edit engine
 // checks. Malformed dates in the assignment are Invalid errors naming the
-// element.
-func EditChart(c *workitem.Chart, a workitem.Assignment) (edits.Chart, error) {
-	ec := edits.Chart{Class: c.Encounter.Class, ClaimType: ClaimTypeFor(c.Encounter.Class)}
+// element. institutional are the classes billed on institutional claims
+// (empty: DefaultInstitutionalClasses).
+func EditChart(c *workitem.Chart, a workitem.Assignment, institutional []string) (edits.Chart, error) {
+	ec := edits.Chart{Class: c.Encounter.Class, ClaimType: ClaimTypeFor(c.Encounter.Class, institutional)}
 	if c.Encounter.Start != nil {
 		ec.Start = *c.Encounter.Start
 	}

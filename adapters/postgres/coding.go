@@ -215,16 +215,15 @@ func (s *Store) moveTx(ctx context.Context, tx *sql.Tx, id string, from, to work
 	return s.recordTransitionTx(ctx, tx, id, from, to, actor, reason)
 }
 
-// OpenQuery puts a leased item on hold for a physician query. A query with
-// options must offer "other" or "clinically undetermined" (compliant query
-// practice). Errors: NotFound, Conflict, Forbidden, Invalid.
+// OpenQuery puts a leased item on hold for a physician query. The query
+// must follow compliant query practice (workitem.CheckQuery): a question,
+// clinical indicators, no payment wording, and either no choices or at
+// least two besides "other / clinically undetermined". Errors: NotFound,
+// Conflict, Forbidden, Unprocessable (with an issue per rule broken).
 func (s *Store) OpenQuery(ctx context.Context, id string, a workitem.Actor, q workitem.Query) (out workitem.Query, err error) {
 	defer workitem.Wrap(&err, "postgres.OpenQuery(%s)", id)
-	if strings.TrimSpace(q.Question) == "" {
-		return out, workitem.Errorf(workitem.Invalid, "question is required")
-	}
-	if len(q.Options) > 0 && !offersOther(q.Options) {
-		return out, workitem.Errorf(workitem.Unprocessable, "a multiple-choice query must offer 'other' or 'clinically undetermined'")
+	if issues := workitem.CheckQuery(q); len(issues) > 0 {
+		return out, workitem.Errorf(workitem.Unprocessable, "the query does not follow compliant query practice").WithIssues(issues...)
 	}
 	err = s.db.Transact(ctx, nil, func(tx *sql.Tx) error {
 		c, err := lockItemTx(ctx, tx, id)
@@ -247,16 +246,6 @@ func (s *Store) OpenQuery(ctx context.Context, id string, a workitem.Actor, q wo
 		return s.moveTx(ctx, tx, id, workitem.InProgress, workitem.OnHold, a.Name, "physician query")
 	})
 	return out, err
-}
-
-func offersOther(options []string) bool {
-	for _, o := range options {
-		l := strings.ToLower(o)
-		if strings.Contains(l, "other") || strings.Contains(l, "undetermined") {
-			return true
-		}
-	}
-	return false
 }
 
 func nonNilStrings(s []string) []string {

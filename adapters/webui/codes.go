@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/codebridge/codebridge/mapping"
 	"github.com/codebridge/codebridge/mapping/workitem"
 )
 
@@ -56,8 +57,8 @@ var poaOptions = []poaOption{{"", "POA: not set"}, {"Y", "Y — present on admis
 // draft has no title for.
 func (h *Handler) newPane(ctx context.Context, it workitem.Item, d draft, editable bool, edits []workitem.Edit) paneView {
 	p := paneView{ItemID: it.ID, Version: d.Version, Editable: editable, Diagnoses: d.Diagnoses, Lines: d.Lines,
-		Procedures: d.Procedures, POAOptions: poaOptions, Institution: institutional(it.Class)}
-	dos := time.Now().UTC()
+		Procedures: d.Procedures, POAOptions: poaOptions, Institution: h.institutional(it.Class)}
+	dos := h.o.Now().UTC()
 	if it.ServiceStart != nil {
 		dos = it.ServiceStart.UTC()
 	}
@@ -111,11 +112,19 @@ func lineSystem(code string) string {
 	return "hcpcs"
 }
 
-// institutionalClasses are the encounter classes billed on institutional
-// claims, for which the pane asks for POA indicators and PCS procedures.
-var institutionalClasses = []string{"IMP", "ACUTE", "EMER", "OBSENC"}
+// institutional says whether class is billed on an institutional claim,
+// for which the pane asks for POA indicators and PCS procedures: the
+// configured classes the claim builder uses (Options.InstitutionalClasses).
+func (h *Handler) institutional(class string) bool {
+	return slices.Contains(h.institutionalClasses(), class)
+}
 
-func institutional(class string) bool { return slices.Contains(institutionalClasses, class) }
+func (h *Handler) institutionalClasses() []string {
+	if len(h.o.InstitutionalClasses) == 0 {
+		return mapping.DefaultInstitutionalClasses
+	}
+	return h.o.InstitutionalClasses
+}
 
 // mayEdit says whether the pane is editable for s: the coder holding the
 // lease, an auditor on an item in review, or an admin on either. The store
@@ -130,27 +139,42 @@ func mayEdit(it workitem.Item, s *session) bool {
 	return it.Status == workitem.InProgress && s.Role == "admin"
 }
 
-// paneFor builds the pane of a chart: the user's draft while it matches
-// the item's version and the item is editable, else the stored codes.
+// paneFor builds the pane of a chart: for the user who may edit it, their
+// draft, else the stored codes. A draft made on an older version of the
+// item (the EHR updated the chart, or codes were saved elsewhere) is kept
+// while it differs from the stored codes, and the user is told.
 func (h *Handler) paneFor(ctx context.Context, it workitem.Item, s *session) (paneView, error) {
 	editable := mayEdit(it, s)
 	var codes workitem.Assignment
 	if it.Codes != nil {
 		codes = *it.Codes
 	}
-	d := draftOf(codes, it.Version)
+	d, msg := draftOf(codes, it.Version), ""
 	if editable {
 		raw, err := h.o.State.UIDraft(ctx, s.Principal, it.ID)
 		if err != nil {
 			return paneView{}, err
 		}
 		var saved draft
-		if raw != nil && json.Unmarshal(raw, &saved) == nil && saved.Version == it.Version {
-			d = saved
+		if raw != nil && json.Unmarshal(raw, &saved) == nil && (saved.Version == it.Version || !saved.sameRows(d)) {
+			if saved.Version != it.Version {
+				msg = chartChangedKept
+			}
+			d, d.Version = saved, it.Version
 		}
 	}
-	return h.newPane(ctx, it, d, editable, it.Edits), nil
+	p := h.newPane(ctx, it, d, editable, it.Edits)
+	p.Message = msg
+	return p, nil
 }
+
+// Messages about a draft made on an older version of the item.
+const (
+	chartChangedKept = "This chart changed since your draft was saved (the EHR sent an update, or codes were saved elsewhere). " +
+		"Your draft is kept below: check it against the chart; it is saved over the stored codes at your next change."
+	chartChangedSave = "This chart changed after you opened it (the EHR sent an update, or codes were saved elsewhere), so your codes " +
+		"were not saved to it. Your draft is kept: reload the page to see the chart as it is now, with your draft."
+)
 
 // saveCodes is the code pane's every change: it applies the action (add,
 // move, remove, or just the typed values), saves the draft, saves the
@@ -198,17 +222,16 @@ type saveResult struct {
 }
 
 // applyAndSave applies the posted action to the posted pane, saves the
-// assignment through the store and the draft beside it. A stale version
-// (another tab saved since) is an error, and leaves the draft alone.
+// assignment through the store and the draft beside it. The draft is
+// saved whatever the store answers: when the item changed since the pane
+// was drawn (a stale version), the draft keeps its version, so reloading
+// restores it on the new one (paneFor).
 func (h *Handler) applyAndSave(r *http.Request, s *session, it workitem.Item) (saveResult, error) {
 	res := saveResult{d: parseDraft(r), action: r.PostFormValue("action")}
 	version := res.d.Version
 	res.out, res.actionErr = h.applyAction(&res.d, res.action, r, it)
 	res.as, res.fieldErrs = res.d.assignment()
 	_, res.edits, res.saveErr = h.o.Items.SaveCodes(r.Context(), it.ID, s.actor(), version, res.as, h.o.Check, h.o.Lease)
-	if workitem.KindOf(res.saveErr) == workitem.Precondition {
-		return res, res.saveErr
-	}
 	if res.saveErr == nil {
 		res.d.Version = version + 1
 	}
@@ -227,6 +250,9 @@ func (h *Handler) savedPane(r *http.Request, s *session, it workitem.Item, res s
 		if e != nil {
 			p.Message = viewOf(e, "").Message
 		}
+	}
+	if workitem.KindOf(res.saveErr) == workitem.Precondition {
+		p.Message = chartChangedSave
 	}
 	if res.saveErr != nil {
 		p.SavedAt = ""
@@ -258,6 +284,9 @@ func (h *Handler) applyAction(d *draft, action string, r *http.Request, it worki
 	}
 	parts := strings.Split(action, ":")
 	if len(parts) == 3 && parts[0] == "suggest" {
+		if sc, ok := suggestion(it.Chart, parts[1], parts[2]); ok {
+			return d.addSuggested(sc, suggestedDiagnoses(it.Chart), dos)
+		}
 		return d.addCode(parts[1], parts[2], "", dos)
 	}
 	if len(parts) == 3 && slices.Contains([]string{"up", "down", "remove"}, parts[0]) && slices.Contains([]string{"dx", "ln", "px"}, parts[1]) {

@@ -34,6 +34,11 @@ type draftLine struct {
 	Units     string `json:"units,omitempty"`
 	Pointers  string `json:"pointers,omitempty"`
 	Display   string `json:"display,omitempty"`
+	// Date and POS are the line's service date and place of service, as
+	// the EHR's charge or the stored assignment gave them (not edited in
+	// the pane, but kept).
+	Date string `json:"date,omitempty"`
+	POS  string `json:"pos,omitempty"`
 }
 
 type draftProc struct {
@@ -68,7 +73,8 @@ func parseDraft(r *http.Request) draft {
 	for i := range min(len(f["ln_code"]), maxLines) {
 		code := strings.ToUpper(at("ln_code", i))
 		d.Lines = append(d.Lines, draftLine{Code: code, Modifiers: strings.ToUpper(at("ln_mods", i)),
-			Units: at("ln_units", i), Pointers: strings.ToUpper(at("ln_ptrs", i)), Display: displayFor(code, at("ln_display", i))})
+			Units: at("ln_units", i), Pointers: strings.ToUpper(at("ln_ptrs", i)), Display: displayFor(code, at("ln_display", i)),
+			Date: at("ln_date", i), POS: at("ln_pos", i)})
 	}
 	for i := range min(len(f["px_code"]), maxProcedures) {
 		code := strings.ToUpper(at("px_code", i))
@@ -102,7 +108,8 @@ func draftOf(a workitem.Assignment, version int) draft {
 		if l.Units != 0 {
 			units = strconv.Itoa(l.Units)
 		}
-		d.Lines = append(d.Lines, draftLine{Code: l.Code, Modifiers: strings.Join(l.Modifiers, ", "), Units: units, Pointers: strings.Join(ptrs, ", ")})
+		d.Lines = append(d.Lines, draftLine{Code: l.Code, Modifiers: strings.Join(l.Modifiers, ", "), Units: units, Pointers: strings.Join(ptrs, ", "),
+			Date: l.ServiceDate, POS: l.PlaceOfService})
 	}
 	for _, p := range a.Procedures {
 		d.Procedures = append(d.Procedures, draftProc{Code: p.Code, Date: p.Date})
@@ -111,20 +118,27 @@ func draftOf(a workitem.Assignment, version int) draft {
 }
 
 // assignment turns the draft into the assignment to save: rows without a
-// code are left out (they stay in the draft), and fields that cannot be
-// read are reported, naming the row.
+// code are left out, and so is every row with a field that cannot be read
+// (they stay in the draft as typed); the field errors name the row.
+// Pointers count the diagnosis rows as the pane shows them, and are
+// renumbered past rows without a code.
 func (d draft) assignment() (workitem.Assignment, []string) {
 	a := workitem.Assignment{Diagnoses: []workitem.AssignedDiagnosis{}, Lines: []workitem.AssignedLine{}}
 	var errs []string
-	for _, x := range d.Diagnoses {
+	dxAt := make(map[int]int, len(d.Diagnoses)) // pane row (1-based) -> assigned diagnosis (1-based)
+	for i, x := range d.Diagnoses {
 		if x.Code != "" {
 			a.Diagnoses = append(a.Diagnoses, workitem.AssignedDiagnosis{Code: x.Code, POA: x.POA})
+			dxAt[i+1] = len(a.Diagnoses)
 		}
 	}
 	for i, l := range d.Lines {
-		if l.Code != "" {
-			line, lerrs := l.line(i)
-			a.Lines, errs = append(a.Lines, line), append(errs, lerrs...)
+		if l.Code == "" {
+			continue
+		}
+		line, lerrs := l.line(i, dxAt, len(d.Diagnoses))
+		if errs = append(errs, lerrs...); len(lerrs) == 0 {
+			a.Lines = append(a.Lines, line)
 		}
 	}
 	for i, p := range d.Procedures {
@@ -142,24 +156,33 @@ func (d draft) assignment() (workitem.Assignment, []string) {
 	return a, errs
 }
 
-// line reads service line i (units default to 1).
-func (l draftLine) line(i int) (workitem.AssignedLine, []string) {
+// line reads service line i (units default to 1). dxAt maps the pane's
+// diagnosis rows to the assigned diagnoses; rows is how many the pane has
+// (a pointer past them is kept, for the edits to report).
+func (l draftLine) line(i int, dxAt map[int]int, rows int) (workitem.AssignedLine, []string) {
 	var errs []string
-	line := workitem.AssignedLine{Code: l.Code, Modifiers: splitList(l.Modifiers), Units: 1, Diagnoses: []int{}}
+	name := "Line " + itoa(i+1) + " (" + l.Code + ")"
+	line := workitem.AssignedLine{Code: l.Code, Modifiers: splitList(l.Modifiers), Units: 1, Diagnoses: []int{},
+		ServiceDate: l.Date, PlaceOfService: l.POS}
 	if l.Units != "" {
 		n, err := strconv.Atoi(l.Units)
 		if err != nil || n < 1 || n > 9999 {
-			errs = append(errs, "Line "+itoa(i+1)+" ("+l.Code+"): units must be a whole number from 1 to 9999.")
+			errs = append(errs, name+": units must be a whole number from 1 to 9999.")
 		}
 		line.Units = n
 	}
 	for _, p := range splitList(l.Pointers) {
 		n, ok := pointerNumber(p)
-		if !ok {
-			errs = append(errs, "Line "+itoa(i+1)+" ("+l.Code+"): diagnosis pointer “"+p+"” is not a diagnosis number (1–12) or letter (A–L).")
-			continue
+		switch {
+		case !ok:
+			errs = append(errs, name+": diagnosis pointer “"+p+"” is not a diagnosis number (1–12) or letter (A–L).")
+		case n > rows:
+			line.Diagnoses = append(line.Diagnoses, n-rows+len(dxAt))
+		case dxAt[n] == 0:
+			errs = append(errs, name+": diagnosis pointer “"+p+"” names a diagnosis row without a code.")
+		default:
+			line.Diagnoses = append(line.Diagnoses, dxAt[n])
 		}
-		line.Diagnoses = append(line.Diagnoses, n)
 	}
 	return line, errs
 }
@@ -324,4 +347,82 @@ func (d *draft) renumber(f func(int) int) {
 		}
 		d.Lines[k].Pointers = strings.Join(out, ", ")
 	}
+}
+
+// addSuggested adds a code the EHR sent, as the auto-coder would
+// (mapping.AutoAssignment): a service line keeps the charge's modifiers,
+// units and service date, and its diagnosis pointers, which name the
+// suggested diagnoses (dx, in their order), are renumbered to where those
+// diagnoses are in the pane; without any, it points at the first four
+// diagnoses. A procedure keeps its date, else takes the date of service.
+func (d *draft) addSuggested(sc workitem.SuggestedCode, dx []string, dos string) (outcome, error) {
+	if sc.System == "icd10pcs" && sc.ServiceDate != "" {
+		dos = sc.ServiceDate
+	}
+	out, err := d.addCode(sc.System, sc.Code, "", dos)
+	if err != nil || (sc.System != "cpt" && sc.System != "hcpcs") {
+		return out, err
+	}
+	l := &d.Lines[len(d.Lines)-1]
+	l.Units, l.Date = itoa(max(1, sc.Units)), sc.ServiceDate
+	l.Modifiers = strings.Join(sc.Modifiers, ", ")
+	var ptrs []string
+	for _, p := range sc.Diagnoses {
+		if p < 1 || p > len(dx) {
+			continue
+		}
+		if i := slices.IndexFunc(d.Diagnoses, func(x draftDx) bool { return x.Code == dx[p-1] }); i >= 0 {
+			ptrs = append(ptrs, itoa(i+1))
+		}
+	}
+	if len(ptrs) > 0 {
+		l.Pointers = strings.Join(ptrs, ", ")
+	}
+	return out, nil
+}
+
+// suggestion finds the code the EHR suggested of a system.
+func suggestion(c *workitem.Chart, system, code string) (workitem.SuggestedCode, bool) {
+	if c != nil {
+		for _, sc := range c.SuggestedCodes {
+			if sc.System == system && strings.EqualFold(sc.Code, code) {
+				return sc, true
+			}
+		}
+	}
+	return workitem.SuggestedCode{}, false
+}
+
+// suggestedDiagnoses are the suggested diagnosis codes in chart order: what
+// a suggested line's pointers count.
+func suggestedDiagnoses(c *workitem.Chart) []string {
+	var out []string
+	if c != nil {
+		for _, sc := range c.SuggestedCodes {
+			if sc.Kind == "diagnosis" {
+				out = append(out, strings.ToUpper(sc.Code))
+			}
+		}
+	}
+	return out
+}
+
+// sameRows reports whether two drafts hold the same rows as typed (titles
+// and versions aside).
+func (d draft) sameRows(o draft) bool {
+	norm := func(d draft) draft {
+		n := draft{Diagnoses: slices.Clone(d.Diagnoses), Lines: slices.Clone(d.Lines), Procedures: slices.Clone(d.Procedures)}
+		for i := range n.Diagnoses {
+			n.Diagnoses[i].Display = ""
+		}
+		for i := range n.Lines {
+			n.Lines[i].Display = ""
+		}
+		for i := range n.Procedures {
+			n.Procedures[i].Display = ""
+		}
+		return n
+	}
+	a, b := norm(d), norm(o)
+	return slices.Equal(a.Diagnoses, b.Diagnoses) && slices.Equal(a.Lines, b.Lines) && slices.Equal(a.Procedures, b.Procedures)
 }

@@ -248,7 +248,7 @@ type testbed struct {
 	now   time.Time
 }
 
-func newTestbed(t *testing.T) *testbed {
+func newTestbed(t *testing.T, opts ...func(*Options)) *testbed {
 	t.Helper()
 	start := time.Date(2026, 3, 10, 14, 30, 0, 0, time.UTC)
 	chart := &workitem.Chart{PatientSummary: &workitem.PatientView{Reference: "Patient/p1", Name: patientName},
@@ -261,7 +261,7 @@ func newTestbed(t *testing.T) *testbed {
 			Codes: &workitem.Assignment{Diagnoses: []workitem.AssignedDiagnosis{{Code: "J20.9", POA: "Y"}}}},
 	}}, state: newFakeState(), now: start}
 	tb.state.rows = []WorklistRow{{Item: tb.items.items["wi-1"], PatientName: patientName, Discharge: start}}
-	h, err := New(Options{Items: tb.items, Reports: fakeReports{}, State: tb.state, Codes: fakeCodes{},
+	o := Options{Items: tb.items, Reports: fakeReports{}, State: tb.state, Codes: fakeCodes{},
 		Authenticate: func(_ context.Context, tok string) (Principal, error) {
 			if p, ok := map[string]Principal{"tok-alice": {"alice", "coder"}, "tok-audrey": {"audrey", "auditor"},
 				"tok-bill": {"bill", "biller"}}[tok]; ok {
@@ -269,7 +269,11 @@ func newTestbed(t *testing.T) *testbed {
 			}
 			return Principal{}, errors.New("unknown token")
 		},
-		IdleTimeout: 15 * time.Minute, Now: func() time.Time { return tb.now }})
+		IdleTimeout: 15 * time.Minute, Now: func() time.Time { return tb.now }}
+	for _, f := range opts {
+		f(&o)
+	}
+	h, err := New(o)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,7 +3,6 @@ package webui
 import (
 	"net/http"
 	"net/url"
-	"regexp"
 	"slices"
 	"strings"
 
@@ -12,7 +11,7 @@ import (
 
 // otherOption is offered on every multiple-choice query, as compliant
 // query practice requires.
-const otherOption = "Other / clinically undetermined"
+const otherOption = workitem.QueryOtherOption
 
 // queryTemplate is a compliant starting text for a physician query:
 // it asks, it does not lead, and it never mentions payment.
@@ -26,10 +25,6 @@ var queryTemplates = []queryTemplate{
 	{"validation", "Clinical validation", "The diagnosis below is documented, and the clinical indicators below were found in the record. Can you please confirm whether the diagnosis is clinically supported, or ruled out?"},
 	{"poa", "Present on admission", "Was the condition below present at the time of the inpatient admission? Please document in the medical record."},
 }
-
-// paymentWords are words a compliant query never uses: a query asks about
-// the patient's condition, never about its effect on payment.
-var paymentWords = regexp.MustCompile(`(?i)\$|\b(payments?|pay|paid|payer|reimburs\w*|revenue|money|dollars?|ms-drg|drg|financial|finance|case[- ]mix|profit|cc/mcc|mcc|cost|costs|billing|bill|charges?)\b`)
 
 // queryData is the query composer.
 type queryData struct {
@@ -80,9 +75,9 @@ func (h *Handler) queryItem(r *http.Request, s *session) (workitem.Item, error) 
 	return it, nil
 }
 
-// sendQuery checks the query against the compliant template (indicators
-// cited, no payment wording, 'other' always offered) and opens it through
-// the store, which puts the chart on hold.
+// sendQuery checks the query against compliant query practice (the
+// store's rule, workitem.CheckQuery) and opens it through the store, which
+// puts the chart on hold.
 func (h *Handler) sendQuery(w http.ResponseWriter, r *http.Request, s *session) error {
 	it, err := h.queryItem(r, s)
 	if err != nil {
@@ -122,24 +117,12 @@ func (h *Handler) sendQuery(w http.ResponseWriter, r *http.Request, s *session) 
 	return nil
 }
 
-// checkQuery lists what makes a query non-compliant.
+// checkQuery lists what makes a query non-compliant: the rule the store
+// enforces (workitem.CheckQuery), worded for the form.
 func checkQuery(q workitem.Query) []string {
 	var errs []string
-	if q.Question == "" {
-		errs = append(errs, "Question: write the question for the physician.")
-	}
-	if len(q.Indicators) == 0 {
-		errs = append(errs, "Clinical indicators: cite at least one indicator from the record.")
-	}
-	if len(q.Options) == 2 {
-		errs = append(errs, "Answer choices: offer at least two clinically reasonable choices besides “"+otherOption+"”, or none for an open question.")
-	}
-	texts := append(append([]string{q.Question}, q.Indicators...), q.Options...)
-	for _, t := range texts {
-		if m := paymentWords.FindString(t); m != "" {
-			errs = append(errs, "A query must not mention payment or billing (found “"+m+"”): ask only about the patient's condition.")
-			break
-		}
+	for _, is := range workitem.CheckQuery(q) {
+		errs = append(errs, is.Diagnostics)
 	}
 	return errs
 }

@@ -2,6 +2,7 @@ package webui
 
 import (
 	"net/http"
+	"net/url"
 
 	"github.com/codebridge/codebridge/mapping/workitem"
 )
@@ -21,8 +22,13 @@ type reviewData struct {
 }
 
 // review shows the assignment as the Claim will carry it, with the edits;
-// submitting is refused on screen while an error edit stands.
+// submitting is refused on screen while an error edit stands. With
+// ?result=submitted it is the result page a successful submit redirects
+// to (submitted).
 func (h *Handler) review(w http.ResponseWriter, r *http.Request, s *session) error {
+	if r.URL.Query().Get("result") == "submitted" {
+		return h.submitted(w, r, s)
+	}
 	d, err := h.reviewData(w, r, s)
 	if err != nil {
 		return err
@@ -47,7 +53,7 @@ func (h *Handler) reviewData(w http.ResponseWriter, r *http.Request, s *session)
 	}
 	d := reviewData{Item: it, CSRF: s.CSRF, Pane: h.newPane(ctx, it, draftOf(codes, it.Version), false, it.Edits)}
 	d.ClaimType = "Professional (837P / CMS-1500)"
-	if institutional(it.Class) {
+	if h.institutional(it.Class) {
 		d.ClaimType = "Institutional (837I / UB-04)"
 	}
 	if c := it.Chart; c != nil {
@@ -89,6 +95,20 @@ func (h *Handler) submit(w http.ResponseWriter, r *http.Request, s *session) err
 	if err := h.o.State.DeleteUIDraft(ctx, s.Principal, id); err != nil {
 		return err
 	}
+	redirect(w, r, submittedURL(id))
+	return nil
+}
+
+// submittedURL is the result page of a submit: a page of its own, so
+// reloading it never posts the submit again.
+func submittedURL(id string) string {
+	return "/ui/items/" + url.PathEscape(id) + "/review?result=submitted"
+}
+
+// submitted shows what a submit did: the Claim issued, the chart gone to
+// QA review, or the edits that still block the Claim.
+func (h *Handler) submitted(w http.ResponseWriter, r *http.Request, s *session) error {
+	ctx, id := r.Context(), r.PathValue("id")
 	it, _, err := h.o.Items.GetItem(ctx, id)
 	if err != nil {
 		return err

@@ -42,13 +42,39 @@ type worklistData struct {
 	Mine     []worklistRow
 	Next     string // URL of the next page, "" on the last
 	Statuses []workitem.Status
-	Classes  []string
+	Classes  []classOption
 	Message  string
 	Errors   []string
 	IsCoder  bool
 }
 
-var worklistClasses = []string{"AMB", "VR", "EMER", "OBSENC", "IMP", "ACUTE", "HH", "SS"}
+// knownClasses are the encounter classes (HL7 v3 ActCode) the worklist
+// filter offers, with every configured institutional class besides.
+var knownClasses = []string{"AMB", "VR", "EMER", "OBSENC", "IMP", "ACUTE", "NONAC", "SS", "HH", "FLD", "PRENC"}
+
+// classOption is one choice of the worklist's class filter, labelled with
+// the claim type it is billed on.
+type classOption struct{ Value, Label string }
+
+// worklistClasses are the class filter's choices: the known classes and
+// the configured institutional ones, each with its claim type as the claim
+// builder decides it.
+func (h *Handler) worklistClasses() []classOption {
+	classes := slices.Clone(knownClasses)
+	for _, c := range h.institutionalClasses() {
+		if !slices.Contains(classes, c) {
+			classes = append(classes, c)
+		}
+	}
+	out := make([]classOption, len(classes))
+	for i, c := range classes {
+		out[i] = classOption{Value: c, Label: c + " — professional"}
+		if h.institutional(c) {
+			out[i].Label = c + " — institutional"
+		}
+	}
+	return out
+}
 
 func (h *Handler) worklist(w http.ResponseWriter, r *http.Request, s *session) error {
 	q := r.URL.Query()
@@ -61,7 +87,7 @@ func (h *Handler) worklist(w http.ResponseWriter, r *http.Request, s *session) e
 		}
 	}
 	f, errs := h.worklistFilter(wq, s)
-	d := worklistData{Query: wq, Statuses: workitem.Statuses(), Classes: worklistClasses, Errors: errs,
+	d := worklistData{Query: wq, Statuses: workitem.Statuses(), Classes: h.worklistClasses(), Errors: errs,
 		IsCoder: s.Role == "coder" || s.Role == "admin"}
 	if q.Get("msg") == "none" {
 		d.Message = "No chart is ready for you: the queue is empty, or you already hold " + itoa(h.o.MaxLeases) + " charts — finish one first."
@@ -104,7 +130,7 @@ func (h *Handler) worklistFilter(wq worklistQuery, s *session) (WorklistFilter, 
 	} else {
 		errs = append(errs, "Status: choose one from the list.")
 	}
-	if wq.Class != "" && !slices.Contains(worklistClasses, wq.Class) {
+	if wq.Class != "" && !slices.ContainsFunc(h.worklistClasses(), func(c classOption) bool { return c.Value == wq.Class }) {
 		errs = append(errs, "Class: choose one from the list.")
 	}
 	switch wq.Assignee {

@@ -11,10 +11,11 @@ import (
 	"github.com/codebridge/codebridge/mapping/workitem"
 )
 
-// editChecker runs the claim edits against the code sets in lk.
-func editChecker(lk codes.Lookup) workitem.Checker {
+// editChecker runs the claim edits against the code sets in lk, with the
+// claim type the configured institutional classes give.
+func editChecker(lk codes.Lookup, institutional []string) workitem.Checker {
 	return func(ctx context.Context, chart *workitem.Chart, a workitem.Assignment) ([]workitem.Edit, error) {
-		ec, err := mapping.EditChart(chart, a)
+		ec, err := mapping.EditChart(chart, a, institutional)
 		if err != nil {
 			return nil, err
 		}
@@ -29,7 +30,7 @@ func editChecker(lk codes.Lookup) workitem.Checker {
 // registerCoding adds code assignment, submit and physician queries, with
 // edits checked against the code sets stored in PostgreSQL.
 func (m *Main) registerCoding() {
-	check := editChecker(postgres.NewCodeStore(m.DB))
+	check := editChecker(postgres.NewCodeStore(m.DB), m.Config.InstitutionalClass)
 	m.startAutoCoder(check)
 	m.registerReports()
 	m.Store.ClaimsTopic = m.Config.ClaimsTopic

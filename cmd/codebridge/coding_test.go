@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/codebridge/codebridge/adapters/postgres"
 	"github.com/codebridge/codebridge/adapters/postgres/pgtest"
 	"github.com/codebridge/codebridge/config"
@@ -128,8 +130,17 @@ func TestPhysicianQuery(t *testing.T) {
 	}
 	base := "/api/v1/work-items/" + id
 	leading := map[string]any{"question": "Which type of pneumonia?", "options": []string{"Bacterial", "Viral"}}
-	if code, _ := apiJSON(t, m, "POST", base+"/queries", "e2e-coder-token", leading); code != 422 {
+	code, refused := apiJSON(t, m, "POST", base+"/queries", "e2e-coder-token", leading)
+	if code != 422 {
 		t.Fatalf("query without an 'other' option = %d, want 422", code)
+	}
+	// The reasons come back, one per rule broken (workitem.CheckQuery).
+	var fields []any
+	for _, d := range refused["error"].(map[string]any)["details"].([]any) {
+		fields = append(fields, d.(map[string]any)["expression"].([]any)...)
+	}
+	if diff := cmp.Diff([]any{"indicators", "options"}, fields); diff != "" {
+		t.Errorf("reasons of the refusal: mismatch (-want +got):\n%s", diff)
 	}
 	q := map[string]any{"question": "Please clarify the type of pneumonia.", "indicators": []string{"CXR: RLL infiltrate", "WBC 14.2"},
 		"options": []string{"Bacterial pneumonia", "Viral pneumonia", "Other / clinically undetermined"}}

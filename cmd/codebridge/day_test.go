@@ -59,7 +59,8 @@ func TestScriptedDay(t *testing.T) {
 				queried = true
 				mu.Unlock()
 				if ask {
-					q := map[string]any{"question": "Acute or chronic?", "options": []string{"Acute", "Chronic", "Other / clinically undetermined"}}
+					q := map[string]any{"question": "Acute or chronic?", "indicators": []string{"cough for three weeks"},
+						"options": []string{"Acute", "Chronic", "Other / clinically undetermined"}}
 					code, query := apiJSON(t, m, "POST", base+"/queries", tok, q)
 					if code != 201 {
 						fail("query = %d", code)

@@ -104,7 +104,9 @@ func (m *Main) Start(ctx context.Context) error {
 		return err
 	}
 	m.registerCodes()
-	m.registerUI()
+	if err := m.registerUI(); err != nil {
+		return err
+	}
 	return m.startHTTP()
 }
 

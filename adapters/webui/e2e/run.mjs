@@ -132,7 +132,7 @@ async function coderDay(page) {
       await page.keyboard.press('Space');
     }
     await tabTo(page, '#submit-button');
-    await Promise.all([page.waitForURL(/\/submit$/), page.keyboard.press('Enter')]);
+    await Promise.all([page.waitForURL(/\/review\?result=submitted$/), page.keyboard.press('Enter')]);
     assert.match(await text(page, '#claim-id'), /^Claim\/\S+$/);
     await suite.a11y(page, 'submitted');
     await suite.shot(page, '07-claim-issued');
@@ -205,7 +205,7 @@ async function inpatient(page) {
     await page.waitForFunction(() => document.getElementById('dx-2-poa').value === 'Y');
     await Promise.all([page.waitForURL(/\/review$/), page.click('#review-button')]);
     if (await page.locator('#ack').count()) await page.check('#ack');
-    await Promise.all([page.waitForURL(/\/submit$/), page.click('#submit-button')]);
+    await Promise.all([page.waitForURL(/\/review\?result=submitted$/), page.click('#submit-button')]);
     assert.match(await text(page, '#outcome'), /QA review/);
   });
 }
@@ -232,7 +232,7 @@ async function auditor(page) {
     await Promise.all([page.waitForURL(/\/review$/), page.click('#review-button')]);
     assert.match(await text(page, 'main'), /1 POA indicator changed/);
     if (await page.locator('#ack').count()) await page.check('#ack');
-    await Promise.all([page.waitForURL(/\/submit$/), page.click('#submit-button')]);
+    await Promise.all([page.waitForURL(/\/review\?result=submitted$/), page.click('#submit-button')]);
     assert.match(await text(page, '#qa-result'), /changed by the auditor/);
     assert.match(await text(page, '#claim-id'), /^Claim\//);
     await suite.shot(page, '11-review-completed');
@@ -332,6 +332,15 @@ async function idle(page, leased) {
   });
 }
 
+// expectedSteps is how many steps the suite has: every one must run, so a
+// scenario that stops early (or an exception outside a step) fails the run.
+const expectedSteps = shortBase ? 25 : 20;
+let stopped = 0; // scenarios ended by an exception, counted as failures
+const stop = (scenario, e) => {
+  stopped++;
+  console.log(`FAIL ${scenario} stopped: ${e && e.stack ? e.stack : e}`);
+};
+
 let release;
 const leasedOnce = new Promise((r) => { release = r; });
 const idleRun = (async () => {
@@ -341,7 +350,7 @@ const idleRun = (async () => {
     return;
   }
   const { page } = await suite.user(browser, shortBase, 'coder2');
-  await idle(page, release).catch((e) => console.log(String(e.message)));
+  await idle(page, release).catch((e) => stop('idle timeout scenario', e));
 })();
 await leasedOnce;
 try {
@@ -357,13 +366,19 @@ try {
     await privacy(aud.page, patients);
   });
 } catch (e) {
-  console.log(String(e.message));
+  stop('coder, query, inpatient and auditor scenarios', e);
 }
-await idleRun;
+await idleRun.catch((e) => stop('idle timeout scenario', e));
 await browser.close();
+const ran = suite.passed + suite.failed;
+suite.failed += stopped;
+if (ran !== expectedSteps) {
+  suite.failed++;
+  console.log(`FAIL ${ran} of ${expectedSteps} steps ran`);
+}
 for (const p of suite.problems) {
   suite.failed++;
   console.log('FAIL ' + p);
 }
-console.log(`${suite.passed} passed, ${suite.failed} failed`);
+console.log(`${suite.passed} passed, ${suite.failed} failed, ${ran} of ${expectedSteps} steps ran`);
 process.exit(suite.failed > 0 ? 1 : 0);
