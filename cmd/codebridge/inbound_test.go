@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -201,14 +200,8 @@ func TestInboundDeadLetters(t *testing.T) {
 }
 
 func TestInboundDatabaseDownRetriesWithoutCommit(t *testing.T) {
-	dbURL := pgtest.NewURL(t)
-	u, _ := url.Parse(dbURL)
-	p := newProxy(t, u.Host)
-	u.Host = p.l.Addr().String()
-	q := u.Query()
-	q.Set("connect_timeout", "2")
-	u.RawQuery = q.Encode()
-	m := startMain(t, u.String(), inboundOn)
+	dbURL, p := proxiedDatabase(t)
+	m := startMain(t, dbURL, inboundOn)
 	client := &kafka.Client{Addr: kafka.TCP(m.KafkaAddr), Timeout: 10 * time.Second}
 
 	p.setDown(true)

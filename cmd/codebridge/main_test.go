@@ -124,6 +124,20 @@ func TestGracefulShutdownCompletesInFlight(t *testing.T) {
 	}
 }
 
+// proxiedDatabase returns the URL of a fresh test database reached through
+// a proxy the test can take down (a database outage), with a short connect
+// timeout.
+func proxiedDatabase(t *testing.T) (string, *proxy) {
+	t.Helper()
+	u, _ := url.Parse(pgtest.NewURL(t))
+	p := newProxy(t, u.Host)
+	u.Host = p.l.Addr().String()
+	q := u.Query()
+	q.Set("connect_timeout", "2")
+	u.RawQuery = q.Encode()
+	return u.String(), p
+}
+
 // proxy forwards TCP to target until it is paused; paused, it refuses and
 // cuts every connection, as a database outage would.
 type proxy struct {
@@ -183,14 +197,8 @@ func (p *proxy) setDown(down bool) {
 }
 
 func TestReadyzFollowsDatabase(t *testing.T) {
-	dbURL := pgtest.NewURL(t)
-	u, _ := url.Parse(dbURL)
-	p := newProxy(t, u.Host)
-	u.Host = p.l.Addr().String()
-	q := u.Query()
-	q.Set("connect_timeout", "2")
-	u.RawQuery = q.Encode()
-	m := startMain(t, u.String())
+	dbURL, p := proxiedDatabase(t)
+	m := startMain(t, dbURL)
 	if code, _ := get(t, m, "/readyz", ""); code != 200 {
 		t.Fatalf("readyz = %d, want 200", code)
 	}

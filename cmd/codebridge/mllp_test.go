@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"net"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -194,14 +193,8 @@ func TestMLLPRefusalsAndDuplicates(t *testing.T) {
 }
 
 func TestMLLPDatabaseDownAnswersAR(t *testing.T) {
-	dbURL := pgtest.NewURL(t)
-	u, _ := url.Parse(dbURL)
-	p := newProxy(t, u.Host)
-	u.Host = p.l.Addr().String()
-	q := u.Query()
-	q.Set("connect_timeout", "2")
-	u.RawQuery = q.Encode()
-	m := startMLLPMain(t, u.String())
+	dbURL, p := proxiedDatabase(t)
+	m := startMLLPMain(t, dbURL)
 	c := dialMLLP(t, m)
 	p.setDown(true)
 	ack := sendHL7(t, c, hl7Sample(t, "adt-a01.hl7"))
