@@ -14,7 +14,8 @@ import (
 //go:embed migrations/*.sql
 var migrationFiles embed.FS
 
-// Migrate applies every pending migration and reports how many it applied.
+// Migrate applies every pending migration, including any numbered below the
+// newest applied one, and reports how many it applied.
 // It is safe to run from several processes at once: a session advisory lock
 // serialises them.
 func Migrate(ctx context.Context, db *sql.DB) (applied int, err error) {
@@ -47,7 +48,12 @@ func newProvider(db *sql.DB) (*goose.Provider, error) {
 	if err != nil {
 		return nil, err
 	}
-	p, err := goose.NewProvider(goose.DialectPostgres, db, sub, goose.WithSessionLocker(locker))
+	// Out-of-order: a database that ran a build whose migrations were
+	// numbered later than one added since (development branches landing in
+	// another order) still gets the missing one applied instead of refusing
+	// to start. Each migration is forward-only and independent of those
+	// numbered after it, so the order they reach a database in is safe.
+	p, err := goose.NewProvider(goose.DialectPostgres, db, sub, goose.WithSessionLocker(locker), goose.WithAllowOutofOrder(true))
 	if err != nil {
 		return nil, fmt.Errorf("postgres: migrations: %w", err)
 	}
