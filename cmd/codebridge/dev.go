@@ -113,7 +113,15 @@ func printDevBanner(w io.Writer, m *Main, pgSource string) {
 	base := "http://" + m.Addr
 	var b strings.Builder
 	fmt.Fprintf(&b, "\ncodebridge dev is running (PostgreSQL: %s, database %s)\n\n", pgSource, config.RedactURL(m.Config.DatabaseURL))
-	fmt.Fprintf(&b, "  FHIR API    %s/fhir\n  Coding API  %s/api/v1\n  Health      %s/readyz\n  Metrics     %s/metrics\n\n", base, base, base, base)
+	fmt.Fprintf(&b, "  Workbench   %s/ui/  (sign in with the coder or auditor token)\n", base)
+	fmt.Fprintf(&b, "  FHIR API    %s/fhir\n  Coding API  %s/api/v1\n  Health      %s/readyz\n  Metrics     %s/metrics\n", base, base, base, base)
+	if m.MLLPAddr != "" {
+		fmt.Fprintf(&b, "  HL7 v2      mllp://%s\n", m.MLLPAddr)
+	}
+	if m.KafkaAddr != "" {
+		fmt.Fprintf(&b, "  Kafka       %s (embedded broker)\n", m.KafkaAddr)
+	}
+	b.WriteString("\n")
 	fmt.Fprintf(&b, "Dev tokens (new at every start):\n")
 	var coder string
 	for _, t := range m.Config.Tokens {
