@@ -67,6 +67,7 @@ async function coderDay(page) {
     await page.waitForFunction(() => document.getElementById('dx-0-code')?.value === 'J20');
     await page.waitForFunction(() => /DX_HEADER/.test(document.getElementById('edits').textContent));
     await focusOn(page, 'code-q'); // back on the search, to go on typing
+    await suite.a11y(page, 'chart with an error edit');
     await suite.shot(page, '04-chart-edit-error');
   });
   await ok('submit is refused while the error stands', async () => {
@@ -218,6 +219,7 @@ async function auditor(page) {
   await ok('auditor sees the stay in review and the coder\'s codes beside hers', async () => {
     await signIn(page, tokens.auditor);
     await page.waitForSelector('table.worklist tbody tr');
+    await suite.a11y(page, 'worklist (auditor)');
     await Promise.all([page.waitForURL(/\/ui\/items\//), page.click('table.worklist tbody tr a')]);
     await page.waitForSelector('#audit-h');
     assert.match(await text(page, '#audit-changes'), /None/);
@@ -235,6 +237,7 @@ async function auditor(page) {
     await Promise.all([page.waitForURL(/\/review\?result=submitted$/), page.click('#submit-button')]);
     assert.match(await text(page, '#qa-result'), /changed by the auditor/);
     assert.match(await text(page, '#claim-id'), /^Claim\//);
+    await suite.a11y(page, 'review completed');
     await suite.shot(page, '11-review-completed');
   });
   await ok('dashboards draw every report as an accessible SVG chart', async () => {
