@@ -231,6 +231,12 @@ func (h *Handler) applyAndSave(r *http.Request, s *session, it workitem.Item) (s
 	version := res.d.Version
 	res.out, res.actionErr = h.applyAction(&res.d, res.action, r, it)
 	res.as, res.fieldErrs = res.d.assignment()
+	if len(res.fieldErrs) > 0 {
+		// A line the coder is still typing is not dropped from the stored
+		// codes: nothing is saved but the draft until every field reads.
+		raw, _ := json.Marshal(res.d)
+		return res, h.o.State.SaveUIDraft(r.Context(), s.Principal, it.ID, raw, h.o.Now().UTC())
+	}
 	_, res.edits, res.saveErr = h.o.Items.SaveCodes(r.Context(), it.ID, s.actor(), version, res.as, h.o.Check, h.o.Lease)
 	if res.saveErr == nil {
 		res.d.Version = version + 1

@@ -256,7 +256,10 @@ func (h *Handler) oidcSignIn(r *http.Request) (Principal, time.Time, error) {
 	if err != nil {
 		return Principal{}, time.Time{}, err
 	}
-	scopes := append(append(cl.Scope, cl.Scp...), strings.Fields(tok.Scope)...)
+	// Roles come from the user's ID token only: scopes the token endpoint
+	// granted the client (a default client scope) would give every user
+	// the same role.
+	scopes := append(cl.Scope, cl.Scp...)
 	if cl.Role != "" {
 		scopes = append(scopes, roleScopePrefix+cl.Role)
 	}
@@ -264,7 +267,9 @@ func (h *Handler) oidcSignIn(r *http.Request) (Principal, time.Time, error) {
 	if !ok {
 		return Principal{}, time.Time{}, &oidcRefusal{http.StatusForbidden, "Your organisation's sign-in grants you no codebridge role.", "no_role"}
 	}
-	return Principal{Name: cl.Subject, Role: role}, cl.ExpiresAt.Time, nil
+	// The session lasts CODEBRIDGE_UI_SESSION_MAX, not the ID token's exp:
+	// ID tokens prove the sign-in and often expire within minutes.
+	return Principal{Name: cl.Subject, Role: role}, time.Time{}, nil
 }
 
 // roleScopePrefix starts the scopes that grant a role explicitly (as

@@ -206,8 +206,8 @@ func TestOIDCSignInRoundTrip(t *testing.T) {
 	}
 	s := tb.state.sessions[sessionHash(sc.Value)].Session
 	got := []any{s.Principal, s.Role, s.Expires, s.TokenHash == nil}
-	if diff := cmp.Diff([]any{"sub-alice", "coder", tb.now.Add(time.Hour), true}, got); diff != "" {
-		t.Errorf("session (principal, role, expires at the ID token's exp, no token hash): mismatch (-want +got):\n%s", diff)
+	if diff := cmp.Diff([]any{"sub-alice", "coder", tb.now.Add(tb.h.o.SessionMax), true}, got); diff != "" {
+		t.Errorf("session (principal, role, expires after the session max, not the ID token's short exp; no token hash): mismatch (-want +got):\n%s", diff)
 	}
 	done := c.do("GET", "/ui/oidc/done", nil)
 	if done.Code != http.StatusOK || done.Header().Get("Refresh") != "0; url=/ui/login" {
@@ -251,7 +251,7 @@ func TestOIDCRoleMapping(t *testing.T) {
 		{"codebridge_role claim", jwt.MapClaims{"codebridge_role": "auditor"}, "", nil, "auditor"},
 		{"scope claim", jwt.MapClaims{"codebridge_role": nil, "scope": "openid codebridge/role.auditor"}, "", nil, "auditor"},
 		{"scp array", jwt.MapClaims{"codebridge_role": nil, "scp": []string{"codebridge/role.coder"}}, "", nil, "coder"},
-		{"granted scope, API mapping", jwt.MapClaims{"codebridge_role": nil}, "openid user/*.write", apiLike, "coder"},
+		{"user's scope, API mapping", jwt.MapClaims{"codebridge_role": nil, "scope": "openid user/*.write"}, "", apiLike, "coder"},
 	}
 	for _, tt := range tests {
 		tb, p := oidcTestbed(t)
@@ -549,5 +549,17 @@ func TestSessionCookieSecureOverTLS(t *testing.T) {
 	}
 	if diff := cmp.Diff([]string{oidcCookie, sessionCookie}, secure); diff != "" {
 		t.Errorf("Secure cookies of a callback over TLS: mismatch (-want +got):\n%s", diff)
+	}
+}
+
+// Scopes the token endpoint grants the client (a default client scope) are
+// no user's role: only the ID token's claims are.
+func TestOIDCGrantedClientScopeIsNoRole(t *testing.T) {
+	tb, p := oidcTestbed(t)
+	p.scope = "openid codebridge/role.admin"
+	p.claims = func(c jwt.MapClaims) { mergeClaims(c, jwt.MapClaims{"codebridge_role": nil}) }
+	c := tb.client()
+	if w, _ := c.oidcSignIn(p); w.Code != http.StatusForbidden {
+		t.Fatalf("callback = %d, want 403 (no role from the user's own claims)", w.Code)
 	}
 }

@@ -14,12 +14,17 @@ const QueryOtherOption = "Other / clinically undetermined"
 // the patient's condition, never about its effect on payment.
 var paymentWords = regexp.MustCompile(`(?i)\$|\b(payments?|pay|paid|payer|reimburs\w*|revenue|money|dollars?|ms-drg|drg|financial|finance|case[- ]mix|profit|cc/mcc|mcc|cost|costs|billing|bill|charges?)\b`)
 
+// indicatorPaymentWords are the payment words that cannot be clinical
+// text, for the indicators a query cites from the record.
+var indicatorPaymentWords = regexp.MustCompile(`(?i)\$\s*\d|\b(payments?|payer|reimburs\w*|revenue|dollars?|ms-drg|drg|financial|case[- ]mix|profit|cc/mcc)\b`)
+
 // CheckQuery lists what makes a physician query non-compliant, one issue
 // per rule broken (none when it is compliant): a question is asked; at
 // least one clinical indicator from the record is cited; a
 // multiple-choice query offers at least two clinically reasonable choices
 // besides one for "other" or "clinically undetermined" (an open question
-// offers none); and nothing mentions payment or billing. The store
+// offers none); and nothing mentions payment or billing (in the cited
+// indicators, which quote the record, only unmistakable money words count). The store
 // refuses a query with issues, and the workbench shows them on the form.
 // Diagnostics quote only the payment word found, never the query's text.
 func CheckQuery(q Query) []Issue {
@@ -62,10 +67,14 @@ func paymentWording(q Query) (field, word string) {
 	fields := []struct {
 		name  string
 		texts []string
-	}{{"question", []string{q.Question}}, {"indicators", q.Indicators}, {"options", q.Options}}
+		re    *regexp.Regexp
+	}{{"question", []string{q.Question}, paymentWords}, {"options", q.Options, paymentWords},
+		// Indicators quote the record, where "charge nurse" or "cost" are
+		// clinical words: only unmistakable money words count there.
+		{"indicators", q.Indicators, indicatorPaymentWords}}
 	for _, f := range fields {
 		for _, t := range f.texts {
-			if m := paymentWords.FindString(t); m != "" {
+			if m := f.re.FindString(t); m != "" {
 				return f.name, m
 			}
 		}
@@ -73,12 +82,15 @@ func paymentWording(q Query) (field, word string) {
 	return "", ""
 }
 
+// otherChoice is the "other" / "clinically undetermined" choice in its
+// usual spellings: "Other", "Other / clinically undetermined", "Unable to
+// determine", "Clinically undetermined" (whole choice, so "Other specified
+// anemia" or "another" are clinical choices).
+var otherChoice = regexp.MustCompile(`(?i)^\s*(other|other\s*(/|or|,|-)\s*(clinically\s+)?undetermined|(clinically\s+)?undetermined|unable\s+to\s+determine|other\s*(/|or|,|-)\s*unable\s+to\s+determine)\s*\.?\s*$`)
+
 // offersOther reports whether a choice is the "other" or "clinically
 // undetermined" one.
-func offersOther(o string) bool {
-	l := strings.ToLower(o)
-	return strings.Contains(l, "other") || strings.Contains(l, "undetermined")
-}
+func offersOther(o string) bool { return otherChoice.MatchString(o) }
 
 func hasText(ss []string) bool {
 	for _, s := range ss {
