@@ -106,11 +106,12 @@ func checkWorkbenchOutcome(t *testing.T, m *Main, ids map[string]string) {
 	if err := m.DB.QueryRow(`SELECT accurate, poa_changed FROM qa_reviews WHERE work_item_id = $1`, ids["IMP"]).Scan(&accurate, &poa); err != nil || accurate || poa != 1 {
 		t.Errorf("QA record of the auditor's change: accurate=%v poa_changed=%d err=%v; want false, 1", accurate, poa, err)
 	}
-	// The idle scenario's line with units "2x" stays in the draft only.
+	// The idle scenario's units "2x" stay in the draft only: the stored
+	// codes keep the line as it last read (one unit), never without it.
 	var codes string
 	if err := m.DB.QueryRow(`SELECT coalesce(codes::text, '') FROM work_items WHERE id = $1`, ids["EMER"]).Scan(&codes); err != nil ||
-		!strings.Contains(codes, "R07.9") || strings.Contains(codes, "93010") {
-		t.Errorf("codes of the idle scenario's chart = %s (%v); want R07.9 and no 93010 line", codes, err)
+		!strings.Contains(codes, "R07.9") || !strings.Contains(codes, `"code": "93010", "units": 1`) {
+		t.Errorf("codes of the idle scenario's chart = %s (%v); want R07.9 and the 93010 line with its last valid units", codes, err)
 	}
 	if n := count(t, m, `SELECT count(*) FROM work_item_queries WHERE work_item_id = $1 AND status = 'answered'`, ids["AMB"]); n != 1 {
 		t.Errorf("%d answered queries on the office visit, want 1", n)
