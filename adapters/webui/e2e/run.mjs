@@ -245,6 +245,10 @@ async function auditor(page) {
     assert.equal(await page.locator('svg[role="img"]').count(), 6);
     await suite.a11y(page, 'dashboards');
     await suite.shot(page, '12-dashboards');
+    // The error page (an item that does not exist) is a screen too.
+    const res = await page.goto('/ui/items/no-such-item');
+    assert.equal(res.status(), 404);
+    await suite.a11y(page, 'error page');
   });
 }
 
