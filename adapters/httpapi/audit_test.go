@@ -152,6 +152,7 @@ func TestAuditRecordsEachReadOnce(t *testing.T) {
 			if e.RequestID == "" || e.RequestID != rec.Header().Get(echo.HeaderXRequestID) || e.At.IsZero() {
 				t.Errorf("%s: request id %q (response %q) at %v", tt.name, e.RequestID, rec.Header().Get(echo.HeaderXRequestID), e.At)
 			}
+			e.RequestID = "" // random: it may spell anything, "Jo" included
 			b, _ := json.Marshal(e)
 			for _, phi := range []string{"Ana", "Rivera", "1980", "Jo", "Doe"} {
 				if strings.Contains(string(b), phi) {
