@@ -7,7 +7,6 @@ import (
 	"mime"
 	"net/http"
 	"strconv"
-	"time"
 
 	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
@@ -15,6 +14,7 @@ import (
 	"github.com/codebridge/codebridge/config"
 	"github.com/codebridge/codebridge/fhir"
 	"github.com/codebridge/codebridge/mapping"
+	"github.com/codebridge/codebridge/mapping/ingest"
 	"github.com/codebridge/codebridge/mapping/workitem"
 )
 
@@ -80,21 +80,7 @@ func fhirBody(c echo.Context) ([]byte, error) {
 }
 
 // parseErr converts a fhir parse error into a domain error with its issues.
-func parseErr(err error) error {
-	fe, ok := fhir.AsError(err)
-	if !ok {
-		return err
-	}
-	k := workitem.Unprocessable
-	if fe.Status == http.StatusBadRequest {
-		k = workitem.Invalid
-	}
-	out := &workitem.Error{Kind: k, Message: fe.Error()}
-	for _, iss := range fe.Issues {
-		out.Issues = append(out.Issues, workitem.Issue{Severity: iss.Severity, Code: iss.Code, Diagnostics: iss.Diagnostics, Expression: iss.Expression})
-	}
-	return out
-}
+func parseErr(err error) error { return ingest.DomainError(err) }
 
 func supportedType(t string) error {
 	if !mapping.IsSupported(t) {
@@ -172,19 +158,10 @@ func (a *fhirAPI) delete(c echo.Context) error {
 		return err
 	}
 	w := workitem.ResourceWrite{Type: typ, ID: id, Method: http.MethodDelete}
-	if _, err := a.store.WriteResources(c.Request().Context(), PrincipalOf(c).Name, []workitem.ResourceWrite{withDeleteServe(w)}); err != nil {
+	if _, err := a.store.WriteResources(c.Request().Context(), PrincipalOf(c).Name, []workitem.ResourceWrite{ingest.WriteFor(w)}); err != nil {
 		return err
 	}
 	return c.NoContent(http.StatusNoContent)
-}
-
-// withDeleteServe gives a DELETE its stored body: a tombstone naming the
-// resource, so a version read of a deleted version still answers.
-func withDeleteServe(w workitem.ResourceWrite) workitem.ResourceWrite {
-	w.Serve = func(v int, at time.Time) ([]byte, error) {
-		return fhir.SetMeta([]byte(`{"resourceType":"`+w.Type+`","id":"`+w.ID+`"}`), strconv.Itoa(v), at)
-	}
-	return w
 }
 
 func (a *fhirAPI) writeOne(c echo.Context, w workitem.ResourceWrite) error {

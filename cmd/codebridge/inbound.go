@@ -51,13 +51,7 @@ func (m *Main) startInbound(ctx context.Context) error {
 	m.goKafkaWorker(&wg, "kafka-inbound", func() { c.Run(rctx) })
 	m.closers = append(m.closers, func(ctx context.Context) error {
 		cancel()
-		settled := make(chan struct{})
-		go func() { wg.Wait(); close(settled) }()
-		select {
-		case <-settled:
-		case <-ctx.Done():
-			m.Logger.Warn("kafka inbound did not settle before the shutdown timeout; its message will be delivered again")
-		}
+		m.settle(ctx, &wg, "kafka inbound did not settle before the shutdown timeout; its message will be delivered again")
 		return c.Close()
 	})
 	return nil

@@ -75,13 +75,7 @@ func (m *Main) startKafka(context.Context) error {
 		cancel()
 		// The relay settles its in-flight batch first, within the shutdown
 		// timeout; what it has not published stays pending for the next start.
-		settled := make(chan struct{})
-		go func() { wg.Wait(); close(settled) }()
-		select {
-		case <-settled:
-		case <-ctx.Done():
-			m.Logger.Warn("outbox relay did not settle before the shutdown timeout; unsent events stay pending")
-		}
+		m.settle(ctx, &wg, "outbox relay did not settle before the shutdown timeout; unsent events stay pending")
 		err := w.Close()
 		if broker != nil {
 			broker.Close()
@@ -146,4 +140,16 @@ func kafkaOptions(c config.Config) (kafkapub.Options, error) {
 		o.TLS.RootCAs = pool
 	}
 	return o, nil
+}
+
+// settle waits for wg, or until ctx (the shutdown timeout) ends, when it
+// logs warning: the workers' unfinished work is kept for the next start.
+func (m *Main) settle(ctx context.Context, wg *sync.WaitGroup, warning string) {
+	settled := make(chan struct{})
+	go func() { wg.Wait(); close(settled) }()
+	select {
+	case <-settled:
+	case <-ctx.Done():
+		m.Logger.Warn(warning)
+	}
 }

@@ -6,18 +6,15 @@ import (
 	"fmt"
 	"path"
 
-	"github.com/google/uuid"
-
 	"github.com/codebridge/codebridge/fhir"
-	"github.com/codebridge/codebridge/mapping"
-	"github.com/codebridge/codebridge/mapping/workitem"
+	"github.com/codebridge/codebridge/mapping/ingest"
 )
 
 //go:embed samples/*.json
 var sampleFiles embed.FS
 
 // loadSamples ingests the embedded sample Bundles through the same path as
-// POST /fhir, so `codebridge dev` starts with charts to work. Re-running it
+// POST /fhir (mapping/ingest), so `codebridge dev` starts with charts to work. Re-running it
 // is a no-op for unchanged resources, except that POSTed entries without
 // If-None-Exist are created again; the samples use conditional creates where
 // that matters (the Patient) and are otherwise loaded only into an empty
@@ -31,6 +28,7 @@ func (m *Main) loadSamples(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	svc := &ingest.Service{Parser: parser, Store: m.Store}
 	entries, err := sampleFiles.ReadDir("samples")
 	if err != nil {
 		return 0, err
@@ -41,22 +39,7 @@ func (m *Main) loadSamples(ctx context.Context) (int, error) {
 		if err != nil {
 			return loaded, err
 		}
-		b, err := parser.ParseBundle(raw)
-		if err != nil {
-			return loaded, fmt.Errorf("sample %s: %w", e.Name(), err)
-		}
-		existing := func(typ, criteria string) (string, bool, error) { return m.Store.FindConditional(ctx, typ, criteria) }
-		plans, err := mapping.PlanBundleWith(b, uuid.NewString, existing)
-		if err != nil {
-			return loaded, fmt.Errorf("sample %s: %w", e.Name(), err)
-		}
-		var ws []workitem.ResourceWrite
-		for _, p := range plans {
-			if p.Write != nil {
-				ws = append(ws, *p.Write)
-			}
-		}
-		if _, err := m.Store.WriteResources(ctx, "dev-samples", ws); err != nil {
+		if _, err := svc.Raw(ctx, "dev-samples", raw); err != nil {
 			return loaded, fmt.Errorf("sample %s: %w", e.Name(), err)
 		}
 		loaded++

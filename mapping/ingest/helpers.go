@@ -103,9 +103,10 @@ func sniffType(raw []byte) string {
 	return ""
 }
 
-// writeFor gives a DELETE its stored body: a tombstone naming the
-// resource, so a version read of a deleted version still answers.
-func writeFor(w workitem.ResourceWrite) workitem.ResourceWrite {
+// WriteFor gives a DELETE its stored body: a tombstone naming the
+// resource, so a version read of a deleted version still answers. Other
+// writes are returned as they are.
+func WriteFor(w workitem.ResourceWrite) workitem.ResourceWrite {
 	if w.Method != http.MethodDelete {
 		return w
 	}
@@ -114,6 +115,11 @@ func writeFor(w workitem.ResourceWrite) workitem.ResourceWrite {
 	}
 	return w
 }
+
+// DomainError is the error the edges answer with for a parse or store
+// failure: err itself when it carries a *workitem.Error, a FHIR parse or
+// validation error as Invalid/Unprocessable with its issues, else Internal.
+func DomainError(err error) error { return asDomain(err) }
 
 // asDomain returns err unchanged when it carries a *workitem.Error (keeping
 // its context), and otherwise the *workitem.Error domainOf makes of it.

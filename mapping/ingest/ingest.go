@@ -208,7 +208,7 @@ func (s *Service) transaction(ctx context.Context, actor string, plans []mapping
 			out[i] = skipped(p)
 			continue
 		}
-		ws = append(ws, writeFor(*p.Write))
+		ws = append(ws, WriteFor(*p.Write))
 		at = append(at, i)
 	}
 	if len(ws) == 0 {
@@ -233,7 +233,7 @@ func (s *Service) batch(ctx context.Context, actor string, plans []mapping.Entry
 		case p.Write == nil:
 			out[i] = skipped(p)
 		default:
-			w := writeFor(*p.Write)
+			w := WriteFor(*p.Write)
 			res, err := s.Store.WriteResources(ctx, actor, []workitem.ResourceWrite{w})
 			if err != nil {
 				out[i] = Entry{Index: i, Type: w.Type, ID: w.ID, Err: domainOf(err)}
