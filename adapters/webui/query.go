@@ -118,10 +118,11 @@ func (h *Handler) sendQuery(w http.ResponseWriter, r *http.Request, s *session) 
 }
 
 // checkQuery lists what makes a query non-compliant: the rule the store
-// enforces (workitem.CheckQuery), worded for the form.
+// enforces (workitem.CheckQuery) and the composer's indicator rule
+// (workitem.CheckComposedQuery), worded for the form.
 func checkQuery(q workitem.Query) []string {
 	var errs []string
-	for _, is := range workitem.CheckQuery(q) {
+	for _, is := range workitem.CheckComposedQuery(q) {
 		errs = append(errs, is.Diagnostics)
 	}
 	return errs

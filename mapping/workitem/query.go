@@ -19,8 +19,7 @@ var paymentWords = regexp.MustCompile(`(?i)\$|\b(payments?|pay|paid|payer|reimbu
 var indicatorPaymentWords = regexp.MustCompile(`(?i)\$\s*\d|\b(payments?|payer|reimburs\w*|revenue|dollars?|ms-drg|drg|financial|case[- ]mix|profit|cc/mcc)\b`)
 
 // CheckQuery lists what makes a physician query non-compliant, one issue
-// per rule broken (none when it is compliant): a question is asked; at
-// least one clinical indicator from the record is cited; a
+// per rule broken (none when it is compliant): a question is asked; a
 // multiple-choice query offers at least two clinically reasonable choices
 // besides one for "other" or "clinically undetermined" (an open question
 // offers none); and nothing mentions payment or billing (in the cited
@@ -34,9 +33,6 @@ func CheckQuery(q Query) []Issue {
 	}
 	if strings.TrimSpace(q.Question) == "" {
 		add("question", "Question: write the question for the physician.")
-	}
-	if !hasText(q.Indicators) {
-		add("indicators", "Clinical indicators: cite at least one indicator from the record.")
 	}
 	if len(q.Options) > 0 {
 		other, reasonable := 0, 0
@@ -99,4 +95,22 @@ func hasText(ss []string) bool {
 		}
 	}
 	return false
+}
+
+// CheckComposedQuery is CheckQuery plus the composer's rule that at least
+// one clinical indicator from the record is cited. The workbench's composer
+// offers the record's sentences to cite, so it requires one; the API takes
+// a bare question (CONTRACT.md §4: {"question": "..."}), whose text may
+// carry its indicators, and the store enforces only CheckQuery.
+func CheckComposedQuery(q Query) []Issue {
+	out := CheckQuery(q)
+	if !hasText(q.Indicators) {
+		ind := Issue{Severity: "error", Code: "business-rule", Diagnostics: "Clinical indicators: cite at least one indicator from the record.",
+			Expression: []string{"indicators"}}
+		out = append([]Issue{ind}, out...)
+		if len(out) > 1 && out[1].Expression[0] == "question" { // keep the form's order: question first
+			out[0], out[1] = out[1], out[0]
+		}
+	}
+	return out
 }

@@ -15,25 +15,32 @@ func TestCheckQuery(t *testing.T) {
 		return q
 	}
 	tests := []struct {
-		name string
-		q    Query
-		want []string // the fields of the issues, in order
+		name     string
+		q        Query
+		want     []string // the fields of the issues, in order
+		composed bool     // checked as the workbench's composer does (CheckComposedQuery)
 	}{
-		{"compliant multiple choice", compliant, nil},
-		{"compliant open question", with(func(q *Query) { q.Options = nil }), nil},
-		{"no question", with(func(q *Query) { q.Question = "  " }), []string{"question"}},
-		{"no indicator", with(func(q *Query) { q.Indicators = []string{" "} }), []string{"indicators"}},
-		{"no other choice", with(func(q *Query) { q.Options = []string{"Bacterial", "Viral"} }), []string{"options"}},
-		{"one choice besides other", with(func(q *Query) { q.Options = []string{"Bacterial", "Clinically undetermined"} }), []string{"options"}},
-		{"only other", with(func(q *Query) { q.Options = []string{"Other"} }), []string{"options"}},
-		{"payment in an indicator", with(func(q *Query) { q.Indicators = []string{"affects DRG payment"} }), []string{"indicators"}},
-		{"payment in the question", with(func(q *Query) { q.Question = "Would a CC raise reimbursement?" }), []string{"question"}},
-		{"everything wrong", Query{Options: []string{"pay more"}}, []string{"question", "indicators", "options", "options", "options"}},
+		{"compliant multiple choice", compliant, nil, false},
+		{"compliant open question", with(func(q *Query) { q.Options = nil }), nil, false},
+		{"no question", with(func(q *Query) { q.Question = "  " }), []string{"question"}, false},
+		{"no indicator: the API's bare question is fine", with(func(q *Query) { q.Indicators = nil; q.Options = nil }), nil, false},
+		{"no indicator in the composer", with(func(q *Query) { q.Indicators = []string{" "} }), []string{"indicators"}, true},
+		{"no other choice", with(func(q *Query) { q.Options = []string{"Bacterial", "Viral"} }), []string{"options"}, false},
+		{"one choice besides other", with(func(q *Query) { q.Options = []string{"Bacterial", "Clinically undetermined"} }), []string{"options"}, false},
+		{"only other", with(func(q *Query) { q.Options = []string{"Other"} }), []string{"options"}, false},
+		{"payment in an indicator", with(func(q *Query) { q.Indicators = []string{"affects DRG payment"} }), []string{"indicators"}, false},
+		{"payment in the question", with(func(q *Query) { q.Question = "Would a CC raise reimbursement?" }), []string{"question"}, false},
+		{"everything wrong", Query{Options: []string{"pay more"}}, []string{"question", "options", "options", "options"}, false},
+		{"everything wrong in the composer", Query{Options: []string{"pay more"}}, []string{"question", "indicators", "options", "options", "options"}, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var got []string
-			for _, is := range CheckQuery(tt.q) {
+			check := CheckQuery
+			if tt.composed {
+				check = CheckComposedQuery
+			}
+			for _, is := range check(tt.q) {
 				if is.Diagnostics == "" || is.Severity != "error" {
 					t.Errorf("issue without a reason: %+v", is)
 				}
