@@ -32,6 +32,11 @@ type Options struct {
 	BodyLimit  int64 // bytes; 0 means 10 MiB
 	Ready      []Check
 	ReqTimeout time.Duration // per-request handler timeout; 0 means 60s
+	// MaxInFlight bounds the requests running handlers at once (see
+	// admission); 0 means no bound. QueueTimeout is how long one may wait
+	// for a slot before 503; 0 means 10s.
+	MaxInFlight  int
+	QueueTimeout time.Duration
 }
 
 // Server is codebridge's HTTP server.
@@ -64,6 +69,12 @@ func New(o Options) *Server {
 	e.Use(s.recoverer)
 	e.Use(middleware.BodyLimit(strconv.FormatInt(o.BodyLimit, 10) + "B"))
 	e.Use(middleware.ContextTimeoutWithConfig(middleware.ContextTimeoutConfig{Timeout: o.ReqTimeout}))
+	if o.MaxInFlight > 0 {
+		if o.QueueTimeout <= 0 {
+			o.QueueTimeout = 10 * time.Second
+		}
+		e.Use(newAdmission(o.MaxInFlight, o.QueueTimeout, o.Registry).middleware)
+	}
 	e.GET("/healthz", s.healthz)
 	e.GET("/readyz", s.readyz)
 	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(o.Registry, promhttp.HandlerOpts{Registry: o.Registry})))

@@ -19,8 +19,9 @@ type WorkItems interface {
 	ListItems(ctx context.Context, f workitem.Filter) ([]workitem.Item, string, error)
 	// GetItem answers an item with chart and history. Errors: NotFound.
 	GetItem(ctx context.Context, id string) (workitem.Item, []workitem.Transition, error)
-	// LeaseNext leases the top ready item; ok=false when none or at the cap.
-	LeaseNext(ctx context.Context, coder string, max int, d time.Duration) (workitem.Item, bool, error)
+	// LeaseNextChart leases the top ready item and answers it as GetItem
+	// does; ok=false when none or at the cap.
+	LeaseNextChart(ctx context.Context, coder string, max int, d time.Duration) (workitem.Item, []workitem.Transition, bool, error)
 }
 
 // WorkItemOptions configure the coding API.
@@ -155,16 +156,12 @@ func (a *workItemAPI) get(c echo.Context) error {
 
 func (a *workItemAPI) next(c echo.Context) error {
 	ctx := c.Request().Context()
-	it, ok, err := a.store.LeaseNext(ctx, PrincipalOf(c).Name, a.opts.MaxLeases, a.opts.Lease)
+	full, hist, ok, err := a.store.LeaseNextChart(ctx, PrincipalOf(c).Name, a.opts.MaxLeases, a.opts.Lease)
 	if err != nil {
 		return err
 	}
 	if !ok {
 		return c.NoContent(http.StatusNoContent)
-	}
-	full, hist, err := a.store.GetItem(ctx, it.ID)
-	if err != nil {
-		return err
 	}
 	return c.JSON(http.StatusOK, newChartView(full, hist))
 }

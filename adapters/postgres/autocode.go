@@ -43,7 +43,7 @@ func (s *Store) AutoCodeOne(ctx context.Context, check workitem.Checker, qaRate 
 		as, reason := mapping.AutoAssignment(sc.Chart)
 		var es []workitem.Edit
 		if reason == "" {
-			if es, err = check(ctx, sc.Chart, as); err != nil {
+			if es, err = check(WithTx(ctx, tx), sc.Chart, as); err != nil {
 				return err
 			}
 			reason = errorCodes(es)
@@ -52,7 +52,7 @@ func (s *Store) AutoCodeOne(ctx context.Context, check workitem.Checker, qaRate 
 			res = AutoSkipped
 			found, _ := json.Marshal(nonNilEdits(es))
 			_, err := tx.ExecContext(ctx, `UPDATE work_items SET autocode_version = version, autocode_note = $2, edits = $3, updated_at = now() WHERE id = $1`,
-				id, "not coded straight through: "+reason, found)
+				id, "not coded straight through: "+reason, jsonArg(found))
 			return err
 		}
 		res = AutoCoded
@@ -106,7 +106,7 @@ func (s *Store) autoCodeTx(ctx context.Context, tx *sql.Tx, id, class string, as
 	codes, _ := json.Marshal(as)
 	found, _ := json.Marshal(nonNilEdits(es))
 	if _, err := tx.ExecContext(ctx, `UPDATE work_items SET codes = $2, edits = $3, coded_by = 'auto', autocode_note = 'coded straight through' WHERE id = $1`,
-		id, codes, found); err != nil {
+		id, jsonArg(codes), jsonArg(found)); err != nil {
 		return err
 	}
 	if err := s.moveTx(ctx, tx, id, workitem.Ready, workitem.Coded, "auto", "coded straight through"); err != nil {

@@ -32,6 +32,10 @@ type CodeStore struct {
 	mu       sync.Mutex
 	rels     map[codes.System][]releaseRow // newest window first
 	cachedAt time.Time
+	sig      string // releaseSignature of rels
+	gen      uint64 // bumped whenever sig changes
+
+	cache lookupCache
 }
 
 // releaseTTL bounds how long a cached release list is trusted.

@@ -5,6 +5,11 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/codebridge/codebridge/mapping/codes"
@@ -14,6 +19,7 @@ import (
 type releaseRow struct {
 	id  int64
 	rel codes.Release
+	gen uint64 // the release list's generation (see CodeStore.gen)
 }
 
 // invalidate drops the cached release list.
@@ -31,7 +37,7 @@ func (s *CodeStore) releases(ctx context.Context) (map[codes.System][]releaseRow
 	if s.rels != nil && time.Since(s.cachedAt) < releaseTTL {
 		return s.rels, nil
 	}
-	rows, err := s.db.QueryContext(ctx, `SELECT id, system, version, valid_from, valid_to
+	rows, err := s.q(ctx).QueryContext(ctx, `SELECT id, system, version, valid_from, valid_to
 		FROM code_releases ORDER BY system, valid_from DESC, id DESC`)
 	if err != nil {
 		return nil, fmt.Errorf("releases: %w", err)
@@ -48,6 +54,14 @@ func (s *CodeStore) releases(ctx context.Context) (map[codes.System][]releaseRow
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("releases: %w", err)
+	}
+	if sig := releaseSignature(rels); sig != s.sig {
+		s.sig, s.gen = sig, s.gen+1
+	}
+	for sys, rs := range rels {
+		for i := range rs {
+			rels[sys][i].gen = s.gen
+		}
 	}
 	s.rels, s.cachedAt = rels, time.Now()
 	return rels, nil
@@ -100,7 +114,7 @@ func (s *CodeStore) Code(ctx context.Context, system codes.System, code string, 
 		return codes.Entry{}, err
 	}
 	code = codes.Normalize(system, code)
-	e, err := s.scanEntry(ctx, system, code,
+	e, err := s.scanEntry(ctx, lookupKey{kind: 'c', rel: rr.id, sys: system, a: code}, system, code,
 		entrySelect+`WHERE e.release_id = $1 AND e.system = $2 AND e.code = $3`, rr.id, system, code)
 	switch {
 	case err == nil && !covers(e, dos):
@@ -110,7 +124,8 @@ func (s *CodeStore) Code(ctx context.Context, system codes.System, code string, 
 	case !errors.Is(err, sql.ErrNoRows):
 		return codes.Entry{}, fmt.Errorf("%s %s: %w", system, codes.Display(system, code), err)
 	}
-	e, err = s.scanEntry(ctx, system, code, entrySelect+`WHERE e.system = $1 AND e.code = $2 AND e.release_id <> $3
+	e, err = s.scanEntry(ctx, lookupKey{kind: 'o', rel: rr.id, gen: rr.gen, sys: system, a: code}, system, code,
+		entrySelect+`WHERE e.system = $1 AND e.code = $2 AND e.release_id <> $3
 		ORDER BY r.valid_from DESC LIMIT 1`, system, code, rr.id)
 	switch {
 	case err == nil:
@@ -121,12 +136,27 @@ func (s *CodeStore) Code(ctx context.Context, system codes.System, code string, 
 	return codes.Entry{}, fmt.Errorf("%s %s: %w", system, codes.Display(system, code), codes.ErrNotFound)
 }
 
-// scanEntry runs an entrySelect query and scans its one row.
-func (s *CodeStore) scanEntry(ctx context.Context, system codes.System, code, query string, args ...any) (codes.Entry, error) {
-	e := codes.Entry{System: system, Code: code}
+// scanEntry runs an entrySelect query and scans its one row, or answers
+// from the cache (k) what the same query answered before.
+func (s *CodeStore) scanEntry(ctx context.Context, k lookupKey, system codes.System, code, query string, args ...any) (e codes.Entry, err error) {
+	if v, ok := s.cache.get(k); ok {
+		if v == nil {
+			return codes.Entry{}, sql.ErrNoRows
+		}
+		return v.(codes.Entry), nil
+	}
+	defer func() {
+		switch {
+		case err == nil:
+			s.cache.put(k, e)
+		case errors.Is(err, sql.ErrNoRows):
+			s.cache.put(k, nil)
+		}
+	}()
+	e = codes.Entry{System: system, Code: code}
 	var from, to sql.NullTime
 	var id int64
-	err := s.db.QueryRowContext(ctx, query, args...).Scan(&e.Billable, &e.Short, &e.Long, &from, &to, &e.Action,
+	err = s.q(ctx).QueryRowContext(ctx, query, args...).Scan(&e.Billable, &e.Short, &e.Long, &from, &to, &e.Action,
 		&id, &e.Release.Version, &e.Release.From, &e.Release.To)
 	if err != nil {
 		return codes.Entry{}, err
@@ -155,14 +185,23 @@ func (s *CodeStore) MUE(ctx context.Context, code string, dos time.Time) (codes.
 		return codes.MUE{}, err
 	}
 	m := codes.MUE{Code: codes.Normalize(codes.MUETable, code)}
-	err = s.db.QueryRowContext(ctx, `SELECT max_units, indicator, rationale FROM code_mues WHERE release_id = $1 AND code = $2`,
+	k := lookupKey{kind: 'm', rel: rr.id, a: m.Code}
+	if v, ok := s.cache.get(k); ok {
+		if v == nil {
+			return codes.MUE{}, fmt.Errorf("mue %s: %w", m.Code, codes.ErrNotFound)
+		}
+		return v.(codes.MUE), nil
+	}
+	err = s.q(ctx).QueryRowContext(ctx, `SELECT max_units, indicator, rationale FROM code_mues WHERE release_id = $1 AND code = $2`,
 		rr.id, m.Code).Scan(&m.MaxUnits, &m.Indicator, &m.Rationale)
 	if errors.Is(err, sql.ErrNoRows) {
+		s.cache.put(k, nil)
 		return codes.MUE{}, fmt.Errorf("mue %s: %w", m.Code, codes.ErrNotFound)
 	}
 	if err != nil {
 		return codes.MUE{}, fmt.Errorf("mue %s: %w", m.Code, err)
 	}
+	s.cache.put(k, m)
 	return m, nil
 }
 
@@ -173,30 +212,45 @@ func (s *CodeStore) PTP(ctx context.Context, column1, column2 string, dos time.T
 		return codes.PTP{}, err
 	}
 	c1, c2 := codes.Normalize(codes.PTPTable, column1), codes.Normalize(codes.PTPTable, column2)
-	rows, err := s.db.QueryContext(ctx, `SELECT prior_to_1996, effective, deleted, modifier, rationale
-		FROM code_ptps WHERE release_id = $1 AND column1 = $2 AND column2 = $3 ORDER BY effective DESC`, rr.id, c1, c2)
-	if err != nil {
+	k := lookupKey{kind: 'p', rel: rr.id, a: c1, b: c2}
+	var pairs []codes.PTP
+	if v, ok := s.cache.get(k); ok {
+		pairs, _ = v.([]codes.PTP)
+	} else if pairs, err = s.ptpRows(ctx, rr.id, c1, c2); err != nil {
 		return codes.PTP{}, fmt.Errorf("ptp %s/%s: %w", c1, c2, err)
+	} else {
+		s.cache.put(k, pairs)
+	}
+	for _, p := range pairs {
+		if p.Active(dos) {
+			return p, nil
+		}
+	}
+	return codes.PTP{}, fmt.Errorf("ptp %s/%s: %w", c1, c2, codes.ErrNotFound)
+}
+
+// ptpRows reads the PTP rows of one code pair in a release, newest first.
+func (s *CodeStore) ptpRows(ctx context.Context, rel int64, c1, c2 string) ([]codes.PTP, error) {
+	rows, err := s.q(ctx).QueryContext(ctx, `SELECT prior_to_1996, effective, deleted, modifier, rationale
+		FROM code_ptps WHERE release_id = $1 AND column1 = $2 AND column2 = $3 ORDER BY effective DESC`, rel, c1, c2)
+	if err != nil {
+		return nil, err
 	}
 	defer rows.Close()
+	var out []codes.PTP
 	for rows.Next() {
 		p := codes.PTP{Column1: c1, Column2: c2}
 		var deleted sql.NullTime
 		if err := rows.Scan(&p.PriorTo1996, &p.Effective, &deleted, &p.Modifier, &p.Rationale); err != nil {
-			return codes.PTP{}, fmt.Errorf("ptp %s/%s: %w", c1, c2, err)
+			return nil, err
 		}
 		p.Effective = codes.Day(p.Effective)
 		if deleted.Valid {
 			p.Deleted = codes.Day(deleted.Time)
 		}
-		if p.Active(dos) {
-			return p, nil
-		}
+		out = append(out, p)
 	}
-	if err := rows.Err(); err != nil {
-		return codes.PTP{}, fmt.Errorf("ptp %s/%s: %w", c1, c2, err)
-	}
-	return codes.PTP{}, fmt.Errorf("ptp %s/%s: %w", c1, c2, codes.ErrNotFound)
+	return out, rows.Err()
 }
 
 // POAExempt implements codes.Lookup.
@@ -206,11 +260,98 @@ func (s *CodeStore) POAExempt(ctx context.Context, code string, dos time.Time) (
 		return false, err
 	}
 	code = codes.Normalize(codes.ICD10CM, code)
+	k := lookupKey{kind: 'x', rel: rr.id, a: code}
+	if v, ok := s.cache.get(k); ok {
+		return v.(bool), nil
+	}
 	var ok bool
-	err = s.db.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM code_poa_exempt WHERE release_id = $1 AND code = $2)`,
+	err = s.q(ctx).QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM code_poa_exempt WHERE release_id = $1 AND code = $2)`,
 		rr.id, code).Scan(&ok)
 	if err != nil {
 		return false, fmt.Errorf("poaexempt %s: %w", code, err)
 	}
+	s.cache.put(k, ok)
 	return ok, nil
+}
+
+// releaseSignature names the stored release list (ids in order), so a
+// change of the list is noticed on the next refresh.
+func releaseSignature(rels map[codes.System][]releaseRow) string {
+	var b strings.Builder
+	for _, sys := range slices.Sorted(maps.Keys(rels)) {
+		b.WriteString(string(sys))
+		for _, r := range rels[sys] {
+			b.WriteByte(' ')
+			b.WriteString(strconv.FormatInt(r.id, 10))
+		}
+		b.WriteByte(';')
+	}
+	return b.String()
+}
+
+// lookupCache keeps what the code tables answered, per release id. A
+// stored release never changes under its id (a reload with other content
+// replaces it under a new id), so an answer keyed by release id stays true;
+// answers that depend on the other releases (a code's newest release when
+// the governing one lacks it) are keyed by the release list's generation as
+// well. The edits of one chart ask for the same few dozen codes every
+// coder uses, so after warm-up a save runs its edits from memory instead of
+// ten or twenty round trips. Bounded: past lookupCacheMax entries the cache
+// starts again empty.
+type lookupCache struct {
+	mu sync.Mutex
+	m  map[lookupKey]any
+}
+
+// lookupCacheMax bounds the cache (~100 bytes an entry).
+const lookupCacheMax = 200_000
+
+type lookupKey struct {
+	kind byte // 'c' code in release, 'o' code in other releases, 'm' MUE, 'p' PTP pair, 'x' POA exempt
+	rel  int64
+	gen  uint64
+	sys  codes.System
+	a, b string
+}
+
+func (c *lookupCache) get(k lookupKey) (any, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	v, ok := c.m[k]
+	return v, ok
+}
+
+func (c *lookupCache) put(k lookupKey, v any) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil || len(c.m) >= lookupCacheMax {
+		c.m = make(map[lookupKey]any)
+	}
+	c.m[k] = v
+}
+
+// txKey carries a transaction in a context: see WithTx.
+type txKey struct{}
+
+// WithTx returns ctx carrying tx, so code-set lookups made under it (the
+// edits run while a coding action holds its work item locked) use that
+// transaction's connection instead of taking a second one from the pool:
+// a request never holds one connection while waiting for another, which
+// under a full pool is how requests starve each other.
+func WithTx(ctx context.Context, tx *sql.Tx) context.Context {
+	return context.WithValue(ctx, txKey{}, tx)
+}
+
+// queryer is what *sql.DB and *sql.Tx share.
+type queryer interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// q is the transaction in ctx (WithTx), else the pool.
+func (s *CodeStore) q(ctx context.Context) queryer {
+	if tx, ok := ctx.Value(txKey{}).(*sql.Tx); ok && tx != nil {
+		return tx
+	}
+	return s.db
 }

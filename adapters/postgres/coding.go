@@ -75,14 +75,14 @@ func (s *Store) SaveCodes(ctx context.Context, id string, a workitem.Actor, ifVe
 		if err := c.mayCode(a); err != nil {
 			return err
 		}
-		if es, err = check(ctx, c.chart.Chart, as); err != nil {
+		if es, err = check(WithTx(ctx, tx), c.chart.Chart, as); err != nil {
 			return err
 		}
 		codes, _ := json.Marshal(as)
 		found, _ := json.Marshal(nonNilEdits(es))
 		_, err = tx.ExecContext(ctx, `UPDATE work_items SET codes = $2, edits = $3, version = version + 1, updated_at = $4,
 			lease_expires = CASE WHEN status = 'in_progress' THEN $4::timestamptz + $5::interval ELSE lease_expires END WHERE id = $1`,
-			id, codes, found, s.now(), intervalOf(lease))
+			id, jsonArg(codes), jsonArg(found), s.now(), intervalOf(lease))
 		return err
 	})
 	if err != nil {
@@ -123,7 +123,7 @@ func (s *Store) Submit(ctx context.Context, id string, a workitem.Actor, o worki
 		if err := c.mayCode(a); err != nil {
 			return err
 		}
-		es, err := check(ctx, c.chart.Chart, c.codes)
+		es, err := check(WithTx(ctx, tx), c.chart.Chart, c.codes)
 		if err != nil {
 			return err
 		}
@@ -131,7 +131,7 @@ func (s *Store) Submit(ctx context.Context, id string, a workitem.Actor, o worki
 			return err
 		}
 		found, _ := json.Marshal(nonNilEdits(es))
-		if _, err := tx.ExecContext(ctx, `UPDATE work_items SET edits = $2, version = version + 1, updated_at = $3 WHERE id = $1`, id, found, s.now()); err != nil {
+		if _, err := tx.ExecContext(ctx, `UPDATE work_items SET edits = $2, version = version + 1, updated_at = $3 WHERE id = $1`, id, jsonArg(found), s.now()); err != nil {
 			return err
 		}
 		return s.advanceTx(ctx, tx, c, a, o.QASampleRate)
@@ -189,7 +189,7 @@ func (s *Store) completeTx(ctx context.Context, tx *sql.Tx, id string, from work
 	}
 	if blocking != nil {
 		b, _ := json.Marshal([]workitem.Edit{*blocking})
-		_, err := tx.ExecContext(ctx, `UPDATE work_items SET edits = edits || $2::jsonb, reason = $3 WHERE id = $1`, id, b, "claim blocked: "+blocking.Code)
+		_, err := tx.ExecContext(ctx, `UPDATE work_items SET edits = edits || $2::jsonb, reason = $3 WHERE id = $1`, id, jsonArg(b), "claim blocked: "+blocking.Code)
 		return err
 	}
 	return s.moveTx(ctx, tx, id, from, workitem.Completed, actor, reason)
@@ -237,7 +237,7 @@ func (s *Store) OpenQuery(ctx context.Context, id string, a workitem.Actor, q wo
 		ind, _ := json.Marshal(nonNilStrings(q.Indicators))
 		opts, _ := json.Marshal(nonNilStrings(q.Options))
 		if _, err := tx.ExecContext(ctx, `INSERT INTO work_item_queries (id, work_item_id, question, indicators, options, asked_by, asked_at) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-			out.ID, id, q.Question, ind, opts, a.Name, s.now()); err != nil {
+			out.ID, id, q.Question, jsonArg(ind), jsonArg(opts), a.Name, s.now()); err != nil {
 			return err
 		}
 		if err := s.writeQueryCommunicationTx(ctx, tx, id, out.ID); err != nil {
@@ -290,8 +290,8 @@ func (s *Store) AnswerQuery(ctx context.Context, id, qid string, a workitem.Acto
 }
 
 // queriesOf lists an item's queries.
-func (s *Store) queriesOf(ctx context.Context, id string) ([]workitem.Query, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT id, question, indicators, options, status, asked_by, asked_at, answer, answered_by, answered_at
+func (s *Store) queriesOf(ctx context.Context, q queryer, id string) ([]workitem.Query, error) {
+	rows, err := q.QueryContext(ctx, `SELECT id, question, indicators, options, status, asked_by, asked_at, answer, answered_by, answered_at
 		FROM work_item_queries WHERE work_item_id = $1 ORDER BY asked_at, id`, id)
 	if err != nil {
 		return nil, err

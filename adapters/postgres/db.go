@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"fmt"
 	"strings"
 	"time"
@@ -22,11 +23,22 @@ type Options struct {
 
 // Open connects to url and checks the connection.
 func Open(ctx context.Context, url string, o Options) (*DB, error) {
-	sqlDB, err := sql.Open("postgres", url)
+	cfg, err := pq.NewConfig(url)
 	if err != nil {
 		// lib/pq's parse errors quote the URL, password included: never pass them on.
 		return nil, fmt.Errorf("postgres.Open: the database URL is malformed")
 	}
+	// One round trip per statement instead of two: lib/pq otherwise sends
+	// Parse+Describe+Sync, waits, then Bind+Execute+Sync. Measured on the
+	// coder-day and ingest benchmarks (BENCHMARKS.md). The price: a []byte
+	// argument travels in binary format, so JSON for a jsonb column must be
+	// passed as a string (jsonArg), never as []byte.
+	cfg.BinaryParameters = true
+	connector, err := pq.NewConnectorConfig(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("postgres.Open: the database URL is malformed")
+	}
+	sqlDB := sql.OpenDB(&cachingConnector{base: connector, size: stmtCacheSize})
 	if o.MaxOpenConns <= 0 {
 		o.MaxOpenConns = 20
 	}
@@ -67,4 +79,19 @@ func (db *DB) Transact(ctx context.Context, opts *sql.TxOptions, fn func(*sql.Tx
 		}
 	}()
 	return fn(tx)
+}
+
+// jsonArg passes JSON to a jsonb parameter. With binary_parameters on (see
+// Open), lib/pq sends a []byte argument in binary format, which jsonb
+// refuses (it expects a version byte); as a string it travels as text.
+// bytea arguments (hashes, raw resources, Kafka values) stay []byte: binary
+// is both correct and cheaper for them than hex text.
+type jsonArg []byte
+
+// Value implements driver.Valuer.
+func (j jsonArg) Value() (driver.Value, error) {
+	if j == nil {
+		return nil, nil
+	}
+	return string(j), nil
 }

@@ -76,7 +76,7 @@ SELECT $1, $2, k.last_seq, $3, $4 FROM k`
 		if value == nil {
 			value = []byte{}
 		}
-		if _, err := tx.ExecContext(ctx, q, m.Topic, m.Key, value, headers); err != nil {
+		if _, err := tx.ExecContext(ctx, q, m.Topic, m.Key, value, jsonArg(headers)); err != nil {
 			return outboxErr(err)
 		}
 	}

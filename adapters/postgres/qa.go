@@ -40,7 +40,7 @@ func (s *Store) recordQATx(ctx context.Context, tx *sql.Tx, id, auditor string) 
 			procedures_added, procedures_removed, coder_codes, final_codes)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`,
 		id, coder, auditor, s.now(), d.Accurate(), d.DiagnosesAdded, d.DiagnosesRemoved, d.POAChanged, d.Resequenced,
-		d.LinesAdded, d.LinesRemoved, d.LinesChanged, d.ProceduresAdded, d.ProceduresRemoved, coderJSON, finalJSON)
+		d.LinesAdded, d.LinesRemoved, d.LinesChanged, d.ProceduresAdded, d.ProceduresRemoved, jsonArg(coderJSON), jsonArg(finalJSON))
 	return err
 }
 

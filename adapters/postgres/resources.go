@@ -302,11 +302,11 @@ func (s *Store) insertVersionTx(ctx context.Context, tx *sql.Tx, w workitem.Reso
 	if version == 1 {
 		res, err = tx.ExecContext(ctx, `INSERT INTO resources (type, id, version, last_updated, content_hash, deleted, encounter_id, patient_id, summary)
 			VALUES ($1, $2, 1, $3, $4, $5, NULLIF($6, ''), NULLIF($7, ''), $8) ON CONFLICT (type, id) DO NOTHING`,
-			w.Type, w.ID, now, w.Hash, deleted, w.EncounterID, w.PatientID, []byte(summary))
+			w.Type, w.ID, now, w.Hash, deleted, w.EncounterID, w.PatientID, jsonArg(summary))
 	} else {
 		res, err = tx.ExecContext(ctx, `UPDATE resources SET version = $3, last_updated = $4, content_hash = $5, deleted = $6,
 			encounter_id = NULLIF($7, ''), patient_id = NULLIF($8, ''), summary = $9 WHERE type = $1 AND id = $2`,
-			w.Type, w.ID, version, now, w.Hash, deleted, w.EncounterID, w.PatientID, []byte(summary))
+			w.Type, w.ID, version, now, w.Hash, deleted, w.EncounterID, w.PatientID, jsonArg(summary))
 	}
 	if err != nil {
 		return workitem.WriteResult{}, err

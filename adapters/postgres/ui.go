@@ -134,7 +134,7 @@ func (s *Store) PruneUISessions(ctx context.Context, before time.Time) (n int64,
 func (s *Store) SaveUIDraft(ctx context.Context, principal, itemID string, draft []byte, now time.Time) (err error) {
 	defer workitem.Wrap(&err, "postgres.SaveUIDraft(%s)", itemID)
 	_, err = s.db.ExecContext(ctx, `INSERT INTO ui_drafts (principal, work_item_id, draft, saved_at) VALUES ($1, $2, $3, $4)
-		ON CONFLICT (principal, work_item_id) DO UPDATE SET draft = EXCLUDED.draft, saved_at = EXCLUDED.saved_at`, principal, itemID, draft, now)
+		ON CONFLICT (principal, work_item_id) DO UPDATE SET draft = EXCLUDED.draft, saved_at = EXCLUDED.saved_at`, principal, itemID, jsonArg(draft), now)
 	return err
 }
 
@@ -170,7 +170,7 @@ func (s *Store) UIPrefs(ctx context.Context, principal string) (prefs []byte, er
 func (s *Store) SaveUIPrefs(ctx context.Context, principal string, prefs []byte, now time.Time) (err error) {
 	defer workitem.Wrap(&err, "postgres.SaveUIPrefs")
 	_, err = s.db.ExecContext(ctx, `INSERT INTO ui_prefs (principal, prefs, updated_at) VALUES ($1, $2, $3)
-		ON CONFLICT (principal) DO UPDATE SET prefs = EXCLUDED.prefs, updated_at = EXCLUDED.updated_at`, principal, prefs, now)
+		ON CONFLICT (principal) DO UPDATE SET prefs = EXCLUDED.prefs, updated_at = EXCLUDED.updated_at`, principal, jsonArg(prefs), now)
 	return err
 }
 

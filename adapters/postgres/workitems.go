@@ -107,7 +107,7 @@ func (s *Store) createItemTx(ctx context.Context, tx *sql.Tx, encounterID string
 	now := s.now()
 	_, err = tx.ExecContext(ctx, `INSERT INTO work_items (id, encounter_id, patient_id, class, status, priority, service_start, service_end, chart, reason, created_at, updated_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'encounter received', $10, $10)`,
-		id, encounterID, d.PatientID, d.Class, d.Status, d.Priority, d.ServiceStart, d.ServiceEnd, chart, now)
+		id, encounterID, d.PatientID, d.Class, d.Status, d.Priority, d.ServiceStart, d.ServiceEnd, jsonArg(chart), now)
 	if err != nil {
 		return err
 	}
@@ -127,7 +127,7 @@ func (s *Store) updateItemTx(ctx context.Context, tx *sql.Tx, cur itemRow, d map
 		assignee = CASE WHEN $4 IN ('cancelled', 'pending') THEN '' ELSE assignee END,
 		lease_expires = CASE WHEN $4 IN ('cancelled', 'pending') THEN NULL ELSE lease_expires END
 		WHERE id = $1`,
-		cur.id, d.PatientID, d.Class, next, d.Priority, d.ServiceStart, d.ServiceEnd, chart, s.now(), reason)
+		cur.id, d.PatientID, d.Class, next, d.Priority, d.ServiceStart, d.ServiceEnd, jsonArg(chart), s.now(), reason)
 	if err != nil || next == cur.status {
 		return err
 	}

@@ -149,8 +149,14 @@ func pqArray(ss []string) string {
 // GetItem returns one work item with its chart and history. Errors: NotFound.
 func (s *Store) GetItem(ctx context.Context, id string) (it workitem.Item, history []workitem.Transition, err error) {
 	defer workitem.Wrap(&err, "postgres.GetItem(%s)", id)
+	return s.getItem(ctx, s.db, id)
+}
+
+// getItem reads item id with its chart, codes, edits, queries and history
+// through q (the pool, or the transaction that just changed the item).
+func (s *Store) getItem(ctx context.Context, q queryer, id string) (it workitem.Item, history []workitem.Transition, err error) {
 	var chart, codes, found []byte
-	row := s.db.QueryRowContext(ctx, `SELECT `+itemColumns+`, chart, codes, edits FROM work_items WHERE id = $1`, id)
+	row := q.QueryRowContext(ctx, `SELECT `+itemColumns+`, chart, codes, edits FROM work_items WHERE id = $1`, id)
 	it, err = scanItem(scanWithChart{row, []any{&chart, &codes, &found}})
 	if errors.Is(err, sql.ErrNoRows) {
 		return it, nil, workitem.Errorf(workitem.NotFound, "work item %s not found", id)
@@ -170,10 +176,10 @@ func (s *Store) GetItem(ctx context.Context, id string) (it workitem.Item, histo
 	if err := json.Unmarshal(found, &it.Edits); err != nil {
 		return it, nil, err
 	}
-	if it.Queries, err = s.queriesOf(ctx, id); err != nil {
+	if it.Queries, err = s.queriesOf(ctx, q, id); err != nil {
 		return it, nil, err
 	}
-	history, err = s.history(ctx, id)
+	history, err = s.history(ctx, q, id)
 	return it, history, err
 }
 
@@ -184,8 +190,8 @@ type scanWithChart struct {
 
 func (s scanWithChart) Scan(dest ...any) error { return s.row.Scan(append(dest, s.extra...)...) }
 
-func (s *Store) history(ctx context.Context, id string) ([]workitem.Transition, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT at, actor, from_status, to_status, reason FROM work_item_history WHERE work_item_id = $1 ORDER BY seq`, id)
+func (s *Store) history(ctx context.Context, q queryer, id string) ([]workitem.Transition, error) {
+	rows, err := q.QueryContext(ctx, `SELECT at, actor, from_status, to_status, reason FROM work_item_history WHERE work_item_id = $1 ORDER BY seq`, id)
 	if err != nil {
 		return nil, err
 	}
@@ -209,6 +215,20 @@ func (s *Store) history(ctx context.Context, id string) ([]workitem.Transition, 
 // makes the max-leases check exact under concurrency.
 func (s *Store) LeaseNext(ctx context.Context, coder string, max int, d time.Duration) (it workitem.Item, ok bool, err error) {
 	defer workitem.Wrap(&err, "postgres.LeaseNext")
+	it, _, ok, err = s.leaseNext(ctx, coder, max, d, false)
+	return it, ok, err
+}
+
+// LeaseNextChart is LeaseNext answering the leased item as GetItem does
+// (chart, codes, edits, queries, history), read in the leasing transaction:
+// one connection for the whole call instead of one for the lease and three
+// more for the read, each a wait when the pool is busy.
+func (s *Store) LeaseNextChart(ctx context.Context, coder string, max int, d time.Duration) (it workitem.Item, history []workitem.Transition, ok bool, err error) {
+	defer workitem.Wrap(&err, "postgres.LeaseNext")
+	return s.leaseNext(ctx, coder, max, d, true)
+}
+
+func (s *Store) leaseNext(ctx context.Context, coder string, max int, d time.Duration, full bool) (it workitem.Item, history []workitem.Transition, ok bool, err error) {
 	err = s.db.Transact(ctx, nil, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtext('codebridge.lease:' || $1))`, coder); err != nil {
 			return err
@@ -239,9 +259,13 @@ func (s *Store) LeaseNext(ctx context.Context, coder string, max int, d time.Dur
 		if from == workitem.InProgress {
 			reason = "lease of " + prevAssignee + " expired; leased"
 		}
-		return s.recordTransitionTx(ctx, tx, it.ID, from, workitem.InProgress, coder, reason)
+		if err := s.recordTransitionTx(ctx, tx, it.ID, from, workitem.InProgress, coder, reason); err != nil || !full {
+			return err
+		}
+		it, history, err = s.getItem(ctx, tx, it.ID)
+		return err
 	})
-	return it, ok, err
+	return it, history, ok, err
 }
 
 func prefixed(alias, cols string) string {

@@ -86,6 +86,7 @@ func benchCoderDay(b *testing.B, think time.Duration) {
 	}
 	var mu sync.Mutex
 	var nexts, puts []time.Duration
+	before := m.DB.Stats()
 	b.ResetTimer()
 	var wg sync.WaitGroup
 	per := max(1, b.N/coders)
@@ -125,4 +126,8 @@ func benchCoderDay(b *testing.B, think time.Duration) {
 	b.ReportMetric(percentile(nexts, 0.99), "next-p99-ms")
 	b.ReportMetric(percentile(puts, 0.5), "put-p50-ms")
 	b.ReportMetric(percentile(puts, 0.99), "put-p99-ms")
+	after := m.DB.Stats()
+	calls := float64(len(nexts) + len(puts)*3/2)
+	b.ReportMetric(float64(after.WaitCount-before.WaitCount)/calls, "pool-waits/call")
+	b.ReportMetric(float64((after.WaitDuration-before.WaitDuration).Microseconds())/1000/calls, "pool-wait-ms/call")
 }
