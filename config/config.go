@@ -85,6 +85,7 @@ type Config struct {
 	MLLPReadTimeout    time.Duration     // a frame must arrive whole within this once started
 	MLLPIdleTimeout    time.Duration     // an idle MLLP connection is closed after this
 	HL7CodeAliases     map[string]string // HL7 v2 coding-system names (DG1-3.3, PR1-3.3, FT1-25.3) → FHIR system URI
+	HL7ProcessingIDs   []string          // HL7 v2 MSH-11 processing ids accepted (table 0103: P, T, D); others get AR 202
 	InboundGroup       string            // Kafka consumer group of the inbound topic
 	InboundDLQTopic    string            // dead-letter topic of the inbound topic (default: INBOUND_TOPIC + ".dlq")
 	JWKSURL            string            // JWKS URL: JWT bearer tokens are accepted when set
@@ -127,6 +128,7 @@ func Default() Config {
 		MLLPReadTimeout:    30 * time.Second,
 		MLLPIdleTimeout:    10 * time.Minute,
 		HL7CodeAliases:     DefaultHL7CodeAliases(),
+		HL7ProcessingIDs:   []string{"P"},
 		InboundGroup:       "codebridge-inbound",
 		UIIdleTimeout:      15 * time.Minute,
 		AutoCodeWorkers:    2,
@@ -183,6 +185,7 @@ var fields = []field{
 	{"CODEBRIDGE_MLLP_READ_TIMEOUT", func(c *Config, v string) error { return setDuration(&c.MLLPReadTimeout, v) }},
 	{"CODEBRIDGE_MLLP_IDLE_TIMEOUT", func(c *Config, v string) error { return setDuration(&c.MLLPIdleTimeout, v) }},
 	{"CODEBRIDGE_HL7_CODE_ALIASES", func(c *Config, v string) error { return setCodeAliases(&c.HL7CodeAliases, v) }},
+	{"CODEBRIDGE_HL7_PROCESSING_IDS", func(c *Config, v string) error { return setProcessingIDs(&c.HL7ProcessingIDs, v) }},
 	{"CODEBRIDGE_INBOUND_GROUP", func(c *Config, v string) error { return setGroup(&c.InboundGroup, v) }},
 	{"CODEBRIDGE_INBOUND_DLQ_TOPIC", func(c *Config, v string) error { return setOptionalTopic(&c.InboundDLQTopic, v) }},
 	{"CODEBRIDGE_JWKS_URL", func(c *Config, v string) error { return setURL(&c.JWKSURL, v) }},
@@ -369,6 +372,7 @@ func (c Config) String() string {
 	fmt.Fprintf(&b, "kafka_sasl=%s kafka_sasl_user=%s kafka_tls=%s ", c.KafkaSASLMechanism, c.KafkaSASLUser, onOff(c.KafkaTLS))
 	fmt.Fprintf(&b, "autocode=%s qa_sample_rate=%g mllp_addr=%s inbound_topic=%s max_leases_per_coder=%d self_pay=%s",
 		onOff(c.AutoCode), c.QASampleRate, c.MLLPAddr, c.InboundTopic, c.MaxLeasesPerCoder, onOff(c.SelfPay))
+	fmt.Fprintf(&b, " hl7_processing_ids=%s", strings.Join(c.HL7ProcessingIDs, ","))
 	fmt.Fprintf(&b, " jwks_url=%s jwt_issuer=%s jwt_audience=%s ui_idle_timeout=%s", RedactURL(c.JWKSURL), c.JWTIssuer, c.JWTAudience, c.UIIdleTimeout)
 	fmt.Fprintf(&b, " ui_session_max=%s oidc_issuer=%s oidc_client_id=%s oidc_redirect_url=%s",
 		c.UISessionMax, RedactURL(c.OIDCIssuer), c.OIDCClientID, RedactURL(c.OIDCRedirectURL))

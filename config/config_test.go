@@ -40,6 +40,7 @@ func TestFromEnv(t *testing.T) {
 				"CODEBRIDGE_MAX_LEASES_PER_CODER": "5",
 				"CODEBRIDGE_SELF_PAY":             "off",
 				"CODEBRIDGE_LEASE_DURATION":       "10m",
+				"CODEBRIDGE_HL7_PROCESSING_IDS":   "p, T",
 			},
 			modify: func(c *Config) {
 				c.HTTPAddr = "0.0.0.0:9000"
@@ -55,6 +56,7 @@ func TestFromEnv(t *testing.T) {
 				c.MaxLeasesPerCoder = 5
 				c.SelfPay = false
 				c.LeaseDuration = 10 * time.Minute
+				c.HL7ProcessingIDs = []string{"P", "T"}
 			},
 		},
 		{name: "bad addr", env: map[string]string{"CODEBRIDGE_HTTP_ADDR": "8080"}, wantErr: "CODEBRIDGE_HTTP_ADDR"},
@@ -73,6 +75,8 @@ func TestFromEnv(t *testing.T) {
 		{name: "bad self pay", env: map[string]string{"CODEBRIDGE_SELF_PAY": "2"}, wantErr: "CODEBRIDGE_SELF_PAY"},
 		{name: "bad mllp", env: map[string]string{"CODEBRIDGE_MLLP_ADDR": "2575"}, wantErr: "CODEBRIDGE_MLLP_ADDR"},
 		{name: "bad duration", env: map[string]string{"CODEBRIDGE_LEASE_DURATION": "forever"}, wantErr: "CODEBRIDGE_LEASE_DURATION"},
+		{name: "bad processing id", env: map[string]string{"CODEBRIDGE_HL7_PROCESSING_IDS": "P,X"}, wantErr: "CODEBRIDGE_HL7_PROCESSING_IDS"},
+		{name: "empty processing id", env: map[string]string{"CODEBRIDGE_HL7_PROCESSING_IDS": "P,,T"}, wantErr: "CODEBRIDGE_HL7_PROCESSING_IDS"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -275,4 +279,34 @@ func TestClaimPolicyVariables(t *testing.T) {
 			t.Errorf("%s=%s: %v, want an error naming it", k, v, err)
 		}
 	}
+}
+
+func TestHL7ProcessingIDs(t *testing.T) {
+	if got := Default().HL7ProcessingIDs; !cmp.Equal(got, []string{"P"}) {
+		t.Errorf("default = %v, want [P] (production only)", got)
+	}
+	c, err := FromEnv(env(map[string]string{"CODEBRIDGE_HL7_PROCESSING_IDS": "t,P,T, d"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"T", "P", "D"}; !cmp.Equal(c.HL7ProcessingIDs, want) {
+		t.Errorf("HL7ProcessingIDs = %v, want %v (upper-cased, each once)", c.HL7ProcessingIDs, want)
+	}
+	if s := c.String(); !strings.Contains(s, "hl7_processing_ids=T,P,D") {
+		t.Errorf("String() does not show the processing ids: %s", s)
+	}
+	c, err = Load(env(nil), writeFile(t, "hl7_processing_ids: P,T\n"))
+	if err != nil || !cmp.Equal(c.HL7ProcessingIDs, []string{"P", "T"}) {
+		t.Errorf("from the file: %v, %v", c.HL7ProcessingIDs, err)
+	}
+}
+
+// writeFile writes a YAML configuration file and returns its path.
+func writeFile(t *testing.T, content string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "c.yaml")
+	if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
 }

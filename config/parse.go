@@ -326,6 +326,30 @@ func setCodeAliases(dst *map[string]string, v string) error {
 	return nil
 }
 
+// processingIDs is HL7 table 0103 (processing ID, MSH-11.1).
+var processingIDs = map[string]bool{"P": true, "T": true, "D": true}
+
+// setProcessingIDs parses a comma list of MSH-11 processing ids (P
+// production, T training, D debugging; any case) that the listener
+// accepts. Messages with another id are refused with AR 202, so a test
+// feed pointed at a production listener by mistake stores nothing.
+func setProcessingIDs(dst *[]string, v string) error {
+	var out []string
+	seen := map[string]bool{}
+	for _, id := range strings.Split(v, ",") {
+		id = strings.ToUpper(strings.TrimSpace(id))
+		if !processingIDs[id] {
+			return fmt.Errorf("%q is not an HL7 processing id (P, T or D)", id)
+		}
+		if !seen[id] {
+			seen[id] = true
+			out = append(out, id)
+		}
+	}
+	*dst = out
+	return nil
+}
+
 // groupRE is a sensible Kafka consumer group id.
 var groupRE = regexp.MustCompile(`^[a-zA-Z0-9._-]{1,249}$`)
 

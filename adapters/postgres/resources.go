@@ -48,8 +48,10 @@ func (s *Store) DB() *DB { return s.db }
 
 // WriteResources stores ws in ONE transaction (a FHIR transaction Bundle or a
 // single resource): either all are written, with their work items re-derived
-// and announced, or none is. Errors: Precondition (If-Match or ambiguous
-// If-None-Exist), Conflict, Invalid, Internal.
+// and announced, or none is. Errors: Precondition (If-Match, If-None-Match *
+// on an existing resource, or ambiguous If-None-Exist), Conflict (among them
+// a re-sent or re-used inbound message key: ErrDuplicateMessage,
+// ErrMessageIDReused), Invalid, Internal.
 func (s *Store) WriteResources(ctx context.Context, actor string, ws []workitem.ResourceWrite) (res []workitem.WriteResult, err error) {
 	defer workitem.Wrap(&err, "postgres.WriteResources")
 	err = s.db.Transact(ctx, nil, func(tx *sql.Tx) error {
@@ -117,26 +119,55 @@ func (s *Store) WriteResources(ctx context.Context, actor string, ws []workitem.
 }
 
 // recordMessageTx records the inbound message key ctx carries, if any, in
-// the write's transaction; a key already recorded means the message was
-// processed before: ErrDuplicateMessage, and nothing is written. Parallel
-// deliveries of one message wait on the primary key for the first to
-// commit or roll back.
+// the write's transaction, with its content hash. A key already recorded
+// means the message was processed before and nothing is written:
+// ErrDuplicateMessage when the hashes agree (or either is missing: rows
+// from before migration 00016 have none), ErrMessageIDReused when they
+// differ. Parallel deliveries of one message wait on the primary key for
+// the first to commit or roll back.
 func recordMessageTx(ctx context.Context, tx *sql.Tx) error {
 	k, ok := workitem.MessageKeyFrom(ctx)
 	if !ok {
 		return nil
 	}
-	res, err := tx.ExecContext(ctx, `INSERT INTO inbound_messages (source, message_id) VALUES ($1, $2) ON CONFLICT DO NOTHING`, k.Source, k.ID)
+	res, err := tx.ExecContext(ctx, `INSERT INTO inbound_messages (source, message_id, content_sha256) VALUES ($1, $2, $3)
+		ON CONFLICT DO NOTHING`, k.Source, k.ID, nullBytes(k.Hash))
 	if err != nil {
 		return err
 	}
-	if n, err := res.RowsAffected(); err != nil || n == 0 {
-		if err != nil {
-			return err
-		}
-		return &workitem.Error{Kind: workitem.Conflict, Err: workitem.ErrDuplicateMessage, Message: "inbound message already processed"}
+	if n, err := res.RowsAffected(); err != nil || n > 0 {
+		return err
 	}
-	return nil
+	_, same, err := messageSeen(ctx, tx, k)
+	switch {
+	case err != nil:
+		return err
+	case !same:
+		return &workitem.Error{Kind: workitem.Conflict, Err: workitem.ErrMessageIDReused, Message: "inbound message id already used for a different message"}
+	}
+	return &workitem.Error{Kind: workitem.Conflict, Err: workitem.ErrDuplicateMessage, Message: "inbound message already processed"}
+}
+
+// nullBytes is b, or SQL NULL when b is empty.
+func nullBytes(b []byte) any {
+	if len(b) == 0 {
+		return nil
+	}
+	return b
+}
+
+// messageSeen reads k's row: whether it exists, and whether its content
+// hash agrees with k's (a missing hash on either side agrees).
+func messageSeen(ctx context.Context, q querier, k workitem.MessageKey) (seen, same bool, err error) {
+	var hash []byte
+	err = q.QueryRowContext(ctx, `SELECT content_sha256 FROM inbound_messages WHERE source = $1 AND message_id = $2`, k.Source, k.ID).Scan(&hash)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, false, nil
+	}
+	if err != nil {
+		return false, false, err
+	}
+	return true, len(hash) == 0 || len(k.Hash) == 0 || bytes.Equal(hash, k.Hash), nil
 }
 
 // Withdrawn reports whether Type/id exists as a deleted (withdrawn)
@@ -151,14 +182,14 @@ func (s *Store) Withdrawn(ctx context.Context, typ, id string) (bool, error) {
 	return deleted, err
 }
 
-// MessageProcessed reports whether a message with key k was committed.
-func (s *Store) MessageProcessed(ctx context.Context, k workitem.MessageKey) (bool, error) {
-	var one int
-	err := s.db.QueryRowContext(ctx, `SELECT 1 FROM inbound_messages WHERE source = $1 AND message_id = $2`, k.Source, k.ID).Scan(&one)
-	if errors.Is(err, sql.ErrNoRows) {
-		return false, nil
-	}
-	return err == nil, err
+// MessageProcessed reports whether a message with key k was committed
+// (seen) and, if so, whether with the same content (sameContent: the
+// recorded hash equals k.Hash, or either is missing), so a caller can
+// answer a re-send without writing and refuse a re-used id.
+func (s *Store) MessageProcessed(ctx context.Context, k workitem.MessageKey) (seen, sameContent bool, err error) {
+	defer workitem.Wrap(&err, "postgres.MessageProcessed")
+	seen, sameContent, err = messageSeen(ctx, s.db.DB, k)
+	return seen, sameContent, classify(err)
 }
 
 func (s *Store) rebuildAllTx(ctx context.Context, tx *sql.Tx, encounters []string, actor string) error {
@@ -230,6 +261,10 @@ func (s *Store) writeTx(ctx context.Context, tx *sql.Tx, w *workitem.ResourceWri
 		return workitem.WriteResult{}, workitem.Errorf(workitem.Precondition,
 			"%s/%s: If-Match version %d does not match the current version %d", w.Type, w.ID, w.IfMatch, cur.version)
 	}
+	if w.IfNoneMatch && found && !cur.deleted {
+		return workitem.WriteResult{}, workitem.Errorf(workitem.Precondition,
+			"%s/%s: If-None-Match * but the resource exists (version %d)", w.Type, w.ID, cur.version)
+	}
 	if found && !deleting && !cur.deleted && bytes.Equal(cur.hash, w.Hash) {
 		stored, err := readTx(ctx, tx, w.Type, w.ID, cur.version)
 		return workitem.WriteResult{StoredResource: stored, Unchanged: true}, err
@@ -255,10 +290,10 @@ type current struct {
 }
 
 // unchangedTx reports, without locking, whether w is identical to the
-// current version (and satisfies its If-Match): then the write is a no-op
-// and the stored version is returned. Read committed makes this a
-// consistent answer: the identical write is ordered before any concurrent
-// change of the resource.
+// current version (and satisfies its If-Match; a create-only write, with
+// If-None-Match *, never is): then the write is a no-op and the stored
+// version is returned. Read committed makes this a consistent answer: the
+// identical write is ordered before any concurrent change of the resource.
 func unchangedTx(ctx context.Context, tx *sql.Tx, w workitem.ResourceWrite) (workitem.StoredResource, bool, error) {
 	var version int
 	var hash []byte
@@ -268,7 +303,7 @@ func unchangedTx(ctx context.Context, tx *sql.Tx, w workitem.ResourceWrite) (wor
 	if errors.Is(err, sql.ErrNoRows) {
 		return workitem.StoredResource{}, false, nil
 	}
-	if err != nil || deleted || !bytes.Equal(hash, w.Hash) || (w.IfMatch != 0 && w.IfMatch != version) {
+	if err != nil || deleted || !bytes.Equal(hash, w.Hash) || (w.IfMatch != 0 && w.IfMatch != version) || w.IfNoneMatch {
 		return workitem.StoredResource{}, false, err
 	}
 	stored, err := readTx(ctx, tx, w.Type, w.ID, version)

@@ -1,14 +1,18 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"crypto/tls"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -22,10 +26,11 @@ import (
 )
 
 // hl7Store is what the HL7 v2 listener reads beside ingesting: the stored
-// Encounter a message updates, and whether a message was processed.
+// Encounter and Patient a message updates, and whether a message was
+// processed (and with the same content).
 type hl7Store interface {
 	ReadResource(ctx context.Context, typ, id string, version int) (workitem.StoredResource, error)
-	MessageProcessed(ctx context.Context, k workitem.MessageKey) (bool, error)
+	MessageProcessed(ctx context.Context, k workitem.MessageKey) (seen, sameContent bool, err error)
 	Withdrawn(ctx context.Context, typ, id string) (bool, error)
 }
 
@@ -33,12 +38,20 @@ type hl7Store interface {
 // gets AR and retries, and the connection is free again.
 const hl7MessageTimeout = 20 * time.Second
 
-// hl7Handler answers each MLLP frame: parse, check the event, skip a
-// duplicate MSH-10, map to a FHIR transaction Bundle (with the stored
-// Encounter for out-of-order rules), ingest it through the same path as
-// POST /fhir under the message's key, and only then acknowledge. Bad
-// content is AE with ERR segments; an unsupported message or a receiver
-// fault (the database down) is AR, which tells the sender to retry.
+// hl7ConflictRetries bounds how often a message whose conditional write
+// lost to a concurrent change of its visit or patient is read and mapped
+// again before the sender gets AR (and retries later).
+const hl7ConflictRetries = 3
+
+// hl7Handler answers each MLLP frame: parse, check the processing id and
+// the event, skip a re-sent MSH-10 (refuse one re-used for other content),
+// read what is stored of the visit and patient, map to a FHIR transaction
+// Bundle whose Encounter and Patient writes are conditional on what was
+// read, ingest it through the same path as POST /fhir under the message's
+// key, and only then acknowledge. A write that lost to a concurrent change
+// is read, mapped and written again. Bad content is AE with ERR segments;
+// an unsupported message or a receiver fault (the database down) is AR,
+// which tells the sender to retry.
 type hl7Handler struct {
 	ingest  *ingest.Service
 	store   hl7Store
@@ -47,6 +60,14 @@ type hl7Handler struct {
 	metrics *hl7Metrics
 	logger  *slog.Logger
 	now     func() time.Time
+	// processingIDs are the MSH-11 processing ids taken
+	// (CODEBRIDGE_HL7_PROCESSING_IDS); nil means P only.
+	processingIDs []string
+	// beforeWrite, when set (tests only), runs after a message is mapped
+	// against what was read and before its Bundle is written, with the
+	// event and the attempt (1 first): a test parks one message there to
+	// force an interleaving.
+	beforeWrite func(event string, attempt int)
 }
 
 // ack is one outcome: the application ACK code and its ERR details.
@@ -78,83 +99,138 @@ func (h *hl7Handler) ServeMLLP(ctx context.Context, payload []byte) [][]byte {
 	}
 	mctx, cancel := context.WithTimeout(ctx, hl7MessageTimeout)
 	defer cancel()
-	out := h.handle(mctx, msg)
+	out := h.handle(mctx, msg, payload)
 	h.metrics.observe(event, out.code, start, h.now())
 	h.logger.Debug("hl7v2 message", "event", event, "control_id", hdr.ControlID, "ack", out.code)
 	return h.respond(hdr, msg, out)
 }
 
 // handle processes one parsed message and says how to answer it.
-func (h *hl7Handler) handle(ctx context.Context, msg *hl7v2.Message) ack {
+func (h *hl7Handler) handle(ctx context.Context, msg *hl7v2.Message, payload []byte) ack {
 	hdr := msg.Header()
-	if _, err := v2fhir.Event(msg); err != nil {
-		return mapErrAck(err)
+	if refused, ok := h.checkProcessingID(hdr); !ok {
+		return refused
 	}
-	key := workitem.MessageKey{Source: "hl7v2:" + hdr.SendingApp + "^" + hdr.SendingFacility, ID: hdr.ControlID}
-	if seen, err := h.store.MessageProcessed(ctx, key); err != nil {
+	event, err := v2fhir.Event(msg)
+	if err != nil {
+		return mapErrAck(err, h.logger)
+	}
+	key := workitem.MessageKey{Source: "hl7v2:" + hdr.SendingApp + "^" + hdr.SendingFacility, ID: hdr.ControlID, Hash: messageHash(payload)}
+	seen, same, err := h.store.MessageProcessed(ctx, key)
+	switch {
+	case err != nil:
 		return receiverFault(err, h.logger)
-	} else if seen {
+	case seen && same:
 		return ack{code: "AA"} // processed before: acknowledged, not applied again
+	case seen:
+		return controlIDReused()
 	}
-	encID, err := v2fhir.EncounterID(msg, h.opts)
+	encID, patID, err := v2fhir.IDs(msg, h.opts)
 	if err != nil {
-		return mapErrAck(err)
+		return mapErrAck(err, h.logger)
 	}
-	prior, err := h.prior(ctx, encID)
-	if err != nil {
-		return receiverFault(err, h.logger)
+	ctx = workitem.WithMessageKey(ctx, key)
+	for attempt := 1; ; attempt++ {
+		st, err := h.stored(ctx, encID, patID)
+		if err != nil {
+			return receiverFault(err, h.logger)
+		}
+		mapped, err := v2fhir.MapStored(msg, h.opts, st)
+		if err != nil {
+			return mapErrAck(err, h.logger)
+		}
+		if h.beforeWrite != nil {
+			h.beforeWrite(event, attempt)
+		}
+		_, err = h.ingest.Raw(ctx, "hl7v2:"+hdr.SendingFacility, mapped.Bundle)
+		if !versionConflict(err) || attempt > hl7ConflictRetries {
+			return h.written(err)
+		}
 	}
-	mapped, err := v2fhir.Map(msg, h.opts, prior)
-	if err != nil {
-		return mapErrAck(err)
+}
+
+// versionConflict reports whether err is a conditional write that lost to
+// a concurrent change (412 Precondition, or a 409 Conflict other than a
+// message key already recorded): reading and mapping again can succeed.
+func versionConflict(err error) bool {
+	switch workitem.KindOf(err) {
+	case workitem.Precondition:
+		return true
+	case workitem.Conflict:
+		return !errors.Is(err, workitem.ErrDuplicateMessage) && !errors.Is(err, workitem.ErrMessageIDReused)
 	}
-	actor := "hl7v2:" + hdr.SendingFacility
-	_, err = h.ingest.Raw(workitem.WithMessageKey(ctx, key), actor, mapped.Bundle)
+	return false
+}
+
+// written answers the outcome of ingesting a message's Bundle.
+func (h *hl7Handler) written(err error) ack {
 	switch {
 	case err == nil, errors.Is(err, workitem.ErrDuplicateMessage):
 		return ack{code: "AA"}
-	case ingest.IsReceiverFault(err) || errors.Is(err, workitem.ErrConditionalRace):
+	case errors.Is(err, workitem.ErrMessageIDReused):
+		return controlIDReused()
+	case versionConflict(err):
+		h.logger.Warn("hl7v2 message not stored: its visit kept changing concurrently; answered AR", "attempts", 1+hl7ConflictRetries)
+		return ack{code: "AR", details: []hl7v2.ErrDetail{{Segment: "MSH", Seq: 1, Code: "206",
+			Text: "the visit was being updated concurrently; retry later"}}}
+	case ingest.IsReceiverFault(err):
 		return receiverFault(err, h.logger)
 	}
 	return ack{code: "AE", details: []hl7v2.ErrDetail{{Segment: "MSH", Seq: 1, Field: 9, Code: "207",
 		Text: "the message maps to FHIR that codebridge refused: " + safeReason(err)}}}
 }
 
-// prior returns the stored Encounter's state for the out-of-order rules:
-// nil when the visit is new; entered-in-error when it was withdrawn (a FHIR
-// DELETE), so a later message does not bring it back.
-func (h *hl7Handler) prior(ctx context.Context, encID string) (*v2fhir.Prior, error) {
-	stored, err := h.store.ReadResource(ctx, "Encounter", encID, 0)
-	var de *workitem.Error
-	if errors.As(err, &de) && de.Kind == workitem.NotFound {
-		if gone, err := h.store.Withdrawn(ctx, "Encounter", encID); err != nil || gone {
-			return &v2fhir.Prior{Status: "entered-in-error"}, err
-		}
-		return nil, nil
+// controlIDReused is AE 207 on MSH-10: the sender used a control id again
+// for a message with other content. Nothing was applied; acknowledging it
+// as a re-send would lose the message silently.
+func controlIDReused() ack {
+	return ack{code: "AE", details: []hl7v2.ErrDetail{{Segment: "MSH", Seq: 1, Field: 10, Code: "207",
+		Text: "message control id already used for a different message"}}}
+}
+
+// checkProcessingID checks MSH-11.1 (HL7 table 0103) against the ids this
+// listener takes: empty is AE 101 (a required field), another id AR 202
+// (unsupported processing id), so a training or debugging feed pointed at
+// a production listener stores nothing.
+func (h *hl7Handler) checkProcessingID(hdr hl7v2.Header) (ack, bool) {
+	accepted := h.processingIDs
+	if len(accepted) == 0 {
+		accepted = []string{"P"}
 	}
-	if err != nil {
-		return nil, err
+	id := strings.ToUpper(strings.TrimSpace(hdr.ProcessingID))
+	switch {
+	case id == "" || id == hl7v2.Null:
+		return ack{code: "AE", details: []hl7v2.ErrDetail{{Segment: "MSH", Seq: 1, Field: 11, Code: "101",
+			Text: "processing id is required"}}}, false
+	case !slices.Contains(accepted, id):
+		return ack{code: "AR", details: []hl7v2.ErrDetail{{Segment: "MSH", Seq: 1, Field: 11, Comp: 1, Code: "202",
+			Text: "processing id is not accepted by this receiver (accepted: " + strings.Join(accepted, ", ") + ")"}}}, false
 	}
-	if stored.Deleted {
-		return &v2fhir.Prior{Status: "entered-in-error"}, nil
-	}
-	res, err := h.parser.Parse(stored.Raw)
-	if err != nil {
-		return nil, err
-	}
-	enc, err := fhir.EncounterOf(res)
-	if err != nil {
-		return nil, err
-	}
-	return v2fhir.PriorOf(enc), nil
+	return ack{}, true
+}
+
+// messageHash is the SHA-256 a message's key is recorded with, telling a
+// re-send (AA, not applied) from another message under a re-used control
+// id (AE). It is taken over the payload as sent, with a leading UTF-8 BOM
+// dropped, CRLF and LF segment separators made CR and trailing whitespace
+// trimmed: a re-send through another engine may re-frame lines, but any
+// other difference, MSH-7 included, makes it another message.
+func messageHash(payload []byte) []byte {
+	p := bytes.TrimPrefix(payload, []byte("\xef\xbb\xbf"))
+	p = bytes.ReplaceAll(p, []byte("\r\n"), []byte("\r"))
+	p = bytes.ReplaceAll(p, []byte("\n"), []byte("\r"))
+	sum := sha256.Sum256(bytes.TrimRight(p, " \t\r"))
+	return sum[:]
 }
 
 // mapErrAck answers a refusal of the mapping: AR for an unsupported
-// message, AE with one ERR per problem for bad content.
-func mapErrAck(err error) ack {
+// message, AE with one ERR per problem for bad content. An error that is
+// not a *v2fhir.Error is the receiver's (a stored resource it could not
+// read): AR, retry.
+func mapErrAck(err error, logger *slog.Logger) ack {
 	var me *v2fhir.Error
 	if !errors.As(err, &me) {
-		return ack{code: "AE", details: []hl7v2.ErrDetail{{Segment: "MSH", Seq: 1, Code: "207", Text: "message could not be mapped"}}}
+		return receiverFault(err, logger)
 	}
 	code := "AE"
 	if me.Kind == v2fhir.Unsupported {
@@ -274,6 +350,21 @@ func (m *hl7Metrics) observe(event, code string, start, end time.Time) {
 	m.seconds.WithLabelValues(event).Observe(end.Sub(start).Seconds())
 }
 
+// newHL7Handler wires the HL7 v2 handler to m's store and configuration,
+// its metrics registered with reg.
+func newHL7Handler(m *Main, parser *fhir.Parser, reg prometheus.Registerer) *hl7Handler {
+	return &hl7Handler{
+		ingest:        &ingest.Service{Parser: parser, Store: m.Store, MaxBundleEntries: m.Config.MaxBundleEntries},
+		store:         m.Store,
+		parser:        parser,
+		opts:          v2fhir.Options{Aliases: m.Config.HL7CodeAliases},
+		metrics:       newHL7Metrics(reg),
+		logger:        m.Logger,
+		now:           time.Now,
+		processingIDs: m.Config.HL7ProcessingIDs,
+	}
+}
+
 // startMLLP runs the HL7 v2 listener when CODEBRIDGE_MLLP_ADDR is set.
 // Close shuts it down first among the workers: frames in flight are
 // answered, and anything unanswered is re-sent by the sender and recognised
@@ -286,15 +377,7 @@ func (m *Main) startMLLP() error {
 	if err != nil {
 		return err
 	}
-	h := &hl7Handler{
-		ingest:  &ingest.Service{Parser: parser, Store: m.Store, MaxBundleEntries: m.Config.MaxBundleEntries},
-		store:   m.Store,
-		parser:  parser,
-		opts:    v2fhir.Options{Aliases: m.Config.HL7CodeAliases},
-		metrics: newHL7Metrics(m.Registry),
-		logger:  m.Logger,
-		now:     time.Now,
-	}
+	h := newHL7Handler(m, parser, m.Registry)
 	srv := &mllp.Server{
 		Handler:      h,
 		Oversized:    h.refuseOversized(m.Config.MLLPMaxFrameBytes),

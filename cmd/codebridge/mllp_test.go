@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"net"
 	"os"
 	"path/filepath"
@@ -60,12 +61,21 @@ func dialMLLP(t *testing.T, m *Main) *mllp.Client {
 }
 
 // withControlID replaces MSH-10 (a sender's next message id).
-func withControlID(msg []byte, id string) []byte {
+func withControlID(msg []byte, id string) []byte { return withMSH(msg, 10, id) }
+
+// withMSH replaces MSH-n (n ≥ 3) of a message with standard delimiters.
+func withMSH(msg []byte, n int, value string) []byte {
 	segs := bytes.SplitN(msg, []byte("\r"), 2)
 	f := bytes.Split(segs[0], []byte("|"))
-	f[9] = []byte(id)
+	f[n-1] = []byte(value)
 	segs[0] = bytes.Join(f, []byte("|"))
 	return bytes.Join(segs, []byte("\r"))
+}
+
+// errAt is the ACK's first ERR as "segment-field code" (ERR-2.1, ERR-2.3, ERR-3.1).
+func errAt(ack *hl7v2.Message) string {
+	e := ack.First("ERR")
+	return e.Get("2.1") + "-" + e.Get("2.3") + " " + e.Get("3.1")
 }
 
 func TestMLLPVisitEndToEnd(t *testing.T) {
@@ -147,18 +157,27 @@ func TestMLLPRefusalsAndDuplicates(t *testing.T) {
 	if n := count(t, m, `SELECT count(*) FROM resources`); n != 0 {
 		t.Fatalf("refused messages stored %d resources", n)
 	}
-	// A duplicate MSH-10 is acknowledged and not applied again, even when
-	// its content differs (an A08 re-using the A01's id).
+	// A re-sent MSH-10 is acknowledged and not applied again, even
+	// re-framed with CRLF; the same MSH-10 on a message with other content
+	// (an A08 re-using the A01's id) is refused, AE naming MSH-10, and not
+	// applied either.
 	if ack := sendHL7(t, c, hl7Sample(t, "adt-a01.hl7")); ackCode(ack) != "AA" {
 		t.Fatalf("A01: %s", ackCode(ack))
 	}
 	before := count(t, m, `SELECT count(*) FROM resource_versions`)
+	resent := bytes.ReplaceAll(hl7Sample(t, "adt-a01.hl7"), []byte("\r"), []byte("\r\n"))
+	if ack := sendHL7(t, c, resent); ackCode(ack) != "AA" {
+		t.Fatalf("re-sent A01: ACK %s, want AA", ackCode(ack))
+	}
 	dup := withControlID(hl7Sample(t, "adt-a08.hl7"), "CB0001")
-	if ack := sendHL7(t, c, dup); ackCode(ack) != "AA" {
-		t.Fatalf("duplicate: ACK %s, want AA", ackCode(ack))
+	if ack := sendHL7(t, c, dup); ackCode(ack) != "AE" || errAt(ack) != "MSH-10 207" {
+		t.Fatalf("MSH-10 re-used for other content: ACK %s ERR %s, want AE at MSH-10 207", ackCode(ack), errAt(ack))
 	}
 	if after := count(t, m, `SELECT count(*) FROM resource_versions`); after != before {
 		t.Errorf("duplicate MSH-10 wrote %d versions", after-before)
+	}
+	if n := count(t, m, `SELECT count(*) FROM inbound_messages WHERE message_id = 'CB0001' AND length(content_sha256) = 32`); n != 1 {
+		t.Errorf("%d keys CB0001 with a SHA-256, want 1", n)
 	}
 	// The same A08 under its own id is applied.
 	if ack := sendHL7(t, c, hl7Sample(t, "adt-a08.hl7")); ackCode(ack) != "AA" {
@@ -189,6 +208,52 @@ func TestMLLPRefusalsAndDuplicates(t *testing.T) {
 	}
 	if strings.Join(codes, ",") != "CA,AA" {
 		t.Errorf("enhanced mode ACKs %v, want CA then AA", codes)
+	}
+}
+
+// TestMLLPProcessingID: MSH-11 must be a processing id the listener takes
+// (CODEBRIDGE_HL7_PROCESSING_IDS, P by default): another is AR 202, an
+// empty one AE 101, and neither stores anything.
+func TestMLLPProcessingID(t *testing.T) {
+	tests := []struct {
+		name     string
+		accepted []string // nil: the default
+		msh11    string
+		want     string // ACK code and ERR ("" when AA)
+	}{
+		{"default takes production", nil, "P", "AA"},
+		{"default refuses training", nil, "T", "AR MSH-11 202"},
+		{"default refuses debugging, with a mode", nil, "D^T", "AR MSH-11 202"},
+		{"test system takes training", []string{"P", "T"}, "T", "AA"},
+		{"test system refuses debugging", []string{"P", "T"}, "D", "AR MSH-11 202"},
+		{"empty", nil, "", "AE MSH-11 101"},
+	}
+	m := startMLLPMain(t, pgtest.NewURL(t))
+	h := directHL7(t, m)
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h.processingIDs = tt.accepted
+			msg := withControlID(withMSH(hl7Sample(t, "adt-a01-minimal.hl7"), 11, tt.msh11), fmt.Sprintf("PID%03d", i))
+			before := count(t, m, `SELECT count(*) FROM inbound_messages`)
+			ack, err := hl7v2.Parse(h.ServeMLLP(context.Background(), msg)[0])
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := ackCode(ack)
+			if got != "AA" {
+				got += " " + errAt(ack)
+			}
+			if got != tt.want {
+				t.Errorf("MSH-11 %q: ACK %s, want %s", tt.msh11, got, tt.want)
+			}
+			if after := count(t, m, `SELECT count(*) FROM inbound_messages`); (after > before) != (tt.want == "AA") {
+				t.Errorf("message keys %d -> %d", before, after)
+			}
+		})
+	}
+	// Over the wire, with the configured (default) set.
+	if ack := sendHL7(t, dialMLLP(t, m), withControlID(withMSH(hl7Sample(t, "adt-a01.hl7"), 11, "T"), "WIRE1")); ackCode(ack) != "AR" || errAt(ack) != "MSH-11 202" {
+		t.Errorf("MSH-11 T over MLLP: ACK %s %s, want AR MSH-11 202", ackCode(ack), errAt(ack))
 	}
 }
 

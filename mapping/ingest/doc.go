@@ -19,6 +19,12 @@
 // (which *postgres.Store satisfies), so it stays a use case over the domain,
 // testable with a fake store, and only cmd wires it to PostgreSQL.
 //
+// Preconditions: an entry's request.ifMatch (a version ETag) and
+// request.ifNoneMatch "*" on a PUT (create only; see applyIfNoneMatch) make
+// its write conditional; an unmet one fails the transaction with
+// Precondition, which is how a caller that read a resource before mapping
+// (the HL7 v2 listener) learns that someone changed it in between.
+//
 // Errors are always *workitem.Error kinds: a FHIR parse or validation
 // failure is Invalid (unparseable) or Unprocessable (invalid content), a
 // Bundle over MaxBundleEntries is TooLarge, anything unclassified is

@@ -12,9 +12,9 @@ import (
 )
 
 // fakeStore keeps the current version of each resource in memory, with
-// the store's version rules (identical re-send = no-op, If-Match, all or
-// nothing per call). It exists for the use case's own logic; the real store
-// is exercised end to end in cmd/codebridge.
+// the store's version rules (identical re-send = no-op, If-Match,
+// If-None-Match *, all or nothing per call). It exists for the use case's
+// own logic; the real store is exercised end to end in cmd/codebridge.
 type fakeStore struct {
 	mu     sync.Mutex
 	cur    map[string]fakeVersion // "Type/id"
@@ -54,6 +54,9 @@ func (f *fakeStore) WriteResources(_ context.Context, actor string, ws []workite
 		c, found := next[key]
 		if w.IfMatch != 0 && (!found || c.version != w.IfMatch) {
 			return nil, fmt.Errorf("entry %d: %w", i, workitem.Errorf(workitem.Precondition, "%s: If-Match %d, current %d", key, w.IfMatch, c.version))
+		}
+		if w.IfNoneMatch && found && !c.deleted {
+			return nil, fmt.Errorf("entry %d: %w", i, workitem.Errorf(workitem.Precondition, "%s: If-None-Match *, current %d", key, c.version))
 		}
 		del := w.Method == "DELETE"
 		stored := workitem.StoredResource{Type: w.Type, ID: w.ID, Version: c.version, LastUpdated: at}

@@ -185,6 +185,9 @@ func (s *Service) planAndWrite(ctx context.Context, actor string, b *fhir.Bundle
 		return s.Store.FindConditional(ctx, typ, criteria)
 	}
 	plans, err := mapping.PlanBundleWith(b, uuid.NewString, existing)
+	if err == nil {
+		err = applyIfNoneMatch(b, plans)
+	}
 	if err != nil {
 		return Result{}, asDomain(err)
 	}

@@ -11,9 +11,11 @@
 // segment maps PID[Patient], PV1[Encounter], DG1[Condition],
 // DG1[Encounter], PR1[Procedure] and IN1[Coverage], and the concept maps
 // AdministrativeSex, PatientClass[EncounterClass],
-// PatientClass[EncounterStatus] and DiagnosisType. It maps only what
-// codebridge codes and bills from; everything else in a message (addresses,
-// phones, locations, observations, allergies, next of kin...) is left out.
+// PatientClass[EncounterStatus], DiagnosisType, AddressUse and
+// TelecommunicationUseCode. It maps only what codebridge codes and bills
+// from, and the patient's demographics; everything else in a message
+// (locations, observations, allergies, next of kin, guarantors...) is left
+// out.
 // The choices where the guide is silent, or where codebridge departs from
 // it, are listed below.
 //
@@ -50,7 +52,14 @@
 //
 // PID → Patient: PID-3 identifiers, PID-5 names (XPN; name type L is
 // "official"), PID-7 birth date (date precision), PID-8 gender by table
-// 0001 (A and N are "other", as the IG maps them).
+// 0001 (A and N are "other", as the IG maps them), PID-11 addresses (XAD.1.1
+// and XAD.2 lines, city, state, postal code, country; XAD.7 by the IG's
+// AddressUse map: H and P home, B and O work, C temp, BA old, BI billing, M
+// type postal), PID-13 and PID-14 telecom (XTN.3 Internet/X.400 is email
+// from XTN.4, FX fax, BP pager, else phone, CP mobile; the number is XTN.12,
+// else +XTN.5 XTN.6 XTN.7 ext. XTN.8, else XTN.1; XTN.2 by the IG's map:
+// PRN home, WPN work, PRS mobile; PID-14 without one is work). How a PID
+// updates a stored Patient is under "Patient updates".
 //
 // PV1 → Encounter: PV1-19 identifier (type VN), PV1-2 class by the IG's
 // PatientClass map (E EMER, I IMP, O AMB, P PRENC; R, B, C, N, U stay
@@ -122,7 +131,8 @@
 // # Status and out-of-order messages
 //
 // Prior (nil when the visit is new) is the stored Encounter's status,
-// period and diagnoses, looked up by the wiring under EncounterID. The
+// period and diagnoses, looked up by the wiring under the Encounter id
+// (EncounterID, IDs) and passed to Map, or to MapStored in Stored. The
 // Encounter's status, in this order of precedence:
 //
 //  1. A cancelled (A11) or entered-in-error visit stays so, whatever
@@ -141,6 +151,46 @@
 //
 // The period's start is PV1-44, else the prior start. A PV1-45 before
 // PV1-44 is bad content.
+//
+// # Patient updates
+//
+// Feeds send thin PIDs: a DFT or an A08 often carries the MRN and name but
+// not the address, phones or birth date an A01 sent, and a FHIR push may
+// have stored elements no PID carries (contact, maritalStatus,
+// extensions). MapStored therefore merges the PID into the stored Patient
+// (MergePatient, a pure function) instead of replacing it; Map, without
+// a stored Patient, writes the PID's Patient as is. Element by element,
+// for identifier (PID-3), name (PID-5), telecom (PID-13 and PID-14
+// together), gender (PID-8), birthDate (PID-7) and address (PID-11):
+//
+//   - the message values it (any repetition maps to something): the
+//     message's element replaces the stored one, whole (a new address
+//     list replaces the old list; repetitions are not matched up);
+//   - the message sends the HL7 explicit null "" and values nothing
+//     else there: the element is removed (for telecom, PID-13 "" with an
+//     empty PID-14 clears every phone);
+//   - the field is empty or absent: the stored element is kept.
+//
+// Everything else in the stored Patient is kept. Its narrative (text) is
+// dropped when the merge changed an element, since it would describe the
+// old values; meta's versionId and lastUpdated are the store's. An
+// identical re-send merges to the stored content, a no-op for the store.
+//
+// # Conditional writes
+//
+// The wiring reads the stored Encounter and Patient, maps, then writes:
+// two messages of one visit on two connections (an A01 and its A03) could
+// otherwise both read "nothing stored", and the later commit, an
+// admission, would overwrite the discharge. MapStored makes those two PUT
+// entries conditional on the versions read: request.ifMatch W/"n", or,
+// when nothing was stored (or the resource was withdrawn by a DELETE),
+// request.ifNoneMatch "*", which the store honours as HTTP does for a PUT:
+// create only, fail if the resource exists. The loser's transaction fails
+// whole with a Precondition error and writes nothing; the wiring reads
+// again and maps again (its status rules then see the discharge and keep
+// it). Other entries stay unconditional: Conditions, Procedures, Coverages
+// and charges are keyed by what the message says, and two messages that
+// both write one of them write what the sender sent.
 //
 // # Errors
 //

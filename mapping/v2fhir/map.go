@@ -62,18 +62,35 @@ var supported = map[string][]string{
 // gives the same bytes. Errors are *Error: Unsupported for a message type,
 // event or version codebridge does not take, Invalid (with every problem
 // found) for bad content.
+//
+// Map's Bundle writes unconditionally and replaces the Patient with what
+// the PID holds; MapStored, which the MLLP wiring uses, merges the PID into
+// the stored Patient and makes the writes conditional on what was read.
 func Map(msg *hl7v2.Message, opts Options, prior *Prior) (*Result, error) {
+	return mapMessage(msg, opts, prior, nil)
+}
+
+// mapMessage is Map, and MapStored when st is not nil.
+func mapMessage(msg *hl7v2.Message, opts Options, prior *Prior, st *Stored) (*Result, error) {
 	ev, err := Event(msg)
 	if err != nil {
 		return nil, err
 	}
 	m := newMapper(msg, opts)
+	m.stored = st
 	if err := m.keys(); err != nil {
 		return nil, err
 	}
 	m.build(ev, prior)
 	if err := m.errs.err(); err != nil {
 		return nil, err
+	}
+	if m.fault != nil {
+		return nil, m.fault
+	}
+	if st != nil {
+		m.precondition("Encounter", m.encID, st.EncounterVersion)
+		m.precondition("Patient", m.patID, st.PatientVersion)
 	}
 	raw, err := json.Marshal(bundle{ResourceType: "Bundle", Type: "transaction", Entry: m.entries})
 	if err != nil {
@@ -86,14 +103,22 @@ func Map(msg *hl7v2.Message, opts Options, prior *Prior) (*Result, error) {
 // sending facility MSH-4 and the visit number PV1-19), for the wiring to
 // look up the prior Encounter. Its errors are Map's.
 func EncounterID(msg *hl7v2.Message, opts Options) (string, error) {
+	enc, _, err := IDs(msg, opts)
+	return enc, err
+}
+
+// IDs returns the ids Map gives the message's Encounter and Patient (from
+// MSH-4 with PV1-19 and PID-3), for the wiring to read what is stored
+// under them. Its errors are Map's.
+func IDs(msg *hl7v2.Message, opts Options) (encounterID, patientID string, err error) {
 	if _, err := Event(msg); err != nil {
-		return "", err
+		return "", "", err
 	}
 	m := newMapper(msg, opts)
 	if err := m.keys(); err != nil {
-		return "", err
+		return "", "", err
 	}
-	return m.encID, nil
+	return m.encID, m.patID, nil
 }
 
 // Event checks that Map takes msg (type, trigger event and version) and

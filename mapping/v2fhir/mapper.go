@@ -22,6 +22,8 @@ type mapper struct {
 	orgID        string // the sending facility's Organization
 	entries      []bundleEntry
 	seen         map[string]bool // "Type/id" already in entries
+	stored       *Stored         // MapStored: what the store holds; nil for Map
+	fault        error           // a failure that is not the message's (a stored Patient that does not decode)
 }
 
 func newMapper(msg *hl7v2.Message, opts Options) *mapper {
@@ -90,7 +92,7 @@ func (m *mapper) add(typ, id string, res any) {
 func (m *mapper) build(ev string, prior *Prior) {
 	m.add("Organization", m.orgID, m.facilityOrganization())
 	attending := m.practitioners()
-	m.add("Patient", m.patID, m.patient())
+	m.add("Patient", m.patID, m.patientResource())
 	conds, dx := m.conditions()
 	m.add("Encounter", m.encID, m.encounter(ev, prior, attending, dx))
 	for _, c := range conds {
@@ -158,40 +160,6 @@ func (m *mapper) facilityOrganization() organization {
 	}
 	return o
 }
-
-// patient maps PID: PID-3 identifiers (type and assigner from CX.5 and
-// CX.4), PID-5 names, PID-7 birth date, PID-8 sex (table 0001).
-func (m *mapper) patient() patient {
-	p := patient{ResourceType: "Patient", ID: m.patID}
-	for _, r := range m.pid.Field(3).Reps() {
-		if value(r.Comp(1)) != "" {
-			p.Identifier = append(p.Identifier, m.identifierOf(r, ""))
-		}
-	}
-	for _, r := range m.pid.Field(5).Reps() {
-		if n, ok := nameOf(r, 1, 7); ok {
-			p.Name = append(p.Name, n)
-		}
-	}
-	if v := value(m.pid.Value(7, 1)); v != "" {
-		d, ok := parseDate(v)
-		if !ok {
-			m.errs.at(m.pid, 7, 1, codeDataType, "date of birth is not a valid date")
-		}
-		p.BirthDate = d
-	}
-	if v := strings.ToUpper(value(m.pid.Value(8, 1))); v != "" {
-		g, ok := genders[v]
-		if !ok {
-			m.errs.at(m.pid, 8, 1, codeTable, "administrative sex is not in table 0001")
-		}
-		p.Gender = g
-	}
-	return p
-}
-
-// genders is the V2-to-FHIR AdministrativeSex concept map (table 0001).
-var genders = map[string]string{"F": "female", "M": "male", "O": "other", "U": "unknown", "A": "other", "N": "other"}
 
 // practitioners maps the attending doctors (PV1-7, XCN) to Practitioners
 // and returns their references: id from the facility and XCN.1 (or the

@@ -51,13 +51,31 @@ type quantity struct {
 	Value json.Number `json:"value"`
 }
 
+type contactPoint struct {
+	System string `json:"system"`
+	Value  string `json:"value"`
+	Use    string `json:"use,omitempty"`
+}
+
+type address struct {
+	Use        string   `json:"use,omitempty"`
+	Type       string   `json:"type,omitempty"`
+	Line       []string `json:"line,omitempty"`
+	City       string   `json:"city,omitempty"`
+	State      string   `json:"state,omitempty"`
+	PostalCode string   `json:"postalCode,omitempty"`
+	Country    string   `json:"country,omitempty"`
+}
+
 type patient struct {
-	ResourceType string       `json:"resourceType"`
-	ID           string       `json:"id"`
-	Identifier   []identifier `json:"identifier,omitempty"`
-	Name         []humanName  `json:"name,omitempty"`
-	Gender       string       `json:"gender,omitempty"`
-	BirthDate    string       `json:"birthDate,omitempty"`
+	ResourceType string         `json:"resourceType"`
+	ID           string         `json:"id"`
+	Identifier   []identifier   `json:"identifier,omitempty"`
+	Name         []humanName    `json:"name,omitempty"`
+	Telecom      []contactPoint `json:"telecom,omitempty"`
+	Gender       string         `json:"gender,omitempty"`
+	BirthDate    string         `json:"birthDate,omitempty"`
+	Address      []address      `json:"address,omitempty"`
 }
 
 type organization struct {
@@ -157,8 +175,10 @@ type chargeItem struct {
 }
 
 type bundleRequest struct {
-	Method string `json:"method"`
-	URL    string `json:"url"`
+	Method      string `json:"method"`
+	URL         string `json:"url"`
+	IfNoneMatch string `json:"ifNoneMatch,omitempty"`
+	IfMatch     string `json:"ifMatch,omitempty"`
 }
 
 type bundleEntry struct {

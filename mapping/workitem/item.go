@@ -79,6 +79,9 @@ type ResourceWrite struct {
 	Summary     json.RawMessage // indexed facts for mapping, derived from the single parse
 	IfMatch     int             // required current version; 0 = none
 	IfNoneExist string          // normalised conditional-create criteria; "" = none
+	// IfNoneMatch makes a PUT create-only (HTTP If-None-Match: *): it
+	// fails with Precondition when the resource exists and is not deleted.
+	IfNoneMatch bool
 	// Serve returns the JSON as served for a version: Raw with meta.versionId
 	// and meta.lastUpdated set.
 	Serve func(version int, lastUpdated time.Time) ([]byte, error)

@@ -1,0 +1,228 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"sync/atomic"
+	"testing"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/codebridge/codebridge/adapters/hl7v2"
+	"github.com/codebridge/codebridge/adapters/postgres/pgtest"
+	"github.com/codebridge/codebridge/fhir"
+	"github.com/codebridge/codebridge/mapping/v2fhir"
+)
+
+// directHL7 returns an HL7 v2 handler on m's store, wired as startMLLP
+// wires it (with metrics of its own), for tests that call ServeMLLP
+// directly: to set its test hook or its processing ids.
+func directHL7(t testing.TB, m *Main) *hl7Handler {
+	t.Helper()
+	parser, err := fhir.NewParser()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return newHL7Handler(m, parser, prometheus.NewRegistry())
+}
+
+// ackOf answers the application ACK code of ServeMLLP's answer ("" when
+// there is none or it does not parse), plus its first ERR location and code.
+func ackOf(frames [][]byte) string {
+	if len(frames) == 0 {
+		return ""
+	}
+	a, err := hl7v2.Parse(frames[len(frames)-1])
+	if err != nil {
+		return ""
+	}
+	if code := ackCode(a); code != "AA" {
+		return code + " " + errAt(a)
+	}
+	return "AA"
+}
+
+// withPID replaces the message's PID segment.
+func withPID(msg []byte, pid string) []byte {
+	segs := bytes.Split(msg, []byte("\r"))
+	for i, s := range segs {
+		if bytes.HasPrefix(s, []byte("PID|")) {
+			segs[i] = []byte(pid)
+		}
+	}
+	return bytes.Join(segs, []byte("\r"))
+}
+
+// storedJSON reads the current version of Type/id from the store.
+func storedJSON(t *testing.T, m *Main, typ, id string) (map[string]any, int) {
+	t.Helper()
+	r, err := m.Store.ReadResource(context.Background(), typ, id, 0)
+	if err != nil {
+		t.Fatalf("read %s/%s: %v", typ, id, err)
+	}
+	var v map[string]any
+	if err := json.Unmarshal(r.Raw, &v); err != nil {
+		t.Fatal(err)
+	}
+	return v, r.Version
+}
+
+// visitIDs are the Encounter and Patient ids a message maps to.
+func visitIDs(t *testing.T, msg []byte) (enc, pat string) {
+	t.Helper()
+	parsed, err := hl7v2.Parse(msg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	enc, pat, err = v2fhir.IDs(parsed, v2fhir.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return enc, pat
+}
+
+// TestMLLPThinMessageKeepsPatient: an A08 whose PID carries only the MRN
+// and name keeps the birth date, sex, address and phone the A01 stored
+// (and makes no new Patient version); a PID-7 sent as "" clears the birth
+// date and nothing else.
+func TestMLLPThinMessageKeepsPatient(t *testing.T) {
+	m := startMLLPMain(t, pgtest.NewURL(t))
+	c := dialMLLP(t, m)
+	a01 := hl7Sample(t, "adt-a01.hl7")
+	if ack := sendHL7(t, c, a01); ackCode(ack) != "AA" {
+		t.Fatalf("A01: %s", ackCode(ack))
+	}
+	_, patID := visitIDs(t, a01)
+	full, v1 := storedJSON(t, m, "Patient", patID)
+	for _, k := range []string{"birthDate", "gender", "address", "telecom"} {
+		if full[k] == nil {
+			t.Fatalf("the A01 stored no Patient.%s", k)
+		}
+	}
+	thin := withPID(hl7Sample(t, "adt-a08.hl7"), "PID|1||CB000123^^^CBHOSP^MR||ZZTEST^ALEX^J^^^^L")
+	if ack := sendHL7(t, c, thin); ackCode(ack) != "AA" {
+		t.Fatalf("thin A08: %s %s", ackCode(ack), errAt(ack))
+	}
+	got, v := storedJSON(t, m, "Patient", patID)
+	delete(got, "meta")
+	delete(full, "meta")
+	if v != v1 || fmt.Sprint(got) != fmt.Sprint(full) {
+		t.Errorf("after a thin A08: version %d (was %d), Patient %v; want the A01's unchanged %v", v, v1, got, full)
+	}
+	null := withControlID(withPID(hl7Sample(t, "adt-a08.hl7"), `PID|1||CB000123^^^CBHOSP^MR||ZZTEST^ALEX^J^^^^L||""`), "CB0099")
+	if ack := sendHL7(t, c, null); ackCode(ack) != "AA" {
+		t.Fatalf("A08 with PID-7 \"\": %s %s", ackCode(ack), errAt(ack))
+	}
+	got, v = storedJSON(t, m, "Patient", patID)
+	if v != v1+1 || got["birthDate"] != nil || got["address"] == nil || got["telecom"] == nil || got["gender"] != "female" {
+		t.Errorf("after PID-7 \"\": version %d, Patient %v; want a new version without birthDate, the rest kept", v, got)
+	}
+}
+
+// TestMLLPConcurrentVisitMessages forces the interleaving of two messages
+// of one visit on two connections: one is parked after reading the stored
+// visit and mapping, the other is processed whole, then the first goes
+// on. Whatever the order, the visit ends discharged (finished, ready to
+// code): the parked write finds the visit changed, reads it again and maps
+// again.
+func TestMLLPConcurrentVisitMessages(t *testing.T) {
+	m := startMain(t, pgtest.NewURL(t))
+	h := directHL7(t, m)
+	ctx := context.Background()
+	tests := []struct {
+		name, parked, visit string
+	}{
+		{"A01 parked while the A03 commits", "ADT^A01", "VRACE01"},
+		{"A03 parked while the A01 commits", "ADT^A03", "VRACE02"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			msgs := map[string][]byte{}
+			for ev, file := range map[string]string{"ADT^A01": "adt-a01.hl7", "ADT^A03": "adt-a03.hl7"} {
+				msg := bytes.ReplaceAll(hl7Sample(t, file), []byte("V20250314001"), []byte(tt.visit))
+				msgs[ev] = withControlID(msg, tt.visit+ev[4:])
+			}
+			other := "ADT^A03"
+			if tt.parked == other {
+				other = "ADT^A01"
+			}
+			parked, release := make(chan struct{}), make(chan struct{})
+			var attempts atomic.Int32
+			h.beforeWrite = func(event string, attempt int) {
+				if event != tt.parked {
+					return
+				}
+				attempts.Add(1)
+				if attempt == 1 {
+					close(parked)
+					<-release
+				}
+			}
+			done := make(chan string, 1)
+			go func() { done <- ackOf(h.ServeMLLP(ctx, msgs[tt.parked])) }()
+			<-parked
+			if got := ackOf(h.ServeMLLP(ctx, msgs[other])); got != "AA" {
+				t.Fatalf("%s: ACK %s", other, got)
+			}
+			close(release)
+			if got := <-done; got != "AA" {
+				t.Fatalf("parked %s: ACK %s", tt.parked, got)
+			}
+			if n := attempts.Load(); n != 2 {
+				t.Errorf("parked %s was mapped %d times, want 2 (its first write lost)", tt.parked, n)
+			}
+			encID, _ := visitIDs(t, msgs["ADT^A01"])
+			enc, _ := storedJSON(t, m, "Encounter", encID)
+			if enc["status"] != "finished" || enc["period"].(map[string]any)["end"] == nil {
+				t.Errorf("Encounter %v %v, want finished with its discharge", enc["status"], enc["period"])
+			}
+			if n := count(t, m, `SELECT count(*) FROM work_items WHERE encounter_id = $1 AND status = 'ready'`, encID); n != 1 {
+				t.Errorf("work item not ready (%d ready)", n)
+			}
+		})
+	}
+}
+
+// TestMLLPConflictRetriesThenAR: a message whose visit changes between
+// every read and write is mapped four times (three retries), then
+// refused with AR 206 without being recorded, so the sender's retry is
+// applied.
+func TestMLLPConflictRetriesThenAR(t *testing.T) {
+	m := startMain(t, pgtest.NewURL(t))
+	h := directHL7(t, m)
+	ctx := context.Background()
+	a01 := hl7Sample(t, "adt-a01.hl7")
+	if got := ackOf(h.ServeMLLP(ctx, a01)); got != "AA" {
+		t.Fatalf("A01: %s", got)
+	}
+	bumper := *h // another connection, without the hook
+	bumper.beforeWrite = nil
+	var mapped int
+	h.beforeWrite = func(event string, attempt int) {
+		if event != "ADT^A08" {
+			return
+		}
+		mapped++
+		// Another feed moves the admission time of the visit meanwhile.
+		bump := bytes.ReplaceAll(a01, []byte("20250314083000-0500"), fmt.Appendf(nil, "202503140%d0000-0500", mapped))
+		if got := ackOf(bumper.ServeMLLP(ctx, withControlID(bump, fmt.Sprintf("BUMP%d", mapped)))); got != "AA" {
+			t.Errorf("bump %d: %s", mapped, got)
+		}
+	}
+	a08 := hl7Sample(t, "adt-a08.hl7")
+	if got := ackOf(h.ServeMLLP(ctx, a08)); got != "AR MSH- 206" {
+		t.Errorf("A08 losing every race: ACK %q, want AR 206", got)
+	}
+	if mapped != 1+hl7ConflictRetries {
+		t.Errorf("A08 mapped %d times, want %d", mapped, 1+hl7ConflictRetries)
+	}
+	if n := count(t, m, `SELECT count(*) FROM inbound_messages WHERE message_id = 'CB0002'`); n != 0 {
+		t.Fatalf("the refused A08's key was recorded")
+	}
+	h.beforeWrite = nil
+	if got := ackOf(h.ServeMLLP(ctx, a08)); got != "AA" {
+		t.Errorf("A08 retried: ACK %s", got)
+	}
+}
