@@ -132,11 +132,13 @@ func (m *Main) startHTTP() error {
 		return err
 	}
 	m.HTTP = httpapi.New(httpapi.Options{
-		Logger:    m.Logger,
-		Registry:  m.Registry,
-		Auth:      auth,
-		BodyLimit: m.Config.BodyLimitBytes,
-		Ready:     append([]httpapi.Check{{Name: "database", Fn: m.DB.PingContext}}, m.readyChecks...),
+		Logger:       m.Logger,
+		Registry:     m.Registry,
+		Auth:         auth,
+		BodyLimit:    m.Config.BodyLimitBytes,
+		Ready:        append([]httpapi.Check{{Name: "database", Fn: m.DB.PingContext}}, m.readyChecks...),
+		MaxInFlight:  m.Config.MaxInFlight(),
+		QueueTimeout: m.Config.HTTPQueueTimeout,
 	})
 	for _, register := range m.routes {
 		register(m.HTTP)
