@@ -111,7 +111,7 @@ func BenchmarkHTTPIngest(b *testing.B) {
 		{"bundle8", "/fhir", benchBundle, 200, 8},
 	}
 	for _, c := range cases {
-		for _, clients := range []int{1, 4} {
+		for _, clients := range []int{1, 4, 8} {
 			b.Run(fmt.Sprintf("%s/clients=%d", c.name, clients), func(b *testing.B) {
 				client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: clients}}
 				runClients(b, clients, func() { benchPost(b, client, m, c.path, c.body, c.want) })
