@@ -154,7 +154,9 @@ func TestFailBackoffDeadLetterAndReplay(t *testing.T) {
 	if err := store.Enqueue(ctx, msg("Encounter/a", 1), msg("Encounter/a", 2)); err != nil {
 		t.Fatal(err)
 	}
-	p := workitem.RetryPolicy{MaxAttempts: 2, Base: 20 * time.Millisecond, Cap: time.Second}
+	// A backoff long enough that a busy CI machine cannot outlast it between
+	// two statements; the test then ends it by moving next_attempt_at.
+	p := workitem.RetryPolicy{MaxAttempts: 2, Base: 10 * time.Second, Cap: time.Minute}
 	r := claim(t, store, 10, time.Minute)[0]
 	if dead, err := store.MarkFailed(ctx, []int64{r.ID}, "kafka: broker down", p); err != nil || dead != 0 {
 		t.Fatalf("MarkFailed = %d, %v", dead, err)
@@ -162,7 +164,9 @@ func TestFailBackoffDeadLetterAndReplay(t *testing.T) {
 	if got := claim(t, store, 10, time.Minute); len(got) != 0 {
 		t.Fatalf("claimed during backoff: %+v", got) // seq 2 stays behind seq 1 too
 	}
-	time.Sleep(30 * time.Millisecond)
+	if _, err := db.Exec(`UPDATE outbox SET next_attempt_at = now() WHERE id = $1`, r.ID); err != nil {
+		t.Fatal(err)
+	}
 	r = claim(t, store, 10, time.Minute)[0]
 	if dead, err := store.MarkFailed(ctx, []int64{r.ID}, "kafka: broker down", p); err != nil || dead != 1 {
 		t.Fatalf("second MarkFailed = %d, %v; want 1 dead", dead, err)
