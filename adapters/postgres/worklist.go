@@ -155,31 +155,43 @@ func (s *Store) GetItem(ctx context.Context, id string) (it workitem.Item, histo
 // getItem reads item id with its chart, codes, edits, queries and history
 // through q (the pool, or the transaction that just changed the item).
 func (s *Store) getItem(ctx context.Context, q queryer, id string) (it workitem.Item, history []workitem.Transition, err error) {
-	var chart, codes, found []byte
 	row := q.QueryRowContext(ctx, `SELECT `+itemColumns+`, chart, codes, edits FROM work_items WHERE id = $1`, id)
-	it, err = scanItem(scanWithChart{row, []any{&chart, &codes, &found}})
+	it, err = scanFullItem(row)
 	if errors.Is(err, sql.ErrNoRows) {
 		return it, nil, workitem.Errorf(workitem.NotFound, "work item %s not found", id)
 	}
 	if err != nil {
 		return it, nil, err
 	}
+	return s.withLists(ctx, q, it)
+}
+
+// scanFullItem scans itemColumns followed by chart, codes and edits.
+func scanFullItem(row *sql.Row) (workitem.Item, error) {
+	var chart, codes, found []byte
+	it, err := scanItem(scanWithChart{row, []any{&chart, &codes, &found}})
+	if err != nil {
+		return it, err
+	}
 	var sc storedChart
 	if err := json.Unmarshal(chart, &sc); err != nil {
-		return it, nil, err
+		return it, err
 	}
 	it.Chart = sc.Chart
 	it.Codes = &workitem.Assignment{}
 	if err := json.Unmarshal(codes, it.Codes); err != nil {
+		return it, err
+	}
+	return it, json.Unmarshal(found, &it.Edits)
+}
+
+// withLists adds the item's queries and reads its history through q.
+func (s *Store) withLists(ctx context.Context, q queryer, it workitem.Item) (workitem.Item, []workitem.Transition, error) {
+	var err error
+	if it.Queries, err = s.queriesOf(ctx, q, it.ID); err != nil {
 		return it, nil, err
 	}
-	if err := json.Unmarshal(found, &it.Edits); err != nil {
-		return it, nil, err
-	}
-	if it.Queries, err = s.queriesOf(ctx, q, id); err != nil {
-		return it, nil, err
-	}
-	history, err = s.history(ctx, q, id)
+	history, err := s.history(ctx, q, it.ID)
 	return it, history, err
 }
 
@@ -245,11 +257,19 @@ func (s *Store) leaseNext(ctx context.Context, coder string, max int, d time.Dur
 		if err != nil || !found {
 			return err
 		}
+		returning := prefixed("w", itemColumns)
+		if full {
+			returning += ", w.chart, w.codes, w.edits"
+		}
 		row := tx.QueryRowContext(ctx, `UPDATE work_items w SET status = 'in_progress', assignee = $1, lease_expires = now() + $2::interval,
 				version = w.version + 1, updated_at = now(), reason = 'leased'
-			WHERE w.id = $3 RETURNING `+prefixed("w", itemColumns),
+			WHERE w.id = $3 RETURNING `+returning,
 			coder, fmt.Sprintf("%d milliseconds", d.Milliseconds()), pick.id)
-		it, err = scanItem(row)
+		if full {
+			it, err = scanFullItem(row)
+		} else {
+			it, err = scanItem(row)
+		}
 		if err != nil {
 			return err
 		}
@@ -262,7 +282,7 @@ func (s *Store) leaseNext(ctx context.Context, coder string, max int, d time.Dur
 		if err := s.recordTransitionTx(ctx, tx, it.ID, from, workitem.InProgress, coder, reason); err != nil || !full {
 			return err
 		}
-		it, history, err = s.getItem(ctx, tx, it.ID)
+		it, history, err = s.withLists(ctx, tx, it)
 		return err
 	})
 	return it, history, ok, err
@@ -287,28 +307,30 @@ type candidate struct {
 // or the highest-priority expired lease, whichever comes first in queue
 // order. Each candidate comes from its own partial index with FOR UPDATE
 // SKIP LOCKED, so parallel callers never take the same item and never scan
-// the table.
+// the table; both are asked in one statement (one round trip). The one not
+// taken, if any, stays locked until the transaction ends, which costs a
+// parallel caller nothing but a skip.
 func pickLeasableTx(ctx context.Context, tx *sql.Tx) (candidate, bool, error) {
-	queries := []string{
-		`SELECT id, status, assignee, priority, created_at FROM work_items WHERE status IN ('ready', 'reopened')
-		  ORDER BY priority DESC, created_at, id LIMIT 1 FOR UPDATE SKIP LOCKED`,
-		`SELECT id, status, assignee, priority, created_at FROM work_items WHERE status = 'in_progress' AND lease_expires <= now()
-		  ORDER BY priority DESC, created_at, id LIMIT 1 FOR UPDATE SKIP LOCKED`,
+	rows, err := tx.QueryContext(ctx, `
+WITH r AS (SELECT id, status, assignee, priority, created_at FROM work_items WHERE status IN ('ready', 'reopened')
+           ORDER BY priority DESC, created_at, id LIMIT 1 FOR UPDATE SKIP LOCKED),
+     e AS (SELECT id, status, assignee, priority, created_at FROM work_items WHERE status = 'in_progress' AND lease_expires <= now()
+           ORDER BY priority DESC, created_at, id LIMIT 1 FOR UPDATE SKIP LOCKED)
+SELECT * FROM r UNION ALL SELECT * FROM e`)
+	if err != nil {
+		return candidate{}, false, err
 	}
+	defer rows.Close()
 	var best candidate
 	found := false
-	for _, q := range queries {
+	for rows.Next() {
 		var c candidate
-		err := tx.QueryRowContext(ctx, q).Scan(&c.id, &c.status, &c.assignee, &c.priority, &c.created)
-		if errors.Is(err, sql.ErrNoRows) {
-			continue
-		}
-		if err != nil {
+		if err := rows.Scan(&c.id, &c.status, &c.assignee, &c.priority, &c.created); err != nil {
 			return best, false, err
 		}
 		if !found || c.priority > best.priority || (c.priority == best.priority && c.created.Before(best.created)) {
 			best, found = c, true
 		}
 	}
-	return best, found, nil
+	return best, found, rows.Err()
 }
