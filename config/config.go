@@ -62,6 +62,7 @@ type Config struct {
 	LeaseDuration      time.Duration
 	ShutdownTimeout    time.Duration
 	DBMaxOpenConns     int
+	DBStatementCache   bool          // per-connection prepared statements (off behind poolers that drop them)
 	HTTPMaxInFlight    int           // requests running handlers at once; 0 = DBMaxOpenConns/2 (at least 4)
 	HTTPQueueTimeout   time.Duration // longest wait for a slot before 503
 	TopicPartitions    int
@@ -120,6 +121,7 @@ func Default() Config {
 		ShutdownTimeout:    20 * time.Second,
 		DBMaxOpenConns:     20,
 		HTTPQueueTimeout:   10 * time.Second,
+		DBStatementCache:   true,
 		TopicPartitions:    6,
 		TopicReplication:   1,
 		LogLevel:           "info",
@@ -166,6 +168,7 @@ var fields = []field{
 	{"CODEBRIDGE_LEASE_DURATION", func(c *Config, v string) error { return setDuration(&c.LeaseDuration, v) }},
 	{"CODEBRIDGE_SHUTDOWN_TIMEOUT", func(c *Config, v string) error { return setDuration(&c.ShutdownTimeout, v) }},
 	{"CODEBRIDGE_DB_MAX_OPEN_CONNS", func(c *Config, v string) error { return setPositiveInt(&c.DBMaxOpenConns, v) }},
+	{"CODEBRIDGE_DB_STATEMENT_CACHE", func(c *Config, v string) error { return setOnOff(&c.DBStatementCache, v) }},
 	{"CODEBRIDGE_HTTP_MAX_INFLIGHT", func(c *Config, v string) error { return setPositiveInt(&c.HTTPMaxInFlight, v) }},
 	{"CODEBRIDGE_HTTP_QUEUE_TIMEOUT", func(c *Config, v string) error { return setDuration(&c.HTTPQueueTimeout, v) }},
 	{"CODEBRIDGE_TOPIC_PARTITIONS", func(c *Config, v string) error { return setPositiveInt(&c.TopicPartitions, v) }},
@@ -378,7 +381,8 @@ func (c Config) String() string {
 	fmt.Fprintf(&b, "autocode=%s qa_sample_rate=%g mllp_addr=%s inbound_topic=%s max_leases_per_coder=%d self_pay=%s",
 		onOff(c.AutoCode), c.QASampleRate, c.MLLPAddr, c.InboundTopic, c.MaxLeasesPerCoder, onOff(c.SelfPay))
 	fmt.Fprintf(&b, " hl7_processing_ids=%s", strings.Join(c.HL7ProcessingIDs, ","))
-	fmt.Fprintf(&b, " db_max_open_conns=%d http_max_inflight=%d http_queue_timeout=%s", c.DBMaxOpenConns, c.MaxInFlight(), c.HTTPQueueTimeout)
+	fmt.Fprintf(&b, " db_max_open_conns=%d db_statement_cache=%s http_max_inflight=%d http_queue_timeout=%s",
+		c.DBMaxOpenConns, onOff(c.DBStatementCache), c.MaxInFlight(), c.HTTPQueueTimeout)
 	fmt.Fprintf(&b, " jwks_url=%s jwt_issuer=%s jwt_audience=%s ui_idle_timeout=%s", RedactURL(c.JWKSURL), c.JWTIssuer, c.JWTAudience, c.UIIdleTimeout)
 	fmt.Fprintf(&b, " ui_session_max=%s oidc_issuer=%s oidc_client_id=%s oidc_redirect_url=%s",
 		c.UISessionMax, RedactURL(c.OIDCIssuer), c.OIDCClientID, RedactURL(c.OIDCRedirectURL))
@@ -394,6 +398,15 @@ func (c Config) MaxInFlight() int {
 		return c.HTTPMaxInFlight
 	}
 	return max(4, c.DBMaxOpenConns/2)
+}
+
+// StatementCacheSize is postgres.Options.StatementCache for the
+// configuration: 0 (the default size) when on, -1 (off) when off.
+func (c Config) StatementCacheSize() int {
+	if c.DBStatementCache {
+		return 0 // the default size
+	}
+	return -1
 }
 
 func onOff(b bool) string {

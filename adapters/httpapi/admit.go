@@ -1,8 +1,11 @@
 package httpapi
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"io"
+	"net/http"
 	"strings"
 	"time"
 
@@ -27,7 +30,9 @@ import (
 // on a small machine also means less time lost switching between them.
 // A request that cannot start within the queue timeout gets 503 with
 // Retry-After, as with any transient overload; health, readiness and
-// metrics are never queued.
+// metrics are never queued. A request's body is read in full before it
+// queues, so slow senders wait without holding a slot. One budget serves
+// every route; the MLLP and Kafka listeners use the other half of the pool.
 type admission struct {
 	sem     *semaphore.Weighted
 	timeout time.Duration
@@ -63,6 +68,13 @@ func (a *admission) middleware(next echo.HandlerFunc) echo.HandlerFunc {
 		if exempt(c.Request().URL.Path) {
 			return next(c)
 		}
+		// The body is read before a slot is taken: a client sending slowly
+		// (a large Bundle over a thin line, or someone dribbling a login
+		// form on purpose) must not hold a slot others need. BodyLimit has
+		// already wrapped the body, so this read stops at the limit (413).
+		if err := bufferBody(c.Request()); err != nil {
+			return err
+		}
 		if !a.sem.TryAcquire(1) {
 			start := time.Now()
 			a.waiting.Inc()
@@ -73,7 +85,7 @@ func (a *admission) middleware(next echo.HandlerFunc) echo.HandlerFunc {
 			a.waited.Observe(time.Since(start).Seconds())
 			if err != nil {
 				if errors.Is(c.Request().Context().Err(), context.Canceled) {
-					return err // the client went away
+					return workitem.Errorf(workitem.Transient, "the client went away while waiting for a slot")
 				}
 				a.refused.Inc()
 				c.Response().Header().Set("Retry-After", "1")
@@ -85,4 +97,22 @@ func (a *admission) middleware(next echo.HandlerFunc) echo.HandlerFunc {
 		defer a.sem.Release(1)
 		return next(c)
 	}
+}
+
+// bufferBody reads r's body into memory and puts it back as a reader.
+func bufferBody(r *http.Request) error {
+	if r.Body == nil || r.Body == http.NoBody || r.ContentLength == 0 {
+		return nil
+	}
+	b, err := io.ReadAll(r.Body)
+	_ = r.Body.Close()
+	if err != nil {
+		var he *echo.HTTPError
+		if errors.As(err, &he) {
+			return he // over the body limit: 413
+		}
+		return workitem.Errorf(workitem.Invalid, "request body could not be read")
+	}
+	r.Body = io.NopCloser(bytes.NewReader(b))
+	return nil
 }

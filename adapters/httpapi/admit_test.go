@@ -281,3 +281,83 @@ func TestAdmissionMetricsRegistered(t *testing.T) {
 		}
 	}
 }
+
+// slowBody is a request body that hands out its first part at once and the
+// rest only when released, like a client on a thin line.
+type slowBody struct {
+	first   []byte
+	rest    []byte
+	release chan struct{}
+	stage   int
+}
+
+func (s *slowBody) Read(p []byte) (int, error) {
+	switch s.stage {
+	case 0:
+		s.stage = 1
+		return copy(p, s.first), nil
+	case 1:
+		<-s.release
+		s.stage = 2
+		return copy(p, s.rest), nil
+	}
+	return 0, io.EOF
+}
+
+// A client still sending its body does not hold a slot: with one slot, a
+// request whose body is half sent does not stop another from being served,
+// and it is itself served once its body is complete.
+func TestAdmissionSlowBodyHoldsNoSlot(t *testing.T) {
+	s, _, _ := admitServer(t, 1, 200*time.Millisecond)
+	s.API.POST("/echo", func(c echo.Context) error {
+		b, err := io.ReadAll(c.Request().Body)
+		if err != nil {
+			return err
+		}
+		return c.String(http.StatusOK, string(b))
+	})
+	const coder = "tok-coder-123"
+	body := &slowBody{first: []byte(`{"half":`), rest: []byte(`"done"}`), release: make(chan struct{})}
+	slow := make(chan *httptest.ResponseRecorder, 1)
+	go func() {
+		req := httptest.NewRequest("POST", "/api/v1/echo", body)
+		req.ContentLength = -1
+		req.Header.Set("Authorization", "Bearer "+coder)
+		req.Header.Set("Content-Type", "application/json")
+		rec := httptest.NewRecorder()
+		s.Echo.ServeHTTP(rec, req)
+		slow <- rec
+	}()
+	time.Sleep(50 * time.Millisecond) // the slow request is now reading its body
+	req := httptest.NewRequest("GET", "/api/v1/whoami", nil)
+	req.Header.Set("Authorization", "Bearer "+coder)
+	rec := httptest.NewRecorder()
+	s.Echo.ServeHTTP(rec, req)
+	if rec.Code != http.StatusOK {
+		t.Fatalf("a request behind a slow sender = %d %s, want 200 (the slow sender must not hold the slot)", rec.Code, rec.Body)
+	}
+	close(body.release)
+	if got := <-slow; got.Code != http.StatusOK || got.Body.String() != `{"half":"done"}` {
+		t.Fatalf("slow request = %d %q, want 200 with its whole body", got.Code, got.Body)
+	}
+}
+
+// A body over the limit is refused with 413 before it queues.
+func TestAdmissionBodyOverLimit(t *testing.T) {
+	s := New(Options{
+		Logger:      slog.New(slog.NewJSONHandler(io.Discard, nil)),
+		Registry:    prometheus.NewRegistry(),
+		Auth:        NewAuthenticator(testTokens, false),
+		MaxInFlight: 1,
+		BodyLimit:   16,
+	})
+	s.API.POST("/echo", func(c echo.Context) error { return c.NoContent(http.StatusNoContent) })
+	req := httptest.NewRequest("POST", "/api/v1/echo", strings.NewReader(strings.Repeat("x", 64)))
+	req.ContentLength = -1 // no declared length: the limit trips while reading
+	req.Header.Set("Authorization", "Bearer tok-coder-123")
+	rec := httptest.NewRecorder()
+	s.Echo.ServeHTTP(rec, req)
+	if rec.Code != http.StatusRequestEntityTooLarge {
+		t.Fatalf("oversized body = %d %s, want 413", rec.Code, rec.Body)
+	}
+}

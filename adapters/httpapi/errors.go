@@ -96,11 +96,15 @@ func (s *Server) errorHandler(err error, c echo.Context) {
 	de := toDomain(err)
 	entry := kindStatus[de.Kind]
 	msg := de.Message
-	if entry.status >= 500 {
+	switch {
+	case entry.status >= 500 && de.Kind == workitem.Transient:
+		// overload or a dependency down: expected under load, retried by clients
+		s.log.WarnContext(c.Request().Context(), "request refused for now", "request_id", requestID(c), "route", c.Path(), "error", err.Error())
+	case entry.status >= 500:
 		s.log.ErrorContext(c.Request().Context(), "request failed", "request_id", requestID(c), "route", c.Path(), "error", err.Error())
-		if de.Kind == workitem.Internal {
-			msg = "internal error (request id " + requestID(c) + ")"
-		}
+	}
+	if de.Kind == workitem.Internal {
+		msg = "internal error (request id " + requestID(c) + ")"
 	}
 	var body []byte
 	if isFHIRPath(c.Request().URL.Path) {

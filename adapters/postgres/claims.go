@@ -243,9 +243,10 @@ func (s *Store) SearchClaims(ctx context.Context, f workitem.ClaimFilter) (out [
 	if limit <= 0 || limit > 200 {
 		limit = 50
 	}
+	args = append(args, limit+1) // a parameter, so page sizes share one prepared statement
 	rows, err := s.db.QueryContext(ctx, `SELECT c.id, v.version, v.last_updated, v.raw FROM claims c
 		JOIN claim_versions v ON v.id = c.id AND v.version = c.version WHERE `+cond+
-		fmt.Sprintf(` ORDER BY c.last_updated, c.id LIMIT %d`, limit+1), args...)
+		fmt.Sprintf(` ORDER BY c.last_updated, c.id LIMIT $%d`, len(args)), args...)
 	if err != nil {
 		return nil, "", err
 	}

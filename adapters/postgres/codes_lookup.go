@@ -297,14 +297,18 @@ func releaseSignature(rels map[codes.System][]releaseRow) string {
 // well. The edits of one chart ask for the same few dozen codes every
 // coder uses, so after warm-up a save runs its edits from memory instead of
 // ten or twenty round trips. Bounded: past lookupCacheMax entries the cache
-// starts again empty.
+// starts again empty, so codes typed wrong (cached as not found) or a
+// sweep through the whole code set cannot grow it without limit. A lookup
+// made on a transaction (WithTx) is cached like any other: the coding
+// transactions that use it never write the code tables.
 type lookupCache struct {
 	mu sync.Mutex
 	m  map[lookupKey]any
 }
 
-// lookupCacheMax bounds the cache (~100 bytes an entry).
-const lookupCacheMax = 200_000
+// lookupCacheMax bounds the cache: an entry with its long description is
+// up to ~0.5 KB, so ~25 MB at most.
+const lookupCacheMax = 50_000
 
 type lookupKey struct {
 	kind byte // 'c' code in release, 'o' code in other releases, 'm' MUE, 'p' PTP pair, 'x' POA exempt

@@ -19,6 +19,10 @@ type DB struct {
 // Options tune the connection pool.
 type Options struct {
 	MaxOpenConns int
+	// StatementCache is the number of prepared statements each connection
+	// keeps (see stmtcache.go); 0 means DefaultStatementCache, negative
+	// turns the cache off.
+	StatementCache int
 }
 
 // Open connects to url and checks the connection.
@@ -29,8 +33,8 @@ func Open(ctx context.Context, url string, o Options) (*DB, error) {
 		return nil, fmt.Errorf("postgres.Open: the database URL is malformed")
 	}
 	// One round trip per statement instead of two: lib/pq otherwise sends
-	// Parse+Describe+Sync, waits, then Bind+Execute+Sync. Measured on the
-	// coder-day and ingest benchmarks (BENCHMARKS.md). The price: a []byte
+	// Parse+Describe+Sync, waits, then Bind+Execute+Sync (BENCHMARKS.md,
+	// third session, has the before/after). The price: a []byte
 	// argument travels in binary format, so JSON for a jsonb column must be
 	// passed as a string (jsonArg), never as []byte.
 	cfg.BinaryParameters = true
@@ -38,7 +42,15 @@ func Open(ctx context.Context, url string, o Options) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("postgres.Open: the database URL is malformed")
 	}
-	sqlDB := sql.OpenDB(&cachingConnector{base: connector, size: stmtCacheSize})
+	var sqlDB *sql.DB
+	switch {
+	case o.StatementCache < 0:
+		sqlDB = sql.OpenDB(connector)
+	case o.StatementCache == 0:
+		sqlDB = sql.OpenDB(&cachingConnector{base: connector, size: DefaultStatementCache})
+	default:
+		sqlDB = sql.OpenDB(&cachingConnector{base: connector, size: o.StatementCache})
+	}
 	if o.MaxOpenConns <= 0 {
 		o.MaxOpenConns = 20
 	}

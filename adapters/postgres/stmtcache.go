@@ -6,6 +6,8 @@ import (
 	"database/sql/driver"
 	"errors"
 	"strings"
+
+	"github.com/lib/pq"
 )
 
 // A statement cache in front of lib/pq.
@@ -25,11 +27,17 @@ import (
 // SELECT/INSERT/UPDATE/DELETE/WITH statements. Everything else (DDL,
 // transaction control, multi-statement scripts, COPY) goes to lib/pq as
 // before. A prepared statement outlives the transaction that prepared it,
-// as PostgreSQL prepared statements are per session.
+// as PostgreSQL prepared statements are per session. A statement the
+// server no longer knows as prepared (dropped by DISCARD ALL, or a schema
+// change altered its result) is forgotten and, outside a transaction,
+// retried once. Behind a pooler in transaction mode that does not carry
+// prepared statements (PgBouncer before 1.21, or without
+// max_prepared_statements), turn the cache off:
+// CODEBRIDGE_DB_STATEMENT_CACHE=off.
 
-// stmtCacheSize is the number of statements each connection keeps prepared.
-// The service's hot set is ~70 statements.
-const stmtCacheSize = 160
+// DefaultStatementCache is the number of statements each connection keeps
+// prepared by default. The service's hot set is ~70 statements.
+const DefaultStatementCache = 160
 
 // cachingConnector wraps a driver.Connector so its connections cache
 // prepared statements.
@@ -60,6 +68,7 @@ type cachingConn struct {
 	size    int
 	byQuery map[string]*list.Element
 	lru     *list.List // front = most recently used
+	inTx    bool       // a transaction is open on the connection
 }
 
 // cacheable says whether query goes through the cache.
@@ -109,31 +118,63 @@ func (c *cachingConn) stmtFor(ctx context.Context, query string) (driver.Stmt, e
 	return st, nil
 }
 
-// forget drops query's statement after an error that may have come from the
-// statement itself (e.g. a result type changed under it by a migration), so
-// the next use prepares it afresh.
-func (c *cachingConn) forget(query string, err error) {
-	if err == nil || errors.Is(err, driver.ErrBadConn) {
-		return
+// stale reports whether err says the server no longer runs query's prepared
+// statement as prepared: its result type changed under it (a migration
+// altered a table: 0A000 "cached plan must not change result type"), or
+// the statement is gone (26000: DEALLOCATE/DISCARD ALL, or a pooler that
+// does not keep prepared statements).
+func stale(err error) bool {
+	var pe *pq.Error
+	if !errors.As(err, &pe) {
+		return false
 	}
-	if el, ok := c.byQuery[query]; ok && strings.Contains(err.Error(), "cached plan must not change result type") {
+	return pe.Code == "26000" || (pe.Code == "0A000" && strings.Contains(pe.Message, "cached plan must not change result type"))
+}
+
+// forget drops query's statement, so the next use prepares it afresh.
+func (c *cachingConn) forget(query string) {
+	if el, ok := c.byQuery[query]; ok {
 		c.lru.Remove(el)
 		delete(c.byQuery, query)
 		_ = el.Value.(*cachedStmt).stmt.Close()
 	}
 }
 
+// run executes query through its cached statement. A stale statement is
+// forgotten; outside a transaction the call is then retried once with a
+// fresh one (inside, the failed statement has aborted the transaction and
+// the caller's error handling applies, while later calls prepare anew).
+func (c *cachingConn) run(ctx context.Context, query string, call func(driver.Stmt) error) error {
+	for attempt := 0; ; attempt++ {
+		st, err := c.stmtFor(ctx, query)
+		if err != nil {
+			return err
+		}
+		err = call(st)
+		if err == nil || !stale(err) {
+			return err
+		}
+		c.forget(query)
+		if c.inTx || attempt > 0 {
+			return err
+		}
+	}
+}
+
 func (c *cachingConn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
 	if cacheable(query, len(args)) {
-		st, err := c.stmtFor(ctx, query)
-		if err == nil {
-			if sq, ok := st.(driver.StmtQueryContext); ok {
-				rows, err := sq.QueryContext(ctx, args)
-				c.forget(query, err)
-				return rows, err
+		var rows driver.Rows
+		err := c.run(ctx, query, func(st driver.Stmt) error {
+			sq, ok := st.(driver.StmtQueryContext)
+			if !ok {
+				return driver.ErrSkip
 			}
-		} else if !errors.Is(err, driver.ErrSkip) {
-			return nil, err
+			var err error
+			rows, err = sq.QueryContext(ctx, args)
+			return err
+		})
+		if !errors.Is(err, driver.ErrSkip) {
+			return rows, err
 		}
 	}
 	if q, ok := c.Conn.(driver.QueryerContext); ok {
@@ -144,15 +185,18 @@ func (c *cachingConn) QueryContext(ctx context.Context, query string, args []dri
 
 func (c *cachingConn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
 	if cacheable(query, len(args)) {
-		st, err := c.stmtFor(ctx, query)
-		if err == nil {
-			if se, ok := st.(driver.StmtExecContext); ok {
-				res, err := se.ExecContext(ctx, args)
-				c.forget(query, err)
-				return res, err
+		var res driver.Result
+		err := c.run(ctx, query, func(st driver.Stmt) error {
+			se, ok := st.(driver.StmtExecContext)
+			if !ok {
+				return driver.ErrSkip
 			}
-		} else if !errors.Is(err, driver.ErrSkip) {
-			return nil, err
+			var err error
+			res, err = se.ExecContext(ctx, args)
+			return err
+		})
+		if !errors.Is(err, driver.ErrSkip) {
+			return res, err
 		}
 	}
 	if e, ok := c.Conn.(driver.ExecerContext); ok {
@@ -171,10 +215,32 @@ func (c *cachingConn) PrepareContext(ctx context.Context, query string) (driver.
 }
 
 func (c *cachingConn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.Tx, error) {
-	if b, ok := c.Conn.(driver.ConnBeginTx); ok {
-		return b.BeginTx(ctx, opts)
+	b, ok := c.Conn.(driver.ConnBeginTx)
+	if !ok {
+		return nil, errors.New("postgres: driver connection cannot begin transactions with options")
 	}
-	return nil, errors.New("postgres: driver connection cannot begin transactions with options")
+	tx, err := b.BeginTx(ctx, opts)
+	if err != nil {
+		return nil, err
+	}
+	c.inTx = true
+	return trackedTx{Tx: tx, c: c}, nil
+}
+
+// trackedTx notes the end of the connection's transaction.
+type trackedTx struct {
+	driver.Tx
+	c *cachingConn
+}
+
+func (t trackedTx) Commit() error {
+	t.c.inTx = false
+	return t.Tx.Commit()
+}
+
+func (t trackedTx) Rollback() error {
+	t.c.inTx = false
+	return t.Tx.Rollback()
 }
 
 func (c *cachingConn) Ping(ctx context.Context) error {

@@ -238,7 +238,8 @@ func (s *Store) Worklist(ctx context.Context, f WorklistFilter) (rows []Worklist
 	if limit <= 0 || limit > 200 {
 		limit = 50
 	}
-	rs, err := s.db.QueryContext(ctx, worklistSQL(f.Sort, c.where, limit+1), c.args...)
+	args := append(c.args, limit+1)
+	rs, err := s.db.QueryContext(ctx, worklistSQL(f.Sort, c.where, len(args)), args...)
 	if err != nil {
 		return nil, "", err
 	}
@@ -263,8 +264,10 @@ func (s *Store) Worklist(ctx context.Context, f WorklistFilter) (rows []Worklist
 }
 
 // worklistSQL selects the worklist page: the item, the patient's name and
-// first active payer from the chart, and the discharge.
-func worklistSQL(sort string, where []string, limit int) string {
+// first active payer from the chart, and the discharge. The page size is
+// parameter $limitArg, not text, so every page size shares one prepared
+// statement.
+func worklistSQL(sort string, where []string, limitArg int) string {
 	order := `priority DESC, created_at, id`
 	switch sort {
 	case SortDischarge:
@@ -279,7 +282,7 @@ func worklistSQL(sort string, where []string, limit int) string {
 			WHERE coalesce(c->>'status', 'active') = 'active'
 			ORDER BY coalesce((c->>'order')::int, 1000) LIMIT 1), ''),
 		` + dischargeExpr + ` FROM work_items WHERE ` + strings.Join(where, " AND ") +
-		` ORDER BY ` + order + fmt.Sprintf(` LIMIT %d`, limit)
+		` ORDER BY ` + order + fmt.Sprintf(` LIMIT $%d`, limitArg)
 }
 
 // conds collects WHERE conditions and their arguments.

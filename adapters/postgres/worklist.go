@@ -90,8 +90,9 @@ func (s *Store) ListItems(ctx context.Context, f workitem.Filter) (items []worki
 	if limit <= 0 || limit > 500 {
 		limit = 50
 	}
+	args = append(args, limit+1) // a parameter, so page sizes share one prepared statement
 	q := `SELECT ` + itemColumns + ` FROM work_items WHERE ` + strings.Join(where, " AND ") +
-		fmt.Sprintf(` ORDER BY priority DESC, created_at, id LIMIT %d`, limit+1)
+		fmt.Sprintf(` ORDER BY priority DESC, created_at, id LIMIT $%d`, len(args))
 	rows, err := s.db.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, "", err

@@ -149,7 +149,7 @@ func withCodeStore(ctx context.Context, getenv func(string) string, g *globalFla
 	if cfg.DatabaseURL == "" {
 		return fmt.Errorf("CODEBRIDGE_DATABASE_URL: required")
 	}
-	db, err := postgres.Open(ctx, cfg.DatabaseURL, postgres.Options{MaxOpenConns: 2})
+	db, err := postgres.Open(ctx, cfg.DatabaseURL, postgres.Options{MaxOpenConns: 2, StatementCache: cfg.StatementCacheSize()})
 	if err != nil {
 		return err
 	}

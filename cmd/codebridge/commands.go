@@ -90,7 +90,7 @@ func newMigrateCmd(getenv func(string) string, g *globalFlags, stderr io.Writer)
 			if cfg.DatabaseURL == "" {
 				return fmt.Errorf("CODEBRIDGE_DATABASE_URL: required")
 			}
-			db, err := postgres.Open(cmd.Context(), cfg.DatabaseURL, postgres.Options{MaxOpenConns: 2})
+			db, err := postgres.Open(cmd.Context(), cfg.DatabaseURL, postgres.Options{MaxOpenConns: 2, StatementCache: cfg.StatementCacheSize()})
 			if err != nil {
 				return err
 			}

@@ -51,7 +51,7 @@ and .ndjson files. The exit status is non-zero when anything was rejected.`,
 			if err != nil {
 				return err
 			}
-			db, err := postgres.Open(cmd.Context(), cfg.DatabaseURL, postgres.Options{MaxOpenConns: 2})
+			db, err := postgres.Open(cmd.Context(), cfg.DatabaseURL, postgres.Options{MaxOpenConns: 2, StatementCache: cfg.StatementCacheSize()})
 			if err != nil {
 				return err
 			}

@@ -111,7 +111,7 @@ func (m *Main) Start(ctx context.Context) error {
 }
 
 func (m *Main) openDB(ctx context.Context) error {
-	db, err := postgres.Open(ctx, m.Config.DatabaseURL, postgres.Options{MaxOpenConns: m.Config.DBMaxOpenConns})
+	db, err := postgres.Open(ctx, m.Config.DatabaseURL, postgres.Options{MaxOpenConns: m.Config.DBMaxOpenConns, StatementCache: m.Config.StatementCacheSize()})
 	if err != nil {
 		return err
 	}
