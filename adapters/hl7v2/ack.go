@@ -16,7 +16,17 @@ type ErrDetail struct {
 	// Empty means 207.
 	Code string
 	Text string // ERR-3.2 / ERR-8 user message — NO PHI (describe the field, not its value)
+	// Severity is ERR-4, from HL7 table 0516: SeverityError,
+	// SeverityWarning or SeverityInfo. Empty means SeverityError.
+	Severity string
 }
+
+// HL7 table 0516 error severities, for ErrDetail.Severity (ERR-4).
+const (
+	SeverityError   = "E" // the message, or part of it, was not processed
+	SeverityWarning = "W" // processed (or acknowledged), with a problem the sender should know of
+	SeverityInfo    = "I" // information only
+)
 
 // DefaultVersion is the HL7 version an ACK declares when the message it
 // answers did not say (MSH-12).
@@ -61,8 +71,9 @@ type ackSpec struct {
 //
 // The ACK uses in's delimiters and character set (echoing MSH-18), copies
 // MSH-3..6, MSH-10 and MSH-11 verbatim, and ends every segment with CR. Each
-// ERR fills ERR-2 (location), ERR-3 (code^text^HL70357), ERR-4 (E) and ERR-8
-// (text); for versions before 2.5 it also fills ERR-1 and MSA-3, which older
+// ERR fills ERR-2 (location), ERR-3 (code^text^HL70357), ERR-4 and ERR-8
+// (text), with ERR-4 the detail's severity (E unless it says W or I); for
+// versions before 2.5 it also fills ERR-1 and MSA-3, which older
 // receivers read instead. A nil in gives the same as NewACKFromHeader with an
 // empty Header.
 func NewACK(in *Message, code, controlID string, now time.Time, errs ...ErrDetail) []byte {
@@ -147,7 +158,8 @@ func (sp ackSpec) build(code, controlID string, now time.Time, errs []ErrDetail)
 }
 
 // errFields returns the fields of the ERR segment for e: ERR-2 location,
-// ERR-3 code, ERR-4 severity, ERR-8 user message, and ERR-1 when old.
+// ERR-3 code, ERR-4 severity (E when e has none), ERR-8 user message, and
+// ERR-1 when old.
 func errFields(e ErrDetail, d Delimiters, old bool) []string {
 	code := Escape(orDefault(e.Code, "207"), d)
 	text := Escape(orDefault(e.Text, table0357[orDefault(e.Code, "207")]), d)
@@ -166,7 +178,7 @@ func errFields(e ErrDetail, d Delimiters, old bool) []string {
 	}
 	f[2] = errLocation(seg, seq, field, e.Comp, comp)
 	f[3] = code + comp + text + comp + "HL70357"
-	f[4] = "E"
+	f[4] = Escape(orDefault(e.Severity, SeverityError), d)
 	f[8] = Escape(e.Text, d)
 	return f
 }

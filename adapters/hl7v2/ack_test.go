@@ -97,6 +97,21 @@ func TestNewACK(t *testing.T) {
 			},
 		},
 		{
+			name: "AA with a warning and an information",
+			code: "AA",
+			errs: []ErrDetail{
+				{Segment: "MSH", Seq: 1, Field: 10, Code: "207", Text: "message control id already used", Severity: SeverityWarning},
+				{Code: "0", Text: "informational", Severity: SeverityInfo},
+			},
+			want: ackView{
+				Header: header, MSA: []string{"AA", "CB0001", ""}, Segments: []string{"MSH", "MSA", "ERR", "ERR"},
+				ERR: [][]string{
+					{"", "", "", "", "", "", "MSH", "1", "10", "1", "", "207", "message control id already used", "HL70357", "W", "message control id already used"},
+					{"", "", "", "", "", "", "", "", "", "", "", "0", "informational", "HL70357", "I", "informational"},
+				},
+			},
+		},
+		{
 			name: "CA",
 			code: "CA",
 			want: ackView{Header: header, MSA: []string{"CA", "CB0001", ""}, Segments: []string{"MSH", "MSA"}},

@@ -100,7 +100,8 @@
 // the sender's version (2.5.1 when absent) and MSH-7 to the time given, with
 // its UTC offset. MSH-15/16 stay empty: acknowledgments are not
 // acknowledged. Each ErrDetail becomes an ERR with ERR-2 (location), ERR-3
-// (code^text^HL70357), ERR-4 (E) and ERR-8 (text). Versions before 2.5
+// (code^text^HL70357), ERR-4 (severity, table 0516: E unless the detail
+// says W or I, so an AA can carry a warning) and ERR-8 (text). Versions before 2.5
 // read ERR-1 and MSA-3 instead, so for them those are filled too (and the
 // later ERR fields are extra data they ignore). SalvageHeader reads what it can from a refused
 // message (its first MSH line, decoded as best it can) so that even a bad

@@ -185,7 +185,7 @@ func (s *Store) Withdrawn(ctx context.Context, typ, id string) (bool, error) {
 // MessageProcessed reports whether a message with key k was committed
 // (seen) and, if so, whether with the same content (sameContent: the
 // recorded hash equals k.Hash, or either is missing), so a caller can
-// answer a re-send without writing and refuse a re-used id.
+// answer a re-send without writing and recognise a re-used id.
 func (s *Store) MessageProcessed(ctx context.Context, k workitem.MessageKey) (seen, sameContent bool, err error) {
 	defer workitem.Wrap(&err, "postgres.MessageProcessed")
 	seen, sameContent, err = messageSeen(ctx, s.db.DB, k)

@@ -44,14 +44,15 @@ const hl7MessageTimeout = 20 * time.Second
 const hl7ConflictRetries = 3
 
 // hl7Handler answers each MLLP frame: parse, check the processing id and
-// the event, skip a re-sent MSH-10 (refuse one re-used for other content),
-// read what is stored of the visit and patient, map to a FHIR transaction
-// Bundle whose Encounter and Patient writes are conditional on what was
-// read, ingest it through the same path as POST /fhir under the message's
-// key, and only then acknowledge. A write that lost to a concurrent change
-// is read, mapped and written again. Bad content is AE with ERR segments;
-// an unsupported message or a receiver fault (the database down) is AR,
-// which tells the sender to retry.
+// the event, skip a re-sent MSH-10 (and one re-used for other content,
+// acknowledged with a warning), read what is stored of the visit and
+// patient, map to a FHIR transaction Bundle whose Encounter and Patient
+// writes are conditional on what was read, ingest it through the same
+// path as POST /fhir under the message's key, and only then acknowledge.
+// A write that lost to a concurrent change is read, mapped and written
+// again. Bad content is AE with ERR segments; an unsupported message or a
+// receiver fault (the database down) is AR, which tells the sender to
+// retry.
 type hl7Handler struct {
 	ingest  *ingest.Service
 	store   hl7Store
@@ -123,7 +124,7 @@ func (h *hl7Handler) handle(ctx context.Context, msg *hl7v2.Message, payload []b
 	case seen && same:
 		return ack{code: "AA"} // processed before: acknowledged, not applied again
 	case seen:
-		return controlIDReused()
+		return h.controlIDReused(event, hdr.ControlID)
 	}
 	encID, patID, err := v2fhir.IDs(msg, h.opts)
 	if err != nil {
@@ -144,7 +145,7 @@ func (h *hl7Handler) handle(ctx context.Context, msg *hl7v2.Message, payload []b
 		}
 		_, err = h.ingest.Raw(ctx, "hl7v2:"+hdr.SendingFacility, mapped.Bundle)
 		if !versionConflict(err) || attempt > hl7ConflictRetries {
-			return h.written(err)
+			return h.written(err, event, hdr.ControlID)
 		}
 	}
 }
@@ -162,13 +163,14 @@ func versionConflict(err error) bool {
 	return false
 }
 
-// written answers the outcome of ingesting a message's Bundle.
-func (h *hl7Handler) written(err error) ack {
+// written answers the outcome of ingesting a message's Bundle (event and
+// controlID name the message in a warning).
+func (h *hl7Handler) written(err error, event, controlID string) ack {
 	switch {
 	case err == nil, errors.Is(err, workitem.ErrDuplicateMessage):
 		return ack{code: "AA"}
 	case errors.Is(err, workitem.ErrMessageIDReused):
-		return controlIDReused()
+		return h.controlIDReused(event, controlID)
 	case versionConflict(err):
 		h.logger.Warn("hl7v2 message not stored: its visit kept changing concurrently; answered AR", "attempts", 1+hl7ConflictRetries)
 		return ack{code: "AR", details: []hl7v2.ErrDetail{{Segment: "MSH", Seq: 1, Code: "206",
@@ -180,12 +182,20 @@ func (h *hl7Handler) written(err error) ack {
 		Text: "the message maps to FHIR that codebridge refused: " + safeReason(err)}}}
 }
 
-// controlIDReused is AE 207 on MSH-10: the sender used a control id again
-// for a message with other content. Nothing was applied; acknowledging it
-// as a re-send would lose the message silently.
-func controlIDReused() ack {
-	return ack{code: "AE", details: []hl7v2.ErrDetail{{Segment: "MSH", Seq: 1, Field: 10, Code: "207",
-		Text: "message control id already used for a different message"}}}
+// controlIDReused answers a message whose control id the sender already
+// used for a message with other content (what messageHash does not
+// ignore). The contract (CONTRACT.md §6) says a repeated MSH-10 gets AA and
+// is not processed twice (many engines hold or stop the interface on AE),
+// so it is AA and nothing is applied; but so that the loss is not
+// silent, the ACK carries an ERR warning (severity W)
+// at MSH-10, the codebridge_hl7_control_id_reused_total counter goes up
+// and a warning is logged, naming the event and control id only.
+func (h *hl7Handler) controlIDReused(event, controlID string) ack {
+	h.metrics.reused.Inc()
+	h.logger.Warn("hl7v2 message control id already used for a different message; answered AA with a warning, not applied",
+		"event", event, "control_id", controlID)
+	return ack{code: "AA", details: []hl7v2.ErrDetail{{Segment: "MSH", Seq: 1, Field: 10, Code: "207",
+		Severity: hl7v2.SeverityWarning, Text: "message control id already used for a different message; not applied"}}}
 }
 
 // checkProcessingID checks MSH-11.1 (HL7 table 0103) against the ids this
@@ -210,17 +220,49 @@ func (h *hl7Handler) checkProcessingID(hdr hl7v2.Header) (ack, bool) {
 }
 
 // messageHash is the SHA-256 a message's key is recorded with, telling a
-// re-send (AA, not applied) from another message under a re-used control
-// id (AE). It is taken over the payload as sent, with a leading UTF-8 BOM
-// dropped, CRLF and LF segment separators made CR and trailing whitespace
-// trimmed: a re-send through another engine may re-frame lines, but any
-// other difference, MSH-7 included, makes it another message.
+// re-send (a plain AA) from another message under a re-used control id
+// (AA with a warning; neither is applied). It is taken over the payload
+// as sent, normalised for what a resend may change without changing the
+// message: a leading UTF-8 BOM and blank lines before the MSH dropped,
+// CRLF and LF segment separators made CR, trailing whitespace trimmed
+// (another engine may re-frame lines), and MSH-7 (date/time of message)
+// and MSH-13 (sequence number) blanked, with the MSH's trailing empty
+// fields dropped (an interface engine regenerates both on a resend). Any
+// other difference makes it another message.
 func messageHash(payload []byte) []byte {
 	p := bytes.TrimPrefix(payload, []byte("\xef\xbb\xbf"))
 	p = bytes.ReplaceAll(p, []byte("\r\n"), []byte("\r"))
 	p = bytes.ReplaceAll(p, []byte("\n"), []byte("\r"))
-	sum := sha256.Sum256(bytes.TrimRight(p, " \t\r"))
-	return sum[:]
+	p = bytes.TrimRight(bytes.TrimLeft(p, "\r"), " \t\r")
+	msh, rest := p, []byte(nil)
+	if i := bytes.IndexByte(p, '\r'); i >= 0 {
+		msh, rest = p[:i], p[i:]
+	}
+	sum := sha256.New()
+	sum.Write(blankMSHFields(msh, 7, 13))
+	sum.Write(rest)
+	return sum.Sum(nil)
+}
+
+// blankMSHFields returns the MSH segment line with fields ns (MSH-n
+// numbering, n ≥ 3) emptied and trailing empty fields dropped; a line
+// that is not an MSH is returned as is. The field separator is MSH-1,
+// the byte after "MSH".
+func blankMSHFields(line []byte, ns ...int) []byte {
+	if len(line) < 4 || !bytes.HasPrefix(line, []byte("MSH")) {
+		return line
+	}
+	sep := line[3:4]
+	fields := bytes.Split(line, sep) // fields[0] "MSH", fields[n-1] MSH-n
+	for _, n := range ns {
+		if n >= 3 && n-1 < len(fields) {
+			fields[n-1] = nil
+		}
+	}
+	for len(fields) > 2 && len(fields[len(fields)-1]) == 0 {
+		fields = fields[:len(fields)-1]
+	}
+	return bytes.Join(fields, sep)
 }
 
 // mapErrAck answers a refusal of the mapping: AR for an unsupported
@@ -328,10 +370,14 @@ func (h *hl7Handler) refuseOversized(max int) func(head []byte) []byte {
 	}
 }
 
-// hl7Metrics counts messages by event and ACK code, and times them.
+// hl7Metrics counts messages by event and ACK code, and times them; it
+// also counts control ids re-used for other content, without labels (a
+// sender's application or facility name is not worth the risk of a label
+// that could identify a patient's care setting).
 type hl7Metrics struct {
 	messages *prometheus.CounterVec
 	seconds  *prometheus.HistogramVec
+	reused   prometheus.Counter
 }
 
 func newHL7Metrics(reg prometheus.Registerer) *hl7Metrics {
@@ -340,8 +386,10 @@ func newHL7Metrics(reg prometheus.Registerer) *hl7Metrics {
 			Help: "HL7 v2 messages answered, by event (ADT^A01...) and application ACK code."}, []string{"event", "ack"}),
 		seconds: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "codebridge_hl7_message_seconds",
 			Help: "Time from frame received to ACK built, by event.", Buckets: prometheus.ExponentialBuckets(0.001, 2, 14)}, []string{"event"}),
+		reused: prometheus.NewCounter(prometheus.CounterOpts{Name: "codebridge_hl7_control_id_reused_total",
+			Help: "HL7 v2 messages whose MSH-10 the sender had already used for a message with other content: answered AA with a warning, not applied."}),
 	}
-	reg.MustRegister(m.messages, m.seconds)
+	reg.MustRegister(m.messages, m.seconds, m.reused)
 	return m
 }
 

@@ -5,6 +5,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 
@@ -224,5 +227,104 @@ func TestMLLPConflictRetriesThenAR(t *testing.T) {
 	h.beforeWrite = nil
 	if got := ackOf(h.ServeMLLP(ctx, a08)); got != "AA" {
 		t.Errorf("A08 retried: ACK %s", got)
+	}
+}
+
+// counterValue reads an unlabelled counter from reg (0 when absent).
+func counterValue(t *testing.T, reg *prometheus.Registry, name string) float64 {
+	t.Helper()
+	fams, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range fams {
+		if f.GetName() == name && len(f.GetMetric()) == 1 {
+			return f.GetMetric()[0].GetCounter().GetValue()
+		}
+	}
+	return 0
+}
+
+// syncBuffer is a bytes.Buffer safe for a logger written from several
+// goroutines.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// TestMLLPControlIDReusedWhileInFlight: two messages with one MSH-10 and
+// different content arrive at once; the one that commits second finds the
+// key recorded by the first when it writes (not when it checks), and is
+// answered as a re-used id all the same: AA with a warning ERR at MSH-10,
+// not applied, counted, and logged without PHI.
+func TestMLLPControlIDReusedWhileInFlight(t *testing.T) {
+	m := startMain(t, pgtest.NewURL(t))
+	parser, err := fhir.NewParser()
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg := prometheus.NewRegistry()
+	h := newHL7Handler(m, parser, reg)
+	var logs syncBuffer
+	h.logger = slog.New(slog.NewTextHandler(&logs, nil))
+	ctx := context.Background()
+	a01 := withControlID(hl7Sample(t, "adt-a01.hl7"), "RACE1")
+	a08 := withControlID(hl7Sample(t, "adt-a08.hl7"), "RACE1")
+	parked, release := make(chan struct{}), make(chan struct{})
+	h.beforeWrite = func(event string, attempt int) {
+		if event == "ADT^A01" && attempt == 1 {
+			close(parked)
+			<-release
+		}
+	}
+	done := make(chan [][]byte, 1)
+	go func() { done <- h.ServeMLLP(ctx, a01) }()
+	<-parked
+	if got := ackOf(h.ServeMLLP(ctx, a08)); got != "AA" {
+		t.Fatalf("A08: ACK %s", got)
+	}
+	_, patID := visitIDs(t, a08)
+	_, version := storedJSON(t, m, "Patient", patID)
+	close(release)
+	frames := <-done
+	if len(frames) != 1 {
+		t.Fatalf("%d frames, want one ACK", len(frames))
+	}
+	ack, err := hl7v2.Parse(frames[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e := ack.First("ERR"); ackCode(ack) != "AA" || errAt(ack) != "MSH-10 207" || e.Get("4") != "W" {
+		t.Errorf("A01 under the A08's id: ACK %s ERR %s severity %q, want AA with a W at MSH-10 207", ackCode(ack), errAt(ack), e.Get("4"))
+	}
+	if n := counterValue(t, reg, "codebridge_hl7_control_id_reused_total"); n != 1 {
+		t.Errorf("codebridge_hl7_control_id_reused_total = %v, want 1", n)
+	}
+	if _, v := storedJSON(t, m, "Patient", patID); v != version {
+		t.Errorf("the A01 under a re-used id wrote the Patient (version %d -> %d)", version, v)
+	}
+	if n := count(t, m, `SELECT count(*) FROM inbound_messages WHERE message_id = 'RACE1'`); n != 1 {
+		t.Errorf("%d keys RACE1, want 1", n)
+	}
+	out := logs.String()
+	if !strings.Contains(out, "level=WARN") || !strings.Contains(out, "control_id=RACE1") || !strings.Contains(out, "event=ADT^A01") {
+		t.Errorf("no warning naming the event and control id:\n%s", out)
+	}
+	for _, phi := range []string{"ZZTEST", "ALEX", "CB000123", "19800215", "SPRINGFIELD", "5550100"} {
+		if strings.Contains(out, phi) {
+			t.Errorf("the log carries %q:\n%s", phi, out)
+		}
 	}
 }

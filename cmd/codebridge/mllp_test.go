@@ -63,10 +63,14 @@ func dialMLLP(t *testing.T, m *Main) *mllp.Client {
 // withControlID replaces MSH-10 (a sender's next message id).
 func withControlID(msg []byte, id string) []byte { return withMSH(msg, 10, id) }
 
-// withMSH replaces MSH-n (n ≥ 3) of a message with standard delimiters.
+// withMSH replaces MSH-n (n ≥ 3) of a message with standard delimiters,
+// adding empty fields before it when the MSH ends earlier.
 func withMSH(msg []byte, n int, value string) []byte {
 	segs := bytes.SplitN(msg, []byte("\r"), 2)
 	f := bytes.Split(segs[0], []byte("|"))
+	for len(f) < n {
+		f = append(f, nil)
+	}
 	f[n-1] = []byte(value)
 	segs[0] = bytes.Join(f, []byte("|"))
 	return bytes.Join(segs, []byte("\r"))
@@ -157,21 +161,37 @@ func TestMLLPRefusalsAndDuplicates(t *testing.T) {
 	if n := count(t, m, `SELECT count(*) FROM resources`); n != 0 {
 		t.Fatalf("refused messages stored %d resources", n)
 	}
-	// A re-sent MSH-10 is acknowledged and not applied again, even
-	// re-framed with CRLF; the same MSH-10 on a message with other content
-	// (an A08 re-using the A01's id) is refused, AE naming MSH-10, and not
-	// applied either.
+	// A re-sent MSH-10 is acknowledged (a plain AA) and not applied again,
+	// even re-framed with CRLF and with the MSH-7 (time) and MSH-13
+	// (sequence number) the engine regenerates on a resend; the same MSH-10
+	// on a message with other content (an A08 re-using the A01's id) is
+	// acknowledged AA too (CONTRACT.md §6), with a warning ERR (severity W)
+	// at MSH-10, counted, and not applied either.
 	if ack := sendHL7(t, c, hl7Sample(t, "adt-a01.hl7")); ackCode(ack) != "AA" {
 		t.Fatalf("A01: %s", ackCode(ack))
 	}
 	before := count(t, m, `SELECT count(*) FROM resource_versions`)
-	resent := bytes.ReplaceAll(hl7Sample(t, "adt-a01.hl7"), []byte("\r"), []byte("\r\n"))
-	if ack := sendHL7(t, c, resent); ackCode(ack) != "AA" {
-		t.Fatalf("re-sent A01: ACK %s, want AA", ackCode(ack))
+	resends := map[string][]byte{
+		"CRLF":                 bytes.ReplaceAll(hl7Sample(t, "adt-a01.hl7"), []byte("\r"), []byte("\r\n")),
+		"new MSH-7 and MSH-13": withMSH(withMSH(hl7Sample(t, "adt-a01.hl7"), 7, "20250314093000-0500"), 13, "42"),
+	}
+	for name, resent := range resends {
+		if ack := sendHL7(t, c, resent); ackCode(ack) != "AA" || len(ack.All("ERR")) != 0 {
+			t.Fatalf("re-sent A01 (%s): ACK %s with %d ERR, want a plain AA", name, ackCode(ack), len(ack.All("ERR")))
+		}
+	}
+	if n := metric(t, m, "codebridge_hl7_control_id_reused_total"); n != 0 {
+		t.Errorf("re-sends counted as %v re-used control ids", n)
 	}
 	dup := withControlID(hl7Sample(t, "adt-a08.hl7"), "CB0001")
-	if ack := sendHL7(t, c, dup); ackCode(ack) != "AE" || errAt(ack) != "MSH-10 207" {
-		t.Fatalf("MSH-10 re-used for other content: ACK %s ERR %s, want AE at MSH-10 207", ackCode(ack), errAt(ack))
+	ack = sendHL7(t, c, dup)
+	if e := ack.First("ERR"); ackCode(ack) != "AA" || errAt(ack) != "MSH-10 207" || e.Get("4") != "W" ||
+		e.Get("3.2") != "message control id already used for a different message; not applied" {
+		t.Fatalf("MSH-10 re-used for other content: ACK %s ERR %s severity %q text %q, want AA with a W at MSH-10 207",
+			ackCode(ack), errAt(ack), e.Get("4"), e.Get("3.2"))
+	}
+	if n := metric(t, m, "codebridge_hl7_control_id_reused_total"); n != 1 {
+		t.Errorf("codebridge_hl7_control_id_reused_total = %v, want 1", n)
 	}
 	if after := count(t, m, `SELECT count(*) FROM resource_versions`); after != before {
 		t.Errorf("duplicate MSH-10 wrote %d versions", after-before)
@@ -315,5 +335,45 @@ func TestMLLPWithdrawnVisitStaysCancelled(t *testing.T) {
 	_, list = apiCall(t, m, "GET", "/api/v1/work-items", "e2e-admin-token")
 	if st := list["items"].([]any)[0].(map[string]any)["status"]; st != "cancelled" {
 		t.Errorf("work item after A08 of a withdrawn visit: %v, want cancelled", st)
+	}
+}
+
+// TestMLLPMessageHash: the content hash of a message key ignores what a
+// resend may change (framing, BOM, trailing whitespace, MSH-7, MSH-13) and
+// nothing else.
+func TestMLLPMessageHash(t *testing.T) {
+	const base = "MSH|^~\\&|ADTSYS|CBHOSP|CODEBRIDGE|CBFAC|20250314083000-0500||ADT^A08^ADT_A01|CB0002|P|2.5.1\r" +
+		"PID|1||CB000123^^^CBHOSP^MR||ZZTEST^ALEX\r"
+	tests := []struct {
+		name string
+		msg  string
+		same bool
+	}{
+		{"identical", base, true},
+		{"CRLF", strings.ReplaceAll(base, "\r", "\r\n"), true},
+		{"LF", strings.ReplaceAll(base, "\r", "\n"), true},
+		{"BOM, a blank line first, trailing whitespace", "\xef\xbb\xbf\r\n" + base + " \r\n", true},
+		{"other MSH-7", strings.Replace(base, "20250314083000-0500", "20250314093512-0500", 1), true},
+		{"MSH-7 empty", strings.Replace(base, "20250314083000-0500", "", 1), true},
+		{"MSH-13 added", strings.Replace(base, "|2.5.1\r", "|2.5.1|17\r", 1), true},
+		{"trailing empty MSH fields", strings.Replace(base, "|2.5.1\r", "|2.5.1||||\r", 1), true},
+		{"other delimiters, same fields", strings.NewReplacer("|", "#", "^", "$").Replace(base), false},
+		{"other PID", strings.Replace(base, "ALEX", "ALEJANDRA", 1), false},
+		{"other event", strings.Replace(base, "ADT^A08", "ADT^A03", 1), false},
+		{"other MSH-11", strings.Replace(base, "|P|", "|T|", 1), false},
+		{"other MSH-12", strings.Replace(base, "2.5.1", "2.5", 1), false},
+		{"MSH-14 added", strings.Replace(base, "|2.5.1\r", "|2.5.1||X\r", 1), false},
+		{"an MSH-7 lookalike in PID", strings.Replace(base, "ZZTEST", "20250314083000-0500", 1), false},
+	}
+	want := messageHash([]byte(base))
+	if len(want) != 32 {
+		t.Fatalf("hash of %d bytes, want a SHA-256", len(want))
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := messageHash([]byte(tt.msg)); bytes.Equal(got, want) != tt.same {
+				t.Errorf("same hash = %v, want %v", !tt.same, tt.same)
+			}
+		})
 	}
 }

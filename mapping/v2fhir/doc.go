@@ -160,16 +160,38 @@
 // extensions). MapStored therefore merges the PID into the stored Patient
 // (MergePatient, a pure function) instead of replacing it; Map, without
 // a stored Patient, writes the PID's Patient as is. Element by element,
-// for identifier (PID-3), name (PID-5), telecom (PID-13 and PID-14
-// together), gender (PID-8), birthDate (PID-7) and address (PID-11):
+// for name (PID-5), gender (PID-8), birthDate (PID-7) and address (PID-11):
 //
 //   - the message values it (any repetition maps to something): the
 //     message's element replaces the stored one, whole (a new address
 //     list replaces the old list; repetitions are not matched up);
 //   - the message sends the HL7 explicit null "" and values nothing
-//     else there: the element is removed (for telecom, PID-13 "" with an
-//     empty PID-14 clears every phone);
+//     else there: the element is removed;
 //   - the field is empty or absent: the stored element is kept.
+//
+// Telecom is fed by two PID fields, and identifiers by FHIR pushes as
+// well, so these two are merged entry by entry (PIDSent says what the PID
+// sent):
+//
+//   - telecom: PID-13 (home phones, e-mail) and PID-14 (business phones)
+//     each replace only the stored entries of their own origin, and only
+//     when sent: valued, or "" (which clears that origin alone). The
+//     stored Patient does not record where an entry came from, so its
+//     ContactPoint.use, as the mapping sets it, tells: work is PID-14's
+//     (its default), home, mobile and no use are PID-13's (PRN, PRS, CP,
+//     e-mail), whether a message or a FHIR push stored them; temp and old,
+//     which no PID field maps to, are kept always.
+//     A WPN sent in PID-13 maps to use work: it is added beside the
+//     stored business phones (once), not in their place, since PID-14
+//     was not sent.
+//   - identifier: each PID-3 identifier replaces the stored identifiers
+//     of its system (without a system, of its type and assigner); stored
+//     identifiers of other systems (a FHIR push's, an authority this
+//     message did not send) are kept.
+//
+// The replacing entries take the place of the first entry they replace
+// (at the end when there was none), and kept entries keep their order, so
+// merging a message into its own result changes nothing.
 //
 // Everything else in the stored Patient is kept. Its narrative (text) is
 // dropped when the merge changed an element, since it would describe the

@@ -15,19 +15,38 @@ import (
 // is kept as it is.
 var patientElements = []string{"identifier", "name", "telecom", "gender", "birthDate", "address"}
 
+// PIDSent is what a message's PID sent beyond the Patient it maps to:
+// what MergePatient needs to tell "not sent, keep" from "sent, replace or
+// clear".
+type PIDSent struct {
+	// Nulled lists the elements (identifier, name, gender, birthDate,
+	// address) the PID sends as the HL7 explicit null "" and values
+	// nothing else for: the merge removes them. Telecom is never listed:
+	// PID13 and PID14 say what was sent of it.
+	Nulled []string
+	// PID13 and PID14 report whether the PID sent PID-13 (home phones and
+	// e-mail) and PID-14 (business phones), each either valued (a
+	// repetition maps to a ContactPoint) or as the explicit null "". The
+	// stored telecom entries of a sent field's origin (see telecomOrigin)
+	// are replaced by the ones the field maps to (none for "").
+	PID13, PID14 bool
+}
+
 // MergePatient returns the Patient to store when a message's PID updates
 // a stored one, by the rule in the package doc: stored is the stored
-// Patient's JSON (as served), fresh the Patient the message maps, nulled
-// the elements the PID sends as the HL7 explicit null "". Each of
-// identifier, name, telecom, gender, birthDate and address is replaced
-// when fresh has it, removed when nulled names it, and kept otherwise; a
-// replaced or removed element loses its primitive extension ("_birthDate")
-// too. Everything else in stored is kept, except meta.versionId and
-// meta.lastUpdated (the store sets them) and, when the merge changed any
-// element, the narrative (text), which would no longer say what the
-// resource holds. The output is deterministic: resourceType, id and meta
-// first, then the other elements by name.
-func MergePatient(stored, fresh []byte, nulled []string) ([]byte, error) {
+// Patient's JSON (as served), fresh the Patient the message maps, sent
+// what the PID sent beyond it. Name, gender, birthDate and address are
+// replaced when fresh has them, removed when sent.Nulled names them, and
+// kept otherwise; a replaced or removed element loses its primitive
+// extension ("_birthDate") too. Identifier is merged by system (see
+// mergeIdentifiers), telecom by origin (see mergeTelecom). Everything
+// else in stored is kept, except meta.versionId and meta.lastUpdated (the
+// store sets them) and, when the merge changed any element, the narrative
+// (text), which would no longer say what the resource holds. The output
+// is deterministic, and merging a message into its own merge changes
+// nothing: resourceType, id and meta first, then the other elements by
+// name.
+func MergePatient(stored, fresh []byte, sent PIDSent) ([]byte, error) {
 	s, err := object(stored)
 	if err != nil {
 		return nil, fmt.Errorf("v2fhir.MergePatient: stored Patient: %w", err)
@@ -38,17 +57,20 @@ func MergePatient(stored, fresh []byte, nulled []string) ([]byte, error) {
 	}
 	changed := false
 	for _, el := range patientElements {
-		nv, valued := f[el]
-		if !valued && !slices.Contains(nulled, el) {
+		nv, set, err := mergedElement(el, s[el], f[el], sent)
+		if err != nil {
+			return nil, fmt.Errorf("v2fhir.MergePatient: %s: %w", el, err)
+		}
+		if !set {
 			continue
 		}
 		old, had := s[el]
 		_, hadExt := s["_"+el]
-		if hadExt || had != valued || (valued && !sameJSON(old, nv)) {
+		if hadExt || had != (nv != nil) || (nv != nil && !sameJSON(old, nv)) {
 			changed = true
 		}
 		delete(s, "_"+el)
-		if valued {
+		if nv != nil {
 			s[el] = nv
 		} else {
 			delete(s, el)
@@ -62,6 +84,28 @@ func MergePatient(stored, fresh []byte, nulled []string) ([]byte, error) {
 		delete(s, "text")
 	}
 	return marshalOrdered(s)
+}
+
+// mergedElement is the merge of one element: set is false when the
+// stored element stays as it is; otherwise v is its new value, nil to
+// remove it.
+func mergedElement(el string, stored, fresh json.RawMessage, sent PIDSent) (v json.RawMessage, set bool, err error) {
+	switch {
+	case el == "telecom":
+		if !sent.PID13 && !sent.PID14 {
+			return nil, false, nil
+		}
+		v, err = mergeTelecom(stored, fresh, sent)
+		return v, true, err
+	case el == "identifier" && fresh != nil && stored != nil:
+		v, err = mergeIdentifiers(stored, fresh)
+		return v, true, err
+	case fresh != nil:
+		return fresh, true, nil
+	case slices.Contains(sent.Nulled, el):
+		return nil, true, nil
+	}
+	return nil, false, nil
 }
 
 // object decodes a JSON object's members.

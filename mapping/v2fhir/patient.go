@@ -9,21 +9,23 @@ import (
 // pidFields names the PID fields each Patient element is mapped from: an
 // element is valued when one of its fields gives it a value, and nulled
 // when it is not valued and one of its fields is the HL7 explicit null "".
+// Telecom is not listed: PID-13 and PID-14 each update only the entries of
+// their own origin (PIDSent).
 var pidFields = map[string][]int{
 	"identifier": {3},
 	"name":       {5},
 	"birthDate":  {7},
 	"gender":     {8},
 	"address":    {11},
-	"telecom":    {13, 14},
 }
 
 // patient maps PID: PID-3 identifiers (type and assigner from CX.5 and
 // CX.4), PID-5 names, PID-7 birth date, PID-8 sex (table 0001), PID-11
 // addresses, PID-13 and PID-14 (home and business) phones and e-mail. It
-// also returns the elements the PID sends as explicit nulls, which a merge
-// into the stored Patient clears (see MergePatient).
-func (m *mapper) patient() (patient, []string) {
+// also returns what the PID sent beyond that Patient (the elements it
+// sends as explicit nulls, and which telecom fields it sent), which a
+// merge into the stored Patient needs (see MergePatient).
+func (m *mapper) patient() (patient, PIDSent) {
 	p := patient{ResourceType: "Patient", ID: m.patID}
 	for _, r := range m.pid.Field(3).Reps() {
 		if value(r.Comp(1)) != "" {
@@ -35,15 +37,19 @@ func (m *mapper) patient() (patient, []string) {
 			p.Name = append(p.Name, n)
 		}
 	}
+	var sent PIDSent
 	for _, f := range []struct {
 		n      int
 		defUse string
-	}{{13, ""}, {14, "work"}} {
+		sent   *bool
+	}{{13, "", &sent.PID13}, {14, "work", &sent.PID14}} {
+		before := len(p.Telecom)
 		for _, r := range m.pid.Field(f.n).Reps() {
 			if c, ok := contactOf(r, f.defUse); ok {
 				p.Telecom = append(p.Telecom, c)
 			}
 		}
+		*f.sent = len(p.Telecom) > before || m.pid.Field(f.n).IsNull()
 	}
 	if v := value(m.pid.Value(7, 1)); v != "" {
 		d, ok := parseDate(v)
@@ -64,9 +70,10 @@ func (m *mapper) patient() (patient, []string) {
 			p.Address = append(p.Address, a)
 		}
 	}
-	valued := map[string]bool{"identifier": len(p.Identifier) > 0, "name": len(p.Name) > 0, "telecom": len(p.Telecom) > 0,
+	valued := map[string]bool{"identifier": len(p.Identifier) > 0, "name": len(p.Name) > 0,
 		"gender": p.Gender != "", "birthDate": p.BirthDate != "", "address": len(p.Address) > 0}
-	return p, m.nulled(valued)
+	sent.Nulled = m.nulled(valued)
+	return p, sent
 }
 
 // nulled lists, in patientElements order, the elements not valued whose

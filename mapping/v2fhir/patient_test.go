@@ -31,7 +31,7 @@ func TestMergePatient(t *testing.T) {
 		name    string
 		stored  string
 		fresh   string
-		nulled  []string
+		sent    v2fhir.PIDSent
 		want    string
 		wantErr bool
 	}{
@@ -60,7 +60,7 @@ func TestMergePatient(t *testing.T) {
 			name:   "explicit nulls clear, with their extensions",
 			stored: full,
 			fresh:  `{"resourceType":"Patient","id":"p1","identifier":[{"system":"urn:mrn","value":"MRN1"}],"name":[{"family":"ZZTEST","given":["ALEX"]}]}`,
-			nulled: []string{"telecom", "birthDate", "address"},
+			sent:   v2fhir.PIDSent{Nulled: []string{"birthDate", "address"}, PID13: true},
 			want: `{"resourceType":"Patient","id":"p1","meta":{"profile":["http://example.org/p"]},
 				"identifier":[{"system":"urn:mrn","value":"MRN1"}],"name":[{"family":"ZZTEST","given":["ALEX"]}],
 				"gender":"female","maritalStatus":{"text":"S"}}`,
@@ -69,7 +69,7 @@ func TestMergePatient(t *testing.T) {
 			name:   "a null for an element the stored Patient lacks changes nothing",
 			stored: `{"resourceType":"Patient","id":"p1","meta":{"versionId":"1"},"text":{"status":"generated","div":"<div xmlns=\"http://www.w3.org/1999/xhtml\">x</div>"},"gender":"male"}`,
 			fresh:  `{"resourceType":"Patient","id":"p1","gender":"male"}`,
-			nulled: []string{"address"},
+			sent:   v2fhir.PIDSent{Nulled: []string{"address"}},
 			want:   `{"resourceType":"Patient","id":"p1","text":{"status":"generated","div":"<div xmlns=\"http://www.w3.org/1999/xhtml\">x</div>"},"gender":"male"}`,
 		},
 		{
@@ -84,26 +84,144 @@ func TestMergePatient(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := v2fhir.MergePatient([]byte(tt.stored), []byte(tt.fresh), tt.nulled)
-			if tt.wantErr {
-				if err == nil {
-					t.Fatalf("MergePatient = %s, want an error", got)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			if diff := cmp.Diff(jsonValue(t, []byte(tt.want)), jsonValue(t, got)); diff != "" {
-				t.Errorf("mismatch (-want +got):\n%s", diff)
-			}
-			if !strings.HasPrefix(string(got), `{"resourceType":"Patient","id":"p1"`) {
-				t.Errorf("output does not start with resourceType and id: %s", got)
-			}
-			again, _ := v2fhir.MergePatient([]byte(tt.stored), []byte(tt.fresh), tt.nulled)
-			if string(again) != string(got) {
-				t.Error("merging twice gave different bytes")
-			}
+			checkMerge(t, tt.stored, tt.fresh, tt.sent, tt.want, tt.wantErr)
+		})
+	}
+}
+
+// checkMerge merges fresh into stored and compares the result with want
+// (ignoring key order and spacing); it also checks that the output starts
+// with resourceType and id, is the same bytes when merged again, and does
+// not change when the same message is merged into it (a re-send).
+func checkMerge(t *testing.T, stored, fresh string, sent v2fhir.PIDSent, want string, wantErr bool) {
+	t.Helper()
+	got, err := v2fhir.MergePatient([]byte(stored), []byte(fresh), sent)
+	if wantErr {
+		if err == nil {
+			t.Fatalf("MergePatient = %s, want an error", got)
+		}
+		return
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(jsonValue(t, []byte(want)), jsonValue(t, got)); diff != "" {
+		t.Errorf("mismatch (-want +got):\n%s", diff)
+	}
+	if !strings.HasPrefix(string(got), `{"resourceType":"Patient","id":"p1"`) {
+		t.Errorf("output does not start with resourceType and id: %s", got)
+	}
+	again, _ := v2fhir.MergePatient([]byte(stored), []byte(fresh), sent)
+	if string(again) != string(got) {
+		t.Error("merging twice gave different bytes")
+	}
+	resent, err := v2fhir.MergePatient(got, []byte(fresh), sent)
+	if err != nil || string(resent) != string(got) {
+		t.Errorf("merging the message into its own result changed it (%v):\n%s\nwas\n%s", err, resent, got)
+	}
+}
+
+// TestMergePatientTelecom: PID-13 and PID-14 each replace only the
+// stored entries of their origin (told by use: work is PID-14's; home,
+// mobile and none PID-13's), "" clears only its own, and entries of other
+// uses (temp, old: a FHIR push's) stay, in their place.
+func TestMergePatientTelecom(t *testing.T) {
+	const (
+		home   = `{"system":"phone","value":"+1 217 5550100","use":"home"}`
+		work   = `{"system":"phone","value":"+1 217 5550177","use":"work"}`
+		mobile = `{"system":"phone","value":"217 5550111","use":"mobile"}`
+		email  = `{"system":"email","value":"alex@example.org"}`
+		temp   = `{"system":"phone","value":"+1 312 5550123","use":"temp"}`
+		home2  = `{"system":"phone","value":"+1 217 5550200","use":"home"}`
+		work2  = `{"system":"phone","value":"+1 217 5550288","use":"work"}`
+	)
+	patient := func(telecom ...string) string {
+		p := `{"resourceType":"Patient","id":"p1","gender":"female"`
+		if len(telecom) > 0 {
+			p += `,"telecom":[` + strings.Join(telecom, ",") + `]`
+		}
+		return p + "}"
+	}
+	tests := []struct {
+		name   string
+		stored string
+		fresh  string
+		sent   v2fhir.PIDSent
+		want   string
+	}{
+		{"PID-13 only keeps the business phone and the temp one", patient(home, work, mobile, email, temp), patient(home2),
+			v2fhir.PIDSent{PID13: true}, patient(home2, work, temp)},
+		{"PID-14 only keeps home, mobile, e-mail", patient(home, work, mobile, email, temp), patient(work2),
+			v2fhir.PIDSent{PID14: true}, patient(home, work2, mobile, email, temp)},
+		{"both replace both, other uses stay", patient(temp, home, work), patient(home2, work2),
+			v2fhir.PIDSent{PID13: true, PID14: true}, patient(temp, home2, work2)},
+		{`PID-13 "" clears only home, mobile and e-mail`, patient(home, work, mobile, email, temp), patient(),
+			v2fhir.PIDSent{PID13: true}, patient(work, temp)},
+		{`PID-14 "" clears only the business phone`, patient(home, work, temp), patient(),
+			v2fhir.PIDSent{PID14: true}, patient(home, temp)},
+		{`both "" clear the element when nothing else is left`, patient(home, work), patient(),
+			v2fhir.PIDSent{PID13: true, PID14: true}, patient()},
+		{"neither sent keeps all", patient(home, work, temp), patient(), v2fhir.PIDSent{}, patient(home, work, temp)},
+		{"nothing stored: the mapped entries", patient(), patient(home, work), v2fhir.PIDSent{PID13: true, PID14: true}, patient(home, work)},
+		{"new origin goes at the end", patient(temp, work), patient(home), v2fhir.PIDSent{PID13: true}, patient(temp, work, home)},
+		{"a FHIR push's order is kept", patient(work, temp, home, mobile), patient(home2), v2fhir.PIDSent{PID13: true},
+			patient(work, temp, home2)},
+		// A WPN sent in PID-13 maps to use work: it is added beside the
+		// stored business phone (PID-14 was not sent), not in its place.
+		{"a work number in PID-13 is added, once", patient(home, work), patient(home2, work2), v2fhir.PIDSent{PID13: true},
+			patient(home2, work, work2)},
+		{"a work number in PID-13 equal to the stored one is not doubled", patient(home, work), patient(work), v2fhir.PIDSent{PID13: true},
+			patient(work)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			checkMerge(t, tt.stored, tt.fresh, tt.sent, tt.want, false)
+		})
+	}
+}
+
+// TestMergePatientIdentifiers: PID-3 identifiers replace the stored
+// identifiers of their system (or, without one, of their type and
+// assigner); identifiers of other systems (a FHIR push's) stay, in their
+// place.
+func TestMergePatientIdentifiers(t *testing.T) {
+	const (
+		mrn    = `{"type":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/v2-0203","code":"MR"}]},"system":"urn:codebridge:hl7v2:CBHOSP:mr","value":"CB000123","assigner":{"display":"CBHOSP"}}`
+		mrnOld = `{"system":"urn:codebridge:hl7v2:CBHOSP:mr","value":"CB000099"}`
+		acct   = `{"system":"urn:codebridge:hl7v2:CBHOSP:an","value":"A20250314001"}`
+		acct2  = `{"system":"urn:codebridge:hl7v2:CBHOSP:an","value":"A20250315002"}`
+		ssn    = `{"system":"http://hl7.org/fhir/sid/us-ssn","value":"999-00-1234"}`
+		portal = `{"system":"https://portal.example.org/id","value":"u-42"}`
+		// Without a system: matched by type and assigner.
+		localMR    = `{"type":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/v2-0203","code":"MR"}]},"value":"L1","assigner":{"display":"CBHOSP"}}`
+		localMR2   = `{"type":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/v2-0203","code":"MR"}]},"value":"L2","assigner":{"display":"CBHOSP"}}`
+		otherMR    = `{"type":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/v2-0203","code":"MR"}]},"value":"O1","assigner":{"display":"OTHERHOSP"}}`
+		bare       = `{"value":"no system, type or assigner"}`
+		bareFreshA = `{"value":"A"}`
+	)
+	patient := func(ids ...string) string {
+		p := `{"resourceType":"Patient","id":"p1"`
+		if len(ids) > 0 {
+			p += `,"identifier":[` + strings.Join(ids, ",") + `]`
+		}
+		return p + "}"
+	}
+	tests := []struct {
+		name          string
+		stored, fresh string
+		want          string
+	}{
+		{"other systems stay, each system in its place", patient(mrn, ssn, acct, portal), patient(mrn, acct2), patient(mrn, ssn, acct2, portal)},
+		{"a FHIR push's order is kept: no change", patient(ssn, mrn, acct), patient(mrn, acct), patient(ssn, mrn, acct)},
+		{"every stored identifier of a sent system goes", patient(mrnOld, ssn, mrn), patient(mrn), patient(mrn, ssn)},
+		{"a new system goes at the end", patient(ssn), patient(mrn), patient(ssn, mrn)},
+		{"no system: by type and assigner", patient(localMR, otherMR, ssn), patient(localMR2), patient(localMR2, otherMR, ssn)},
+		{"nothing to match by: kept, and added once", patient(bare, ssn), patient(mrn, bareFreshA), patient(bare, ssn, mrn, bareFreshA)},
+		{"nothing stored: the mapped identifiers", patient(), patient(mrn, acct), patient(mrn, acct)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			checkMerge(t, tt.stored, tt.fresh, v2fhir.PIDSent{}, tt.want, false)
 		})
 	}
 }
@@ -222,6 +340,46 @@ func TestMapStoredMergesThinPID(t *testing.T) {
 		t.Error("a stored Patient that is not an object: no error")
 	} else if _, isMsg := err.(*v2fhir.Error); isMsg {
 		t.Errorf("a stored Patient that is not an object is %v, a fault of the message", err)
+	}
+}
+
+// TestMapStoredMergesByOrigin: an A08 with only PID-13 keeps the
+// business phone an earlier PID-14 stored, and its PID-3 keeps an
+// identifier a FHIR push added; PID-14 "" clears only the business phone.
+func TestMapStoredMergesByOrigin(t *testing.T) {
+	pv1 := seg("PV1", 1, "1", 2, "I", 19, "V20250314001^^^CBHOSP^VN")
+	a01 := message("ADT", "A01", "2.5.1", "PID|1||CB000123^^^CBHOSP^MR||ZZTEST^ALEX||||||||^PRN^PH^^1^217^5550100|^WPN^PH^^1^217^5550177", pv1)
+	p := patientOf(t, a01, nil)
+	p["identifier"] = append(p["identifier"].([]any), map[string]any{"system": "https://portal.example.org/id", "value": "u-42"})
+	stored, err := json.Marshal(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := &v2fhir.Stored{Patient: stored, PatientVersion: 2}
+	tests := []struct {
+		name, pid string
+		telecom   []string // the values left, in order
+		ids       int
+	}{
+		{"PID-13 only", "PID|1||CB000123^^^CBHOSP^MR||ZZTEST^ALEX||||||||^PRN^PH^^1^217^5550200", []string{"+1 217 5550200", "+1 217 5550177"}, 2},
+		{"PID-14 only", "PID|1||CB000123^^^CBHOSP^MR||ZZTEST^ALEX|||||||||^WPN^PH^^1^217^5550288", []string{"+1 217 5550100", "+1 217 5550288"}, 2},
+		{`PID-14 ""`, `PID|1||CB000123^^^CBHOSP^MR||ZZTEST^ALEX|||||||||""`, []string{"+1 217 5550100"}, 2},
+		{"neither", "PID|1||CB000123^^^CBHOSP^MR||ZZTEST^ALEX", []string{"+1 217 5550100", "+1 217 5550177"}, 2},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := patientOf(t, message("ADT", "A08", "2.5.1", tt.pid, pv1), st)
+			var values []string
+			for _, c := range got["telecom"].([]any) {
+				values = append(values, c.(map[string]any)["value"].(string))
+			}
+			if diff := cmp.Diff(tt.telecom, values); diff != "" {
+				t.Errorf("telecom mismatch (-want +got):\n%s", diff)
+			}
+			if ids := got["identifier"].([]any); len(ids) != tt.ids || ids[1].(map[string]any)["value"] != "u-42" {
+				t.Errorf("identifiers %v, want the MRN and the FHIR push's portal id", ids)
+			}
+		})
 	}
 }
 

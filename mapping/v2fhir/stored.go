@@ -42,14 +42,14 @@ func MapStored(msg *hl7v2.Message, opts Options, st Stored) (*Result, error) {
 // patientResource is the Patient entry's resource: the PID's Patient, or
 // under MapStored with a stored Patient, the merge of the two.
 func (m *mapper) patientResource() any {
-	p, nulled := m.patient()
+	p, sent := m.patient()
 	if m.stored == nil || m.stored.Patient == nil {
 		return p
 	}
 	fresh, err := json.Marshal(p)
 	if err == nil {
 		var merged []byte
-		if merged, err = MergePatient(m.stored.Patient, fresh, nulled); err == nil {
+		if merged, err = MergePatient(m.stored.Patient, fresh, sent); err == nil {
 			return json.RawMessage(merged)
 		}
 	}

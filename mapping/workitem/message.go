@@ -26,9 +26,10 @@ var ErrDuplicateMessage = errors.New("message already processed")
 
 // ErrMessageIDReused reports that a write carrying a MessageKey was not
 // made because the key was committed before with a different content hash:
-// the sender re-used a message id for another message. Nothing is applied;
-// the sender must give the message an id of its own. It comes wrapped in a
-// Conflict error.
+// the sender re-used a message id for another message. Nothing is applied
+// (HL7 v2 answers AA with a warning ERR, as CONTRACT §6 asks AA for a
+// repeated MSH-10, and counts it); the sender must give the message an id
+// of its own for it to be applied. It comes wrapped in a Conflict error.
 var ErrMessageIDReused = errors.New("message id already used for a different message")
 
 type messageKeyCtx struct{}
