@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"net/http"
 	"time"
-	"unicode/utf8"
 
 	"github.com/MicahParks/jwkset"
 	"github.com/MicahParks/keyfunc/v3"
@@ -147,7 +146,7 @@ func (v *JWTVerifier) Verify(ctx context.Context, raw string) (Principal, error)
 	if _, err := v.parser.ParseWithClaims(raw, &cl, v.keys.KeyfuncCtx(ctx)); err != nil {
 		return Principal{}, v.reject(ctx, rejectReason(err))
 	}
-	if cl.Subject == "" || len(cl.Subject) > 255 || !printable(cl.Subject) {
+	if !workitem.ValidActorName(cl.Subject) {
 		return Principal{}, v.reject(ctx, "bad_subject")
 	}
 	role, ok := roleFromScopes(append(cl.Scope, cl.Scp...))
@@ -190,18 +189,4 @@ func rejectReason(err error) string {
 		}
 	}
 	return "other"
-}
-
-// printable reports whether s has no control characters (a principal name
-// goes to logs, audit rows and lease ownership).
-func printable(s string) bool {
-	if !utf8.ValidString(s) {
-		return false
-	}
-	for _, r := range s {
-		if r < 0x20 || r == 0x7f {
-			return false
-		}
-	}
-	return true
 }

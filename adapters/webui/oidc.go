@@ -15,10 +15,11 @@ import (
 	"strings"
 	"sync"
 	"time"
-	"unicode/utf8"
 
 	"github.com/MicahParks/keyfunc/v3"
 	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/codebridge/codebridge/mapping/workitem"
 )
 
 // OIDC configures "Sign in with your organisation": the OpenID Connect
@@ -363,7 +364,7 @@ func (o *OIDC) verify(ctx context.Context, m oidcMeta, raw, nonce string, now fu
 		return cl, refuse("nonce")
 	case (len(cl.Audience) > 1 || cl.AZP != "") && cl.AZP != o.ClientID:
 		return cl, refuse("azp")
-	case cl.Subject == "" || len(cl.Subject) > 255 || !printable(cl.Subject):
+	case !workitem.ValidActorName(cl.Subject):
 		return cl, refuse("subject")
 	}
 	return cl, nil
@@ -388,17 +389,4 @@ func (l *scopeList) UnmarshalJSON(b []byte) error {
 		*l = append(*l, strings.Fields(s)...)
 	}
 	return nil
-}
-
-// printable reports whether s is valid UTF-8 without control characters.
-func printable(s string) bool {
-	if !utf8.ValidString(s) {
-		return false
-	}
-	for _, r := range s {
-		if r < 0x20 || r == 0x7f {
-			return false
-		}
-	}
-	return true
 }

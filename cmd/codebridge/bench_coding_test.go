@@ -7,9 +7,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/http"
-	"os"
 	"sort"
-	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -70,9 +68,6 @@ func benchCoderDay(b *testing.B, think time.Duration) {
 		c.Tokens = coderTokens(coders)
 		c.QASampleRate = 0
 		c.DBMaxOpenConns = 40
-		if v, err := strconv.Atoi(os.Getenv("CODEBRIDGE_BENCH_INFLIGHT")); err == nil {
-			c.HTTPMaxInFlight = v
-		}
 	})
 	if _, err := postgres.NewCodeStore(m.DB).LoadBundled(b.Context()); err != nil {
 		b.Fatal(err)

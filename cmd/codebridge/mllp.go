@@ -100,21 +100,21 @@ func (h *hl7Handler) ServeMLLP(ctx context.Context, payload []byte) [][]byte {
 	}
 	mctx, cancel := context.WithTimeout(ctx, hl7MessageTimeout)
 	defer cancel()
-	out := h.handle(mctx, msg, payload)
+	out := h.handle(mctx, msg, payload, event, eerr)
 	h.metrics.observe(event, out.code, start, h.now())
 	h.logger.Debug("hl7v2 message", "event", event, "control_id", hdr.ControlID, "ack", out.code)
 	return h.respond(hdr, msg, out)
 }
 
-// handle processes one parsed message and says how to answer it.
-func (h *hl7Handler) handle(ctx context.Context, msg *hl7v2.Message, payload []byte) ack {
+// handle processes one parsed message, whose event (v2fhir.Event) is
+// event or the refusal eventErr, and says how to answer it.
+func (h *hl7Handler) handle(ctx context.Context, msg *hl7v2.Message, payload []byte, event string, eventErr error) ack {
 	hdr := msg.Header()
 	if refused, ok := h.checkProcessingID(hdr); !ok {
 		return refused
 	}
-	event, err := v2fhir.Event(msg)
-	if err != nil {
-		return mapErrAck(err, h.logger)
+	if eventErr != nil {
+		return mapErrAck(eventErr, h.logger)
 	}
 	key := workitem.MessageKey{Source: "hl7v2:" + hdr.SendingApp + "^" + hdr.SendingFacility, ID: hdr.ControlID, Hash: messageHash(payload)}
 	seen, same, err := h.store.MessageProcessed(ctx, key)

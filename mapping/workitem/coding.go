@@ -1,6 +1,9 @@
 package workitem
 
-import "context"
+import (
+	"context"
+	"unicode/utf8"
+)
 
 // Assignment is a coder's code assignment for one work item: the body of
 // PUT /api/v1/work-items/{id}/codes.
@@ -71,6 +74,22 @@ func HasErrors(es []Edit) bool {
 type Actor struct {
 	Name string
 	Role string
+}
+
+// ValidActorName reports whether name may name an actor: non-empty, at most
+// 255 bytes, valid UTF-8 without control characters. An actor's name goes
+// to logs, history and audit rows and lease ownership, so a token's subject
+// that fails this is refused at sign-in (API JWTs and workbench OIDC alike).
+func ValidActorName(name string) bool {
+	if name == "" || len(name) > 255 || !utf8.ValidString(name) {
+		return false
+	}
+	for _, r := range name {
+		if r < 0x20 || r == 0x7f {
+			return false
+		}
+	}
+	return true
 }
 
 // Checker runs the claim edits on a chart and an assignment.
