@@ -34,6 +34,9 @@ type Store struct {
 	// (claim_deliveries, in the transaction that writes the version).
 	DeliverClaims bool
 	now           func() time.Time
+	// noFreshPath turns off the one-statement path for fresh writes
+	// (fresh.go), so tests can compare it with the general path.
+	noFreshPath bool
 }
 
 // NewStore returns a store on db.
@@ -54,6 +57,18 @@ func (s *Store) DB() *DB { return s.db }
 // ErrMessageIDReused), Invalid, Internal.
 func (s *Store) WriteResources(ctx context.Context, actor string, ws []workitem.ResourceWrite) (res []workitem.WriteResult, err error) {
 	defer workitem.Wrap(&err, "postgres.WriteResources")
+	now := s.now()
+	fp, fresh, err := s.planFresh(ctx, ws, now)
+	if err != nil {
+		return nil, err
+	}
+	if fresh {
+		if res, err = s.writeFresh(ctx, fp, actor, now); err != nil {
+			return nil, classify(err)
+		}
+		s.wake()
+		return res, nil
+	}
 	err = s.db.Transact(ctx, nil, func(tx *sql.Tx) error {
 		if err := recordMessageTx(ctx, tx); err != nil {
 			return err
@@ -109,13 +124,18 @@ func (s *Store) WriteResources(ctx context.Context, actor string, ws []workitem.
 	if err != nil {
 		return nil, classify(err)
 	}
+	s.wake()
+	return res, nil
+}
+
+// wake signals Wake, never blocking.
+func (s *Store) wake() {
 	if s.Wake != nil {
 		select {
 		case s.Wake <- struct{}{}:
 		default:
 		}
 	}
-	return res, nil
 }
 
 // recordMessageTx records the inbound message key ctx carries, if any, in
