@@ -6,13 +6,20 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/codebridge/codebridge/adapters/postgres"
 	"github.com/codebridge/codebridge/mapping/workitem"
 )
 
 // autoCodeIdle is how long the auto-coder waits when no ready item is new
 // to it.
 const autoCodeIdle = 200 * time.Millisecond
+
+// autoCodeBatch is how many items one auto-coding transaction looks at, at
+// most (postgres.AutoCodeBatch).
+const autoCodeBatch = 8
+
+// autoCodeGather is how long the auto-coder lets new items gather before
+// looking at them; it adds at most this much to ingest-to-Claim latency.
+const autoCodeGather = 20 * time.Millisecond
 
 // startAutoCoder runs straight-through coding (CODEBRIDGE_AUTOCODE=on) as a
 // background worker over the ready queue, counting what it codes and skips.
@@ -32,21 +39,27 @@ func (m *Main) startAutoCoder(check workitem.Checker) {
 	}
 }
 
-// autoCodeWorker codes ready items one at a time until Close.
+// autoCodeWorker codes ready items in batches until Close. After a batch
+// that emptied the queue it waits for new items (a wake from a committed
+// write, or the idle interval), then lets autoCodeGather pass so that items
+// arriving together are looked at in one transaction: while ingest is busy,
+// a transaction per new item (and an empty look after each) cost more than
+// the looking. A full batch is followed at once by the next.
 func (m *Main) autoCodeWorker(check workitem.Checker, attempts *prometheus.CounterVec, wake chan struct{}) {
 	m.goWorker("autocode", func(ctx context.Context) {
 		for ctx.Err() == nil {
-			res, err := m.Store.AutoCodeOne(ctx, check, m.Config.QASampleRate)
+			n, err := m.Store.AutoCodeBatch(ctx, check, m.Config.QASampleRate, autoCodeBatch)
 			switch {
 			case err != nil && ctx.Err() == nil:
 				m.Logger.Error("auto-coding failed", "error", err.Error())
 				sleep(ctx, time.Second)
-			case res == postgres.AutoCoded:
-				attempts.WithLabelValues("coded").Inc()
-			case res == postgres.AutoSkipped:
-				attempts.WithLabelValues("skipped").Inc()
 			default:
-				waitWake(ctx, wake, autoCodeIdle)
+				attempts.WithLabelValues("coded").Add(float64(n.Coded))
+				attempts.WithLabelValues("skipped").Add(float64(n.Skipped))
+				if n.Looked() < autoCodeBatch {
+					waitWake(ctx, wake, autoCodeIdle)
+					sleep(ctx, autoCodeGather)
+				}
 			}
 		}
 	})

@@ -1,0 +1,121 @@
+package postgres_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/codebridge/codebridge/adapters/postgres"
+	"github.com/codebridge/codebridge/adapters/postgres/pgtest"
+	"github.com/codebridge/codebridge/fhir"
+	"github.com/codebridge/codebridge/mapping"
+	"github.com/codebridge/codebridge/mapping/ingest"
+	"github.com/codebridge/codebridge/mapping/workitem"
+)
+
+// TestAutoCodeBatch: one transaction looks at several new ready items,
+// codes the clean ones, notes why the others were left, never looks at an
+// item another transaction holds, takes at most max, and does not look at
+// an item again until it changes.
+func TestAutoCodeBatch(t *testing.T) {
+	ctx := context.Background()
+	s := postgres.NewStore(pgtest.New(t))
+	parser, err := fhir.NewParser()
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	visit := func(code string) string { // a ready visit whose suggestions are complete; returns its Encounter id
+		n++
+		prefix := fmt.Sprintf("v%d-", n)
+		raw := freshBundle(
+			"1", "Patient", `"name":[{"family":"Auto"}],"gender":"male","birthDate":"1970-01-01"`,
+			"2", "Encounter", fmt.Sprintf(fbEnc, "finished", "AMB", fbSubject("{1}")),
+			"3", "Condition", fmt.Sprintf(fbCond, code, "{1}", "{2}"),
+			"4", "Procedure", `"status":"completed","code":{"coding":[{"system":"http://www.ama-assn.org/go/cpt","code":"99213"}]},"subject":{"reference":"{1}"},"encounter":{"reference":"{2}"},"performedDateTime":"2026-03-10T14:30:00Z"`)
+		b, err := parser.ParseBundle(raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		i := 0
+		plans, err := mapping.PlanBundle(b, func() string { i++; return fmt.Sprintf("%s%d", prefix, i) })
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ws []workitem.ResourceWrite
+		for _, p := range plans {
+			ws = append(ws, ingest.WriteFor(*p.Write))
+		}
+		if _, err := s.WriteResources(ctx, "ehr", ws); err != nil {
+			t.Fatal(err)
+		}
+		return prefix + "2"
+	}
+	clean, flagged, held := visit("J20.9"), visit("I10"), visit("E11.9")
+	var looked []string
+	check := func(_ context.Context, chart *workitem.Chart, a workitem.Assignment) ([]workitem.Edit, error) {
+		looked = append(looked, a.Diagnoses[0].Code)
+		if a.Diagnoses[0].Code == "I10" {
+			return []workitem.Edit{{Code: "TEST_EDIT", Severity: "error", Message: "flagged by the test"}}, nil
+		}
+		return nil, nil
+	}
+
+	// Another transaction holds the third item (a coder leasing it).
+	tx, err := s.DB().BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.ExecContext(ctx, `SELECT 1 FROM work_items WHERE encounter_id = $1 FOR UPDATE`, held); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.AutoCodeBatch(ctx, check, 1, 8) // QA rate 1: coded items go to review, no Claim needed here
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Coded != 1 || got.Skipped != 1 || len(looked) != 2 {
+		t.Fatalf("batch = %+v after looking at %v; want 1 coded (J20.9), 1 skipped (I10), the held item untouched", got, looked)
+	}
+	type state struct {
+		status, codedBy, note, edits string
+		seen                         bool
+	}
+	read := func(enc string) state {
+		var st state
+		if err := s.DB().QueryRowContext(ctx, `SELECT status, coded_by, autocode_note, edits::text, autocode_version = version FROM work_items WHERE encounter_id = $1`, enc).
+			Scan(&st.status, &st.codedBy, &st.note, &st.edits, &st.seen); err != nil {
+			t.Fatal(err)
+		}
+		return st
+	}
+	if st := read(clean); st.status != "in_review" || st.codedBy != "auto" || !st.seen {
+		t.Errorf("clean item = %+v, want coded by auto and in review", st)
+	}
+	if st := read(flagged); st.status != "ready" || st.codedBy != "" || !st.seen ||
+		!strings.Contains(st.note, "not coded straight through: edits TEST_EDIT (flagged by the test)") || !strings.Contains(st.edits, "TEST_EDIT") {
+		t.Errorf("flagged item = %+v, want ready with the edit noted", st)
+	}
+	if st := read(held); st.status != "ready" || st.seen || st.note != "" {
+		t.Errorf("held item = %+v, want untouched", st)
+	}
+	if got, err := s.AutoCodeBatch(ctx, check, 1, 8); err != nil || got.Looked() != 0 {
+		t.Errorf("second batch while the item is held = %+v, %v; want nothing to look at", got, err)
+	}
+	if err := tx.Rollback(); err != nil {
+		t.Fatal(err)
+	}
+
+	// max bounds a batch; the rest wait for the next one.
+	visit("J20.9")
+	looked = nil
+	if got, err := s.AutoCodeBatch(ctx, check, 1, 1); err != nil || got.Looked() != 1 || len(looked) != 1 {
+		t.Errorf("batch of at most 1 = %+v, %v (looked at %v); want exactly one item", got, err, looked)
+	}
+	if got, err := s.AutoCodeBatch(ctx, check, 1, 8); err != nil || got.Coded != 1 {
+		t.Errorf("next batch = %+v, %v; want the remaining item coded", got, err)
+	}
+	if got, err := s.AutoCodeBatch(ctx, check, 1, 8); err != nil || got.Looked() != 0 {
+		t.Errorf("batch with nothing new = %+v, %v; want nothing", got, err)
+	}
+}
