@@ -202,9 +202,11 @@ func (s *Store) moveTx(ctx context.Context, tx *sql.Tx, id string, from, to work
 	}
 	// Going to review keeps the coder's assignment as submitted, for the
 	// accuracy record written when the review completes.
-	if _, err := tx.ExecContext(ctx, `UPDATE work_items SET status = $2, reason = $3, version = version + 1, updated_at = $4,
-		coder_codes = CASE WHEN $2::text = 'in_review' THEN codes ELSE coder_codes END WHERE id = $1`,
-		id, to, reason, s.now()); err != nil {
+	ref := itemRef{id: id}
+	if err := tx.QueryRowContext(ctx, `UPDATE work_items SET status = $2, reason = $3, version = version + 1, updated_at = $4,
+		coder_codes = CASE WHEN $2::text = 'in_review' THEN codes ELSE coder_codes END WHERE id = $1
+		RETURNING encounter_id, patient_id, claim_id`,
+		id, to, reason, s.now()).Scan(&ref.encounter, &ref.patient, &ref.claim); err != nil {
 		return err
 	}
 	if from == workitem.InReview && to == workitem.Completed {
@@ -212,7 +214,11 @@ func (s *Store) moveTx(ctx context.Context, tx *sql.Tx, id string, from, to work
 			return err
 		}
 	}
-	return s.recordTransitionTx(ctx, tx, id, from, to, actor, reason)
+	if from == workitem.InReview && to == workitem.Completed {
+		// recordQATx may have changed the item; read what the event carries.
+		return s.recordTransitionTx(ctx, tx, id, from, to, actor, reason)
+	}
+	return s.transitionTx(ctx, tx, ref, from, to, actor, reason)
 }
 
 // OpenQuery puts a leased item on hold for a physician query. The query

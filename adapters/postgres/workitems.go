@@ -111,7 +111,7 @@ func (s *Store) createItemTx(ctx context.Context, tx *sql.Tx, encounterID string
 	if err != nil {
 		return err
 	}
-	return s.recordTransitionTx(ctx, tx, id, "", d.Status, actor, "encounter received")
+	return s.transitionTx(ctx, tx, itemRef{id: id, encounter: encounterID, patient: d.PatientID}, "", d.Status, actor, "encounter received")
 }
 
 // updateItemTx applies a re-derivation to an existing item.
@@ -172,39 +172,82 @@ func nextStatus(cur, want workitem.Status, changed []string) (workitem.Status, s
 	return cur, ""
 }
 
+// itemRef names a work item and what its status events carry.
+type itemRef struct {
+	id, encounter, patient, claim string
+}
+
 // recordTransitionTx appends to the item's history and announces the change
 // through the outbox, in the caller's transaction.
 func (s *Store) recordTransitionTx(ctx context.Context, tx *sql.Tx, itemID string, from, to workitem.Status, actor, reason string) error {
-	if _, err := tx.ExecContext(ctx, `INSERT INTO work_item_history (work_item_id, at, actor, from_status, to_status, reason) VALUES ($1, $2, $3, $4, $5, $6)`,
-		itemID, s.now(), actor, string(from), string(to), reason); err != nil {
-		return err
+	ref := itemRef{id: itemID}
+	if s.StatusTopic != "" {
+		if err := tx.QueryRowContext(ctx, `SELECT encounter_id, patient_id, claim_id FROM work_items WHERE id = $1`, itemID).
+			Scan(&ref.encounter, &ref.patient, &ref.claim); err != nil {
+			return err
+		}
 	}
-	return s.announceTx(ctx, tx, itemID, from, to, actor)
+	return s.transitionTx(ctx, tx, ref, from, to, actor, reason)
 }
 
-// announceTx writes the status event of a transition to the outbox. The
-// caller holds the work item's row lock, so one encounter's events get
-// their outbox sequence in the order the changes commit.
-func (s *Store) announceTx(ctx context.Context, tx *sql.Tx, itemID string, from, to workitem.Status, actor string) error {
-	if s.StatusTopic == "" {
-		return nil
-	}
-	var enc, pat, claim string
-	if err := tx.QueryRowContext(ctx, `SELECT encounter_id, patient_id, claim_id FROM work_items WHERE id = $1`, itemID).Scan(&enc, &pat, &claim); err != nil {
-		return err
-	}
-	ch := mapping.StatusChange{WorkItemID: itemID, Encounter: "Encounter/" + enc, Status: string(to), PreviousStatus: string(from), Actor: actor, At: s.now()}
-	if pat != "" {
-		ch.Patient = "Patient/" + pat
-	}
-	if claim != "" {
-		ch.Claim = "Claim/" + claim
-	}
-	msg, err := mapping.StatusMessage(s.StatusTopic, ch)
+// transitionSQL appends a history entry ($1-$6) and, when $7 (the topic) is
+// not empty, enqueues the status event ($7-$10) with the next sequence
+// number of its key: one statement, one round trip. Callers add it to their
+// own statements as CTEs too (the lease), so its parameters come first.
+const transitionCTEs = `
+WITH hist AS (
+    INSERT INTO work_item_history (work_item_id, at, actor, from_status, to_status, reason) VALUES ($1, $2, $3, $4, $5, $6)
+), seq AS (
+    INSERT INTO outbox_keys AS k (key, last_seq) SELECT $8::text, 1 WHERE $7::text <> ''
+    ON CONFLICT (key) DO UPDATE SET last_seq = k.last_seq + 1
+    RETURNING last_seq
+), event AS (
+    INSERT INTO outbox (topic, key, seq, value, headers) SELECT $7, $8, seq.last_seq, $9, $10::jsonb FROM seq
+)`
+
+// transitionTx records a transition of the item ref names (history and
+// status event) with one statement. The caller holds the item's row lock,
+// so one encounter's events get their outbox sequence in the order the
+// changes commit.
+func (s *Store) transitionTx(ctx context.Context, tx *sql.Tx, ref itemRef, from, to workitem.Status, actor, reason string) error {
+	args, err := s.transitionArgs(ref, from, to, actor, reason)
 	if err != nil {
 		return err
 	}
-	return EnqueueTx(ctx, tx, msg)
+	_, err = tx.ExecContext(ctx, transitionCTEs+` SELECT 1`, args...)
+	return outboxErr(err)
+}
+
+// transitionArgs are the ten parameters of transitionCTEs.
+func (s *Store) transitionArgs(ref itemRef, from, to workitem.Status, actor, reason string) ([]any, error) {
+	now := s.now()
+	var topic, key, headers string
+	var value []byte
+	if s.StatusTopic != "" {
+		ch := mapping.StatusChange{WorkItemID: ref.id, Encounter: "Encounter/" + ref.encounter, Status: string(to), PreviousStatus: string(from), Actor: actor, At: now}
+		if ref.patient != "" {
+			ch.Patient = "Patient/" + ref.patient
+		}
+		if ref.claim != "" {
+			ch.Claim = "Claim/" + ref.claim
+		}
+		msg, err := mapping.StatusMessage(s.StatusTopic, ch)
+		if err != nil {
+			return nil, err
+		}
+		h, err := json.Marshal(outboxHeaders(msg.Headers))
+		if err != nil {
+			return nil, err
+		}
+		topic, key, value, headers = msg.Topic, msg.Key, msg.Value, string(h)
+	}
+	if value == nil {
+		value = []byte{}
+	}
+	if headers == "" {
+		headers = "{}"
+	}
+	return []any{ref.id, now, actor, string(from), string(to), reason, topic, key, value, headers}, nil
 }
 
 // cancelItemClaimTx cancels the active Claim of a withdrawn item, if any.

@@ -243,45 +243,46 @@ func (s *Store) LeaseNextChart(ctx context.Context, coder string, max int, d tim
 
 func (s *Store) leaseNext(ctx context.Context, coder string, max int, d time.Duration, full bool) (it workitem.Item, history []workitem.Transition, ok bool, err error) {
 	err = s.db.Transact(ctx, nil, func(tx *sql.Tx) error {
+		// The per-coder lock makes the count of held leases exact; the count
+		// must be a later statement than the lock (in READ COMMITTED each
+		// statement sees what committed before it started).
 		if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtext('codebridge.lease:' || $1))`, coder); err != nil {
 			return err
 		}
-		var held int
-		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM work_items WHERE assignee = $1 AND status IN ('in_progress', 'on_hold')
-			AND (status = 'on_hold' OR lease_expires > now())`, coder).Scan(&held); err != nil {
+		pick, found, err := pickLeasableTx(ctx, tx, coder, max)
+		if err != nil || !found {
 			return err
 		}
-		if held >= max {
-			return nil
+		from, prevAssignee := pick.status, pick.assignee
+		reason := "leased"
+		if from == workitem.InProgress {
+			reason = "lease of " + prevAssignee + " expired; leased"
 		}
-		pick, found, err := pickLeasableTx(ctx, tx)
-		if err != nil || !found {
+		args, err := s.transitionArgs(pick.ref, from, workitem.InProgress, coder, reason)
+		if err != nil {
 			return err
 		}
 		returning := prefixed("w", itemColumns)
 		if full {
 			returning += ", w.chart, w.codes, w.edits"
 		}
-		row := tx.QueryRowContext(ctx, `UPDATE work_items w SET status = 'in_progress', assignee = $1, lease_expires = now() + $2::interval,
+		// The lease, its history entry and its status event: one statement.
+		row := tx.QueryRowContext(ctx, transitionCTEs+`
+			UPDATE work_items w SET status = 'in_progress', assignee = $3, lease_expires = now() + $11::interval,
 				version = w.version + 1, updated_at = now(), reason = 'leased'
-			WHERE w.id = $3 RETURNING `+returning,
-			coder, fmt.Sprintf("%d milliseconds", d.Milliseconds()), pick.id)
+			WHERE w.id = $1 RETURNING `+returning,
+			append(args, fmt.Sprintf("%d milliseconds", d.Milliseconds()))...)
 		if full {
 			it, err = scanFullItem(row)
 		} else {
 			it, err = scanItem(row)
 		}
 		if err != nil {
-			return err
+			return outboxErr(err)
 		}
-		from, prevAssignee := pick.status, pick.assignee
 		ok = true
-		reason := "leased"
-		if from == workitem.InProgress {
-			reason = "lease of " + prevAssignee + " expired; leased"
-		}
-		if err := s.recordTransitionTx(ctx, tx, it.ID, from, workitem.InProgress, coder, reason); err != nil || !full {
-			return err
+		if !full {
+			return nil
 		}
 		it, history, err = s.withLists(ctx, tx, it)
 		return err
@@ -298,26 +299,33 @@ func prefixed(alias, cols string) string {
 }
 
 type candidate struct {
-	id, assignee string
-	status       workitem.Status
-	priority     int
-	created      time.Time
+	ref      itemRef
+	assignee string
+	status   workitem.Status
+	priority int
+	created  time.Time
 }
 
-// pickLeasableTx locks the best item to lease: the head of the ready queue
-// or the highest-priority expired lease, whichever comes first in queue
-// order. Each candidate comes from its own partial index with FOR UPDATE
-// SKIP LOCKED, so parallel callers never take the same item and never scan
-// the table; both are asked in one statement (one round trip). The one not
-// taken, if any, stays locked until the transaction ends, which costs a
-// parallel caller nothing but a skip.
-func pickLeasableTx(ctx context.Context, tx *sql.Tx) (candidate, bool, error) {
+// pickLeasableTx locks the best item to lease to coder, unless coder
+// already holds max leases: the head of the ready queue or the
+// highest-priority expired lease, whichever comes first in queue order.
+// Each candidate comes from its own partial index with FOR UPDATE SKIP
+// LOCKED, so parallel callers never take the same item and never scan the
+// table; the count and both candidates are one statement (one round trip;
+// the count gates the scans as a one-time filter). The candidate not taken,
+// if any, stays locked until the transaction ends, which costs a parallel
+// caller nothing but a skip.
+func pickLeasableTx(ctx context.Context, tx *sql.Tx, coder string, max int) (candidate, bool, error) {
 	rows, err := tx.QueryContext(ctx, `
-WITH r AS (SELECT id, status, assignee, priority, created_at FROM work_items WHERE status IN ('ready', 'reopened')
+WITH held AS (SELECT count(*) AS n FROM work_items WHERE assignee = $1 AND status IN ('in_progress', 'on_hold')
+              AND (status = 'on_hold' OR lease_expires > now())),
+     r AS (SELECT id, encounter_id, patient_id, claim_id, status, assignee, priority, created_at FROM work_items
+           WHERE status IN ('ready', 'reopened') AND (SELECT n FROM held) < $2
            ORDER BY priority DESC, created_at, id LIMIT 1 FOR UPDATE SKIP LOCKED),
-     e AS (SELECT id, status, assignee, priority, created_at FROM work_items WHERE status = 'in_progress' AND lease_expires <= now()
+     e AS (SELECT id, encounter_id, patient_id, claim_id, status, assignee, priority, created_at FROM work_items
+           WHERE status = 'in_progress' AND lease_expires <= now() AND (SELECT n FROM held) < $2
            ORDER BY priority DESC, created_at, id LIMIT 1 FOR UPDATE SKIP LOCKED)
-SELECT * FROM r UNION ALL SELECT * FROM e`)
+SELECT * FROM r UNION ALL SELECT * FROM e`, coder, max)
 	if err != nil {
 		return candidate{}, false, err
 	}
@@ -326,7 +334,7 @@ SELECT * FROM r UNION ALL SELECT * FROM e`)
 	found := false
 	for rows.Next() {
 		var c candidate
-		if err := rows.Scan(&c.id, &c.status, &c.assignee, &c.priority, &c.created); err != nil {
+		if err := rows.Scan(&c.ref.id, &c.ref.encounter, &c.ref.patient, &c.ref.claim, &c.status, &c.assignee, &c.priority, &c.created); err != nil {
 			return best, false, err
 		}
 		if !found || c.priority > best.priority || (c.priority == best.priority && c.created.Before(best.created)) {
