@@ -10,4 +10,16 @@
 // PostgreSQL advisory lock so several replicas can start at once. Later
 // features add their tables as new numbered files there; applied files are
 // never edited.
+//
+// Where we depart from those models, and why: on a machine where the
+// database shares the cores with the service, the cost of a write is mostly
+// round trips (each a wake-up of both processes), not the work of a row. So
+// the hot paths say in ONE statement, with data-modifying CTEs, what the
+// models would say in several: a transition's history entry and status
+// event (transitionCTEs), the lease with its history and event, and a
+// Bundle of fresh POSTs with its work items (fresh.go: then without an
+// explicit transaction at all, since a single statement is atomic). The
+// composed fooTx helpers stay the reference for what a write means:
+// fresh_test.go compares the fresh path with the general transaction row by
+// row, after every Bundle of a sequence that also exercises its fallbacks.
 package postgres
