@@ -2,8 +2,10 @@ package fhir
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
+	"unicode/utf8"
 
 	r4pb "github.com/google/fhir/go/proto/google/fhir/proto/r4/core/resources/bundle_and_contained_resource_go_proto"
 )
@@ -43,7 +45,7 @@ type Entry struct {
 
 // ParseBundle parses a Bundle with ONE validating parse of the whole Bundle
 // (errors name paths such as "Bundle.entry[3].resource.status") plus one
-// cheap encoding/json pass that cuts out each entry's raw resource JSON.
+// cheap jsontext token pass that cuts out each entry's raw resource JSON.
 // For transaction and batch Bundles every entry must carry a request.
 func (p *Parser) ParseBundle(raw []byte) (*Bundle, error) {
 	res, err := p.Parse(raw)
@@ -56,12 +58,8 @@ func (p *Parser) ParseBundle(raw []byte) (*Bundle, error) {
 			NewIssue(SeverityError, IssueNotSupported, "expected a Bundle, got "+res.Type, "resourceType")},
 			reasons: []string{"resourceType: expected a Bundle"}}
 	}
-	var shell struct {
-		Entry []struct {
-			Resource json.RawMessage `json:"resource"`
-		} `json:"entry"`
-	}
-	if err := json.Unmarshal(raw, &shell); err != nil || len(shell.Entry) != len(msg.GetEntry()) {
+	resources, err := entryResources(raw)
+	if err != nil || len(resources) != len(msg.GetEntry()) {
 		return nil, &Error{Status: http.StatusBadRequest, Issues: []Issue{
 			NewIssue(SeverityError, IssueStructure, "entries could not be read", "Bundle.entry")},
 			reasons: []string{"Bundle.entry: entries could not be read"}}
@@ -69,7 +67,7 @@ func (p *Parser) ParseBundle(raw []byte) (*Bundle, error) {
 	b := &Bundle{Type: codeOf(msg.GetType()), Msg: msg, Raw: raw}
 	var issues []Issue
 	for i, e := range msg.GetEntry() {
-		entry := bundleEntry(i, e, shell.Entry[i].Resource)
+		entry := bundleEntry(i, e, resources[i])
 		if entry.Method == "" && (b.Type == "transaction" || b.Type == "batch") {
 			issues = append(issues, NewIssue(SeverityError, IssueRequired,
 				"transaction and batch entries need a request",
@@ -84,7 +82,7 @@ func (p *Parser) ParseBundle(raw []byte) (*Bundle, error) {
 }
 
 // bundleEntry extracts one entry; raw is its resource JSON, if any.
-func bundleEntry(i int, e *r4pb.Bundle_Entry, raw json.RawMessage) Entry {
+func bundleEntry(i int, e *r4pb.Bundle_Entry, raw []byte) Entry {
 	req := e.GetRequest()
 	entry := Entry{
 		Index:       i,
@@ -104,4 +102,120 @@ func bundleEntry(i int, e *r4pb.Bundle_Entry, raw json.RawMessage) Entry {
 		}
 	}
 	return entry
+}
+
+// entryResources returns a copy of each Bundle.entry[i].resource's raw JSON
+// (nil for an entry without one), exactly as json.Unmarshal decodes them
+// into json.RawMessage fields of a shell struct, and its error when it
+// fails. A jsontext scan handles the usual Bundle; anything unusual goes
+// through json.Unmarshal itself.
+func entryResources(raw []byte) ([][]byte, error) {
+	if res, ok := entryResourcesFast(raw); ok {
+		return res, nil
+	}
+	var shell struct {
+		Entry []struct {
+			Resource json.RawMessage `json:"resource"`
+		} `json:"entry"`
+	}
+	if err := json.Unmarshal(raw, &shell); err != nil {
+		return nil, err
+	}
+	res := make([][]byte, len(shell.Entry))
+	for i, e := range shell.Entry {
+		res[i] = e.Resource
+	}
+	return res, nil
+}
+
+// errUnusual stops entryResourcesFast's scan.
+var errUnusual = errors.New("unusual Bundle")
+
+// entryResourcesFast is entryResources for a valid JSON object with at most
+// one "entry" member (matched ignoring ASCII case, as encoding/json matches
+// field names), which is an array of objects and nulls. ok is false for
+// anything else, including member names with escapes or non-ASCII bytes
+// where "entry" and "resource" are looked for.
+func entryResourcesFast(raw []byte) (res [][]byte, ok bool) {
+	var spans []span // each entry's resource; start -1 for none
+	inEntry, sawEntry := false, false
+	err := scanJSON(raw, 3, func(ev scanEvent) error {
+		switch {
+		case ev.depth == 0:
+			if ev.kind != '{' {
+				return errUnusual
+			}
+		case ev.depth == 1: // a member of the Bundle
+			match, known := foldedNameIs(ev.key, "entry")
+			if !known || match && (sawEntry || ev.kind != '[') {
+				return errUnusual
+			}
+			inEntry, sawEntry = match, sawEntry || match
+		case !inEntry:
+		case ev.depth == 2: // an entry
+			if ev.kind != '{' && ev.kind != 'n' {
+				return errUnusual
+			}
+			spans = append(spans, span{start: -1})
+		case ev.depth == 3: // a member of an entry
+			match, known := foldedNameIs(ev.key, "resource")
+			if !known {
+				return errUnusual
+			}
+			if match { // of several, the last wins, as with encoding/json
+				spans[len(spans)-1] = span{start: ev.start, end: ev.end}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, false
+	}
+	return copySpans(raw, spans), true
+}
+
+// foldedNameIs reports whether the quoted JSON object name q matches name (a
+// lower-case ASCII word) the way encoding/json matches a struct field name:
+// ignoring ASCII case. known is false when q has escapes or non-ASCII bytes,
+// whose folding it leaves to encoding/json.
+func foldedNameIs(q []byte, name string) (match, known bool) {
+	q = q[1 : len(q)-1]
+	for _, c := range q {
+		if c == '\\' || c >= utf8.RuneSelf {
+			return false, false
+		}
+	}
+	if len(q) != len(name) {
+		return false, true
+	}
+	for i, c := range q {
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != name[i] {
+			return false, true
+		}
+	}
+	return true, true
+}
+
+// copySpans copies raw's spans (start -1: nil) into one new buffer, each
+// result capped so that appending to it cannot overwrite the next.
+func copySpans(raw []byte, spans []span) [][]byte {
+	n := 0
+	for _, sp := range spans {
+		if sp.start >= 0 {
+			n += sp.end - sp.start
+		}
+	}
+	buf := make([]byte, 0, n)
+	res := make([][]byte, len(spans))
+	for i, sp := range spans {
+		if sp.start >= 0 {
+			off := len(buf)
+			buf = append(buf, raw[sp.start:sp.end]...)
+			res[i] = buf[off:len(buf):len(buf)]
+		}
+	}
+	return res
 }

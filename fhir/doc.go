@@ -16,9 +16,10 @@
 // look at resourceType and id for routing.
 //
 // ParseBundle validates a whole Bundle in one parse and then cuts each
-// entry's resource JSON out with a single encoding/json pass, so each entry
-// carries its own Raw (for storage) and Msg without a second validating
-// parse.
+// entry's resource JSON out with a single jsontext token scan (falling back
+// to encoding/json for odd but valid input such as escaped member names),
+// so each entry carries its own Raw (for storage) and Msg without a second
+// validating parse.
 //
 // # Errors
 //

@@ -2,15 +2,150 @@ package fhir
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"math"
+	"slices"
+	"strings"
+	"sync"
 	"time"
+	"unicode/utf8"
+
+	"github.com/go-json-experiment/json/jsontext"
 )
 
 // InstantLayout formats a time as an R4 instant with millisecond precision.
 const InstantLayout = "2006-01-02T15:04:05.000Z07:00"
+
+// The raw JSON edits (RewriteReferencesJSON, SetMeta, SetID) and
+// ParseBundle's cut of each entry's resource change or copy a few values of
+// a JSON text and keep every other byte as it was. They find those values
+// with scanJSON, a walk over a pooled jsontext.Decoder that parses the input
+// in place without allocating, and that reads what an edit need not look
+// into (for SetMeta and SetID, each top-level member) as one raw value.
+//
+// The input must be exactly one JSON value, optionally surrounded by
+// whitespace. Anything else (a truncated document, trailing data, a
+// container nested more than 10000 deep, ...) is an error and nothing is
+// edited, though RewriteReferencesJSON may have called its fn for the
+// references before the error. Within that value jsontext accepts what
+// encoding/json accepts: duplicate member names and invalid UTF-8 in
+// strings, which are decoded as encoding/json decodes them. On such input
+// the results are byte for byte those of the encoding/json token walk these
+// functions used before (kept in rawjson_reference_test.go to check), except
+// that SetID now replaces a top-level "id" that is not a string whole.
+var jsontextOptions = []jsontext.Options{
+	jsontext.AllowDuplicateNames(true),
+	jsontext.AllowInvalidUTF8(true),
+}
+
+// scanEvent is one JSON value seen by scanJSON.
+type scanEvent struct {
+	depth      int           // enclosing containers: 0 for the top-level value
+	key        []byte        // the member name, quoted as in the input; nil if not a member
+	kind       jsontext.Kind // '{', '[', '"', '0' (number), 'n', 't' or 'f'
+	start, end int           // the value; for a container scanJSON goes into, its '{' or '['
+}
+
+// keyIs reports whether the event's member name, decoded, is name (which
+// must be non-empty ASCII).
+func (ev scanEvent) keyIs(name string) bool {
+	q := ev.key
+	if len(q) == len(name)+2 && string(q[1:len(q)-1]) == name {
+		return true
+	}
+	// Without escapes the decoded name differs from the raw one only where
+	// invalid UTF-8 becomes U+FFFD, which no ASCII name contains.
+	return bytes.IndexByte(q, '\\') >= 0 && unquoteJSON(q) == name
+}
+
+// str returns the decoded value of a string event found in raw.
+func (ev scanEvent) str(raw []byte) string {
+	body := raw[ev.start+1 : ev.end-1]
+	if bytes.IndexByte(body, '\\') < 0 && utf8.Valid(body) {
+		return string(body)
+	}
+	return unquoteJSON(raw[ev.start:ev.end])
+}
+
+// unquoteJSON decodes a valid JSON string literal exactly as encoding/json
+// does (invalid UTF-8 and unpaired surrogates become U+FFFD).
+func unquoteJSON(q []byte) string {
+	var s string
+	_ = json.Unmarshal(q, &s)
+	return s
+}
+
+// scanner is a jsontext.Decoder reading a bytes.Buffer, which it parses in
+// place instead of copying it.
+type scanner struct {
+	in  bytes.Buffer
+	dec jsontext.Decoder
+}
+
+var scannerPool = sync.Pool{New: func() any { return new(scanner) }}
+
+// scanJSON checks that raw is one JSON value and calls fn for each value in
+// it, in document order, down to depth maxDepth: containers at maxDepth are
+// passed to fn whole and not gone into. An error from fn ends the walk and
+// is returned.
+func scanJSON(raw []byte, maxDepth int, fn func(scanEvent) error) error {
+	s := scannerPool.Get().(*scanner)
+	defer func() {
+		s.in = bytes.Buffer{} // keep no input alive in the pool
+		s.dec.Reset(&s.in)
+		scannerPool.Put(s)
+	}()
+	s.in = *bytes.NewBuffer(raw)
+	d := &s.dec
+	d.Reset(&s.in, jsontextOptions...)
+	for {
+		ev := scanEvent{depth: d.StackDepth()}
+		if k := d.PeekKind(); k == '}' || k == ']' {
+			if _, err := d.ReadToken(); err != nil {
+				return err
+			}
+		} else {
+			if k, _ := d.StackIndex(ev.depth); k == '{' {
+				name, err := d.ReadValue()
+				if err != nil {
+					return err
+				}
+				end := int(d.InputOffset())
+				ev.key = raw[end-len(name) : end]
+			}
+			ev.kind = d.PeekKind()
+			n, err := 1, error(nil)
+			if (ev.kind == '{' || ev.kind == '[') && ev.depth < maxDepth {
+				_, err = d.ReadToken() // fn sees the contents next
+			} else {
+				var v jsontext.Value
+				v, err = d.ReadValue()
+				n = len(v)
+			}
+			if err == io.EOF {
+				err = io.ErrUnexpectedEOF // no value at all
+			}
+			if err != nil {
+				return err
+			}
+			ev.end = int(d.InputOffset())
+			ev.start = ev.end - n
+			if err := fn(ev); err != nil {
+				return err
+			}
+		}
+		if d.StackDepth() == 0 { // the value is complete: nothing may follow
+			if _, err := d.ReadToken(); err != io.EOF {
+				return cmp.Or(err, errors.New("more than one JSON value"))
+			}
+			return nil
+		}
+	}
+}
 
 // span is a byte range of raw JSON and its replacement.
 type span struct {
@@ -18,92 +153,35 @@ type span struct {
 	repl       []byte
 }
 
-// frame is one open JSON container during a token scan.
-type frame struct {
-	obj     bool
-	wantKey bool
-	key     string
-}
-
-// scanFunc sees each scalar value or container start with its key (if in an
-// object), depth (1 = top-level members) and the byte offset where the value
-// starts and ends (containers: just past the opening delimiter).
-type scanFunc func(key string, depth int, tok json.Token, start, end int) error
-
-// scanJSON walks raw's tokens, calling fn for each value.
-func scanJSON(raw []byte, fn scanFunc) error {
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.UseNumber()
-	var stack []frame
-	prev := 0
-	for {
-		tok, err := dec.Token()
-		if errors.Is(err, io.EOF) {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		end := int(dec.InputOffset())
-		start := prev + valueStart(raw[prev:end])
-		prev = end
-		if d, ok := tok.(json.Delim); ok && (d == '}' || d == ']') {
-			stack = stack[:len(stack)-1]
-			continue
-		}
-		key := ""
-		if n := len(stack); n > 0 && stack[n-1].obj {
-			top := &stack[n-1]
-			if top.wantKey {
-				top.key, top.wantKey = tok.(string), false
-				continue
-			}
-			key, top.wantKey = top.key, true
-		}
-		if err := fn(key, len(stack), tok, start, end); err != nil {
-			return err
-		}
-		if d, ok := tok.(json.Delim); ok {
-			stack = append(stack, frame{obj: d == '{', wantKey: d == '{'})
-		}
-	}
-}
-
-// valueStart skips whitespace, ':' and ',' before a token.
-func valueStart(b []byte) int {
-	for i, c := range b {
-		switch c {
-		case ' ', '\t', '\r', '\n', ':', ',':
-		default:
-			return i
-		}
-	}
-	return len(b)
-}
-
 // splice applies non-overlapping spans, in order, to raw.
-func splice(raw []byte, spans []span) []byte {
-	if len(spans) == 0 {
-		return raw
+func splice(raw []byte, spans ...span) []byte {
+	n := len(raw)
+	for _, s := range spans {
+		n += len(s.repl) - (s.end - s.start)
 	}
-	var out bytes.Buffer
-	out.Grow(len(raw) + 64)
+	out := make([]byte, 0, n)
 	last := 0
 	for _, s := range spans {
-		out.Write(raw[last:s.start])
-		out.Write(s.repl)
+		out = append(append(out, raw[last:s.start]...), s.repl...)
 		last = s.end
 	}
-	out.Write(raw[last:])
-	return out.Bytes()
+	return append(out, raw[last:]...)
 }
 
-// jsonString encodes s as a JSON string without HTML escaping.
+// jsonString encodes s as a JSON string exactly as an encoding/json Encoder
+// with SetEscapeHTML(false) does.
 func jsonString(s string) []byte {
+	plain := true // printable ASCII other than '"' and '\\' is written as is
+	for i := 0; i < len(s) && plain; i++ {
+		plain = 0x20 <= s[i] && s[i] < utf8.RuneSelf && s[i] != '"' && s[i] != '\\'
+	}
+	if plain {
+		return append(append(append(make([]byte, 0, len(s)+2), '"'), s...), '"')
+	}
 	var b bytes.Buffer
 	enc := json.NewEncoder(&b)
 	enc.SetEscapeHTML(false)
-	_ = enc.Encode(s)
+	_ = enc.Encode(s) // never fails for a string
 	return bytes.TrimSuffix(b.Bytes(), []byte("\n"))
 }
 
@@ -112,20 +190,22 @@ func jsonString(s string) []byte {
 // leaving all other bytes exactly as they were.
 func RewriteReferencesJSON(raw []byte, fn func(ref string) (string, bool)) ([]byte, error) {
 	var spans []span
-	err := scanJSON(raw, func(key string, _ int, tok json.Token, start, end int) error {
-		s, ok := tok.(string)
-		if key != "reference" || !ok {
-			return nil
-		}
-		if n, ok := fn(s); ok && n != s {
-			spans = append(spans, span{start, end, jsonString(n)})
+	err := scanJSON(raw, math.MaxInt, func(ev scanEvent) error {
+		if ev.kind == '"' && ev.keyIs("reference") {
+			s := ev.str(raw)
+			if n, ok := fn(s); ok && n != s {
+				spans = append(spans, span{ev.start, ev.end, jsonString(n)})
+			}
 		}
 		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("fhir.RewriteReferencesJSON: %w", err)
 	}
-	return splice(raw, spans), nil
+	if len(spans) == 0 {
+		return raw, nil
+	}
+	return splice(raw, spans...), nil
 }
 
 // RewriteReferences rewrites the references of both r.Msg and r.Raw through
@@ -142,71 +222,88 @@ func (r *Resource) RewriteReferences(fn func(ref string) (string, bool)) error {
 	return nil
 }
 
+// setTopMember returns raw, a JSON object, with its member name set to
+// the value val makes of the values of the members so named: one such
+// member has its value replaced, otherwise "name":value is inserted as the
+// first member.
+func setTopMember(raw []byte, name string, val func(old []span) ([]byte, error)) ([]byte, error) {
+	var old []span
+	open, members := 0, 0
+	err := scanJSON(raw, 1, func(ev scanEvent) error {
+		switch {
+		case ev.depth == 0 && ev.kind != '{':
+			return errors.New("not a JSON object")
+		case ev.depth == 0:
+			open = ev.end
+		default:
+			members++
+			if ev.keyIs(name) {
+				old = append(old, span{start: ev.start, end: ev.end})
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	v, err := val(old)
+	if err != nil {
+		return nil, err
+	}
+	if len(old) == 1 {
+		return splice(raw, span{old[0].start, old[0].end, v}), nil
+	}
+	sep := ""
+	if members > 0 {
+		sep = ","
+	}
+	return splice(raw, span{open, open, slices.Concat([]byte(`"`+name+`":`), v, []byte(sep))}), nil
+}
+
 // SetMeta returns raw (a resource's JSON as received) with meta.versionId and
 // meta.lastUpdated set, as it should be served. It edits the JSON text rather
 // than re-marshalling the proto, so everything the client sent (element
-// order, extensions, other meta members) is kept, and it costs one
-// encoding/json token scan, not a validating parse.
+// order, extensions, other meta members) is kept, and it costs one scan of
+// the top level, not a validating parse.
 func SetMeta(raw []byte, versionID string, lastUpdated time.Time) ([]byte, error) {
-	meta := map[string]json.RawMessage{}
-	var spans []span
-	depth1End := -1
-	err := scanJSON(raw, func(key string, depth int, tok json.Token, start, end int) error {
-		if d, ok := tok.(json.Delim); ok && d == '{' && depth == 0 {
-			depth1End = end // just past the top-level '{'
-		}
-		if depth != 1 || key != "meta" {
-			return nil
-		}
-		if d, ok := tok.(json.Delim); !ok || d != '{' {
-			return fmt.Errorf("meta is not an object")
-		}
-		mEnd, err := objectEnd(raw, start)
-		if err != nil {
-			return err
-		}
-		if err := json.Unmarshal(raw[start:mEnd], &meta); err != nil {
-			return err
-		}
-		spans = append(spans, span{start: start, end: mEnd})
-		return nil
+	out, err := setTopMember(raw, "meta", func(metas []span) ([]byte, error) {
+		return metaObject(raw, metas, versionID, lastUpdated)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("fhir.SetMeta: %w", err)
 	}
-	if depth1End < 0 {
-		return nil, fmt.Errorf("fhir.SetMeta: not a JSON object")
-	}
-	meta["versionId"] = jsonString(versionID)
-	meta["lastUpdated"] = jsonString(lastUpdated.UTC().Format(InstantLayout))
-	mb, err := json.Marshal(meta)
-	if err != nil {
-		return nil, fmt.Errorf("fhir.SetMeta: %w", err)
-	}
-	if len(spans) == 1 {
-		spans[0].repl = mb
-		return splice(raw, spans), nil
-	}
-	ins := append([]byte(`"meta":`), mb...)
-	if !emptyObject(raw[depth1End:]) {
-		ins = append(ins, ',')
-	}
-	return splice(raw, []span{{start: depth1End, end: depth1End, repl: ins}}), nil
+	return out, nil
 }
 
-// objectEnd returns the offset just past the JSON value starting at start.
-func objectEnd(raw []byte, start int) (int, error) {
-	dec := json.NewDecoder(bytes.NewReader(raw[start:]))
-	var v json.RawMessage
-	if err := dec.Decode(&v); err != nil {
-		return 0, err
+// metaObject returns the meta object SetMeta writes: what json.Marshal makes
+// of a map[string]json.RawMessage into which the objects at metas were
+// decoded in turn before versionId and lastUpdated were set. That is all
+// their members (of those with the same name, the last) sorted by name,
+// with values compacted and '<', '>', '&', U+2028 and U+2029 escaped. The
+// usual meta, with no other members (none at all, or one SetMeta wrote), is
+// written directly.
+func metaObject(raw []byte, metas []span, versionID string, lastUpdated time.Time) ([]byte, error) {
+	vid := jsonString(versionID)
+	lu := append(lastUpdated.UTC().AppendFormat([]byte{'"'}, InstantLayout), '"')
+	direct := !strings.ContainsAny(versionID, "<>&") // else json.Marshal escapes more
+	for _, m := range metas {
+		if raw[m.start] != '{' {
+			return nil, errors.New("meta is not an object")
+		}
+		_ = scanJSON(raw[m.start:m.end], 1, func(ev scanEvent) error { // valid: raw was scanned
+			direct = direct && (ev.depth == 0 || ev.keyIs("versionId") || ev.keyIs("lastUpdated"))
+			return nil
+		})
 	}
-	return start + int(dec.InputOffset()), nil
-}
-
-// emptyObject reports whether b (the bytes after an object's '{') starts
-// with the closing '}'.
-func emptyObject(b []byte) bool {
-	i := valueStart(b)
-	return i < len(b) && b[i] == '}'
+	if direct {
+		return slices.Concat([]byte(`{"lastUpdated":`), lu, []byte(`,"versionId":`), vid, []byte("}")), nil
+	}
+	meta := map[string]json.RawMessage{}
+	for _, m := range metas {
+		if err := json.Unmarshal(raw[m.start:m.end], &meta); err != nil {
+			return nil, err
+		}
+	}
+	meta["versionId"], meta["lastUpdated"] = vid, lu
+	return json.Marshal(meta)
 }
