@@ -72,10 +72,21 @@ func TestLeaseNextChart(t *testing.T) {
 		t.Errorf("history differs from GetItem (-GetItem +LeaseNextChart):\n%s", diff)
 	}
 
-	// Second lease: the re-opened item, from reopened.
+	// Second lease: the re-opened item, from reopened, with the physician
+	// query answered before it was re-opened in its chart.
+	if _, err := s.DB().ExecContext(ctx, `INSERT INTO work_item_queries (id, work_item_id, question, status, asked_by, answer, answered_by, answered_at)
+		VALUES ('q-1', 'wi-mid', 'Acute or chronic?', 'answered', 'alice', 'Acute', 'dr-who', now())`); err != nil {
+		t.Fatal(err)
+	}
 	it, history, ok, err = s.LeaseNextChart(ctx, "alice", 2, 10*time.Minute)
 	if err != nil || !ok || it.ID != "wi-mid" {
 		t.Fatalf("second lease = %s, ok %v, %v; want wi-mid", it.ID, ok, err)
+	}
+	if len(it.Queries) != 1 || it.Queries[0].ID != "q-1" || it.Queries[0].Answer != "Acute" {
+		t.Errorf("queries of the leased item = %+v, want the answered q-1", it.Queries)
+	}
+	if got, gotHistory, err := s.GetItem(ctx, "wi-mid"); err != nil || !cmp.Equal(got, it) || !cmp.Equal(gotHistory, history) {
+		t.Errorf("second leased item differs from GetItem (-GetItem +LeaseNextChart):\n%s%s", cmp.Diff(got, it), cmp.Diff(gotHistory, history))
 	}
 	if last := history[len(history)-1]; last.From != workitem.Reopened || last.To != workitem.InProgress || last.Actor != "alice" {
 		t.Errorf("second lease transition = %+v", last)

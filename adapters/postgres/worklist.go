@@ -284,6 +284,11 @@ func (s *Store) leaseNext(ctx context.Context, coder string, max int, d time.Dur
 		if !full {
 			return nil
 		}
+		if !pick.queries { // most leased items have none: skip the read
+			it.Queries = []workitem.Query{}
+			history, err = s.history(ctx, tx, it.ID)
+			return err
+		}
 		it, history, err = s.withLists(ctx, tx, it)
 		return err
 	})
@@ -304,6 +309,7 @@ type candidate struct {
 	status   workitem.Status
 	priority int
 	created  time.Time
+	queries  bool // the item has physician queries (answered or open)
 }
 
 // pickLeasableTx locks the best item to lease to coder, unless coder
@@ -325,7 +331,8 @@ WITH held AS (SELECT count(*) AS n FROM work_items WHERE assignee = $1 AND statu
      e AS (SELECT id, encounter_id, patient_id, claim_id, status, assignee, priority, created_at FROM work_items
            WHERE status = 'in_progress' AND lease_expires <= now() AND (SELECT n FROM held) < $2
            ORDER BY priority DESC, created_at, id LIMIT 1 FOR UPDATE SKIP LOCKED)
-SELECT * FROM r UNION ALL SELECT * FROM e`, coder, max)
+SELECT c.*, EXISTS (SELECT 1 FROM work_item_queries q WHERE q.work_item_id = c.id)
+  FROM (SELECT * FROM r UNION ALL SELECT * FROM e) c`, coder, max)
 	if err != nil {
 		return candidate{}, false, err
 	}
@@ -334,7 +341,7 @@ SELECT * FROM r UNION ALL SELECT * FROM e`, coder, max)
 	found := false
 	for rows.Next() {
 		var c candidate
-		if err := rows.Scan(&c.ref.id, &c.ref.encounter, &c.ref.patient, &c.ref.claim, &c.status, &c.assignee, &c.priority, &c.created); err != nil {
+		if err := rows.Scan(&c.ref.id, &c.ref.encounter, &c.ref.patient, &c.ref.claim, &c.status, &c.assignee, &c.priority, &c.created, &c.queries); err != nil {
 			return best, false, err
 		}
 		if !found || c.priority > best.priority || (c.priority == best.priority && c.created.Before(best.created)) {
