@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"strings"
@@ -18,11 +19,21 @@ import (
 type AutoCounts struct {
 	Coded   int // coded straight through (then completed or sent to QA review)
 	Skipped int // looked at and left for a coder, with the reason noted
+	Failed  int // could not be looked at (its chart or the edits failed); left for a coder, with the error noted
 }
 
 // Looked is how many items the batch looked at; 0 means the queue had
 // nothing new.
-func (c AutoCounts) Looked() int { return c.Coded + c.Skipped }
+func (c AutoCounts) Looked() int { return c.Coded + c.Skipped + c.Failed }
+
+// autoItemError is a failure that belongs to one item, not to the database.
+type autoItemError struct {
+	id  string
+	err error
+}
+
+func (e *autoItemError) Error() string { return "work item " + e.id + ": " + e.err.Error() }
+func (e *autoItemError) Unwrap() error { return e.err }
 
 // AutoCodeBatch looks at up to max of the highest-priority ready items the
 // auto-coder has not yet seen at their current version, in one transaction,
@@ -38,6 +49,12 @@ func (c AutoCounts) Looked() int { return c.Coded + c.Skipped }
 // edit), and a transaction per skip was a third of the machine at 300 new
 // items a second. A small batch holds few row locks for a few milliseconds;
 // coders' leases skip locked rows and take the next item.
+//
+// An item that fails on its own (a chart that does not decode, an edit
+// engine error, a refused write) must not hold up the queue behind it: the
+// batch is rolled back, the item is noted as failed in a transaction of its
+// own, and counted (Failed); the next batch takes the others again. A
+// database that is unavailable fails the batch (Transient).
 func (s *Store) AutoCodeBatch(ctx context.Context, check workitem.Checker, qaRate float64, max int) (counts AutoCounts, err error) {
 	defer workitem.Wrap(&err, "postgres.AutoCodeBatch")
 	err = s.db.Transact(ctx, nil, func(tx *sql.Tx) error {
@@ -48,41 +65,79 @@ func (s *Store) AutoCodeBatch(ctx context.Context, check workitem.Checker, qaRat
 		}
 		var skipIDs, skipNotes, skipEdits []string
 		for _, p := range picks {
-			var sc storedChart
-			if err := json.Unmarshal(p.chart, &sc); err != nil {
-				return fmt.Errorf("work item %s chart: %w", p.id, err)
+			coded, note, edits, err := s.autoCodeItemTx(ctx, tx, p, check, qaRate)
+			if err != nil {
+				return &autoItemError{id: p.id, err: err}
 			}
-			as, reason := mapping.AutoAssignment(sc.Chart)
-			var es []workitem.Edit
-			if reason == "" {
-				if es, err = check(WithTx(ctx, tx), sc.Chart, as); err != nil {
-					return err
-				}
-				reason = errorCodes(es)
-			}
-			if reason != "" {
-				found, _ := json.Marshal(nonNilEdits(es))
-				skipIDs, skipNotes, skipEdits = append(skipIDs, p.id), append(skipNotes, "not coded straight through: "+reason), append(skipEdits, string(found))
-				counts.Skipped++
+			if coded {
+				counts.Coded++
 				continue
 			}
-			if err := s.autoCodeTx(ctx, tx, p.id, p.class, as, es, qaRate); err != nil {
-				return err
-			}
-			counts.Coded++
+			skipIDs, skipNotes, skipEdits = append(skipIDs, p.id), append(skipNotes, note), append(skipEdits, edits)
+			counts.Skipped++
 		}
-		if len(skipIDs) == 0 {
-			return nil
-		}
-		_, err = tx.ExecContext(ctx, `UPDATE work_items w SET autocode_version = w.version, autocode_note = u.note, edits = u.edits::jsonb, updated_at = now()
-			FROM unnest($1::text[], $2::text[], $3::text[]) AS u(id, note, edits) WHERE w.id = u.id`,
-			pq.Array(skipIDs), pq.Array(skipNotes), pq.Array(skipEdits))
-		return err
+		return noteAutoSkipsTx(ctx, tx, skipIDs, skipNotes, skipEdits)
 	})
+	var ie *autoItemError
+	if errors.As(err, &ie) && ctx.Err() == nil && !isTransient(err) {
+		if ferr := s.noteAutoFailure(ctx, ie.id, ie.err); ferr != nil {
+			return AutoCounts{}, ferr
+		}
+		return AutoCounts{Failed: 1}, nil
+	}
 	if err != nil {
-		return AutoCounts{}, err
+		return AutoCounts{}, classify(err)
 	}
 	return counts, nil
+}
+
+// autoCodeItemTx looks at one picked item: it codes it straight through
+// (coded) or says why not (note, and the edits found, as JSON).
+func (s *Store) autoCodeItemTx(ctx context.Context, tx *sql.Tx, p autoPick, check workitem.Checker, qaRate float64) (coded bool, note, edits string, err error) {
+	var sc storedChart
+	if err := json.Unmarshal(p.chart, &sc); err != nil {
+		return false, "", "", fmt.Errorf("chart: %w", err)
+	}
+	as, reason := mapping.AutoAssignment(sc.Chart)
+	var es []workitem.Edit
+	if reason == "" {
+		if es, err = check(WithTx(ctx, tx), sc.Chart, as); err != nil {
+			return false, "", "", err
+		}
+		reason = errorCodes(es)
+	}
+	if reason == "" {
+		return true, "", "", s.autoCodeTx(ctx, tx, p.id, p.class, as, es, qaRate)
+	}
+	found, _ := json.Marshal(nonNilEdits(es))
+	return false, "not coded straight through: " + reason, string(found), nil
+}
+
+// noteAutoSkipsTx marks the skipped items seen at their version, with why.
+func noteAutoSkipsTx(ctx context.Context, tx *sql.Tx, ids, notes, edits []string) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	_, err := tx.ExecContext(ctx, `UPDATE work_items w SET autocode_version = w.version, autocode_note = u.note, edits = u.edits::jsonb, updated_at = now()
+		FROM unnest($1::text[], $2::text[], $3::text[]) AS u(id, note, edits) WHERE w.id = u.id`,
+		pq.Array(ids), pq.Array(notes), pq.Array(edits))
+	return err
+}
+
+// noteAutoFailure marks an item the auto-coder failed on as seen at its
+// current version, with the error, so it stays with the coders and out of
+// the auto-coder's way until it changes. The error text is the store's and
+// the edit engine's own (codes, paths), never chart content.
+func (s *Store) noteAutoFailure(ctx context.Context, id string, cause error) error {
+	_, err := s.db.ExecContext(ctx, `UPDATE work_items SET autocode_version = version, autocode_note = $2, updated_at = now()
+		WHERE id = $1 AND status = 'ready' AND autocode_version < version`, id, "auto-coding failed: "+cause.Error())
+	return classify(err)
+}
+
+// isTransient reports whether err means the database was unavailable.
+func isTransient(err error) bool {
+	var de *workitem.Error
+	return errors.As(classify(err), &de) && de.Kind == workitem.Transient
 }
 
 // autoPick is an item locked for the auto-coder.
@@ -155,13 +210,17 @@ func (s *Store) autoCodeTx(ctx context.Context, tx *sql.Tx, id, class string, as
 	if err := s.moveTx(ctx, tx, id, workitem.Ready, workitem.Coded, "auto", "coded straight through"); err != nil {
 		return err
 	}
-	defer func() {
-		_, _ = tx.ExecContext(ctx, `UPDATE work_items SET autocode_version = version WHERE id = $1`, id)
-	}()
+	var err error
 	if class == "IMP" || class == "ACUTE" || rand.Float64() < qaRate {
-		return s.moveTx(ctx, tx, id, workitem.Coded, workitem.InReview, "auto", "routed to QA review")
+		err = s.moveTx(ctx, tx, id, workitem.Coded, workitem.InReview, "auto", "routed to QA review")
+	} else {
+		err = s.completeTx(ctx, tx, id, workitem.Coded, "auto", "coding completed")
 	}
-	return s.completeTx(ctx, tx, id, workitem.Coded, "auto", "coding completed")
+	if err != nil {
+		return err
+	}
+	_, err = tx.ExecContext(ctx, `UPDATE work_items SET autocode_version = version WHERE id = $1`, id)
+	return err
 }
 
 func blockingNoRelease(e workitem.Edit) bool {

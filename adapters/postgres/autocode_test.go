@@ -21,6 +21,9 @@ import (
 func TestAutoCodeBatch(t *testing.T) {
 	ctx := context.Background()
 	s := postgres.NewStore(pgtest.New(t))
+	s.StatusTopic = "status"
+	s.ClaimOptions.SelfPay = true
+	s.ClaimOptions.BillingProvider = "Organization/billing"
 	parser, err := fhir.NewParser()
 	if err != nil {
 		t.Fatal(err)
@@ -117,5 +120,39 @@ func TestAutoCodeBatch(t *testing.T) {
 	}
 	if got, err := s.AutoCodeBatch(ctx, check, 1, 8); err != nil || got.Looked() != 0 {
 		t.Errorf("batch with nothing new = %+v, %v; want nothing", got, err)
+	}
+
+	// An item that fails on its own does not hold up those around it: the
+	// batch is rolled back, the item noted as failed and left for a coder,
+	// and the next batch codes the others (QA rate 0: completed, Claim
+	// issued, and the completed event names the Claim).
+	first, broken, last := visit("J20.9"), visit("J20.9"), visit("J20.9")
+	if _, err := s.DB().ExecContext(ctx, `UPDATE work_items SET chart = '{"chart": 5}' WHERE encounter_id = $1`, broken); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.AutoCodeBatch(ctx, check, 0, 8); err != nil || got != (postgres.AutoCounts{Failed: 1}) {
+		t.Fatalf("batch with a broken item = %+v, %v; want it alone counted as failed", got, err)
+	}
+	if st := read(broken); st.status != "ready" || !st.seen || !strings.HasPrefix(st.note, "auto-coding failed: chart: ") {
+		t.Errorf("broken item = %+v, want ready, seen, with the failure noted", st)
+	}
+	if st := read(first); st.seen || st.status != "ready" {
+		t.Errorf("item before the broken one = %+v, want untouched (the batch rolled back)", st)
+	}
+	if got, err := s.AutoCodeBatch(ctx, check, 0, 8); err != nil || got.Coded != 2 || got.Looked() != 2 {
+		t.Fatalf("next batch = %+v, %v; want the two good items coded", got, err)
+	}
+	for _, enc := range []string{first, last} {
+		var status, claim, event string
+		if err := s.DB().QueryRowContext(ctx, `SELECT w.status, w.claim_id, convert_from(o.value, 'UTF8') FROM work_items w
+			JOIN outbox o ON o.key = 'Encounter/' || w.encounter_id WHERE w.encounter_id = $1 ORDER BY o.seq DESC LIMIT 1`, enc).
+			Scan(&status, &claim, &event); err != nil {
+			t.Fatal(err)
+		}
+		var reason string
+		_ = s.DB().QueryRowContext(ctx, `SELECT reason FROM work_items WHERE encounter_id = $1`, enc).Scan(&reason)
+		if status != "completed" || claim == "" || !strings.Contains(event, `"status":"completed"`) || !strings.Contains(event, `"claim":"Claim/`+claim+`"`) {
+			t.Errorf("Encounter/%s: %s (%s), claim %q, last event %s; want completed with its Claim named in the event", enc, status, reason, claim, event)
+		}
 	}
 }

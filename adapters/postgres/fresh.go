@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"time"
 
 	"github.com/google/uuid"
@@ -106,6 +107,8 @@ func (s *Store) planFresh(ctx context.Context, ws []workitem.ResourceWrite, now 
 			return freshPlan{}, false, nil // a stored Patient and its Coverages are sources too
 		}
 	}
+	// Work items are derived as RebuildTx derives them (the only Rebuild
+	// the store sets; tests may turn work items off with nil).
 	p := freshPlan{ws: ws}
 	if s.Rebuild == nil {
 		return p, true, nil
@@ -113,7 +116,7 @@ func (s *Store) planFresh(ctx context.Context, ws []workitem.ResourceWrite, now 
 	for _, enc := range touched {
 		d, err := mapping.BuildChart(freshSources(ws, enc, encounters[enc].PatientID), now)
 		if err != nil {
-			return freshPlan{}, false, err
+			return freshPlan{}, false, fmt.Errorf("work item of Encounter/%s: %w", enc, err)
 		}
 		if d.Status == workitem.Cancelled {
 			continue // withdrawn before it was ever queued, as createItemTx
@@ -173,33 +176,20 @@ SELECT m.topic, k.key, k.last_seq, m.v, m.h::jsonb
   FROM k JOIN unnest($24::text[], $23::text[], $25::bytea[], $26::text[]) AS m(topic, key, v, h) USING (key)`
 
 // writeFresh stores a fresh plan with one statement (no explicit
-// transaction: a single statement commits or fails as a whole).
+// transaction: a single statement commits or fails as a whole). It runs on
+// a pinned connection because database/sql re-runs a statement on another
+// connection when the driver reports a bad connection, which lib/pq also
+// does after the statement was sent; a re-run of a committed write would
+// answer a duplicate-key error for a Bundle that is stored.
 func (s *Store) writeFresh(ctx context.Context, p freshPlan, actor string, now time.Time) ([]workitem.WriteResult, error) {
-	n := len(p.ws)
-	types, ids, encs, pats, sums := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
-	hashes, raws := make([][]byte, n), make([][]byte, n)
-	iTypes, iSystems, iValues, iIDs := []string{}, []string{}, []string{}, []string{}
-	out := make([]workitem.WriteResult, n)
-	for i, w := range p.ws {
-		raw, err := w.Serve(1, now)
-		if err != nil {
-			return nil, err
-		}
-		summary := w.Summary
-		if len(summary) == 0 {
-			summary = json.RawMessage("{}")
-		}
-		types[i], ids[i], encs[i], pats[i], sums[i], hashes[i], raws[i] = w.Type, w.ID, w.EncounterID, w.PatientID, string(summary), w.Hash, raw
-		for _, ident := range w.Identifiers {
-			iTypes, iSystems, iValues, iIDs = append(iTypes, w.Type), append(iSystems, ident.System), append(iValues, ident.Value), append(iIDs, w.ID)
-		}
-		out[i] = workitem.WriteResult{StoredResource: workitem.StoredResource{Type: w.Type, ID: w.ID, Version: 1, LastUpdated: now, Raw: raw}, Created: true}
+	r, err := newFreshRows(p.ws, now)
+	if err != nil {
+		return nil, err
 	}
 	m := len(p.items)
 	itemIDs, itemEncs, itemPats, classes, statuses := make([]string, m), make([]string, m), make([]string, m), make([]string, m), make([]string, m)
 	prios, starts, ends, charts := make([]int64, m), make([]string, m), make([]string, m), make([]string, m)
-	var topics, keys, headers []string
-	var values [][]byte
+	topics, keys, headers, values := []string{}, []string{}, []string{}, [][]byte{}
 	for j, d := range p.items {
 		chart, err := json.Marshal(storedChart{Chart: d.Chart, Sources: d.Chart.Sources})
 		if err != nil {
@@ -207,33 +197,29 @@ func (s *Store) writeFresh(ctx context.Context, p freshPlan, actor string, now t
 		}
 		itemIDs[j], itemEncs[j], itemPats[j], classes[j], statuses[j] = uuid.NewString(), p.encs[j], d.PatientID, d.Class, string(d.Status)
 		prios[j], starts[j], ends[j], charts[j] = int64(d.Priority), timeText(d.ServiceStart), timeText(d.ServiceEnd), string(chart)
-		if s.StatusTopic == "" {
-			continue
-		}
-		ch := mapping.StatusChange{WorkItemID: itemIDs[j], Encounter: "Encounter/" + p.encs[j], Status: string(d.Status), Actor: actor, At: now}
-		if d.PatientID != "" {
-			ch.Patient = "Patient/" + d.PatientID
-		}
-		msg, err := mapping.StatusMessage(s.StatusTopic, ch)
+		ev, err := s.statusEvent(itemRef{id: itemIDs[j], encounter: p.encs[j], patient: d.PatientID}, "", d.Status, actor, now)
 		if err != nil {
 			return nil, err
 		}
-		h, err := json.Marshal(outboxHeaders(msg.Headers))
-		if err != nil {
-			return nil, err
+		if ev.topic != "" {
+			topics, keys, values, headers = append(topics, ev.topic), append(keys, ev.key), append(values, ev.value), append(headers, ev.headers)
 		}
-		topics, keys, values, headers = append(topics, msg.Topic), append(keys, msg.Key), append(values, msg.Value), append(headers, string(h))
 	}
-	_, err := s.db.ExecContext(ctx, freshSQL, now,
-		pq.Array(types), pq.Array(ids), pq.Array(hashes), pq.Array(encs), pq.Array(pats), pq.Array(sums), pq.Array(raws),
-		pq.Array(iTypes), pq.Array(iSystems), pq.Array(iValues), pq.Array(iIDs),
-		pq.Array(itemIDs), pq.Array(itemEncs), pq.Array(itemPats), pq.Array(classes), pq.Array(statuses), pq.Array(prios),
-		pq.Array(starts), pq.Array(ends), pq.Array(charts), actor,
-		pq.Array(nonNilStrings(keys)), pq.Array(nonNilStrings(topics)), pq.Array(values), pq.Array(nonNilStrings(headers)))
+	conn, err := s.db.Conn(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return out, nil
+	defer conn.Close()
+	_, err = conn.ExecContext(ctx, freshSQL, now,
+		pq.Array(r.types), pq.Array(r.ids), pq.Array(r.hashes), pq.Array(r.encs), pq.Array(r.pats), pq.Array(r.sums), pq.Array(r.raws),
+		pq.Array(r.iTypes), pq.Array(r.iSystems), pq.Array(r.iValues), pq.Array(r.iIDs),
+		pq.Array(itemIDs), pq.Array(itemEncs), pq.Array(itemPats), pq.Array(classes), pq.Array(statuses), pq.Array(prios),
+		pq.Array(starts), pq.Array(ends), pq.Array(charts), actor,
+		pq.Array(keys), pq.Array(topics), pq.Array(values), pq.Array(headers))
+	if err != nil {
+		return nil, err
+	}
+	return r.out, nil
 }
 
 // timeText renders an optional time as timestamptz text, "" for none.

@@ -201,8 +201,8 @@ func dumpWrites(t *testing.T, db *sql.DB) map[string][]string {
 		}
 		rows.Close()
 	}
-	rows, err := db.Query(`SELECT o.topic, o.key, o.seq, o.value, o.headers::text, o.state, w.id FROM outbox o
-		JOIN work_items w ON 'Encounter/' || w.encounter_id = o.key ORDER BY o.key, o.seq`)
+	rows, err := db.Query(`SELECT o.topic, o.key, o.seq, o.value, o.headers::text, o.state, coalesce(w.id, '') FROM outbox o
+		LEFT JOIN work_items w ON 'Encounter/' || w.encounter_id = o.key ORDER BY o.key, o.seq`)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -236,4 +236,78 @@ func dumpWrites(t *testing.T, db *sql.DB) map[string][]string {
 		out["outbox"] = append(out["outbox"], fmt.Sprintf("%s %s %d %s %s %s", topic, key, seq, e, hb, state))
 	}
 	return out
+}
+
+// TestFreshPathEligibility: what must take the general transaction does,
+// and the one-statement path keeps identifiers (a repeated one once) and
+// writes no events without a status topic.
+func TestFreshPathEligibility(t *testing.T) {
+	ctx := context.Background()
+	s := postgres.NewStore(pgtest.New(t)) // no status topic
+	parser, err := fhir.NewParser()
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	plan := func(raw []byte) []workitem.ResourceWrite {
+		t.Helper()
+		b, err := parser.ParseBundle(raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		plans, err := mapping.PlanBundle(b, func() string { n++; return fmt.Sprintf("elig-%d", n) })
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ws []workitem.ResourceWrite
+		for _, p := range plans {
+			ws = append(ws, ingest.WriteFor(*p.Write))
+		}
+		return ws
+	}
+	visit := freshBundle(
+		"1", "Patient", `"identifier":[{"system":"urn:mrn","value":"E1"},{"system":"urn:mrn","value":"E1"}],"name":[{"family":"Elig"}]`,
+		"2", "Encounter", fmt.Sprintf(fbEnc, "finished", "AMB", fbSubject("{1}")),
+		"3", "Condition", fmt.Sprintf(fbCond, "J20.9", "{1}", "{2}"))
+	ws := plan(visit)
+	if ok, err := postgres.PlansFresh(ctx, s, ws); err != nil || !ok {
+		t.Fatalf("plain visit: fresh = %v, %v", ok, err)
+	}
+	for name, change := range map[string]func(w *workitem.ResourceWrite){
+		"DELETE":           func(w *workitem.ResourceWrite) { w.Method = "DELETE" },
+		"If-None-Exist":    func(w *workitem.ResourceWrite) { w.IfNoneExist = "identifier=urn:mrn|E1" },
+		"If-Match":         func(w *workitem.ResourceWrite) { w.IfMatch = 1 },
+		"PUT":              func(w *workitem.ResourceWrite) { w.Method = "PUT" },
+		"stored patient":   func(w *workitem.ResourceWrite) { w.PatientID = "someone-stored" },
+		"stored encounter": func(w *workitem.ResourceWrite) { w.EncounterID = "somewhere-stored" },
+	} {
+		changed := append([]workitem.ResourceWrite(nil), ws...)
+		i := 0
+		if name == "stored patient" {
+			i = 1 // the Encounter's subject
+		}
+		if name == "stored encounter" {
+			i = 2 // the Condition's encounter
+		}
+		change(&changed[i])
+		if ok, err := postgres.PlansFresh(ctx, s, changed); err != nil || ok {
+			t.Errorf("%s: fresh = %v, %v; want the general transaction", name, ok, err)
+		}
+	}
+	keyed := workitem.WithMessageKey(ctx, workitem.MessageKey{Source: "test", ID: "m1"})
+	if ok, err := postgres.PlansFresh(keyed, s, ws); err != nil || ok {
+		t.Errorf("with an inbound message key: fresh = %v, %v; want the general transaction", ok, err)
+	}
+
+	if _, err := s.WriteResources(ctx, "ehr", ws); err != nil {
+		t.Fatal(err)
+	}
+	var idents, items, events int
+	if err := s.DB().QueryRow(`SELECT (SELECT count(*) FROM resource_identifiers WHERE value = 'E1'), (SELECT count(*) FROM work_items),
+		(SELECT count(*) FROM outbox)`).Scan(&idents, &items, &events); err != nil {
+		t.Fatal(err)
+	}
+	if idents != 1 || items != 1 || events != 0 {
+		t.Errorf("identifiers %d, work items %d, events %d; want 1, 1 and none without a status topic", idents, items, events)
+	}
 }

@@ -2,6 +2,10 @@ package postgres_test
 
 import (
 	"context"
+	"fmt"
+	"slices"
+	"sort"
+	"sync"
 	"testing"
 	"time"
 
@@ -126,5 +130,52 @@ func TestLeaseNextChart(t *testing.T) {
 	}
 	if it.Chart == nil || it.Chart.PatientSummary == nil || it.Chart.PatientSummary.Name != "Cy Example" {
 		t.Errorf("takeover chart = %+v, want Cy Example's chart", it.Chart)
+	}
+}
+
+// TestLeaseCapUnderConcurrency: one coder's parallel `next` calls (two
+// tabs, a retrying client) never lease more than the cap, and no item is
+// leased twice.
+func TestLeaseCapUnderConcurrency(t *testing.T) {
+	s := postgres.NewStore(pgtest.New(t))
+	s.StatusTopic = "status"
+	ctx := context.Background()
+	var items []item
+	for i := range 10 {
+		items = append(items, item{id: fmt.Sprintf("wi-%02d", i), status: "ready", priority: 100 + i, name: "Par Example"})
+	}
+	seedItems(t, s, items...)
+	const calls, max = 12, 3
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var leased []string
+	for range calls {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			it, _, ok, err := s.LeaseNextChart(ctx, "alice", max, 10*time.Minute)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			if ok {
+				mu.Lock()
+				leased = append(leased, it.ID)
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	sort.Strings(leased)
+	if len(leased) != max || len(slices.Compact(slices.Clone(leased))) != max {
+		t.Fatalf("%d parallel calls leased %v; want %d distinct items", calls, leased, max)
+	}
+	// Each lease announced once, in sequence for its encounter.
+	var events, gaps int
+	if err := s.DB().QueryRow(`SELECT count(*), count(*) FILTER (WHERE seq <> 1) FROM outbox`).Scan(&events, &gaps); err != nil {
+		t.Fatal(err)
+	}
+	if events != max || gaps != 0 {
+		t.Errorf("status events %d (%d not first of their key); want %d, each the first of its encounter", events, gaps, max)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -190,7 +191,7 @@ func (s *Store) recordTransitionTx(ctx context.Context, tx *sql.Tx, itemID strin
 	return s.transitionTx(ctx, tx, ref, from, to, actor, reason)
 }
 
-// transitionSQL appends a history entry ($1-$6) and, when $7 (the topic) is
+// transitionCTEs append a history entry ($1-$6) and, when $7 (the topic) is
 // not empty, enqueues the status event ($7-$10) with the next sequence
 // number of its key: one statement, one round trip. Callers add it to their
 // own statements as CTEs too (the lease), so its parameters come first.
@@ -221,33 +222,45 @@ func (s *Store) transitionTx(ctx context.Context, tx *sql.Tx, ref itemRef, from,
 // transitionArgs are the ten parameters of transitionCTEs.
 func (s *Store) transitionArgs(ref itemRef, from, to workitem.Status, actor, reason string) ([]any, error) {
 	now := s.now()
-	var topic, key, headers string
-	var value []byte
-	if s.StatusTopic != "" {
-		ch := mapping.StatusChange{WorkItemID: ref.id, Encounter: "Encounter/" + ref.encounter, Status: string(to), PreviousStatus: string(from), Actor: actor, At: now}
-		if ref.patient != "" {
-			ch.Patient = "Patient/" + ref.patient
-		}
-		if ref.claim != "" {
-			ch.Claim = "Claim/" + ref.claim
-		}
-		msg, err := mapping.StatusMessage(s.StatusTopic, ch)
-		if err != nil {
-			return nil, err
-		}
-		h, err := json.Marshal(outboxHeaders(msg.Headers))
-		if err != nil {
-			return nil, err
-		}
-		topic, key, value, headers = msg.Topic, msg.Key, msg.Value, string(h)
+	ev, err := s.statusEvent(ref, from, to, actor, now)
+	if err != nil {
+		return nil, err
 	}
+	return []any{ref.id, now, actor, string(from), string(to), reason, ev.topic, ev.key, ev.value, ev.headers}, nil
+}
+
+// outboxEvent is a status event as the outbox columns take it; all empty
+// (topic "") when no status topic is configured.
+type outboxEvent struct {
+	topic, key, headers string
+	value               []byte
+}
+
+// statusEvent is the status event of a transition of the item ref names.
+func (s *Store) statusEvent(ref itemRef, from, to workitem.Status, actor string, at time.Time) (outboxEvent, error) {
+	if s.StatusTopic == "" {
+		return outboxEvent{value: []byte{}, headers: "{}"}, nil
+	}
+	ch := mapping.StatusChange{WorkItemID: ref.id, Encounter: "Encounter/" + ref.encounter, Status: string(to), PreviousStatus: string(from), Actor: actor, At: at}
+	if ref.patient != "" {
+		ch.Patient = "Patient/" + ref.patient
+	}
+	if ref.claim != "" {
+		ch.Claim = "Claim/" + ref.claim
+	}
+	msg, err := mapping.StatusMessage(s.StatusTopic, ch)
+	if err != nil {
+		return outboxEvent{}, err
+	}
+	h, err := json.Marshal(outboxHeaders(msg.Headers))
+	if err != nil {
+		return outboxEvent{}, err
+	}
+	value := msg.Value
 	if value == nil {
 		value = []byte{}
 	}
-	if headers == "" {
-		headers = "{}"
-	}
-	return []any{ref.id, now, actor, string(from), string(to), reason, topic, key, value, headers}, nil
+	return outboxEvent{topic: msg.Topic, key: msg.Key, value: value, headers: string(h)}, nil
 }
 
 // cancelItemClaimTx cancels the active Claim of a withdrawn item, if any.

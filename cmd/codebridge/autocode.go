@@ -18,7 +18,9 @@ const autoCodeIdle = 200 * time.Millisecond
 const autoCodeBatch = 8
 
 // autoCodeGather is how long the auto-coder lets new items gather before
-// looking at them; it adds at most this much to ingest-to-Claim latency.
+// looking at them, once a committed write has woken it (without a wake it
+// looks every autoCodeIdle); while items keep coming, full batches follow
+// each other without it.
 const autoCodeGather = 20 * time.Millisecond
 
 // startAutoCoder runs straight-through coding (CODEBRIDGE_AUTOCODE=on) as a
@@ -29,7 +31,7 @@ func (m *Main) startAutoCoder(check workitem.Checker) {
 	}
 	attempts := prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "codebridge_autocode_total",
-		Help: "Work items the straight-through coder looked at, by result (coded, skipped). The straight-through rate is coded / (coded + skipped).",
+		Help: "Work items the straight-through coder looked at, by result (coded, skipped, failed: left for a coder with the error noted). The straight-through rate is coded / (coded + skipped + failed).",
 	}, []string{"result"})
 	m.Registry.MustRegister(attempts)
 	wake := make(chan struct{}, 1)
@@ -56,6 +58,10 @@ func (m *Main) autoCodeWorker(check workitem.Checker, attempts *prometheus.Count
 			default:
 				attempts.WithLabelValues("coded").Add(float64(n.Coded))
 				attempts.WithLabelValues("skipped").Add(float64(n.Skipped))
+				attempts.WithLabelValues("failed").Add(float64(n.Failed))
+				if n.Failed > 0 {
+					m.Logger.Warn("auto-coding failed on a work item; it is left for a coder with the error noted")
+				}
 				if n.Looked() < autoCodeBatch {
 					waitWake(ctx, wake, autoCodeIdle)
 					sleep(ctx, autoCodeGather)
