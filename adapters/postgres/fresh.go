@@ -77,10 +77,7 @@ func (s *Store) planFresh(ctx context.Context, ws []workitem.ResourceWrite, now 
 		case "Patient", "Coverage":
 			// Open Encounters of the patient are re-derived; a patient
 			// created here has none but those created here.
-			pid := w.PatientID
-			if w.Type == "Patient" {
-				pid = w.ID
-			}
+			pid := patientOf(w)
 			if pid == "" {
 				continue
 			}

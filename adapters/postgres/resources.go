@@ -230,10 +230,7 @@ func (s *Store) rebuildAllTx(ctx context.Context, tx *sql.Tx, encounters []strin
 func affectedEncountersTx(ctx context.Context, tx *sql.Tx, w workitem.ResourceWrite) ([]string, error) {
 	switch w.Type {
 	case "Patient", "Coverage":
-		pid := w.PatientID
-		if w.Type == "Patient" {
-			pid = w.ID
-		}
+		pid := patientOf(w)
 		if pid == "" {
 			return nil, nil
 		}
@@ -249,6 +246,15 @@ func affectedEncountersTx(ctx context.Context, tx *sql.Tx, w workitem.ResourceWr
 		return []string{w.EncounterID}, nil
 	}
 	return nil, nil
+}
+
+// patientOf is the Patient a Patient or Coverage write is about: whose
+// open Encounters it re-derives.
+func patientOf(w workitem.ResourceWrite) string {
+	if w.Type == "Patient" {
+		return w.ID
+	}
+	return w.PatientID
 }
 
 // writeTx stores one resource version inside tx.
