@@ -214,10 +214,6 @@ func (s *Store) moveTx(ctx context.Context, tx *sql.Tx, id string, from, to work
 			return err
 		}
 	}
-	if from == workitem.InReview && to == workitem.Completed {
-		// recordQATx may have changed the item; read what the event carries.
-		return s.recordTransitionTx(ctx, tx, id, from, to, actor, reason)
-	}
 	return s.transitionTx(ctx, tx, ref, from, to, actor, reason)
 }
 

@@ -193,8 +193,9 @@ func (s *Store) recordTransitionTx(ctx context.Context, tx *sql.Tx, itemID strin
 
 // transitionCTEs append a history entry ($1-$6) and, when $7 (the topic) is
 // not empty, enqueues the status event ($7-$10) with the next sequence
-// number of its key: one statement, one round trip. Callers add it to their
-// own statements as CTEs too (the lease), so its parameters come first.
+// number of its key (EnqueueTx's sequencing, inlined so the history entry and
+// the event are one round trip). Callers add it to their own statements as
+// CTEs too (the lease), so its parameters come first.
 const transitionCTEs = `
 WITH hist AS (
     INSERT INTO work_item_history (work_item_id, at, actor, from_status, to_status, reason) VALUES ($1, $2, $3, $4, $5, $6)
