@@ -8,11 +8,13 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/codebridge/codebridge/adapters/postgres"
 	"github.com/codebridge/codebridge/adapters/postgres/pgtest"
+	"github.com/codebridge/codebridge/cmd/codebridge-bench/bench"
 	"github.com/codebridge/codebridge/config"
 	"github.com/codebridge/codebridge/mapping/codes"
 )
@@ -23,10 +25,8 @@ import (
 func loadBenchCodeSets(t *testing.T, m *Main) {
 	t.Helper()
 	keep := map[string]bool{}
-	for _, dxs := range benchDiagnoses {
-		for _, d := range dxs {
-			keep[codes.Normalize(codes.ICD10CM, d.ICD)] = true
-		}
+	for _, icd := range bench.DiagnosisCodes() {
+		keep[codes.Normalize(codes.ICD10CM, icd)] = true
 	}
 	cs := postgres.NewCodeStore(m.DB)
 	for _, b := range codes.Bundled() {
@@ -56,33 +56,34 @@ func loadBenchCodeSets(t *testing.T, m *Main) {
 	}
 }
 
-// TestBenchCommand runs `codebridge bench` for 3 s, after a small preload,
+// TestBenchCommand runs the codebridge-bench harness for 3 s, after a small preload,
 // against a running Main (real PostgreSQL, embedded broker, straight-through
 // coding on, no QA sampling) and checks the JSON report: throughput, every
 // Bundle accepted, a ready event for every visit and a Claim for every
 // outpatient visit, both bounds measured, the scratch schema gone; then
-// `bench compare` of the report with itself.
+// its compare of the report with itself.
 func TestBenchCommand(t *testing.T) {
 	dbURL := pgtest.NewURL(t)
 	m := startMain(t, dbURL, func(c *config.Config) { c.AutoCode = true; c.QASampleRate = 0 })
 	loadBenchCodeSets(t, m)
 	out := filepath.Join(t.TempDir(), "report.json")
 	var stdout, stderr bytes.Buffer
-	cmd := newRootCmd(func(string) string { return "" }, &stdout, &stderr)
-	cmd.SetArgs([]string{"bench", "--url", "http://" + m.Addr, "--token", "e2e-ehr-token", "--seed", "5",
-		"--concurrency", "2", "--duration", "3s", "--brokers", m.KafkaAddr, "--database-url", dbURL,
-		"--bounds-duration", "1s", "--preload", "150", "--preload-batch", "50", "--preload-concurrency", "2",
-		"--drain", "90s", "--out", out})
-	if err := cmd.ExecuteContext(context.Background()); err != nil {
+	o := bench.DefaultOptions()
+	o.URL, o.Token, o.Seed = "http://"+m.Addr, "e2e-ehr-token", 5
+	o.Concurrency, o.Duration, o.Brokers, o.DatabaseURL = 2, 3*time.Second, m.KafkaAddr, dbURL
+	o.StatusTopic, o.ClaimsTopic = m.Config.StatusTopic, m.Config.ClaimsTopic
+	o.BoundsDuration, o.Preload, o.PreloadBatch, o.PreloadConcurrency = time.Second, 150, 50, 2
+	o.Drain, o.Out = 90*time.Second, out
+	if err := bench.Run(context.Background(), o, &stdout, &stderr); err != nil {
 		t.Fatalf("bench: %v\nstderr:\n%s\nstdout:\n%s", err, stderr.String(), stdout.String())
 	}
-	r, err := readBenchReport(out)
+	r, err := bench.ReadReport(out)
 	if err != nil {
 		t.Fatal(err)
 	}
 	checkBenchLoad(t, r)
 	checkBenchE2E(t, r.EndToEnd)
-	for name, b := range map[string]*benchBound{"parse": r.Bounds.Parse, "postgres": r.Bounds.Postgres} {
+	for name, b := range map[string]*bench.Bound{"parse": r.Bounds.Parse, "postgres": r.Bounds.Postgres} {
 		if b == nil || b.Error != "" || b.PerSecond <= 0 || b.ServiceShare <= 0 || b.Goroutines != 2 {
 			t.Errorf("%s bound = %+v, want measured on 2 goroutines", name, b)
 		}
@@ -95,8 +96,8 @@ func TestBenchCommand(t *testing.T) {
 	}
 	// Every visit names one of the 9 organizations and 54 clinicians, sent as
 	// conditional creates by concurrent clients: none may be stored twice.
-	if n := count(t, m, `SELECT count(*) FROM resources WHERE type IN ('Organization', 'Practitioner')`); n != 9*(1+benchClinicians) {
-		t.Errorf("%d organizations and clinicians stored, want %d", n, 9*(1+benchClinicians))
+	if n := count(t, m, `SELECT count(*) FROM resources WHERE type IN ('Organization', 'Practitioner')`); n != 9*(1+bench.Clinicians) {
+		t.Errorf("%d organizations and clinicians stored, want %d", n, 9*(1+bench.Clinicians))
 	}
 	if n := count(t, m, `SELECT count(*) FROM pg_namespace WHERE nspname LIKE 'codebridge_bench_%'`); n != 0 {
 		t.Errorf("%d scratch schemas left behind", n)
@@ -109,18 +110,16 @@ func TestBenchCommand(t *testing.T) {
 	checkBenchCompare(t, out)
 }
 
-// checkBenchCompare runs `bench compare` of a report with itself.
+// checkBenchCompare compares a report with itself.
 func checkBenchCompare(t *testing.T, report string) {
 	t.Helper()
-	var stdout, stderr bytes.Buffer
-	cmd := newRootCmd(func(string) string { return "" }, &stdout, &stderr)
-	cmd.SetArgs([]string{"bench", "compare", report, report})
-	if err := cmd.Execute(); err != nil || !strings.Contains(stdout.String(), "resources/s") || !strings.Contains(stdout.String(), "+0.0%") {
+	var stdout bytes.Buffer
+	if err := bench.Compare(&stdout, report, report); err != nil || !strings.Contains(stdout.String(), "resources/s") || !strings.Contains(stdout.String(), "+0.0%") {
 		t.Errorf("bench compare = %v\n%s", err, stdout.String())
 	}
 }
 
-func checkBenchLoad(t *testing.T, r *benchReport) {
+func checkBenchLoad(t *testing.T, r *bench.Report) {
 	t.Helper()
 	l := r.Load
 	if l.BundlesSent == 0 || l.BundlesAccepted != l.BundlesSent || len(l.Errors) != 0 {
@@ -138,7 +137,7 @@ func checkBenchLoad(t *testing.T, r *benchReport) {
 	}
 }
 
-func checkBenchE2E(t *testing.T, e *benchE2E) {
+func checkBenchE2E(t *testing.T, e *bench.E2E) {
 	t.Helper()
 	if e == nil {
 		t.Fatal("no end-to-end figures")

@@ -39,7 +39,6 @@ func newRootCmd(getenv func(string) string, stdout, stderr io.Writer) *cobra.Com
 		newHealthcheckCmd(getenv, g, stdout),
 		newImportCmd(getenv, g, stdout, stderr),
 		newCodesCmd(getenv, g, stdout, stderr),
-		newBenchCmd(getenv, g, stdout, stderr),
 	)
 	return root
 }

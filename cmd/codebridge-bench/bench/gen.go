@@ -1,4 +1,4 @@
-package main
+package bench
 
 import (
 	"encoding/json"
@@ -14,28 +14,28 @@ import (
 
 // The kinds of visit the load generator makes.
 const (
-	benchTelehealth = "telehealth"
-	benchOffice     = "office"
-	benchED         = "ed"
-	benchInpatient  = "inpatient"
+	telehealth = "telehealth"
+	office     = "office"
+	ed         = "ed"
+	inpatient  = "inpatient"
 )
 
-// benchKinds are the kinds in report order.
-var benchKinds = []string{benchTelehealth, benchOffice, benchED, benchInpatient}
+// kinds are the kinds in report order.
+var kinds = []string{telehealth, office, ed, inpatient}
 
-// benchShare is one kind's weight in the mix.
-type benchShare struct {
+// mixShare is one kind's weight in the mix.
+type mixShare struct {
 	Kind   string
 	Weight int
 }
 
-// benchMix is the share of each kind of visit, as given by --mix.
-type benchMix []benchShare
+// visitMix is the share of each kind of visit, as given by --mix.
+type visitMix []mixShare
 
-// parseBenchMix reads "telehealth=40,office=30,ed=20,inpatient=10". Kinds
+// parseMix reads "telehealth=40,office=30,ed=20,inpatient=10". Kinds
 // left out get no visits; weights need not add up to 100.
-func parseBenchMix(s string) (benchMix, error) {
-	var mix benchMix
+func parseMix(s string) (visitMix, error) {
+	var mix visitMix
 	seen := map[string]bool{}
 	total := 0
 	for _, part := range strings.Split(s, ",") {
@@ -45,7 +45,7 @@ func parseBenchMix(s string) (benchMix, error) {
 		switch {
 		case !ok || err != nil || n < 0:
 			return nil, fmt.Errorf("--mix %q: want kind=weight,... (e.g. telehealth=40,office=30,ed=20,inpatient=10)", s)
-		case benchDiagnoses[kind] == nil:
+		case diagnoses[kind] == nil:
 			return nil, fmt.Errorf("--mix: unknown kind %q (want telehealth, office, ed, inpatient)", kind)
 		case seen[kind]:
 			return nil, fmt.Errorf("--mix: %s given twice", kind)
@@ -53,7 +53,7 @@ func parseBenchMix(s string) (benchMix, error) {
 		seen[kind] = true
 		total += n
 		if n > 0 {
-			mix = append(mix, benchShare{kind, n})
+			mix = append(mix, mixShare{kind, n})
 		}
 	}
 	if total == 0 {
@@ -63,7 +63,7 @@ func parseBenchMix(s string) (benchMix, error) {
 }
 
 // String renders the mix as --mix takes it.
-func (m benchMix) String() string {
+func (m visitMix) String() string {
 	parts := make([]string, len(m))
 	for i, s := range m {
 		parts[i] = fmt.Sprintf("%s=%d", s.Kind, s.Weight)
@@ -71,7 +71,7 @@ func (m benchMix) String() string {
 	return strings.Join(parts, ",")
 }
 
-func (m benchMix) pick(r *rand.Rand) string {
+func (m visitMix) pick(r *rand.Rand) string {
 	total := 0
 	for _, s := range m {
 		total += s.Weight
@@ -86,18 +86,18 @@ func (m benchMix) pick(r *rand.Rand) string {
 	return m[len(m)-1].Kind
 }
 
-// benchGen makes synthetic transaction Bundles. Bundle i depends only on
+// generator makes synthetic transaction Bundles. Bundle i depends only on
 // the seed, the run label and i, so a run can be repeated exactly and any
 // Bundle regenerated (the parse bound re-reads the same Bundles).
-type benchGen struct {
+type generator struct {
 	seed   uint64
 	run    string // in MRNs and visit numbers, so runs never collide
-	mix    benchMix
-	titles benchTitles
+	mix    visitMix
+	titles codeTitles
 }
 
-// benchVisit is one generated Bundle.
-type benchVisit struct {
+// visit is one generated Bundle.
+type visit struct {
 	Kind      string
 	Body      []byte
 	Resources int
@@ -107,38 +107,38 @@ type benchVisit struct {
 	Kinds      []string // the kind of each Encounter
 }
 
-// newBenchGen checks the curated codes against the bundled code sets and
+// newGenerator checks the curated codes against the bundled code sets and
 // returns a generator.
-func newBenchGen(seed uint64, run string, mix benchMix) (*benchGen, error) {
-	titles, err := benchCodeTable()
+func newGenerator(seed uint64, run string, mix visitMix) (*generator, error) {
+	titles, err := codeTable()
 	if err != nil {
 		return nil, err
 	}
-	return &benchGen{seed: seed, run: run, mix: mix, titles: titles}, nil
+	return &generator{seed: seed, run: run, mix: mix, titles: titles}, nil
 }
 
 // Visit returns Bundle i: one visit as a transaction.
-func (g *benchGen) Visit(i int64) benchVisit {
+func (g *generator) Visit(i int64) visit {
 	return g.batch(i, 1)
 }
 
 // Batch returns preload Bundle i: a transaction of n visits, drawn from a
 // stream of indexes apart from Visit's.
-func (g *benchGen) Batch(i int64, n int) benchVisit {
+func (g *generator) Batch(i int64, n int) visit {
 	return g.batch(-1-i, n)
 }
 
 // kindAt is the kind of visit Bundle i holds, without making the Bundle.
-func (g *benchGen) kindAt(i int64) string { return g.mix.pick(g.rng(i)) }
+func (g *generator) kindAt(i int64) string { return g.mix.pick(g.rng(i)) }
 
 // rng is the random stream of Bundle i; a Bundle's first draw is its
 // (first) visit's kind.
-func (g *benchGen) rng(i int64) *rand.Rand { return rand.New(rand.NewPCG(g.seed, uint64(i))) }
+func (g *generator) rng(i int64) *rand.Rand { return rand.New(rand.NewPCG(g.seed, uint64(i))) }
 
-func (g *benchGen) batch(i int64, n int) benchVisit {
+func (g *generator) batch(i int64, n int) visit {
 	r := g.rng(i)
-	var v benchVisit
-	var entries []benchObj
+	var v visit
+	var entries []jsonObj
 	for k := range n {
 		kind := g.mix.pick(r)
 		vb := &visitBuilder{g: g, r: r, kind: kind, label: fmt.Sprintf("%s-%d-%d", g.run, i, k)}
@@ -149,7 +149,7 @@ func (g *benchGen) batch(i int64, n int) benchVisit {
 	}
 	v.Kind = v.Kinds[0]
 	v.Resources = len(entries)
-	v.Body, _ = json.Marshal(benchObj{"resourceType": "Bundle", "type": "transaction", "entry": entries})
+	v.Body, _ = json.Marshal(jsonObj{"resourceType": "Bundle", "type": "transaction", "entry": entries})
 	return v
 }
 
@@ -158,33 +158,33 @@ func (g *benchGen) batch(i int64, n int) benchVisit {
 // load, it sets up the provider directory that visits then find, as a
 // live EHR's would be; concurrent first creates of one provider are
 // otherwise refused with 409 (retry) by design.
-func (g *benchGen) Providers() []byte {
-	var entries []benchObj
-	add := func(typ string, res benchObj, npi string) {
+func (g *generator) Providers() []byte {
+	var entries []jsonObj
+	add := func(typ string, res jsonObj, npi string) {
 		res["resourceType"] = typ
-		entries = append(entries, benchObj{"fullUrl": fmt.Sprintf("urn:uuid:00000000-0000-4000-8000-%012d", len(entries)+1), "resource": res,
-			"request": benchObj{"method": "POST", "url": typ, "ifNoneExist": "identifier=" + fhir.SystemNPI + "|" + npi}})
+		entries = append(entries, jsonObj{"fullUrl": fmt.Sprintf("urn:uuid:00000000-0000-4000-8000-%012d", len(entries)+1), "resource": res,
+			"request": jsonObj{"method": "POST", "url": typ, "ifNoneExist": "identifier=" + fhir.SystemNPI + "|" + npi}})
 	}
-	for _, kind := range benchKinds {
-		for o := range benchOrgs[kind] {
-			org, npi := benchOrganization(kind, o)
+	for _, kind := range kinds {
+		for o := range orgs[kind] {
+			org, npi := organization(kind, o)
 			add("Organization", org, npi)
-			for p := range benchClinicians {
-				prac, npi := benchPractitioner(kind, o, p)
+			for p := range Clinicians {
+				prac, npi := practitioner(kind, o, p)
 				add("Practitioner", prac, npi)
 			}
 		}
 	}
-	body, _ := json.Marshal(benchObj{"resourceType": "Bundle", "type": "transaction", "entry": entries})
+	body, _ := json.Marshal(jsonObj{"resourceType": "Bundle", "type": "transaction", "entry": entries})
 	return body
 }
 
-// benchObj is a JSON object under construction.
-type benchObj = map[string]any
+// jsonObj is a JSON object under construction.
+type jsonObj = map[string]any
 
 // visitBuilder builds the entries of one visit.
 type visitBuilder struct {
-	g     *benchGen
+	g     *generator
 	r     *rand.Rand
 	kind  string
 	label string
@@ -193,21 +193,21 @@ type visitBuilder struct {
 	urls  map[string]string // role -> urn:uuid fullUrl
 }
 
-// benchFY2026 is the first day of FY2026; visits start within the next 355
+// fy2026 is the first day of FY2026; visits start within the next 355
 // days so that even a week's inpatient stay ends inside the fiscal year.
-var benchFY2026 = time.Date(2025, 10, 1, 0, 0, 0, 0, time.UTC)
+var fy2026 = time.Date(2025, 10, 1, 0, 0, 0, 0, time.UTC)
 
 // entries returns the visit's entries and the index of its Encounter.
-func (b *visitBuilder) entries() ([]benchObj, int) {
+func (b *visitBuilder) entries() ([]jsonObj, int) {
 	b.dates()
 	b.urls = map[string]string{}
 	for _, role := range []string{"patient", "coverage", "org", "practitioner", "encounter", "note"} {
 		b.urls[role] = b.uuid()
 	}
 	org, prac, orgNPI, pracNPI := b.provider()
-	dxs := benchSample(b.r, benchDiagnoses[b.kind], benchWeighted(b.r, 30, 28, 18, 12, 7, 5)+1)
-	out := []benchObj{
-		b.entry("patient", "Patient", b.patient(), "identifier="+benchMRNSystem+"|"+b.mrn()),
+	dxs := sample(b.r, diagnoses[b.kind], weighted(b.r, 30, 28, 18, 12, 7, 5)+1)
+	out := []jsonObj{
+		b.entry("patient", "Patient", b.patient(), "identifier="+mrnSystem+"|"+b.mrn()),
 		b.entry("coverage", "Coverage", b.coverage(), ""),
 		b.entry("org", "Organization", org, "identifier="+fhir.SystemNPI+"|"+orgNPI),
 		b.entry("practitioner", "Practitioner", prac, "identifier="+fhir.SystemNPI+"|"+pracNPI),
@@ -225,15 +225,15 @@ func (b *visitBuilder) entries() ([]benchObj, int) {
 
 // dates picks the visit's period inside FY2026.
 func (b *visitBuilder) dates() {
-	day := benchFY2026.AddDate(0, 0, b.r.IntN(355))
+	day := fy2026.AddDate(0, 0, b.r.IntN(355))
 	switch b.kind {
-	case benchTelehealth:
+	case telehealth:
 		b.start = day.Add(time.Duration(8*60+b.r.IntN(12*60)) * time.Minute)
 		b.end = b.start.Add(time.Duration(10+b.r.IntN(30)) * time.Minute)
-	case benchOffice:
+	case office:
 		b.start = day.Add(time.Duration(8*60+b.r.IntN(9*60)) * time.Minute)
 		b.end = b.start.Add(time.Duration(15+b.r.IntN(30)) * time.Minute)
-	case benchED:
+	case ed:
 		b.start = day.Add(time.Duration(b.r.IntN(24*60)) * time.Minute)
 		b.end = b.start.Add(time.Duration(90+b.r.IntN(7*60)) * time.Minute)
 	default:
@@ -250,26 +250,26 @@ func (b *visitBuilder) uuid() string {
 
 // entry makes a POST entry; role names a fullUrl made in entries, or is the
 // fullUrl itself.
-func (b *visitBuilder) entry(role, typ string, res benchObj, ifNoneExist string) benchObj {
+func (b *visitBuilder) entry(role, typ string, res jsonObj, ifNoneExist string) jsonObj {
 	url := b.urls[role]
 	if url == "" {
 		url = role
 	}
 	res["resourceType"] = typ
-	req := benchObj{"method": "POST", "url": typ}
+	req := jsonObj{"method": "POST", "url": typ}
 	if ifNoneExist != "" {
 		req["ifNoneExist"] = ifNoneExist
 	}
-	return benchObj{"fullUrl": url, "resource": res, "request": req}
+	return jsonObj{"fullUrl": url, "resource": res, "request": req}
 }
 
-func (b *visitBuilder) ref(role string) benchObj { return benchObj{"reference": b.urls[role]} }
+func (b *visitBuilder) ref(role string) jsonObj { return jsonObj{"reference": b.urls[role]} }
 
-// benchTime renders an instant as FHIR dateTime/instant text.
-func benchTime(t time.Time) string { return t.UTC().Format(time.RFC3339) }
+// rfc3339 renders an instant as FHIR dateTime/instant text.
+func rfc3339(t time.Time) string { return t.UTC().Format(time.RFC3339) }
 
-// benchWeighted picks an index with the given weights.
-func benchWeighted(r *rand.Rand, weights ...int) int {
+// weighted picks an index with the given weights.
+func weighted(r *rand.Rand, weights ...int) int {
 	total := 0
 	for _, w := range weights {
 		total += w
@@ -284,9 +284,9 @@ func benchWeighted(r *rand.Rand, weights ...int) int {
 	return len(weights) - 1
 }
 
-// benchSample picks n distinct elements of xs (all of them when n is larger),
+// sample picks n distinct elements of xs (all of them when n is larger),
 // in random order.
-func benchSample[T any](r *rand.Rand, xs []T, n int) []T {
+func sample[T any](r *rand.Rand, xs []T, n int) []T {
 	idx := r.Perm(len(xs))
 	if n > len(xs) {
 		n = len(xs)
@@ -298,21 +298,21 @@ func benchSample[T any](r *rand.Rand, xs []T, n int) []T {
 	return out
 }
 
-// benchSortedKinds returns the kinds of counts in report order.
-func benchSortedKinds(counts map[string]int) []string {
+// sortedKinds returns the kinds of counts in report order.
+func sortedKinds(counts map[string]int) []string {
 	var out []string
 	for k := range counts {
 		out = append(out, k)
 	}
-	sort.Slice(out, func(i, j int) bool { return benchKindOrder(out[i]) < benchKindOrder(out[j]) })
+	sort.Slice(out, func(i, j int) bool { return kindOrder(out[i]) < kindOrder(out[j]) })
 	return out
 }
 
-func benchKindOrder(k string) int {
-	for i, x := range benchKinds {
+func kindOrder(k string) int {
+	for i, x := range kinds {
 		if x == k {
 			return i
 		}
 	}
-	return len(benchKinds)
+	return len(kinds)
 }

@@ -1,4 +1,4 @@
-package main
+package bench
 
 import (
 	"context"
@@ -18,8 +18,8 @@ import (
 	"github.com/codebridge/codebridge/mapping/workitem"
 )
 
-// benchBound is one upper bound measured on this machine.
-type benchBound struct {
+// Bound is one upper bound measured on this machine.
+type Bound struct {
 	What       string  `json:"what"`
 	Goroutines int     `json:"goroutines"`
 	Seconds    float64 `json:"seconds"`
@@ -30,24 +30,24 @@ type benchBound struct {
 	Error        string  `json:"error,omitempty"`
 }
 
-// benchBounds are the bounds of a run.
-type benchBounds struct {
-	Parse    *benchBound `json:"parse,omitempty"`
-	Postgres *benchBound `json:"postgres,omitempty"`
+// Bounds are the bounds of a run.
+type Bounds struct {
+	Parse    *Bound `json:"parse,omitempty"`
+	Postgres *Bound `json:"postgres,omitempty"`
 }
 
 // parseBound runs the validating google/fhir parse alone (fhir.Parser, as
 // the service builds it) over bundles on the given number of goroutines for
 // d, and answers resources parsed per second.
-func parseBound(ctx context.Context, bundles [][]byte, goroutines int, d time.Duration) *benchBound {
-	b := &benchBound{What: "validating FHIR parse (fhir.Parser.ParseBundle) of the same Bundles, no I/O", Goroutines: goroutines}
+func parseBound(ctx context.Context, bundles [][]byte, goroutines int, d time.Duration) *Bound {
+	b := &Bound{What: "validating FHIR parse (fhir.Parser.ParseBundle) of the same Bundles, no I/O", Goroutines: goroutines}
 	p, err := fhir.NewParser()
 	if err != nil {
 		b.Error = err.Error()
 		return b
 	}
 	var units atomic.Int64
-	b.Seconds = benchSpin(ctx, goroutines, d, func(worker, i int) error {
+	b.Seconds = spin(ctx, goroutines, d, func(worker, i int) error {
 		parsed, err := p.ParseBundle(bundles[(worker+i*goroutines)%len(bundles)])
 		if err != nil {
 			return err
@@ -60,10 +60,10 @@ func parseBound(ctx context.Context, bundles [][]byte, goroutines int, d time.Du
 	return b
 }
 
-// benchSpin calls fn(worker, i) on each goroutine until d passed (calls in
+// spin calls fn(worker, i) on each goroutine until d passed (calls in
 // flight finish), and answers the elapsed seconds; the first error stops
 // every goroutine and is recorded on b.
-func benchSpin(ctx context.Context, goroutines int, d time.Duration, fn func(worker, i int) error, b *benchBound) float64 {
+func spin(ctx context.Context, goroutines int, d time.Duration, fn func(worker, i int) error, b *Bound) float64 {
 	var once sync.Once
 	var stop atomic.Bool
 	var wg sync.WaitGroup
@@ -84,25 +84,25 @@ func benchSpin(ctx context.Context, goroutines int, d time.Duration, fn func(wor
 	return time.Since(start).Seconds()
 }
 
-// benchCopyBatch is the rows per COPY (one transaction each) of the
+// copyBatch is the rows per COPY (one transaction each) of the
 // PostgreSQL bound.
-const benchCopyBatch = 500
+const copyBatch = 500
 
-// benchRow is a resource row as the store would write it.
-type benchRow struct {
+// resourceRow is a resource row as the store would write it.
+type resourceRow struct {
 	typ, encounter, patient string
 	hash, raw               []byte
 	summary                 string
 }
 
-// benchRows prepares the resources of bundles as the service does (parse,
+// resourceRows prepares the resources of bundles as the service does (parse,
 // then mapping.PlanBundle), keeping what the store writes for each.
-func benchRows(bundles [][]byte) ([]benchRow, error) {
+func resourceRows(bundles [][]byte) ([]resourceRow, error) {
 	p, err := fhir.NewParser()
 	if err != nil {
 		return nil, err
 	}
-	var rows []benchRow
+	var rows []resourceRow
 	for _, raw := range bundles {
 		b, err := p.ParseBundle(raw)
 		if err != nil {
@@ -114,30 +114,30 @@ func benchRows(bundles [][]byte) ([]benchRow, error) {
 		}
 		for _, pl := range plans {
 			if w := pl.Write; w != nil {
-				rows = append(rows, benchRowOf(w))
+				rows = append(rows, resourceRowOf(w))
 			}
 		}
 	}
 	return rows, nil
 }
 
-func benchRowOf(w *workitem.ResourceWrite) benchRow {
+func resourceRowOf(w *workitem.ResourceWrite) resourceRow {
 	summary := string(w.Summary)
 	if summary == "" {
 		summary = "{}"
 	}
-	return benchRow{typ: w.Type, encounter: w.EncounterID, patient: w.PatientID, hash: w.Hash, raw: w.Raw, summary: summary}
+	return resourceRow{typ: w.Type, encounter: w.EncounterID, patient: w.PatientID, hash: w.Hash, raw: w.Raw, summary: summary}
 }
 
 // postgresBound inserts the resources of bundles, as rows shaped like the
 // store's (type, id, version, last_updated, content hash, encounter,
 // patient, summary jsonb, raw bytea; primary key and the store's three
 // indexes), into a scratch table of a throwaway schema with COPY, in
-// batches of benchCopyBatch rows per transaction on the given number of
+// batches of copyBatch rows per transaction on the given number of
 // goroutines for d. The schema is dropped at the end.
-func postgresBound(ctx context.Context, dbURL string, bundles [][]byte, goroutines int, d time.Duration) *benchBound {
-	b := &benchBound{What: fmt.Sprintf("PostgreSQL COPY of the same resources as store-shaped rows, %d rows per transaction", benchCopyBatch), Goroutines: goroutines}
-	rows, err := benchRows(bundles)
+func postgresBound(ctx context.Context, dbURL string, bundles [][]byte, goroutines int, d time.Duration) *Bound {
+	b := &Bound{What: fmt.Sprintf("PostgreSQL COPY of the same resources as store-shaped rows, %d rows per transaction", copyBatch), Goroutines: goroutines}
+	rows, err := resourceRows(bundles)
 	if err == nil && len(rows) == 0 {
 		err = fmt.Errorf("no rows to insert")
 	}
@@ -152,7 +152,7 @@ func postgresBound(ctx context.Context, dbURL string, bundles [][]byte, goroutin
 	}
 	defer db.Close()
 	db.SetMaxOpenConns(goroutines + 1)
-	schema, err := benchScratch(ctx, db)
+	schema, err := scratchSchema(ctx, db)
 	if err != nil {
 		b.Error = err.Error()
 		return b
@@ -163,8 +163,8 @@ func postgresBound(ctx context.Context, dbURL string, bundles [][]byte, goroutin
 		}
 	}()
 	var units atomic.Int64
-	b.Seconds = benchSpin(ctx, goroutines, d, func(worker, i int) error {
-		n, err := benchCopy(ctx, db, schema, rows, fmt.Sprintf("w%d-%d-", worker, i), (worker*7919+i)*benchCopyBatch)
+	b.Seconds = spin(ctx, goroutines, d, func(worker, i int) error {
+		n, err := copyRows(ctx, db, schema, rows, fmt.Sprintf("w%d-%d-", worker, i), (worker*7919+i)*copyBatch)
 		units.Add(int64(n))
 		return err
 	}, b)
@@ -173,9 +173,9 @@ func postgresBound(ctx context.Context, dbURL string, bundles [][]byte, goroutin
 	return b
 }
 
-// benchScratch creates the throwaway schema and table and answers the
+// scratchSchema creates the throwaway schema and table and answers the
 // schema's name.
-func benchScratch(ctx context.Context, db *sql.DB) (string, error) {
+func scratchSchema(ctx context.Context, db *sql.DB) (string, error) {
 	buf := make([]byte, 6)
 	_, _ = rand.Read(buf)
 	schema := "codebridge_bench_" + hex.EncodeToString(buf)
@@ -200,9 +200,9 @@ func benchScratch(ctx context.Context, db *sql.DB) (string, error) {
 	return schema, nil
 }
 
-// benchCopy copies one batch of rows, from rows[off] on (wrapping), with
+// copyRows copies one batch of rows, from rows[off] on (wrapping), with
 // ids made from prefix, in one transaction, and answers the rows committed.
-func benchCopy(ctx context.Context, db *sql.DB, schema string, rows []benchRow, prefix string, off int) (int, error) {
+func copyRows(ctx context.Context, db *sql.DB, schema string, rows []resourceRow, prefix string, off int) (int, error) {
 	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
 		return 0, err
@@ -214,10 +214,10 @@ func benchCopy(ctx context.Context, db *sql.DB, schema string, rows []benchRow, 
 		return 0, err
 	}
 	now := time.Now()
-	for k := range benchCopyBatch {
+	for k := range copyBatch {
 		r := rows[(off+k)%len(rows)]
 		if _, err := stmt.ExecContext(ctx, r.typ, prefix+fmt.Sprint(k), 1, now, r.hash,
-			benchNull(r.encounter), benchNull(r.patient), r.summary, r.raw); err != nil {
+			nullIfEmpty(r.encounter), nullIfEmpty(r.patient), r.summary, r.raw); err != nil {
 			stmt.Close()
 			return 0, err
 		}
@@ -232,10 +232,10 @@ func benchCopy(ctx context.Context, db *sql.DB, schema string, rows []benchRow, 
 	if err := tx.Commit(); err != nil {
 		return 0, err
 	}
-	return benchCopyBatch, nil
+	return copyBatch, nil
 }
 
-func benchNull(s string) any {
+func nullIfEmpty(s string) any {
 	if s == "" {
 		return nil
 	}

@@ -1,4 +1,4 @@
-package main
+package bench
 
 import (
 	"bufio"
@@ -15,21 +15,21 @@ import (
 	"time"
 )
 
-// benchReport is what `codebridge bench` writes to --out (JSON) and
+// Report is what a run writes to --out (JSON) and
 // summarises on stdout.
-type benchReport struct {
-	Started  time.Time     `json:"started"`
-	Machine  benchMachine  `json:"machine"`
-	Options  benchSettings `json:"options"`
-	Preload  *benchPreload `json:"preload,omitempty"`
-	Load     benchIngest   `json:"load"`
-	EndToEnd *benchE2E     `json:"endToEnd,omitempty"`
-	Bounds   benchBounds   `json:"bounds"`
+type Report struct {
+	Started  time.Time `json:"started"`
+	Machine  Machine   `json:"machine"`
+	Options  Settings  `json:"options"`
+	Preload  *Preload  `json:"preload,omitempty"`
+	Load     Ingest    `json:"load"`
+	EndToEnd *E2E      `json:"endToEnd,omitempty"`
+	Bounds   Bounds    `json:"bounds"`
 }
 
-// benchMachine describes where the run happened. Client, service and
+// Machine describes where the run happened. Client, service and
 // database usually share it; LoadAverage shows what else was running.
-type benchMachine struct {
+type Machine struct {
 	CPUs          int    `json:"cpus"`
 	GOMAXPROCS    int    `json:"gomaxprocs"`
 	CPUModel      string `json:"cpuModel,omitempty"`
@@ -42,9 +42,9 @@ type benchMachine struct {
 	LoadAvgEnd    string `json:"loadAverageEnd,omitempty"`
 }
 
-// benchSettings are the options of the run as the report records them
+// Settings are the options of the run as the report records them
 // (never the token; the database URL without its password).
-type benchSettings struct {
+type Settings struct {
 	URL            string  `json:"url"`
 	Concurrency    int     `json:"concurrency"`
 	Seconds        float64 `json:"durationSeconds"`
@@ -59,23 +59,23 @@ type benchSettings struct {
 	PreloadWorkers int     `json:"preloadConcurrency,omitempty"`
 }
 
-// benchIngest is the measured load: what was sent and how it was answered.
-type benchIngest struct {
+// Ingest is the measured load: what was sent and how it was answered.
+type Ingest struct {
 	Seconds         float64           `json:"seconds"`
 	BundlesSent     int64             `json:"bundlesSent"`
 	BundlesAccepted int64             `json:"bundlesAccepted"`
 	Resources       int64             `json:"resourcesAccepted"`
 	ResourcesPerSec float64           `json:"resourcesPerSecond"`
 	BundlesPerSec   float64           `json:"bundlesPerSecond"`
-	Latency         benchLatency      `json:"latency"`
+	Latency         Latency           `json:"latency"`
 	Errors          map[string]int    `json:"errorsByStatus"`
 	Retries         map[string]int    `json:"retriesByStatus"`
 	ErrorDetails    map[string]string `json:"firstErrorByStatus,omitempty"`
 	Visits          map[string]int    `json:"visitsByKind"`
 }
 
-// benchPreload is how long storing the preload took.
-type benchPreload struct {
+// Preload is how long storing the preload took.
+type Preload struct {
 	Resources       int64          `json:"resources"`
 	Bundles         int64          `json:"bundles"`
 	Seconds         float64        `json:"seconds"`
@@ -85,11 +85,11 @@ type benchPreload struct {
 	SettleSeconds   float64        `json:"settleSeconds"`
 }
 
-func ingestOf(t *benchTally, elapsed time.Duration) benchIngest {
+func ingestOf(t *tally, elapsed time.Duration) Ingest {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	s := elapsed.Seconds()
-	return benchIngest{
+	return Ingest{
 		Seconds: s, BundlesSent: t.bundles.Load(), BundlesAccepted: t.accepted.Load(), Resources: t.resources.Load(),
 		ResourcesPerSec: float64(t.resources.Load()) / s, BundlesPerSec: float64(t.accepted.Load()) / s,
 		Latency: summarize(t.latencies), Errors: t.errors, Retries: t.retries, ErrorDetails: t.details, Visits: t.kinds,
@@ -97,20 +97,20 @@ func ingestOf(t *benchTally, elapsed time.Duration) benchIngest {
 }
 
 // machineInfo describes this machine from the Go runtime and /proc.
-func machineInfo() benchMachine {
-	m := benchMachine{CPUs: runtime.NumCPU(), GOMAXPROCS: runtime.GOMAXPROCS(0), GoVersion: runtime.Version(),
-		OS: runtime.GOOS + "/" + runtime.GOARCH, Version: buildVersion(), LoadAvgStart: benchLoadAvg()}
-	if kb := benchProcField("/proc/meminfo", "MemTotal"); kb != "" {
+func machineInfo(version string) Machine {
+	m := Machine{CPUs: runtime.NumCPU(), GOMAXPROCS: runtime.GOMAXPROCS(0), GoVersion: runtime.Version(),
+		OS: runtime.GOOS + "/" + runtime.GOARCH, Version: version, LoadAvgStart: loadAvg()}
+	if kb := procField("/proc/meminfo", "MemTotal"); kb != "" {
 		n, _ := strconv.ParseInt(strings.Fields(kb)[0], 10, 64)
 		m.MemTotalBytes = n << 10
 	}
-	m.CPUModel = benchProcField("/proc/cpuinfo", "model name")
+	m.CPUModel = procField("/proc/cpuinfo", "model name")
 	return m
 }
 
-// benchProcField answers the value of the first "name: value" line of a
+// procField answers the value of the first "name: value" line of a
 // /proc file, or "".
-func benchProcField(path, name string) string {
+func procField(path, name string) string {
 	f, err := os.Open(path)
 	if err != nil {
 		return ""
@@ -126,8 +126,8 @@ func benchProcField(path, name string) string {
 	return ""
 }
 
-// benchLoadAvg answers the 1, 5 and 15 minute load averages, or "".
-func benchLoadAvg() string {
+// loadAvg answers the 1, 5 and 15 minute load averages, or "".
+func loadAvg() string {
 	b, err := os.ReadFile("/proc/loadavg")
 	if err != nil {
 		return ""
@@ -139,10 +139,10 @@ func benchLoadAvg() string {
 	return strings.Join(f[:3], " ")
 }
 
-var benchBuildInfo = regexp.MustCompile(`codebridge_build_info\{version="([^"]*)"\}`)
+var buildInfo = regexp.MustCompile(`codebridge_build_info\{version="([^"]*)"\}`)
 
 // serverVersion reads the service's version from its /metrics, or "".
-func serverVersion(ctx context.Context, c *benchClient) string {
+func serverVersion(ctx context.Context, c *loadClient) string {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.base+"/metrics", nil)
 	if err != nil {
 		return ""
@@ -153,14 +153,14 @@ func serverVersion(ctx context.Context, c *benchClient) string {
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(io.LimitReader(resp.Body, 4<<20))
-	if m := benchBuildInfo.FindSubmatch(b); m != nil {
+	if m := buildInfo.FindSubmatch(b); m != nil {
 		return string(m[1])
 	}
 	return ""
 }
 
 // writeJSON writes the report to path.
-func (r *benchReport) writeJSON(path string) error {
+func (r *Report) writeJSON(path string) error {
 	b, err := json.MarshalIndent(r, "", "  ")
 	if err != nil {
 		return err
@@ -168,13 +168,13 @@ func (r *benchReport) writeJSON(path string) error {
 	return os.WriteFile(path, append(b, '\n'), 0o644)
 }
 
-// readBenchReport reads a report written by an earlier run.
-func readBenchReport(path string) (*benchReport, error) {
+// ReadReport reads a report written by an earlier run.
+func ReadReport(path string) (*Report, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
-	var r benchReport
+	var r Report
 	if err := json.Unmarshal(b, &r); err != nil {
 		return nil, fmt.Errorf("%s: not a bench report: %w", path, err)
 	}

@@ -1,4 +1,4 @@
-package main
+package bench
 
 import (
 	"testing"
@@ -22,12 +22,12 @@ func TestBenchSummarize(t *testing.T) {
 	tests := []struct {
 		name string
 		in   []time.Duration
-		want benchLatency
+		want Latency
 	}{
-		{"none", nil, benchLatency{}},
-		{"one", ms(7), benchLatency{Count: 1, P50: 7, P95: 7, P99: 7, Max: 7}},
-		{"nearest rank of 1..100", ms(hundred...), benchLatency{Count: 100, P50: 50, P95: 95, P99: 99, Max: 100}},
-		{"four", ms(40, 10, 30, 20), benchLatency{Count: 4, P50: 20, P95: 40, P99: 40, Max: 40}},
+		{"none", nil, Latency{}},
+		{"one", ms(7), Latency{Count: 1, P50: 7, P95: 7, P99: 7, Max: 7}},
+		{"nearest rank of 1..100", ms(hundred...), Latency{Count: 100, P50: 50, P95: 95, P99: 99, Max: 100}},
+		{"four", ms(40, 10, 30, 20), Latency{Count: 4, P50: 20, P95: 40, P99: 40, Max: 40}},
 	}
 	for _, tt := range tests {
 		if diff := cmp.Diff(tt.want, summarize(tt.in)); diff != "" {
@@ -44,8 +44,8 @@ func TestBenchNumbers(t *testing.T) {
 		{0, "0.00"}, {3.14159, "3.14"}, {42.25, "42.2"}, {326.4, "326"}, {1149.4, "1,149"}, {21703.2, "21,703"}, {-1234567, "-1,234,567"},
 	}
 	for _, tt := range tests {
-		if got := benchNum(tt.in); got != tt.want {
-			t.Errorf("benchNum(%v) = %q, want %q", tt.in, got, tt.want)
+		if got := fmtNum(tt.in); got != tt.want {
+			t.Errorf("fmtNum(%v) = %q, want %q", tt.in, got, tt.want)
 		}
 	}
 }

@@ -1,4 +1,4 @@
-package main
+package bench
 
 import (
 	"context"
@@ -12,10 +12,10 @@ import (
 	"github.com/segmentio/kafka-go"
 )
 
-// benchWatch consumes the status and claims topics from the end offsets
+// watcher consumes the status and claims topics from the end offsets
 // they had when it started, and notes when each Encounter's work item was
 // first announced ready and when its first Claim arrived.
-type benchWatch struct {
+type watcher struct {
 	readers []*kafka.Reader
 	cancel  context.CancelFunc
 	done    sync.WaitGroup
@@ -26,19 +26,19 @@ type benchWatch struct {
 	last   time.Time            // last message of either topic
 }
 
-// benchClaimEncounter finds the Encounter a Claim bills (item.encounter).
-var benchClaimEncounter = regexp.MustCompile(`"reference":\s*"Encounter/([^"/]+)"`)
+// claimEncounter finds the Encounter a Claim bills (item.encounter).
+var claimEncounter = regexp.MustCompile(`"reference":\s*"Encounter/([^"/]+)"`)
 
-// startBenchWatch positions one reader per partition of each topic at the
+// startWatch positions one reader per partition of each topic at the
 // partition's end offset (waiting up to 30 s for the topics to exist, as a
 // service that just started creates them in the background) and starts
 // reading.
-func startBenchWatch(ctx context.Context, brokers []string, statusTopic, claimsTopic string) (*benchWatch, error) {
-	w := &benchWatch{ready: map[string]time.Time{}, claims: map[string]time.Time{}}
+func startWatch(ctx context.Context, brokers []string, statusTopic, claimsTopic string) (*watcher, error) {
+	w := &watcher{ready: map[string]time.Time{}, claims: map[string]time.Time{}}
 	rctx, cancel := context.WithCancel(context.Background())
 	w.cancel = cancel
 	for _, topic := range []string{statusTopic, claimsTopic} {
-		offsets, err := benchEndOffsets(ctx, brokers, topic)
+		offsets, err := endOffsets(ctx, brokers, topic)
 		if err != nil {
 			w.Close()
 			return nil, err
@@ -59,12 +59,12 @@ func startBenchWatch(ctx context.Context, brokers []string, statusTopic, claimsT
 	return w, nil
 }
 
-// benchEndOffsets answers the end offset of each partition of topic.
-func benchEndOffsets(ctx context.Context, brokers []string, topic string) (map[int]int64, error) {
+// endOffsets answers the end offset of each partition of topic.
+func endOffsets(ctx context.Context, brokers []string, topic string) (map[int]int64, error) {
 	client := &kafka.Client{Addr: kafka.TCP(brokers...), Timeout: 10 * time.Second}
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		offsets, err := benchTryEndOffsets(ctx, client, topic)
+		offsets, err := tryEndOffsets(ctx, client, topic)
 		if err == nil {
 			return offsets, nil
 		}
@@ -75,7 +75,7 @@ func benchEndOffsets(ctx context.Context, brokers []string, topic string) (map[i
 	}
 }
 
-func benchTryEndOffsets(ctx context.Context, client *kafka.Client, topic string) (map[int]int64, error) {
+func tryEndOffsets(ctx context.Context, client *kafka.Client, topic string) (map[int]int64, error) {
 	md, err := client.Metadata(ctx, &kafka.MetadataRequest{Topics: []string{topic}})
 	if err != nil {
 		return nil, err
@@ -107,7 +107,7 @@ func benchTryEndOffsets(ctx context.Context, client *kafka.Client, topic string)
 	return out, nil
 }
 
-func (w *benchWatch) read(ctx context.Context, r *kafka.Reader, claims bool) {
+func (w *watcher) read(ctx context.Context, r *kafka.Reader, claims bool) {
 	defer w.done.Done()
 	for {
 		msg, err := r.ReadMessage(ctx)
@@ -117,7 +117,7 @@ func (w *benchWatch) read(ctx context.Context, r *kafka.Reader, claims bool) {
 		now := time.Now()
 		enc := ""
 		if claims {
-			if m := benchClaimEncounter.FindSubmatch(msg.Value); m != nil {
+			if m := claimEncounter.FindSubmatch(msg.Value); m != nil {
 				enc = string(m[1])
 			}
 		} else {
@@ -132,7 +132,7 @@ func (w *benchWatch) read(ctx context.Context, r *kafka.Reader, claims bool) {
 	}
 }
 
-func (w *benchWatch) note(at time.Time, enc string, claim bool) {
+func (w *watcher) note(at time.Time, enc string, claim bool) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.last = at
@@ -149,14 +149,14 @@ func (w *benchWatch) note(at time.Time, enc string, claim bool) {
 }
 
 // lastMessage answers when the last message of either topic arrived.
-func (w *benchWatch) lastMessage() time.Time {
+func (w *watcher) lastMessage() time.Time {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return w.last
 }
 
 // forget drops what was seen so far (the preload's events).
-func (w *benchWatch) forget() {
+func (w *watcher) forget() {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.ready, w.claims = map[string]time.Time{}, map[string]time.Time{}
@@ -164,7 +164,7 @@ func (w *benchWatch) forget() {
 
 // settle waits until neither topic had a message for quiet, or max passed,
 // and answers how long it waited.
-func (w *benchWatch) settle(ctx context.Context, quiet, max time.Duration) time.Duration {
+func (w *watcher) settle(ctx context.Context, quiet, max time.Duration) time.Duration {
 	start := time.Now()
 	for time.Since(start) < max && ctx.Err() == nil {
 		last := w.lastMessage()
@@ -180,7 +180,7 @@ func (w *benchWatch) settle(ctx context.Context, quiet, max time.Duration) time.
 }
 
 // Close stops the readers.
-func (w *benchWatch) Close() {
+func (w *watcher) Close() {
 	w.cancel()
 	for _, r := range w.readers {
 		r.Close()
@@ -188,8 +188,8 @@ func (w *benchWatch) Close() {
 	w.done.Wait()
 }
 
-// benchE2E is the end-to-end part of the report.
-type benchE2E struct {
+// E2E is the end-to-end part of the report.
+type E2E struct {
 	// Accepted is the number of visits whose Bundle was accepted; Outpatient
 	// those of them eligible for straight-through coding (inpatient stays
 	// need POA indicators and always go to a coder).
@@ -201,16 +201,16 @@ type benchE2E struct {
 	Claims      int `json:"claims"`
 	// ClaimsPerSec is Claims over the time from the first send to the last
 	// Claim: the pace of straight-through coding under this load.
-	ClaimsPerSec float64      `json:"claimsPerSecond"`
-	Ready        benchLatency `json:"ingestToReady"`
-	Claim        benchLatency `json:"ingestToClaim"`
-	DrainSeconds float64      `json:"drainSeconds"`
+	ClaimsPerSec float64 `json:"claimsPerSecond"`
+	Ready        Latency `json:"ingestToReady"`
+	Claim        Latency `json:"ingestToClaim"`
+	DrainSeconds float64 `json:"drainSeconds"`
 }
 
 // drain waits, after the load, until every accepted visit has its ready
 // event and every outpatient visit its Claim, or no message came for quiet,
 // or max passed; then it matches events to sends.
-func (w *benchWatch) drain(ctx context.Context, sent map[string]benchSent, quiet, max time.Duration) benchE2E {
+func (w *watcher) drain(ctx context.Context, sent map[string]sentVisit, quiet, max time.Duration) E2E {
 	start := time.Now()
 	for time.Since(start) < max && ctx.Err() == nil {
 		e := w.match(sent)
@@ -228,14 +228,14 @@ func (w *benchWatch) drain(ctx context.Context, sent map[string]benchSent, quiet
 }
 
 // match pairs each accepted visit with its events.
-func (w *benchWatch) match(sent map[string]benchSent) benchE2E {
+func (w *watcher) match(sent map[string]sentVisit) E2E {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	e := benchE2E{Accepted: len(sent)}
+	e := E2E{Accepted: len(sent)}
 	var ready, claims []time.Duration
 	var first, last time.Time
 	for enc, s := range sent {
-		if s.kind != benchInpatient {
+		if s.kind != inpatient {
 			e.Outpatient++
 		}
 		if first.IsZero() || s.at.Before(first) {

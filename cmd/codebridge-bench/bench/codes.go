@@ -1,4 +1,4 @@
-package main
+package bench
 
 import (
 	"fmt"
@@ -13,18 +13,18 @@ import (
 // The curated code lists the load generator draws from: common, billable
 // FY2026 codes per kind of visit. Every ICD-10-CM, ICD-10-PCS and HCPCS code
 // here is checked against the bundled code sets when the generator is built
-// (benchCodeTable), which also supplies their official titles; CPT codes
+// (codeTable), which also supplies their official titles; CPT codes
 // carry no display (CPT descriptors are AMA copyright and never shipped).
 
-// benchDx is a diagnosis: an ICD-10-CM code and the SNOMED CT concept an
+// diagnosis is one diagnosis of a visit: an ICD-10-CM code and the SNOMED CT concept an
 // EHR problem list would carry beside it.
-type benchDx struct {
+type diagnosis struct {
 	ICD, SNOMED, Term string
 }
 
-// benchDiagnoses are the diagnoses of each kind of visit.
-var benchDiagnoses = map[string][]benchDx{
-	benchTelehealth: {
+// diagnoses are the diagnoses of each kind of visit.
+var diagnoses = map[string][]diagnosis{
+	telehealth: {
 		{"J06.9", "54150009", "Upper respiratory infection"}, {"I10", "59621000", "Essential hypertension"},
 		{"E11.9", "44054006", "Diabetes mellitus type 2"}, {"J20.9", "10509002", "Acute bronchitis"},
 		{"F41.1", "21897009", "Generalized anxiety disorder"}, {"F32.A", "35489007", "Depressive disorder"},
@@ -37,7 +37,7 @@ var benchDiagnoses = map[string][]benchDx{
 		{"R30.0", "49650001", "Dysuria"}, {"R21", "271807003", "Eruption of skin"},
 		{"H10.33", "9826008", "Conjunctivitis"},
 	},
-	benchOffice: {
+	office: {
 		{"I10", "59621000", "Essential hypertension"}, {"E11.9", "44054006", "Diabetes mellitus type 2"},
 		{"E78.5", "55822004", "Hyperlipidemia"}, {"M17.11", "239873007", "Osteoarthritis of knee"},
 		{"J06.9", "54150009", "Upper respiratory infection"}, {"J45.909", "195967001", "Asthma"},
@@ -48,7 +48,7 @@ var benchDiagnoses = map[string][]benchDx{
 		{"N18.30", "433144002", "Chronic kidney disease stage 3"}, {"K59.00", "14760008", "Constipation"},
 		{"J01.90", "15805002", "Acute sinusitis"}, {"R42", "404640003", "Dizziness"},
 	},
-	benchED: {
+	ed: {
 		{"R07.9", "29857009", "Chest pain"}, {"R10.9", "21522001", "Abdominal pain"},
 		{"R51.9", "25064002", "Headache"}, {"R55", "271594007", "Syncope"},
 		{"R11.2", "16932000", "Nausea and vomiting"}, {"K52.9", "25374005", "Gastroenteritis"},
@@ -59,7 +59,7 @@ var benchDiagnoses = map[string][]benchDx{
 		{"L03.90", "128045006", "Cellulitis"}, {"J45.909", "195967001", "Asthma"},
 		{"I10", "59621000", "Essential hypertension"},
 	},
-	benchInpatient: {
+	inpatient: {
 		{"A41.9", "91302008", "Sepsis"}, {"J18.9", "233604007", "Pneumonia"},
 		{"I50.9", "84114007", "Heart failure"}, {"N17.9", "14669001", "Acute renal failure syndrome"},
 		{"J44.1", "195951007", "Acute exacerbation of chronic obstructive airways disease"},
@@ -73,64 +73,81 @@ var benchDiagnoses = map[string][]benchDx{
 	},
 }
 
-// benchPx lists the procedure codes of a kind of visit: the E/M service
+// DiagnosisCodes answers the ICD-10-CM codes the generator draws from, as
+// written in the Bundles (with the dot), each once, in no particular
+// order: what a service must know to code the visits straight through.
+func DiagnosisCodes() []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, dxs := range diagnoses {
+		for _, d := range dxs {
+			if !seen[d.ICD] {
+				seen[d.ICD] = true
+				out = append(out, d.ICD)
+			}
+		}
+	}
+	return out
+}
+
+// procedureCodes lists the procedure codes of a kind of visit: the E/M service
 // every outpatient visit bills (one of EM), CPT extras, HCPCS extras (used
 // only on dates the bundled HCPCS quarter covers) and, for inpatient stays,
 // ICD-10-PCS codes.
-type benchPx struct {
+type procedureCodes struct {
 	EM, CPT, HCPCS, PCS []string
 }
 
-var benchProcedures = map[string]benchPx{
-	benchTelehealth: {EM: []string{"99212", "99213", "99214", "99215"},
+var procedures = map[string]procedureCodes{
+	telehealth: {EM: []string{"99212", "99213", "99214", "99215"},
 		CPT: []string{"96127", "99406", "96160", "99401"}, HCPCS: []string{"G2211", "G0444"}},
-	benchOffice: {EM: []string{"99202", "99203", "99204", "99211", "99212", "99213", "99214", "99215"},
+	office: {EM: []string{"99202", "99203", "99204", "99211", "99212", "99213", "99214", "99215"},
 		CPT:   []string{"36415", "81002", "93000", "90471", "90686", "96372", "85025", "80053", "83036", "71046", "20610", "87880", "94640"},
 		HCPCS: []string{"G2211", "G0444", "J1100", "J3420", "J3301", "G0008"}},
-	benchED: {EM: []string{"99281", "99282", "99283", "99284", "99285"},
+	ed: {EM: []string{"99281", "99282", "99283", "99284", "99285"},
 		CPT:   []string{"93010", "71045", "70450", "74177", "12001", "96374", "96360", "36415", "85025", "80053", "81003", "84484"},
 		HCPCS: []string{"J1885", "J2405", "J0696", "J7030", "J1200"}},
-	benchInpatient: {PCS: []string{"0DTJ4ZZ", "0FT44ZZ", "5A1955Z", "5A1935Z", "5A1945Z", "30233N1", "0BH17EZ", "02703DZ",
+	inpatient: {PCS: []string{"0DTJ4ZZ", "0FT44ZZ", "5A1955Z", "5A1935Z", "5A1945Z", "30233N1", "0BH17EZ", "02703DZ",
 		"0SRC0J9", "0SRB0J9", "02HV33Z", "3E0336Z", "4A023N7", "B2111ZZ", "0W9930Z", "BW28ZZZ", "5A1D70Z", "3E033GC"}},
 }
 
-// benchHCPCSFrom and benchHCPCSTo bound the dates of service on which the
+// hcpcsFrom and hcpcsTo bound the dates of service on which the
 // generator uses HCPCS codes: the October 2025 quarter of the bundled HCPCS
 // file. Outside it a service with only the bundled code sets has no HCPCS
 // release in force, which would (rightly) stop straight-through coding.
 var (
-	benchHCPCSFrom = time.Date(2025, 10, 1, 0, 0, 0, 0, time.UTC)
-	benchHCPCSTo   = time.Date(2025, 12, 31, 0, 0, 0, 0, time.UTC)
+	hcpcsFrom = time.Date(2025, 10, 1, 0, 0, 0, 0, time.UTC)
+	hcpcsTo   = time.Date(2025, 12, 31, 0, 0, 0, 0, time.UTC)
 )
 
-// benchTitles are the official titles of the curated ICD-10-CM, ICD-10-PCS
+// codeTitles are the official titles of the curated ICD-10-CM, ICD-10-PCS
 // and HCPCS codes, keyed by system URI and code as written in the Bundles.
-type benchTitles map[string]string
+type codeTitles map[string]string
 
-func (t benchTitles) of(system, code string) string { return t[system+"|"+code] }
+func (t codeTitles) of(system, code string) string { return t[system+"|"+code] }
 
 var (
-	benchTitlesOnce sync.Once
-	benchTitlesVal  benchTitles
-	benchTitlesErr  error
+	titlesOnce sync.Once
+	titlesVal  codeTitles
+	titlesErr  error
 )
 
-// benchCodeTable reads the bundled code sets once and answers the titles of
+// codeTable reads the bundled code sets once and answers the titles of
 // the curated codes, or an error naming any curated code that is missing,
 // not billable, or (HCPCS) not in force throughout the bundled quarter.
-func benchCodeTable() (benchTitles, error) {
-	benchTitlesOnce.Do(func() { benchTitlesVal, benchTitlesErr = readBenchTitles() })
-	return benchTitlesVal, benchTitlesErr
+func codeTable() (codeTitles, error) {
+	titlesOnce.Do(func() { titlesVal, titlesErr = readTitles() })
+	return titlesVal, titlesErr
 }
 
-func readBenchTitles() (benchTitles, error) {
+func readTitles() (codeTitles, error) {
 	want := map[codes.System]map[string]string{codes.ICD10CM: {}, codes.ICD10PCS: {}, codes.HCPCS: {}}
-	for _, dxs := range benchDiagnoses {
+	for _, dxs := range diagnoses {
 		for _, d := range dxs {
 			want[codes.ICD10CM][codes.Normalize(codes.ICD10CM, d.ICD)] = fhir.SystemICD10CM + "|" + d.ICD
 		}
 	}
-	for _, px := range benchProcedures {
+	for _, px := range procedures {
 		for _, c := range px.PCS {
 			want[codes.ICD10PCS][c] = fhir.SystemICD10PCS + "|" + c
 		}
@@ -138,7 +155,7 @@ func readBenchTitles() (benchTitles, error) {
 			want[codes.HCPCS][c] = fhir.SystemHCPCS + "|" + c
 		}
 	}
-	titles := benchTitles{}
+	titles := codeTitles{}
 	for _, b := range codes.Bundled() {
 		w := want[b.Release.System]
 		if w == nil {
@@ -160,7 +177,7 @@ func readBenchTitles() (benchTitles, error) {
 // readBundledTitles streams one bundled file and records the titles of the
 // codes in want that are usable: billable (ICD-10), in force throughout the
 // bundled quarter (HCPCS).
-func readBundledTitles(b codes.Bundle, want map[string]string, titles benchTitles) error {
+func readBundledTitles(b codes.Bundle, want map[string]string, titles codeTitles) error {
 	rc, err := b.Open()
 	if err != nil {
 		return err
@@ -169,7 +186,7 @@ func readBundledTitles(b codes.Bundle, want map[string]string, titles benchTitle
 	if b.Release.System == codes.HCPCS {
 		return codes.ReadHCPCSCSV(rc, func(r codes.HCPCSRecord) error {
 			key, ok := want[r.Code]
-			inForce := !r.Added.After(benchHCPCSFrom) && (r.Terminated.IsZero() || !r.Terminated.Before(benchHCPCSTo))
+			inForce := !r.Added.After(hcpcsFrom) && (r.Terminated.IsZero() || !r.Terminated.Before(hcpcsTo))
 			if ok && !r.Modifier && inForce {
 				titles[key] = r.Short
 			}

@@ -1,4 +1,4 @@
-package main
+package bench
 
 import (
 	"bytes"
@@ -13,15 +13,15 @@ import (
 	"github.com/codebridge/codebridge/mapping"
 )
 
-func testBenchGen(t *testing.T, seed uint64, mix string) *benchGen {
+func testGenerator(t *testing.T, seed uint64, mix string) *generator {
 	t.Helper()
-	m, err := parseBenchMix(mix)
+	m, err := parseMix(mix)
 	if err != nil {
 		t.Fatal(err)
 	}
-	g, err := newBenchGen(seed, "t", m)
+	g, err := newGenerator(seed, "t", m)
 	if err != nil {
-		t.Fatalf("newBenchGen: %v", err)
+		t.Fatalf("newGenerator: %v", err)
 	}
 	return g
 }
@@ -30,14 +30,14 @@ func testBenchGen(t *testing.T, seed uint64, mix string) *benchGen {
 // preload batches, passes the validating parser and plans as a transaction,
 // with the resources the issue asks for.
 func TestBenchBundlesParseAndPlan(t *testing.T) {
-	g := testBenchGen(t, 7, "telehealth=40,office=30,ed=20,inpatient=10")
+	g := testGenerator(t, 7, "telehealth=40,office=30,ed=20,inpatient=10")
 	p, err := fhir.NewParser()
 	if err != nil {
 		t.Fatal(err)
 	}
 	var ids int
 	newID := func() string { ids++; return fmt.Sprintf("id%d", ids) }
-	visits := make([]benchVisit, 0, 201)
+	visits := make([]visit, 0, 201)
 	for i := range int64(200) {
 		visits = append(visits, g.Visit(i))
 	}
@@ -46,8 +46,8 @@ func TestBenchBundlesParseAndPlan(t *testing.T) {
 	if err != nil {
 		t.Fatalf("provider directory does not parse: %v", err)
 	}
-	if plans, err := mapping.PlanBundle(providers, newID); err != nil || len(plans) != 9*(1+benchClinicians) {
-		t.Fatalf("provider directory: %d plans, %v; want %d", len(plans), err, 9*(1+benchClinicians))
+	if plans, err := mapping.PlanBundle(providers, newID); err != nil || len(plans) != 9*(1+Clinicians) {
+		t.Fatalf("provider directory: %d plans, %v; want %d", len(plans), err, 9*(1+Clinicians))
 	}
 	for i, v := range visits {
 		b, err := p.ParseBundle(v.Body)
@@ -62,16 +62,16 @@ func TestBenchBundlesParseAndPlan(t *testing.T) {
 			t.Fatalf("Bundle %d: %d plans, %d entries, want %d", i, len(plans), len(b.Entries), v.Resources)
 		}
 		for k, enc := range v.Encounters {
-			checkBenchVisit(t, fmt.Sprintf("Bundle %d visit %d", i, k), b, enc, v.Kinds[k])
+			checkVisit(t, fmt.Sprintf("Bundle %d visit %d", i, k), b, enc, v.Kinds[k])
 		}
 	}
 }
 
-// checkBenchVisit checks the entries of the visit whose Encounter is entry
+// checkVisit checks the entries of the visit whose Encounter is entry
 // enc: Patient, Coverage, Organization, Practitioner before it; 1-6
 // Conditions, 0-4 Procedures (at least the E/M line outpatient) and one
 // DocumentReference after it.
-func checkBenchVisit(t *testing.T, name string, b *fhir.Bundle, enc int, kind string) {
+func checkVisit(t *testing.T, name string, b *fhir.Bundle, enc int, kind string) {
 	t.Helper()
 	var got []string
 	for _, e := range b.Entries[enc-4 : enc+1] {
@@ -96,17 +96,17 @@ func checkBenchVisit(t *testing.T, name string, b *fhir.Bundle, enc int, kind st
 		}
 	}
 	minPx := 1
-	if kind == benchInpatient {
+	if kind == inpatient {
 		minPx = 0
 	}
 	if c, p := counts["Condition"], counts["Procedure"]; c < 1 || c > 6 || p < minPx || p > 4 || counts["DocumentReference"] != 1 {
 		t.Errorf("%s (%s): %v", name, kind, counts)
 	}
-	if inpatient := kind == benchInpatient; counts["Procedure"] > 0 && pxSystems[fhir.SystemICD10PCS] != inpatient {
+	if inpatient := kind == inpatient; counts["Procedure"] > 0 && pxSystems[fhir.SystemICD10PCS] != inpatient {
 		t.Errorf("%s (%s): procedure systems %v", name, kind, pxSystems)
 	}
-	if !bytes.Contains(b.Entries[enc].Resource.Raw, []byte(`"code":"`+benchClass[kind][0]+`"`)) {
-		t.Errorf("%s: Encounter class is not %s", name, benchClass[kind][0])
+	if !bytes.Contains(b.Entries[enc].Resource.Raw, []byte(`"code":"`+encounterClass[kind][0]+`"`)) {
+		t.Errorf("%s: Encounter class is not %s", name, encounterClass[kind][0])
 	}
 }
 
@@ -118,23 +118,23 @@ func TestBenchMixHonoured(t *testing.T) {
 		mix  string
 		want map[string]float64
 	}{
-		{"telehealth=40,office=30,ed=20,inpatient=10", map[string]float64{benchTelehealth: .4, benchOffice: .3, benchED: .2, benchInpatient: .1}},
-		{"ed=1,inpatient=3", map[string]float64{benchED: .25, benchInpatient: .75}},
-		{"office=100,telehealth=0", map[string]float64{benchOffice: 1}},
+		{"telehealth=40,office=30,ed=20,inpatient=10", map[string]float64{telehealth: .4, office: .3, ed: .2, inpatient: .1}},
+		{"ed=1,inpatient=3", map[string]float64{ed: .25, inpatient: .75}},
+		{"office=100,telehealth=0", map[string]float64{office: 1}},
 	}
 	for _, tt := range tests {
-		g := testBenchGen(t, 42, tt.mix)
+		g := testGenerator(t, 42, tt.mix)
 		const n = 4000
 		got := map[string]int{}
 		for i := range int64(n) {
 			got[g.kindAt(i)]++
 		}
 		for i := range int64(100) {
-			if v := g.Visit(i); v.Kind != g.kindAt(i) || !bytes.Contains(v.Body, []byte(`"code":"`+benchClass[v.Kind][0]+`"`)) {
+			if v := g.Visit(i); v.Kind != g.kindAt(i) || !bytes.Contains(v.Body, []byte(`"code":"`+encounterClass[v.Kind][0]+`"`)) {
 				t.Fatalf("mix %s: Bundle %d is a %s visit, kindAt says %s", tt.mix, i, v.Kind, g.kindAt(i))
 			}
 		}
-		for _, kind := range benchKinds {
+		for _, kind := range kinds {
 			share := float64(got[kind]) / n
 			if math.Abs(share-tt.want[kind]) > 0.03 {
 				t.Errorf("mix %s: %s share %.3f, want %.2f ± 0.03", tt.mix, kind, share, tt.want[kind])
@@ -146,8 +146,8 @@ func TestBenchMixHonoured(t *testing.T) {
 // TestBenchGeneratorDeterministic: a seed gives the same Bundles every time;
 // another seed or run label gives other Bundles.
 func TestBenchGeneratorDeterministic(t *testing.T) {
-	a, b := testBenchGen(t, 3, "telehealth=1,office=1,ed=1,inpatient=1"), testBenchGen(t, 3, "telehealth=1,office=1,ed=1,inpatient=1")
-	other := testBenchGen(t, 4, "telehealth=1,office=1,ed=1,inpatient=1")
+	a, b := testGenerator(t, 3, "telehealth=1,office=1,ed=1,inpatient=1"), testGenerator(t, 3, "telehealth=1,office=1,ed=1,inpatient=1")
+	other := testGenerator(t, 4, "telehealth=1,office=1,ed=1,inpatient=1")
 	for i := range int64(20) {
 		if va, vb := a.Visit(i), b.Visit(i); !bytes.Equal(va.Body, vb.Body) {
 			t.Fatalf("seed 3 Bundle %d differs between generators", i)
@@ -180,20 +180,20 @@ func TestParseBenchMix(t *testing.T) {
 		{"office=0", "--mix \"office=0\": the weights add up to 0"},
 	}
 	for _, tt := range tests {
-		m, err := parseBenchMix(tt.in)
+		m, err := parseMix(tt.in)
 		got := m.String()
 		if err != nil {
 			got = err.Error()
 		}
 		if !strings.HasPrefix(got, tt.want) {
-			t.Errorf("parseBenchMix(%q) = %q, want %q", tt.in, got, tt.want)
+			t.Errorf("parseMix(%q) = %q, want %q", tt.in, got, tt.want)
 		}
 	}
 }
 
 func TestBenchNPI(t *testing.T) {
 	// 1234567893 is the example NPI of the CMS check-digit paper.
-	if got := benchNPI(123456789); got != "1234567893" {
-		t.Errorf("benchNPI(123456789) = %s, want 1234567893", got)
+	if got := makeNPI(123456789); got != "1234567893" {
+		t.Errorf("makeNPI(123456789) = %s, want 1234567893", got)
 	}
 }

@@ -1,4 +1,4 @@
-package main
+package bench
 
 import (
 	"bytes"
@@ -16,48 +16,48 @@ import (
 	"time"
 )
 
-// benchClient POSTs Bundles to a running codebridge.
-type benchClient struct {
+// loadClient POSTs Bundles to a running codebridge.
+type loadClient struct {
 	base  string // e.g. http://127.0.0.1:8080
 	token string
 	http  *http.Client
 }
 
-func newBenchClient(base, token string, conns int) *benchClient {
-	return &benchClient{base: strings.TrimRight(base, "/"), token: token, http: &http.Client{
+func newLoadClient(base, token string, conns int) *loadClient {
+	return &loadClient{base: strings.TrimRight(base, "/"), token: token, http: &http.Client{
 		Timeout:   2 * time.Minute,
 		Transport: &http.Transport{MaxIdleConns: conns, MaxIdleConnsPerHost: conns, IdleConnTimeout: time.Minute},
 	}}
 }
 
-// benchAnswer is the outcome of one POST.
-type benchAnswer struct {
+// answer is the outcome of one POST.
+type answer struct {
 	status    string // HTTP status code, or "transport" when no answer came
 	detail    string // the start of an error answer, for the report
 	locations []string
 }
 
 // post sends one Bundle and reads the locations of a transaction-response.
-func (c *benchClient) post(ctx context.Context, body []byte) benchAnswer {
+func (c *loadClient) post(ctx context.Context, body []byte) answer {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.base+"/fhir", bytes.NewReader(body))
 	if err != nil {
-		return benchAnswer{status: "transport", detail: err.Error()}
+		return answer{status: "transport", detail: err.Error()}
 	}
 	req.Header.Set("Authorization", "Bearer "+c.token)
 	req.Header.Set("Content-Type", "application/fhir+json")
 	req.Header.Set("Accept", "application/fhir+json")
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return benchAnswer{status: "transport", detail: err.Error()}
+		return answer{status: "transport", detail: err.Error()}
 	}
 	defer resp.Body.Close()
 	raw, err := io.ReadAll(resp.Body)
-	a := benchAnswer{status: strconv.Itoa(resp.StatusCode)}
+	a := answer{status: strconv.Itoa(resp.StatusCode)}
 	if err != nil {
-		return benchAnswer{status: "transport", detail: err.Error()}
+		return answer{status: "transport", detail: err.Error()}
 	}
 	if resp.StatusCode != http.StatusOK {
-		a.detail = benchTrim(string(raw), 300)
+		a.detail = trim(string(raw), 300)
 		return a
 	}
 	var tr struct {
@@ -77,7 +77,7 @@ func (c *benchClient) post(ctx context.Context, body []byte) benchAnswer {
 
 // check makes one authenticated read, so a wrong URL or token fails the run
 // before any load is sent.
-func (c *benchClient) check(ctx context.Context) error {
+func (c *loadClient) check(ctx context.Context) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.base+"/fhir/metadata", nil)
 	if err != nil {
 		return err
@@ -104,19 +104,19 @@ func encounterID(location string) string {
 	return id
 }
 
-func benchTrim(s string, n int) string {
+func trim(s string, n int) string {
 	if len(s) > n {
 		return s[:n] + "..."
 	}
 	return s
 }
 
-// benchTries is how often a Bundle answered 409 (a conflict with a
+// tries is how often a Bundle answered 409 (a conflict with a
 // concurrent transaction, which the service asks clients to retry) is sent.
-const benchTries = 3
+const tries = 3
 
-// benchTally counts what a load phase did; workers add to it concurrently.
-type benchTally struct {
+// tally counts what a load phase did; workers add to it concurrently.
+type tally struct {
 	bundles   atomic.Int64 // sent
 	accepted  atomic.Int64
 	resources atomic.Int64 // in accepted Bundles
@@ -128,27 +128,27 @@ type benchTally struct {
 	retries   map[string]int    // retried answers per status
 	details   map[string]string // first error answer per status
 	kinds     map[string]int    // visits sent per kind
-	sent      map[string]benchSent
+	sent      map[string]sentVisit
 }
 
-// benchSent is an accepted visit, for matching its events.
-type benchSent struct {
+// sentVisit is an accepted visit, for matching its events.
+type sentVisit struct {
 	at   time.Time
 	kind string
 }
 
-func newBenchTally() *benchTally {
-	return &benchTally{errors: map[string]int{}, retries: map[string]int{}, details: map[string]string{}, kinds: map[string]int{}, sent: map[string]benchSent{}}
+func newTally() *tally {
+	return &tally{errors: map[string]int{}, retries: map[string]int{}, details: map[string]string{}, kinds: map[string]int{}, sent: map[string]sentVisit{}}
 }
 
-func (t *benchTally) retry(status string) {
+func (t *tally) retry(status string) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.retries[status]++
 }
 
 // add records one POST of v started at start.
-func (t *benchTally) add(v benchVisit, start time.Time, a benchAnswer) {
+func (t *tally) add(v visit, start time.Time, a answer) {
 	d := time.Since(start)
 	t.bundles.Add(1)
 	t.mu.Lock()
@@ -170,30 +170,30 @@ func (t *benchTally) add(v benchVisit, start time.Time, a benchAnswer) {
 	for k, idx := range v.Encounters {
 		if idx < len(a.locations) {
 			if id := encounterID(a.locations[idx]); id != "" {
-				t.sent[id] = benchSent{at: start, kind: v.Kinds[k]}
+				t.sent[id] = sentVisit{at: start, kind: v.Kinds[k]}
 			}
 		}
 	}
 }
 
-// benchPhase runs workers that each POST Bundles made by make(i), for
+// phase runs workers that each POST Bundles made by make(i), for
 // sequence numbers i = 0, 1, 2..., until the deadline (or, when limit > 0,
 // until limit resources were sent). Requests in flight at the deadline
 // finish and count. It prints a progress line to progress every interval.
-type benchPhase struct {
+type phase struct {
 	name     string
-	client   *benchClient
+	client   *loadClient
 	workers  int
 	deadline time.Time
 	limit    int64
-	make     func(i int64) benchVisit
+	make     func(i int64) visit
 	progress io.Writer
 	interval time.Duration
 }
 
 // run answers the tally and the elapsed time.
-func (p benchPhase) run(ctx context.Context) (*benchTally, time.Duration) {
-	t := newBenchTally()
+func (p phase) run(ctx context.Context) (*tally, time.Duration) {
+	t := newTally()
 	var next, queued atomic.Int64
 	start := time.Now()
 	stop := make(chan struct{})
@@ -210,7 +210,7 @@ func (p benchPhase) run(ctx context.Context) (*benchTally, time.Duration) {
 				}
 				at := time.Now()
 				a := p.client.post(ctx, v.Body)
-				for try := 1; a.status == "409" && try < benchTries; try++ {
+				for try := 1; a.status == "409" && try < tries; try++ {
 					t.retry(a.status)
 					a = p.client.post(ctx, v.Body)
 				}
@@ -224,7 +224,7 @@ func (p benchPhase) run(ctx context.Context) (*benchTally, time.Duration) {
 }
 
 // report prints a progress line every interval until stop closes.
-func (p benchPhase) report(t *benchTally, start time.Time, stop <-chan struct{}) {
+func (p phase) report(t *tally, start time.Time, stop <-chan struct{}) {
 	if p.interval <= 0 || p.progress == nil {
 		return
 	}
@@ -246,8 +246,8 @@ func (p benchPhase) report(t *benchTally, start time.Time, stop <-chan struct{})
 	}
 }
 
-// benchLatency summarises durations, in milliseconds.
-type benchLatency struct {
+// Latency summarises durations, in milliseconds.
+type Latency struct {
 	Count int     `json:"count"`
 	P50   float64 `json:"p50Ms"`
 	P95   float64 `json:"p95Ms"`
@@ -256,16 +256,16 @@ type benchLatency struct {
 }
 
 // summarize computes nearest-rank percentiles of ds (sorting it).
-func summarize(ds []time.Duration) benchLatency {
+func summarize(ds []time.Duration) Latency {
 	if len(ds) == 0 {
-		return benchLatency{}
+		return Latency{}
 	}
 	sort.Slice(ds, func(i, j int) bool { return ds[i] < ds[j] })
 	at := func(p float64) float64 {
 		i := int(math.Ceil(p*float64(len(ds)))) - 1
-		return benchMs(ds[max(0, min(i, len(ds)-1))])
+		return millis(ds[max(0, min(i, len(ds)-1))])
 	}
-	return benchLatency{Count: len(ds), P50: at(0.50), P95: at(0.95), P99: at(0.99), Max: benchMs(ds[len(ds)-1])}
+	return Latency{Count: len(ds), P50: at(0.50), P95: at(0.95), P99: at(0.99), Max: millis(ds[len(ds)-1])}
 }
 
-func benchMs(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+func millis(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
