@@ -1,15 +1,20 @@
 # codebridge — two commands on a fresh machine: `make run` and `make test`.
 GO      ?= go
 BIN     := bin/codebridge
+BENCHBIN := bin/codebridge-bench
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X main.version=$(VERSION)
 
-.PHONY: build run test vet fmt bench lint clean e2e e2e-deps
+.PHONY: build bench-build run test vet fmt bench lint clean e2e e2e-deps
 
 E2E_DIR := adapters/webui/e2e
 
 build:
 	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/codebridge
+
+## bench-build: the load generator (bin/codebridge-bench), a binary of its own outside the service
+bench-build:
+	$(GO) build -ldflags '$(LDFLAGS)' -o $(BENCHBIN) ./cmd/codebridge-bench
 
 ## run: the batteries-included local mode (PostgreSQL found or started, embedded Kafka, sample data)
 run: build
