@@ -4,9 +4,11 @@ package postgres
 //
 // Writers call EnqueueTx inside the transaction of the change the messages
 // announce; it never touches Kafka. The per-key sequence comes from an upsert
-// on outbox_keys in that same transaction, which also row-locks the key until
-// commit: two writers of one key serialise there, so per key the commit
-// order is the seq order and there are no gaps.
+// on outbox_keys in that same transaction (sequenceOutbox in writes.go, the
+// one sequencing statement: status events compose it into their writes),
+// which also row-locks the key until commit: two writers of one key
+// serialise there, so per key the commit order is the seq order and there
+// are no gaps.
 //
 // The relay side (OutboxStore) leases records by pushing next_attempt_at
 // forward. Claim takes a pending record only when no lower seq of its key is
@@ -57,13 +59,6 @@ import (
 // commits, and vanish with it on rollback.
 func EnqueueTx(ctx context.Context, tx *sql.Tx, msgs ...workitem.Message) (err error) {
 	defer workitem.Wrap(&err, "postgres.EnqueueTx")
-	const q = `
-WITH k AS (
-    INSERT INTO outbox_keys AS k (key, last_seq) VALUES ($2, 1)
-    ON CONFLICT (key) DO UPDATE SET last_seq = k.last_seq + 1
-    RETURNING last_seq)
-INSERT INTO outbox (topic, key, seq, value, headers)
-SELECT $1, $2, k.last_seq, $3, $4 FROM k`
 	for _, m := range msgs {
 		if m.Topic == "" || m.Key == "" {
 			return workitem.Errorf(workitem.Internal, "outbox message without topic or key")
@@ -76,7 +71,11 @@ SELECT $1, $2, k.last_seq, $3, $4 FROM k`
 		if value == nil {
 			value = []byte{}
 		}
-		if _, err := tx.ExecContext(ctx, q, m.Topic, m.Key, value, jsonArg(headers)); err != nil {
+		// One statement per message: two of one key in one statement would
+		// touch its outbox_keys row twice (sequenceOutbox).
+		var ev eventRows
+		ev.add(outboxEvent{topic: m.Topic, key: m.Key, value: value, headers: string(headers)})
+		if _, err := enqueueSQL.exec(ctx, tx, ev.params(params{})); err != nil {
 			return outboxErr(err)
 		}
 	}
