@@ -26,9 +26,10 @@ import (
 // (stmtcache.go) needs. Fragments take rows as arrays (unnest), so one text
 // serves one row or many.
 
-// fragment is one SQL statement with named parameters (@name). It holds no
-// positional parameter ($1) and no '@' but its parameters' (outside string
-// literals).
+// fragment is one SQL statement with named parameters (@name: a letter or
+// '_', then letters, digits, '_'). It holds no positional parameter ($1).
+// An '@' not followed by a name is left as it is (the operators @>, <@, @@);
+// write such an operator with a space before its right operand.
 type fragment string
 
 // cte names a fragment in a composition's WITH list; later fragments may
@@ -103,7 +104,7 @@ func number(sql string) (string, []string, error) {
 				j++
 			}
 			if j == i+1 {
-				return "", nil, fmt.Errorf("'@' without a parameter name at %q", clip(sql[i:]))
+				break // an operator: @>, <@, @@, @ (absolute value)
 			}
 			name := sql[i+1 : j]
 			n, ok := index[name]

@@ -24,10 +24,14 @@ import (
 // their history and status events in data-modifying CTEs — which PostgreSQL
 // runs atomically on its own, instead of the general path's BEGIN, ~10
 // statements and COMMIT (each a round trip and a wake-up of both
-// processes). The general path (WriteResources' transaction) stays the one
-// source of truth for what a write means; this one derives the work items
-// with the same mapping.BuildChart from the same sources loadSourcesTx would
-// read, and tests compare the two paths' results row by row.
+// processes). It is not a second way to write: freshSQL is composed of the
+// same per-table fragments (writes.go) the general path runs one or a few
+// at a time (insertResourceSQL, newResourcesSQL, newItemsSQL), with the
+// same parameters built the same way (resourceRows, newItems). The general
+// path (WriteResources' transaction) stays the one source of truth for what
+// a write means; this one derives the work items with the same
+// mapping.BuildChart from the same sources loadSourcesTx would read, and
+// tests compare the two paths' results row by row.
 
 // freshPlan is a write that qualifies for the one-statement path.
 type freshPlan struct {

@@ -349,6 +349,9 @@ func lockCurrentTx(ctx context.Context, tx *sql.Tx, typ, id string) (current, bo
 	return c, err == nil, err
 }
 
+// insertVersionTx writes version version of w: version 1 through the
+// resources fragment the fresh paths use too (insertResourceSQL), a later
+// one as an update of the locked row; then the version and identifiers.
 func (s *Store) insertVersionTx(ctx context.Context, tx *sql.Tx, w workitem.ResourceWrite, version int, deleted bool) (workitem.WriteResult, error) {
 	now := s.now()
 	raw, err := w.Serve(version, now)

@@ -96,6 +96,9 @@ func lockItemByEncounterTx(ctx context.Context, tx *sql.Tx, encounterID string) 
 	return r, true, nil
 }
 
+// createItemTx creates Encounter encounterID's work item as derived in d,
+// with its first history entry and status event: one statement
+// (newItemsSQL, the work-item half of the fresh path's freshSQL).
 func (s *Store) createItemTx(ctx context.Context, tx *sql.Tx, encounterID string, d mapping.Derived, actor string) error {
 	if d.Status == workitem.Cancelled {
 		return nil // withdrawn before it was ever queued
