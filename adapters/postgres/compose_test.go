@@ -115,6 +115,7 @@ func TestWriteStatements(t *testing.T) {
 		{"freshSQL", freshSQL, []string{"resources", "resource_versions", "resource_identifiers", "work_items", "work_item_history", "outbox_keys", "outbox"}},
 		{"leaseSQL", leaseSQL, []string{"work_item_history", "outbox_keys", "outbox"}},
 		{"leaseChartSQL", leaseChartSQL, []string{"work_item_history", "outbox_keys", "outbox"}},
+		{"replaySQL", replaySQL, []string{"outbox_keys"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var got []string
