@@ -346,12 +346,6 @@ func WithTx(ctx context.Context, tx *sql.Tx) context.Context {
 	return context.WithValue(ctx, txKey{}, tx)
 }
 
-// queryer is what *sql.DB and *sql.Tx share.
-type queryer interface {
-	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
-	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
-}
-
 // q is the transaction in ctx (WithTx), else the pool.
 func (s *CodeStore) q(ctx context.Context) queryer {
 	if tx, ok := ctx.Value(txKey{}).(*sql.Tx); ok && tx != nil {

@@ -107,3 +107,9 @@ func (j jsonArg) Value() (driver.Value, error) {
 	}
 	return string(j), nil
 }
+
+// queryer is what *sql.DB, *sql.Conn and *sql.Tx share for reads.
+type queryer interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}

@@ -16,9 +16,13 @@
 // round trips (each a wake-up of both processes), not the work of a row. So
 // the hot paths say in ONE statement, with data-modifying CTEs, what the
 // models would say in several: a transition's history entry and status
-// event (transitionCTEs), the lease with its history and event, and a
-// Bundle of fresh POSTs with its work items (fresh.go: then without an
-// explicit transaction at all, since a single statement is atomic). The
+// event, the lease with its history and event, a new work item with both,
+// and a Bundle of fresh POSTs with its work items (fresh.go: then without
+// an explicit transaction at all, since a single statement is atomic). As
+// in pkgsite, each table's insert is still written once: writes.go holds
+// one fragment per table (and the one outbox sequencing statement), with
+// named parameters, and compose.go composes them into those statements
+// (numbering the parameters, so no statement splices another's $N). The
 // composed fooTx helpers stay the reference for what a write means:
 // fresh_test.go compares the fresh path with the general transaction row by
 // row, after every Bundle of a sequence that also exercises its fallbacks.

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/lib/pq"
 
 	"github.com/codebridge/codebridge/mapping"
 	"github.com/codebridge/codebridge/mapping/workitem"
@@ -25,10 +24,14 @@ import (
 // their history and status events in data-modifying CTEs — which PostgreSQL
 // runs atomically on its own, instead of the general path's BEGIN, ~10
 // statements and COMMIT (each a round trip and a wake-up of both
-// processes). The general path (WriteResources' transaction) stays the one
-// source of truth for what a write means; this one derives the work items
-// with the same mapping.BuildChart from the same sources loadSourcesTx would
-// read, and tests compare the two paths' results row by row.
+// processes). It is not a second way to write: freshSQL is composed of the
+// same per-table fragments (writes.go) the general path runs one or a few
+// at a time (insertResourceSQL, newResourcesSQL, newItemsSQL), with the
+// same parameters built the same way (resourceRows, newItems). The general
+// path (WriteResources' transaction) stays the one source of truth for what
+// a write means; this one derives the work items with the same
+// mapping.BuildChart from the same sources loadSourcesTx would read, and
+// tests compare the two paths' results row by row.
 
 // freshPlan is a write that qualifies for the one-statement path.
 type freshPlan struct {
@@ -141,37 +144,6 @@ func freshSources(ws []workitem.ResourceWrite, enc, patient string) []mapping.So
 	return out
 }
 
-// freshSQL writes a fresh plan in one statement. The history rows reference
-// the work items inserted by a sibling CTE: foreign keys are checked at the
-// end of the statement, when both are in place.
-const freshSQL = `
-WITH res AS (
-    INSERT INTO resources (type, id, version, last_updated, content_hash, deleted, encounter_id, patient_id, summary)
-    SELECT t, i, 1, $1, h, false, NULLIF(e, ''), NULLIF(p, ''), s::jsonb
-      FROM unnest($2::text[], $3::text[], $4::bytea[], $5::text[], $6::text[], $7::text[]) AS u(t, i, h, e, p, s)
-), ver AS (
-    INSERT INTO resource_versions (type, id, version, last_updated, raw)
-    SELECT t, i, 1, $1, r FROM unnest($2::text[], $3::text[], $8::bytea[]) AS u(t, i, r)
-), idn AS (
-    INSERT INTO resource_identifiers (type, system, value, id)
-    SELECT * FROM unnest($9::text[], $10::text[], $11::text[], $12::text[]) ON CONFLICT DO NOTHING
-), wi AS (
-    INSERT INTO work_items (id, encounter_id, patient_id, class, status, priority, service_start, service_end, chart, reason, created_at, updated_at)
-    SELECT i, e, p, c, st, pr, NULLIF(ss, '')::timestamptz, NULLIF(se, '')::timestamptz, ch::jsonb, 'encounter received', $1, $1
-      FROM unnest($13::text[], $14::text[], $15::text[], $16::text[], $17::text[], $18::int[], $19::text[], $20::text[], $21::text[])
-           AS u(i, e, p, c, st, pr, ss, se, ch)
-), hist AS (
-    INSERT INTO work_item_history (work_item_id, at, actor, from_status, to_status, reason)
-    SELECT i, $1, $22, '', st, 'encounter received' FROM unnest($13::text[], $17::text[]) AS u(i, st)
-), k AS (
-    INSERT INTO outbox_keys AS k (key, last_seq) SELECT unnest($23::text[]), 1
-    ON CONFLICT (key) DO UPDATE SET last_seq = k.last_seq + 1
-    RETURNING key, last_seq
-)
-INSERT INTO outbox (topic, key, seq, value, headers)
-SELECT m.topic, k.key, k.last_seq, m.v, m.h::jsonb
-  FROM k JOIN unnest($24::text[], $23::text[], $25::bytea[], $26::text[]) AS m(topic, key, v, h) USING (key)`
-
 // writeFresh stores a fresh plan with one statement (no explicit
 // transaction: a single statement commits or fails as a whole). It runs on
 // a pinned connection because database/sql re-runs a statement on another
@@ -183,46 +155,36 @@ func (s *Store) writeFresh(ctx context.Context, p freshPlan, actor string, now t
 	if err != nil {
 		return nil, err
 	}
-	m := len(p.items)
-	itemIDs, itemEncs, itemPats, classes, statuses := make([]string, m), make([]string, m), make([]string, m), make([]string, m), make([]string, m)
-	prios, starts, ends, charts := make([]int64, m), make([]string, m), make([]string, m), make([]string, m)
-	topics, keys, headers, values := []string{}, []string{}, []string{}, [][]byte{}
-	for j, d := range p.items {
-		chart, err := json.Marshal(storedChart{Chart: d.Chart, Sources: d.Chart.Sources})
-		if err != nil {
-			return nil, err
-		}
-		itemIDs[j], itemEncs[j], itemPats[j], classes[j], statuses[j] = uuid.NewString(), p.encs[j], d.PatientID, d.Class, string(d.Status)
-		prios[j], starts[j], ends[j], charts[j] = int64(d.Priority), timeText(d.ServiceStart), timeText(d.ServiceEnd), string(chart)
-		ev, err := s.statusEvent(itemRef{id: itemIDs[j], encounter: p.encs[j], patient: d.PatientID}, "", d.Status, actor, now)
-		if err != nil {
-			return nil, err
-		}
-		if ev.topic != "" {
-			topics, keys, values, headers = append(topics, ev.topic), append(keys, ev.key), append(values, ev.value), append(headers, ev.headers)
-		}
+	items, events, err := s.newItems(p.items, p.encs, actor, now)
+	if err != nil {
+		return nil, err
 	}
 	conn, err := s.db.Conn(ctx)
 	if err != nil {
 		return nil, err
 	}
 	defer conn.Close()
-	_, err = conn.ExecContext(ctx, freshSQL, now,
-		pq.Array(r.types), pq.Array(r.ids), pq.Array(r.hashes), pq.Array(r.encs), pq.Array(r.pats), pq.Array(r.sums), pq.Array(r.raws),
-		pq.Array(r.iTypes), pq.Array(r.iSystems), pq.Array(r.iValues), pq.Array(r.iIDs),
-		pq.Array(itemIDs), pq.Array(itemEncs), pq.Array(itemPats), pq.Array(classes), pq.Array(statuses), pq.Array(prios),
-		pq.Array(starts), pq.Array(ends), pq.Array(charts), actor,
-		pq.Array(keys), pq.Array(topics), pq.Array(values), pq.Array(headers))
-	if err != nil {
+	if _, err = freshSQL.exec(ctx, conn, events.params(items.params(r.params(params{}, 1, now), actor))); err != nil {
 		return nil, err
 	}
 	return r.out, nil
 }
 
-// timeText renders an optional time as timestamptz text, "" for none.
-func timeText(t *time.Time) string {
-	if t == nil {
-		return ""
+// newItems are the rows of new work items derived as ds for Encounters
+// encs, with their status events (from no status to the derived one).
+func (s *Store) newItems(ds []mapping.Derived, encs []string, actor string, now time.Time) (itemRows, eventRows, error) {
+	var items itemRows
+	var events eventRows
+	for j, d := range ds {
+		id := uuid.NewString()
+		if err := items.add(id, encs[j], d); err != nil {
+			return itemRows{}, eventRows{}, err
+		}
+		ev, err := s.statusEvent(itemRef{id: id, encounter: encs[j], patient: d.PatientID}, "", d.Status, actor, now)
+		if err != nil {
+			return itemRows{}, eventRows{}, err
+		}
+		events.add(ev)
 	}
-	return t.UTC().Format(time.RFC3339Nano)
+	return items, events, nil
 }

@@ -4,9 +4,11 @@ package postgres
 //
 // Writers call EnqueueTx inside the transaction of the change the messages
 // announce; it never touches Kafka. The per-key sequence comes from an upsert
-// on outbox_keys in that same transaction, which also row-locks the key until
-// commit: two writers of one key serialise there, so per key the commit
-// order is the seq order and there are no gaps.
+// on outbox_keys in that same transaction (sequenceOutbox in writes.go, the
+// one sequencing statement: status events compose it into their writes),
+// which also row-locks the key until commit: two writers of one key
+// serialise there, so per key the commit order is the seq order and there
+// are no gaps.
 //
 // The relay side (OutboxStore) leases records by pushing next_attempt_at
 // forward. Claim takes a pending record only when no lower seq of its key is
@@ -57,13 +59,6 @@ import (
 // commits, and vanish with it on rollback.
 func EnqueueTx(ctx context.Context, tx *sql.Tx, msgs ...workitem.Message) (err error) {
 	defer workitem.Wrap(&err, "postgres.EnqueueTx")
-	const q = `
-WITH k AS (
-    INSERT INTO outbox_keys AS k (key, last_seq) VALUES ($2, 1)
-    ON CONFLICT (key) DO UPDATE SET last_seq = k.last_seq + 1
-    RETURNING last_seq)
-INSERT INTO outbox (topic, key, seq, value, headers)
-SELECT $1, $2, k.last_seq, $3, $4 FROM k`
 	for _, m := range msgs {
 		if m.Topic == "" || m.Key == "" {
 			return workitem.Errorf(workitem.Internal, "outbox message without topic or key")
@@ -76,7 +71,11 @@ SELECT $1, $2, k.last_seq, $3, $4 FROM k`
 		if value == nil {
 			value = []byte{}
 		}
-		if _, err := tx.ExecContext(ctx, q, m.Topic, m.Key, value, jsonArg(headers)); err != nil {
+		// One statement per message: two of one key in one statement would
+		// touch its outbox_keys row twice (sequenceOutbox).
+		var ev eventRows
+		ev.add(outboxEvent{topic: m.Topic, key: m.Key, value: value, headers: string(headers)})
+		if _, err := enqueueSQL.exec(ctx, tx, ev.params(params{})); err != nil {
 			return outboxErr(err)
 		}
 	}
@@ -246,26 +245,19 @@ WHERE state = 'dead' AND id > $1 ORDER BY id LIMIT $2`, afterID, limit)
 	return scanOutbox(rows)
 }
 
-// outboxReplaySQL re-enqueues the dead rows chosen by the CTE "d" (ids) at the end
-// of their keys: each gets the key's next seq, in id order.
-const outboxReplaySQL = `
-WITH d AS (SELECT id, key FROM outbox WHERE state = 'dead' AND (%s) ORDER BY id FOR UPDATE),
-n AS (SELECT key, count(*) AS n FROM d GROUP BY key),
-k AS (UPDATE outbox_keys k SET last_seq = k.last_seq + n.n FROM n WHERE k.key = n.key
-      RETURNING k.key, k.last_seq, n.n),
-r AS (SELECT d.id, k.last_seq - k.n + row_number() OVER (PARTITION BY d.key ORDER BY d.id) AS seq
-      FROM d JOIN k ON k.key = d.key)
-UPDATE outbox o SET state = 'pending', seq = r.seq, attempts = 0, next_attempt_at = now()
-FROM r WHERE o.id = r.id`
+// replaySQL moves the dead record @id of key @event_keys back to pending
+// with the key's next seq (sequenceOutbox).
+var replaySQL = compose(`UPDATE outbox o SET state = 'pending', seq = seq.last_seq, attempts = 0, next_attempt_at = now()
+FROM seq WHERE o.id = @id`, sequenceCTE)
 
 // Replay moves the dead record id back to pending at the end of its key.
 func (s *OutboxStore) Replay(ctx context.Context, id int64) (err error) {
 	defer workitem.Wrap(&err, "postgres.OutboxStore.Replay(%d)", id)
-	res, err := s.db.ExecContext(ctx, fmt.Sprintf(outboxReplaySQL, "id = $1"), id)
+	n, err := s.replay(ctx, `id = $1`, id)
 	if err != nil {
-		return outboxErr(err)
+		return err
 	}
-	if n, _ := res.RowsAffected(); n == 0 {
+	if n == 0 {
 		return workitem.Errorf(workitem.NotFound, "no dead outbox record %d", id)
 	}
 	return nil
@@ -274,11 +266,46 @@ func (s *OutboxStore) Replay(ctx context.Context, id int64) (err error) {
 // ReplayAll replays every dead record.
 func (s *OutboxStore) ReplayAll(ctx context.Context) (n int64, err error) {
 	defer workitem.Wrap(&err, "postgres.OutboxStore.ReplayAll")
-	res, err := s.db.ExecContext(ctx, fmt.Sprintf(outboxReplaySQL, "true"))
+	return s.replay(ctx, `true`)
+}
+
+// replay re-enqueues, in one transaction, the dead records where holds
+// (a condition on outbox with args), each at the end of its key in id
+// order, and counts them.
+func (s *OutboxStore) replay(ctx context.Context, where string, args ...any) (n int64, err error) {
+	err = s.db.Transact(ctx, nil, func(tx *sql.Tx) error {
+		ids, keys, err := deadKeysTx(ctx, tx, where, args...)
+		if err != nil {
+			return err
+		}
+		for i, id := range ids {
+			if _, err := replaySQL.exec(ctx, tx, params{"id": id, "event_keys": pq.Array([]string{keys[i]})}); err != nil {
+				return err
+			}
+		}
+		n = int64(len(ids))
+		return nil
+	})
+	return n, outboxErr(err)
+}
+
+// deadKeysTx locks the dead records where holds and lists their ids and
+// keys in id order.
+func deadKeysTx(ctx context.Context, tx *sql.Tx, where string, args ...any) (ids []int64, keys []string, err error) {
+	rows, err := tx.QueryContext(ctx, `SELECT id, key FROM outbox WHERE state = 'dead' AND (`+where+`) ORDER BY id FOR UPDATE`, args...)
 	if err != nil {
-		return 0, outboxErr(err)
+		return nil, nil, err
 	}
-	return res.RowsAffected()
+	defer rows.Close()
+	for rows.Next() {
+		var id int64
+		var key string
+		if err := rows.Scan(&id, &key); err != nil {
+			return nil, nil, err
+		}
+		ids, keys = append(ids, id), append(keys, key)
+	}
+	return ids, keys, rows.Err()
 }
 
 // Stats counts pending and dead records and the oldest pending age.

@@ -178,7 +178,7 @@ func nullBytes(b []byte) any {
 
 // messageSeen reads k's row: whether it exists, and whether its content
 // hash agrees with k's (a missing hash on either side agrees).
-func messageSeen(ctx context.Context, q querier, k workitem.MessageKey) (seen, same bool, err error) {
+func messageSeen(ctx context.Context, q queryer, k workitem.MessageKey) (seen, same bool, err error) {
 	var hash []byte
 	err = q.QueryRowContext(ctx, `SELECT content_sha256 FROM inbound_messages WHERE source = $1 AND message_id = $2`, k.Source, k.ID).Scan(&hash)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -349,25 +349,25 @@ func lockCurrentTx(ctx context.Context, tx *sql.Tx, typ, id string) (current, bo
 	return c, err == nil, err
 }
 
+// insertVersionTx writes version version of w: version 1 through the
+// resources fragment the fresh paths use too (insertResourceSQL), a later
+// one as an update of the locked row; then the version and identifiers.
 func (s *Store) insertVersionTx(ctx context.Context, tx *sql.Tx, w workitem.ResourceWrite, version int, deleted bool) (workitem.WriteResult, error) {
 	now := s.now()
 	raw, err := w.Serve(version, now)
 	if err != nil {
 		return workitem.WriteResult{}, err
 	}
-	summary := w.Summary
-	if len(summary) == 0 {
-		summary = []byte("{}")
-	}
+	var rows resourceRows
+	rows.add(w, raw)
+	p := rows.params(params{}, version, now)
 	var res sql.Result
 	if version == 1 {
-		res, err = tx.ExecContext(ctx, `INSERT INTO resources (type, id, version, last_updated, content_hash, deleted, encounter_id, patient_id, summary)
-			VALUES ($1, $2, 1, $3, $4, $5, NULLIF($6, ''), NULLIF($7, ''), $8) ON CONFLICT (type, id) DO NOTHING`,
-			w.Type, w.ID, now, w.Hash, deleted, w.EncounterID, w.PatientID, jsonArg(summary))
+		res, err = insertResourceSQL.exec(ctx, tx, p)
 	} else {
 		res, err = tx.ExecContext(ctx, `UPDATE resources SET version = $3, last_updated = $4, content_hash = $5, deleted = $6,
 			encounter_id = NULLIF($7, ''), patient_id = NULLIF($8, ''), summary = $9 WHERE type = $1 AND id = $2`,
-			w.Type, w.ID, version, now, w.Hash, deleted, w.EncounterID, w.PatientID, jsonArg(summary))
+			w.Type, w.ID, version, now, w.Hash, deleted, w.EncounterID, w.PatientID, jsonArg(rows.sums[0]))
 	}
 	if err != nil {
 		return workitem.WriteResult{}, err
@@ -376,28 +376,27 @@ func (s *Store) insertVersionTx(ctx context.Context, tx *sql.Tx, w workitem.Reso
 		// A concurrent create of the same id won; retry as an update of it.
 		return s.writeTx(ctx, tx, &w)
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO resource_versions (type, id, version, last_updated, raw) VALUES ($1, $2, $3, $4, $5)`,
-		w.Type, w.ID, version, now, raw); err != nil {
+	if _, err := insertVersionSQL.exec(ctx, tx, p); err != nil {
 		return workitem.WriteResult{}, err
 	}
-	if err := replaceIdentifiersTx(ctx, tx, w); err != nil {
+	if err := replaceIdentifiersTx(ctx, tx, w, p); err != nil {
 		return workitem.WriteResult{}, err
 	}
 	stored := workitem.StoredResource{Type: w.Type, ID: w.ID, Version: version, LastUpdated: now, Raw: raw, Deleted: deleted}
 	return workitem.WriteResult{StoredResource: stored, Created: version == 1}, nil
 }
 
-func replaceIdentifiersTx(ctx context.Context, tx *sql.Tx, w workitem.ResourceWrite) error {
+// replaceIdentifiersTx replaces the identifiers w is indexed under by those
+// of p (resourceRows.params of w).
+func replaceIdentifiersTx(ctx context.Context, tx *sql.Tx, w workitem.ResourceWrite, p params) error {
 	if _, err := tx.ExecContext(ctx, `DELETE FROM resource_identifiers WHERE type = $1 AND id = $2`, w.Type, w.ID); err != nil {
 		return err
 	}
-	for _, ident := range w.Identifiers {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO resource_identifiers (type, system, value, id) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`,
-			w.Type, ident.System, ident.Value, w.ID); err != nil {
-			return err
-		}
+	if len(w.Identifiers) == 0 {
+		return nil
 	}
-	return nil
+	_, err := insertIdentifiersSQL.exec(ctx, tx, p)
+	return err
 }
 
 // claimConditionalTx implements If-None-Exist. It returns the id of the one
@@ -434,7 +433,7 @@ func (s *Store) claimConditionalTx(ctx context.Context, tx *sql.Tx, w workitem.R
 
 // matchCriteriaTx evaluates normalised criteria: "identifier=system|value"
 // or "_id=id".
-func matchCriteriaTx(ctx context.Context, tx querier, typ, criteria string) ([]string, error) {
+func matchCriteriaTx(ctx context.Context, tx queryer, typ, criteria string) ([]string, error) {
 	name, value, _ := cutCriteria(criteria)
 	switch name {
 	case "_id":
@@ -476,12 +475,7 @@ func (s *Store) ReadResource(ctx context.Context, typ, id string, version int) (
 	return readTx(ctx, s.db.DB, typ, id, version)
 }
 
-type querier interface {
-	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
-	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
-}
-
-func readTx(ctx context.Context, q querier, typ, id string, version int) (workitem.StoredResource, error) {
+func readTx(ctx context.Context, q queryer, typ, id string, version int) (workitem.StoredResource, error) {
 	r := workitem.StoredResource{Type: typ, ID: id}
 	var deleted bool
 	err := q.QueryRowContext(ctx, `SELECT r.version, r.deleted FROM resources r WHERE r.type = $1 AND r.id = $2`, typ, id).Scan(&r.Version, &deleted)
@@ -507,7 +501,7 @@ func readTx(ctx context.Context, q querier, typ, id string, version int) (workit
 	return r, err
 }
 
-func queryStrings(ctx context.Context, q querier, query string, args ...any) ([]string, error) {
+func queryStrings(ctx context.Context, q queryer, query string, args ...any) ([]string, error) {
 	rows, err := q.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, err

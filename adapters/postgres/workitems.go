@@ -10,7 +10,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/google/uuid"
+	"github.com/lib/pq"
 
 	"github.com/codebridge/codebridge/mapping"
 	"github.com/codebridge/codebridge/mapping/workitem"
@@ -96,23 +96,20 @@ func lockItemByEncounterTx(ctx context.Context, tx *sql.Tx, encounterID string) 
 	return r, true, nil
 }
 
+// createItemTx creates Encounter encounterID's work item as derived in d,
+// with its first history entry and status event: one statement
+// (newItemsSQL, the work-item half of the fresh path's freshSQL).
 func (s *Store) createItemTx(ctx context.Context, tx *sql.Tx, encounterID string, d mapping.Derived, actor string) error {
 	if d.Status == workitem.Cancelled {
 		return nil // withdrawn before it was ever queued
 	}
-	chart, err := json.Marshal(storedChart{Chart: d.Chart, Sources: d.Chart.Sources})
-	if err != nil {
-		return err
-	}
-	id := uuid.NewString()
 	now := s.now()
-	_, err = tx.ExecContext(ctx, `INSERT INTO work_items (id, encounter_id, patient_id, class, status, priority, service_start, service_end, chart, reason, created_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'encounter received', $10, $10)`,
-		id, encounterID, d.PatientID, d.Class, d.Status, d.Priority, d.ServiceStart, d.ServiceEnd, jsonArg(chart), now)
+	items, events, err := s.newItems([]mapping.Derived{d}, []string{encounterID}, actor, now)
 	if err != nil {
 		return err
 	}
-	return s.transitionTx(ctx, tx, itemRef{id: id, encounter: encounterID, patient: d.PatientID}, "", d.Status, actor, "encounter received")
+	_, err = newItemsSQL.exec(ctx, tx, events.params(items.params(params{"now": now}, actor)))
+	return outboxErr(err)
 }
 
 // updateItemTx applies a re-derivation to an existing item.
@@ -191,43 +188,31 @@ func (s *Store) recordTransitionTx(ctx context.Context, tx *sql.Tx, itemID strin
 	return s.transitionTx(ctx, tx, ref, from, to, actor, reason)
 }
 
-// transitionCTEs append a history entry ($1-$6) and, when $7 (the topic) is
-// not empty, enqueues the status event ($7-$10) with the next sequence
-// number of its key (EnqueueTx's sequencing, inlined so the history entry and
-// the event are one round trip). Callers add it to their own statements as
-// CTEs too (the lease), so its parameters come first.
-const transitionCTEs = `
-WITH hist AS (
-    INSERT INTO work_item_history (work_item_id, at, actor, from_status, to_status, reason) VALUES ($1, $2, $3, $4, $5, $6)
-), seq AS (
-    INSERT INTO outbox_keys AS k (key, last_seq) SELECT $8::text, 1 WHERE $7::text <> ''
-    ON CONFLICT (key) DO UPDATE SET last_seq = k.last_seq + 1
-    RETURNING last_seq
-), event AS (
-    INSERT INTO outbox (topic, key, seq, value, headers) SELECT $7, $8, seq.last_seq, $9, $10::jsonb FROM seq
-)`
-
 // transitionTx records a transition of the item ref names (history and
-// status event) with one statement. The caller holds the item's row lock,
-// so one encounter's events get their outbox sequence in the order the
-// changes commit.
+// status event) with one statement (transitionSQL). The caller holds the
+// item's row lock, so one encounter's events get their outbox sequence in
+// the order the changes commit.
 func (s *Store) transitionTx(ctx context.Context, tx *sql.Tx, ref itemRef, from, to workitem.Status, actor, reason string) error {
-	args, err := s.transitionArgs(ref, from, to, actor, reason)
+	p, err := s.transitionParams(ref, from, to, actor, reason)
 	if err != nil {
 		return err
 	}
-	_, err = tx.ExecContext(ctx, transitionCTEs+` SELECT 1`, args...)
+	_, err = transitionSQL.exec(ctx, tx, p)
 	return outboxErr(err)
 }
 
-// transitionArgs are the ten parameters of transitionCTEs.
-func (s *Store) transitionArgs(ref itemRef, from, to workitem.Status, actor, reason string) ([]any, error) {
+// transitionParams are the parameters of insertHistory and the outbox
+// fragments for a transition of the item ref names.
+func (s *Store) transitionParams(ref itemRef, from, to workitem.Status, actor, reason string) (params, error) {
 	now := s.now()
 	ev, err := s.statusEvent(ref, from, to, actor, now)
 	if err != nil {
 		return nil, err
 	}
-	return []any{ref.id, now, actor, string(from), string(to), reason, ev.topic, ev.key, ev.value, ev.headers}, nil
+	var events eventRows
+	events.add(ev)
+	return events.params(params{"now": now, "actor": actor, "from_status": string(from), "reason": reason,
+		"item_ids": pq.Array([]string{ref.id}), "statuses": pq.Array([]string{string(to)})}), nil
 }
 
 // outboxEvent is a status event as the outbox columns take it; all empty

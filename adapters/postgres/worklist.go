@@ -258,20 +258,20 @@ func (s *Store) leaseNext(ctx context.Context, coder string, max int, d time.Dur
 		if from == workitem.InProgress {
 			reason = "lease of " + prevAssignee + " expired; leased"
 		}
-		args, err := s.transitionArgs(pick.ref, from, workitem.InProgress, coder, reason)
+		p, err := s.transitionParams(pick.ref, from, workitem.InProgress, coder, reason)
 		if err != nil {
 			return err
 		}
-		returning := prefixed("w", itemColumns)
+		p["item"], p["lease"] = pick.ref.id, fmt.Sprintf("%d milliseconds", d.Milliseconds())
+		lease := leaseSQL
 		if full {
-			returning += ", w.chart, w.codes, w.edits"
+			lease = leaseChartSQL
 		}
-		// The lease, its history entry and its status event: one statement.
-		row := tx.QueryRowContext(ctx, transitionCTEs+`
-			UPDATE work_items w SET status = 'in_progress', assignee = $3, lease_expires = now() + $11::interval,
-				version = w.version + 1, updated_at = now(), reason = 'leased'
-			WHERE w.id = $1 RETURNING `+returning,
-			append(args, fmt.Sprintf("%d milliseconds", d.Milliseconds()))...)
+		args, err := lease.args(p)
+		if err != nil {
+			return err
+		}
+		row := tx.QueryRowContext(ctx, lease.text, args...)
 		if full {
 			it, err = scanFullItem(row)
 		} else {
@@ -294,6 +294,19 @@ func (s *Store) leaseNext(ctx context.Context, coder string, max int, d time.Dur
 	})
 	return it, history, ok, err
 }
+
+// leaseUpdate leases the item @item to @actor for @lease (an interval).
+const leaseUpdate = `UPDATE work_items w SET status = 'in_progress', assignee = @actor, lease_expires = now() + @lease::interval,
+	version = w.version + 1, updated_at = now(), reason = 'leased'
+WHERE w.id = @item RETURNING `
+
+// The lease, its history entry and its status event: one statement, which
+// answers the item (leaseSQL) or the item with its chart, codes and edits
+// (leaseChartSQL).
+var (
+	leaseSQL      = compose(fragment(leaseUpdate+prefixed("w", itemColumns)), historyCTE, sequenceCTE, outboxCTE)
+	leaseChartSQL = compose(fragment(leaseUpdate+prefixed("w", itemColumns)+", w.chart, w.codes, w.edits"), historyCTE, sequenceCTE, outboxCTE)
+)
 
 func prefixed(alias, cols string) string {
 	parts := strings.Split(cols, ",")
