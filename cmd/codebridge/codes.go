@@ -80,7 +80,11 @@ func loadCodesFile(ctx context.Context, s *postgres.CodeStore, rel codes.Release
 	bar := progressbar.NewOptions(-1, progressbar.OptionSetWriter(stderr),
 		progressbar.OptionSetDescription(fmt.Sprintf("loading %s %s", rel.System, rel.Version)),
 		progressbar.OptionShowCount(), progressbar.OptionShowIts(), progressbar.OptionSetItsString("records"),
-		progressbar.OptionThrottle(100*time.Millisecond), progressbar.OptionClearOnFinish())
+		progressbar.OptionThrottle(100*time.Millisecond), progressbar.OptionClearOnFinish(),
+		// No spinner ticker: progressbar's ticker goroutine reads the bar's
+		// state without its lock (a data race under -race); the bar redraws
+		// on each Set instead.
+		progressbar.OptionSetSpinnerChangeInterval(0))
 	start := time.Now()
 	res, err := s.LoadRelease(ctx, rel, f, func(n int) { _ = bar.Set(n) })
 	_ = bar.Finish()
