@@ -78,8 +78,6 @@ func fhirBody(c echo.Context) ([]byte, error) {
 	return b, nil
 }
 
-func supportedType(t string) error { return ingest.CheckType(t) }
-
 func (a *fhirAPI) create(c echo.Context) error {
 	return a.write(c, ingest.Request{Method: http.MethodPost, Type: c.Param("type"),
 		IfNoneExist: c.Request().Header.Get("If-None-Exist")})
@@ -92,7 +90,7 @@ func (a *fhirAPI) update(c echo.Context) error {
 
 func (a *fhirAPI) delete(c echo.Context) error {
 	typ, id := c.Param("type"), c.Param("id")
-	if err := supportedType(typ); err != nil {
+	if err := ingest.CheckType(typ); err != nil {
 		return err
 	}
 	r := ingest.Request{Method: http.MethodDelete, Type: typ, ID: id}
@@ -106,7 +104,7 @@ func (a *fhirAPI) delete(c echo.Context) error {
 // ingest use case and answers the stored version: 201 with Location when
 // it is new, else 200.
 func (a *fhirAPI) write(c echo.Context, r ingest.Request) error {
-	if err := supportedType(r.Type); err != nil {
+	if err := ingest.CheckType(r.Type); err != nil {
 		return err
 	}
 	raw, err := fhirBody(c)
@@ -140,7 +138,7 @@ func serveResource(c echo.Context, status int, r workitem.StoredResource) error 
 
 func (a *fhirAPI) read(c echo.Context) error {
 	typ := c.Param("type")
-	if err := supportedType(typ); err != nil {
+	if err := ingest.CheckType(typ); err != nil {
 		return err
 	}
 	r, err := a.store.ReadResource(c.Request().Context(), typ, c.Param("id"), 0)
@@ -152,7 +150,7 @@ func (a *fhirAPI) read(c echo.Context) error {
 
 func (a *fhirAPI) vread(c echo.Context) error {
 	typ := c.Param("type")
-	if err := supportedType(typ); err != nil {
+	if err := ingest.CheckType(typ); err != nil {
 		return err
 	}
 	v, err := strconv.Atoi(c.Param("vid"))
