@@ -89,11 +89,7 @@ func (a *fhirAPI) update(c echo.Context) error {
 }
 
 func (a *fhirAPI) delete(c echo.Context) error {
-	typ, id := c.Param("type"), c.Param("id")
-	if err := ingest.CheckType(typ); err != nil {
-		return err
-	}
-	r := ingest.Request{Method: http.MethodDelete, Type: typ, ID: id}
+	r := ingest.Request{Method: http.MethodDelete, Type: c.Param("type"), ID: c.Param("id")}
 	if _, err := a.svc.Write(c.Request().Context(), PrincipalOf(c).Name, r); err != nil {
 		return err
 	}
@@ -104,6 +100,7 @@ func (a *fhirAPI) delete(c echo.Context) error {
 // ingest use case and answers the stored version: 201 with Location when
 // it is new, else 200.
 func (a *fhirAPI) write(c echo.Context, r ingest.Request) error {
+	// An unsupported type is a 404 before any complaint about the body.
 	if err := ingest.CheckType(r.Type); err != nil {
 		return err
 	}
