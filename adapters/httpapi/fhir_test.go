@@ -151,6 +151,7 @@ func TestFHIRWriteErrors(t *testing.T) {
 		{"If-Match on a missing resource", request{method: "PUT", path: "/fhir/Patient/p1", token: ehrTok, body: testPatient,
 			header: map[string]string{"If-Match": `W/"1"`}}, 412, []string{"conflict"}, ""},
 		{"read of a missing resource", request{method: "GET", path: "/fhir/Patient/none", token: ehrTok}, 404, []string{"not-found"}, ""},
+		{"delete of a type not served", request{method: "DELETE", path: "/fhir/Observation/o1", token: ehrTok}, 404, []string{"not-found"}, ""},
 		{"read of a type not served", request{method: "GET", path: "/fhir/Observation/o1", token: ehrTok}, 404, []string{"not-found"}, ""},
 	}
 	for _, tt := range tests {
