@@ -132,7 +132,7 @@ func TestWriteRequestReachesStore(t *testing.T) {
 // and validation errors with their issues, and makes anything else
 // Internal with its cause.
 func TestDomainError(t *testing.T) {
-	_, parseErr := parser.Parse([]byte(`{"resourceType":`))
+	_, unparseableErr := parser.Parse([]byte(`{"resourceType":`))
 	_, invalidErr := parser.Parse([]byte(strings.Replace(encounter, "finished", "done", 1)))
 	down := errors.New("connection refused")
 	stale := workitem.Errorf(workitem.Precondition, "stale")
@@ -145,7 +145,7 @@ func TestDomainError(t *testing.T) {
 		hasIssues bool
 	}{
 		{"domain error keeps its context", errors.Join(errors.New("postgres.WriteResources"), stale), workitem.Precondition, stale, "postgres.WriteResources\nstale", false},
-		{"unparseable", parseErr, workitem.Invalid, nil, "", true},
+		{"unparseable", unparseableErr, workitem.Invalid, nil, "", true},
 		{"invalid content", invalidErr, workitem.Unprocessable, nil, "", true},
 		{"anything else", down, workitem.Internal, down, "internal error: connection refused", false},
 	}
