@@ -8,6 +8,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/codebridge/codebridge/mapping/ingest"
 	"github.com/codebridge/codebridge/mapping/workitem"
 )
 
@@ -46,7 +47,8 @@ var statusKind = map[int]workitem.Kind{
 // StatusOf returns the HTTP status for err.
 func StatusOf(err error) int { return kindStatus[toDomain(err).Kind].status }
 
-// toDomain turns any error, including echo's own, into a *workitem.Error.
+// toDomain turns any error into a *workitem.Error: echo's own by their
+// status, any other through ingest.DomainError (the one conversion).
 func toDomain(err error) *workitem.Error {
 	var we *workitem.Error
 	if errors.As(err, &we) {
@@ -67,7 +69,8 @@ func toDomain(err error) *workitem.Error {
 		}
 		return &workitem.Error{Kind: k, Message: msg}
 	}
-	return &workitem.Error{Kind: workitem.Internal, Message: "internal error", Err: err}
+	errors.As(ingest.DomainError(err), &we)
+	return we
 }
 
 // apiError is the JSON error body of /api routes.

@@ -8,12 +8,10 @@ import (
 	"net/http"
 	"strconv"
 
-	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
 
 	"github.com/codebridge/codebridge/config"
 	"github.com/codebridge/codebridge/fhir"
-	"github.com/codebridge/codebridge/mapping"
 	"github.com/codebridge/codebridge/mapping/ingest"
 	"github.com/codebridge/codebridge/mapping/workitem"
 )
@@ -38,7 +36,7 @@ type FHIROptions struct {
 type fhirAPI struct {
 	store  ResourceStore
 	parser *fhir.Parser
-	opts   FHIROptions
+	svc    *ingest.Service // every write goes through it
 }
 
 // RegisterFHIR adds the FHIR REST routes for the supported clinical types.
@@ -46,7 +44,8 @@ func RegisterFHIR(s *Server, store ResourceStore, parser *fhir.Parser, o FHIROpt
 	if o.MaxBundleEntries <= 0 {
 		o.MaxBundleEntries = 1000
 	}
-	a := &fhirAPI{store: store, parser: parser, opts: o}
+	a := &fhirAPI{store: store, parser: parser,
+		svc: &ingest.Service{Parser: parser, Store: store, MaxBundleEntries: o.MaxBundleEntries}}
 	s.FHIR.GET("/metadata", a.metadata) // any authenticated role: CONTRACT §2, every /fhir request carries a token
 	write := Require(config.RoleEHR)
 	read := Require(config.RoleEHR, config.RoleCoder, config.RoleAuditor)
@@ -79,103 +78,47 @@ func fhirBody(c echo.Context) ([]byte, error) {
 	return b, nil
 }
 
-// parseErr converts a fhir parse error into a domain error with its issues.
-func parseErr(err error) error { return ingest.DomainError(err) }
-
-func supportedType(t string) error {
-	if !mapping.IsSupported(t) {
-		return workitem.Errorf(workitem.NotFound, "resource type %s is not supported (see /fhir/metadata)", t)
-	}
-	return nil
-}
-
-// parseFor parses the body as a resource of the URL's type.
-func (a *fhirAPI) parseFor(c echo.Context, typ string) (*fhir.Resource, error) {
-	raw, err := fhirBody(c)
-	if err != nil {
-		return nil, err
-	}
-	res, err := a.parser.Parse(raw)
-	if err != nil {
-		return nil, parseErr(err)
-	}
-	if res.Type != typ {
-		return nil, workitem.Errorf(workitem.Invalid, "body is a %s, the URL says %s", res.Type, typ).
-			WithIssues(workitem.Issue{Severity: "error", Code: "invalid", Diagnostics: "resourceType does not match the URL", Expression: []string{res.Type}})
-	}
-	return res, nil
-}
-
 func (a *fhirAPI) create(c echo.Context) error {
-	typ := c.Param("type")
-	if err := supportedType(typ); err != nil {
-		return err
-	}
-	res, err := a.parseFor(c, typ)
-	if err != nil {
-		return err
-	}
-	w, err := mapping.Prepare(res, uuid.NewString(), http.MethodPost)
-	if err != nil {
-		return parseErr(err)
-	}
-	if ine := c.Request().Header.Get("If-None-Exist"); ine != "" {
-		if w.IfNoneExist, err = mapping.NormalizeCriteria(typ, ine); err != nil {
-			return err
-		}
-	}
-	return a.writeOne(c, w)
+	return a.write(c, ingest.Request{Method: http.MethodPost, Type: c.Param("type"),
+		IfNoneExist: c.Request().Header.Get("If-None-Exist")})
 }
 
 func (a *fhirAPI) update(c echo.Context) error {
-	typ, id := c.Param("type"), c.Param("id")
-	if err := supportedType(typ); err != nil {
-		return err
-	}
-	res, err := a.parseFor(c, typ)
-	if err != nil {
-		return err
-	}
-	if res.ID != id {
-		return workitem.Errorf(workitem.Invalid, "body id %q does not match the URL id %q", res.ID, id).
-			WithIssues(workitem.Issue{Severity: "error", Code: "invalid", Diagnostics: "Resource.id must equal the id in the URL", Expression: []string{typ + ".id"}})
-	}
-	w, err := mapping.Prepare(res, id, http.MethodPut)
-	if err != nil {
-		return parseErr(err)
-	}
-	if im := c.Request().Header.Get("If-Match"); im != "" {
-		if w.IfMatch, err = mapping.ParseETag(im); err != nil {
-			return err
-		}
-	}
-	return a.writeOne(c, w)
+	return a.write(c, ingest.Request{Method: http.MethodPut, Type: c.Param("type"), ID: c.Param("id"),
+		IfMatch: c.Request().Header.Get("If-Match")})
 }
 
 func (a *fhirAPI) delete(c echo.Context) error {
-	typ, id := c.Param("type"), c.Param("id")
-	if err := supportedType(typ); err != nil {
-		return err
-	}
-	w := workitem.ResourceWrite{Type: typ, ID: id, Method: http.MethodDelete}
-	if _, err := a.store.WriteResources(c.Request().Context(), PrincipalOf(c).Name, []workitem.ResourceWrite{ingest.WriteFor(w)}); err != nil {
+	r := ingest.Request{Method: http.MethodDelete, Type: c.Param("type"), ID: c.Param("id")}
+	if _, err := a.svc.Write(c.Request().Context(), PrincipalOf(c).Name, r); err != nil {
 		return err
 	}
 	return c.NoContent(http.StatusNoContent)
 }
 
-func (a *fhirAPI) writeOne(c echo.Context, w workitem.ResourceWrite) error {
-	res, err := a.store.WriteResources(c.Request().Context(), PrincipalOf(c).Name, []workitem.ResourceWrite{w})
+// write reads the body of a POST or PUT into r, writes it through the
+// ingest use case and answers the stored version: 201 with Location when
+// it is new, else 200.
+func (a *fhirAPI) write(c echo.Context, r ingest.Request) error {
+	// An unsupported type is a 404 before any complaint about the body.
+	if err := ingest.CheckType(r.Type); err != nil {
+		return err
+	}
+	raw, err := fhirBody(c)
 	if err != nil {
 		return err
 	}
-	r := res[0]
-	status := http.StatusOK
-	if r.Created {
-		status = http.StatusCreated
-		c.Response().Header().Set(echo.HeaderLocation, locationOf(c, r.StoredResource))
+	r.Raw = raw
+	res, err := a.svc.Write(c.Request().Context(), PrincipalOf(c).Name, r)
+	if err != nil {
+		return err
 	}
-	return serveResource(c, status, r.StoredResource)
+	status := http.StatusOK
+	if res.Created {
+		status = http.StatusCreated
+		c.Response().Header().Set(echo.HeaderLocation, locationOf(c, res.StoredResource))
+	}
+	return serveResource(c, status, res.StoredResource)
 }
 
 func locationOf(c echo.Context, r workitem.StoredResource) string {
@@ -192,7 +135,7 @@ func serveResource(c echo.Context, status int, r workitem.StoredResource) error 
 
 func (a *fhirAPI) read(c echo.Context) error {
 	typ := c.Param("type")
-	if err := supportedType(typ); err != nil {
+	if err := ingest.CheckType(typ); err != nil {
 		return err
 	}
 	r, err := a.store.ReadResource(c.Request().Context(), typ, c.Param("id"), 0)
@@ -204,7 +147,7 @@ func (a *fhirAPI) read(c echo.Context) error {
 
 func (a *fhirAPI) vread(c echo.Context) error {
 	typ := c.Param("type")
-	if err := supportedType(typ); err != nil {
+	if err := ingest.CheckType(typ); err != nil {
 		return err
 	}
 	v, err := strconv.Atoi(c.Param("vid"))

@@ -44,10 +44,9 @@ func (a *fhirAPI) bundle(c echo.Context) error {
 	}
 	b, err := a.parser.ParseBundle(raw)
 	if err != nil {
-		return parseErr(err)
+		return err // the error handler answers it through ingest.DomainError
 	}
-	svc := ingest.Service{Parser: a.parser, Store: a.store, MaxBundleEntries: a.opts.MaxBundleEntries}
-	res, err := svc.Bundle(c.Request().Context(), PrincipalOf(c).Name, b)
+	res, err := a.svc.Bundle(c.Request().Context(), PrincipalOf(c).Name, b)
 	if err != nil {
 		return err
 	}

@@ -1,9 +1,10 @@
 // Package ingest is codebridge's one inbound use case: FHIR JSON in, stored
 // resources, versions and re-mapped work items out. Every way in goes
-// through it — POST /fhir Bundles (adapters/httpapi), the `codebridge import`
-// command, the Kafka inbound topic (adapters/kafkain) and HL7 v2 once it is
-// turned into FHIR — so they all validate, plan, resolve references, honour
-// limits and write exactly alike.
+// through it — single-resource POST, PUT and DELETE (Service.Write) and
+// POST /fhir Bundles (Service.Bundle) in adapters/httpapi, the `codebridge
+// import` command, the Kafka inbound topic (adapters/kafkain) and HL7 v2
+// once it is turned into FHIR — so they all validate, plan, resolve
+// references, honour limits and write exactly alike.
 //
 // The steps are: parse once with the validating fhir.Parser; plan the
 // Bundle with mapping.PlanBundleWith (ids for creates, urn:uuid references
@@ -28,7 +29,7 @@
 // Errors are always *workitem.Error kinds: a FHIR parse or validation
 // failure is Invalid (unparseable) or Unprocessable (invalid content), a
 // Bundle over MaxBundleEntries is TooLarge, anything unclassified is
-// Internal. IsReceiverFault tells a failure of codebridge itself (the
+// Internal. DomainError is that one conversion; the HTTP edge uses it too. IsReceiverFault tells a failure of codebridge itself (the
 // database down: Transient or Internal), which a sender should retry, from
 // a message that will never be accepted as it is.
 //

@@ -22,6 +22,7 @@ type fakeStore struct {
 	fail   error                  // every call fails with it when set
 	calls  int                    // WriteResources calls
 	actors []string
+	writes []workitem.ResourceWrite // every write received, in order
 }
 
 type fakeVersion struct {
@@ -43,6 +44,7 @@ func (f *fakeStore) WriteResources(_ context.Context, actor string, ws []workite
 	defer f.mu.Unlock()
 	f.calls++
 	f.actors = append(f.actors, actor)
+	f.writes = append(f.writes, ws...)
 	if f.fail != nil {
 		return nil, f.fail
 	}

@@ -116,28 +116,15 @@ func WriteFor(w workitem.ResourceWrite) workitem.ResourceWrite {
 	return w
 }
 
-// DomainError is the error the edges answer with for a parse or store
-// failure: err itself when it carries a *workitem.Error, a FHIR parse or
-// validation error as Invalid/Unprocessable with its issues, else Internal.
-func DomainError(err error) error { return asDomain(err) }
-
-// asDomain returns err unchanged when it carries a *workitem.Error (keeping
-// its context), and otherwise the *workitem.Error domainOf makes of it.
-func asDomain(err error) error {
+// DomainError is the one conversion of an error into codebridge's error
+// kinds, used by every edge: err itself, its context kept, when a
+// *workitem.Error is in its chain; a FHIR parse or validation error as
+// Invalid (unparseable) or Unprocessable (invalid content) with its issues;
+// anything else as Internal, with err as its cause. nil stays nil.
+func DomainError(err error) error {
 	var we *workitem.Error
-	if errors.As(err, &we) {
+	if err == nil || errors.As(err, &we) {
 		return err
-	}
-	return domainOf(err)
-}
-
-// domainOf returns the *workitem.Error for err: the one in its chain; a
-// FHIR parse or validation error as Invalid (unparseable) or Unprocessable
-// (invalid content) with its issues; anything else as Internal.
-func domainOf(err error) *workitem.Error {
-	var we *workitem.Error
-	if errors.As(err, &we) {
-		return we
 	}
 	if fe, ok := fhir.AsError(err); ok {
 		k := workitem.Unprocessable
@@ -151,4 +138,11 @@ func domainOf(err error) *workitem.Error {
 		return out
 	}
 	return &workitem.Error{Kind: workitem.Internal, Message: "internal error", Err: err}
+}
+
+// failed is the outcome of batch entry i that failed with err.
+func failed(i int, typ, id string, err error) Entry {
+	var we *workitem.Error
+	errors.As(DomainError(err), &we)
+	return Entry{Index: i, Type: typ, ID: id, Err: we}
 }

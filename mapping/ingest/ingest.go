@@ -110,7 +110,7 @@ func (s *Service) raw(ctx context.Context, actor string, raw []byte, seed string
 	if sniffType(raw) != "Bundle" {
 		res, err := s.Parser.Parse(raw)
 		if err != nil {
-			return Result{}, asDomain(err)
+			return Result{}, DomainError(err)
 		}
 		if res.Type != "Bundle" {
 			return s.resource(ctx, actor, res, seed)
@@ -118,7 +118,7 @@ func (s *Service) raw(ctx context.Context, actor string, raw []byte, seed string
 	}
 	b, err := s.Parser.ParseBundle(raw)
 	if err != nil {
-		return Result{}, asDomain(err)
+		return Result{}, DomainError(err)
 	}
 	if b.Type != "transaction" && b.Type != "batch" {
 		asBatch(b)
@@ -141,11 +141,11 @@ func (s *Service) resource(ctx context.Context, actor string, res *fhir.Resource
 	}
 	w, err := mapping.Prepare(res, id, method)
 	if err != nil {
-		return Result{}, asDomain(err)
+		return Result{}, DomainError(err)
 	}
 	out, err := s.Store.WriteResources(ctx, actor, []workitem.ResourceWrite{w})
 	if err != nil {
-		return Result{}, asDomain(err)
+		return Result{}, DomainError(err)
 	}
 	return Result{Entries: []Entry{written(0, out[0], method)}}, nil
 }
@@ -189,7 +189,7 @@ func (s *Service) planAndWrite(ctx context.Context, actor string, b *fhir.Bundle
 		err = applyIfNoneMatch(b, plans)
 	}
 	if err != nil {
-		return Result{}, asDomain(err)
+		return Result{}, DomainError(err)
 	}
 	res := Result{BundleType: b.Type, Entries: make([]Entry, len(plans))}
 	if b.Type == "transaction" {
@@ -219,7 +219,7 @@ func (s *Service) transaction(ctx context.Context, actor string, plans []mapping
 	}
 	res, err := s.Store.WriteResources(ctx, actor, ws)
 	if err != nil {
-		return asDomain(err)
+		return DomainError(err)
 	}
 	for j, r := range res {
 		out[at[j]] = written(at[j], r, ws[j].Method)
@@ -232,14 +232,14 @@ func (s *Service) batch(ctx context.Context, actor string, plans []mapping.Entry
 	for i, p := range plans {
 		switch {
 		case p.Err != nil:
-			out[i] = Entry{Index: i, Err: domainOf(p.Err)}
+			out[i] = failed(i, "", "", p.Err)
 		case p.Write == nil:
 			out[i] = skipped(p)
 		default:
 			w := WriteFor(*p.Write)
 			res, err := s.Store.WriteResources(ctx, actor, []workitem.ResourceWrite{w})
 			if err != nil {
-				out[i] = Entry{Index: i, Type: w.Type, ID: w.ID, Err: domainOf(err)}
+				out[i] = failed(i, w.Type, w.ID, err)
 				continue
 			}
 			out[i] = written(i, res[0], w.Method)
