@@ -11,10 +11,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/codebridge/codebridge/adapters/hl7v2"
 	"github.com/codebridge/codebridge/adapters/mllp"
 	"github.com/codebridge/codebridge/adapters/postgres/pgtest"
 	"github.com/codebridge/codebridge/config"
+	"github.com/codebridge/codebridge/mapping/hl7v2"
 )
 
 // hl7Sample reads a synthetic message from testdata/hl7v2.

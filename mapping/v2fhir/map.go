@@ -6,8 +6,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/codebridge/codebridge/adapters/hl7v2"
 	"github.com/codebridge/codebridge/fhir"
+	"github.com/codebridge/codebridge/mapping/hl7v2"
 )
 
 // Options tune the mapping.
