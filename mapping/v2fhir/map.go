@@ -14,7 +14,7 @@ import (
 type Options struct {
 	// Aliases maps upper-case HL7 coding-system names (DG1-3.3, PR1-3.3,
 	// FT1-25.3, FT1-19.3: "I10", "ICD10CM", "C4"...) to FHIR system URIs;
-	// config.DefaultHL7CodeAliases() is the built-in table.
+	// DefaultAliases() is the built-in table.
 	Aliases map[string]string
 	// Location reads timestamps sent without a UTC offset; nil means UTC.
 	Location *time.Location
