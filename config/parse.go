@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/codebridge/codebridge/mapping/v2fhir"
 )
 
 func setAddr(dst *string, v string) error {
@@ -293,15 +295,10 @@ var aliasTargets = map[string]string{
 	"icd10cm": systemICD10CM, "icd10pcs": systemICD10PCS, "cpt": systemCPT, "hcpcs": systemHCPCS, "snomed": systemSNOMED,
 }
 
-// DefaultHL7CodeAliases is the built-in alias table (keys upper-case).
+// DefaultHL7CodeAliases is the built-in alias table (keys upper-case):
+// v2fhir.DefaultAliases, which the HL7 v2 mapping owns.
 func DefaultHL7CodeAliases() map[string]string {
-	return map[string]string{
-		"I10": systemICD10CM, "I10C": systemICD10CM, "ICD10CM": systemICD10CM, "ICD-10-CM": systemICD10CM, "ICD10": systemICD10CM,
-		"I10P": systemICD10PCS, "ICD10PCS": systemICD10PCS, "ICD-10-PCS": systemICD10PCS,
-		"C4": systemCPT, "CPT": systemCPT, "CPT4": systemCPT, "CPT-4": systemCPT,
-		"HCPCS": systemHCPCS, "HCPT": systemHCPCS, "C5": systemCPT,
-		"SCT": systemSNOMED, "SNM": systemSNOMED, "SNOMED": systemSNOMED, "SNOMEDCT": systemSNOMED,
-	}
+	return v2fhir.DefaultAliases()
 }
 
 // setCodeAliases parses `ALIAS=system,...` (system one of icd10cm, icd10pcs,

@@ -3,8 +3,8 @@
 // and hands each complete frame to a Handler; the framing Reader and
 // WriteFrame, usable on both sides; and a Client for tests, the bench
 // command and users' tooling. It knows nothing of HL7 itself: parsing and
-// the ACK are the Handler's (adapters/hl7v2 and the ingest path, wired in
-// cmd).
+// the ACK are the Handler's (the HL7 v2 use case, mapping/v2ingest, wired
+// in cmd).
 //
 // # Framing
 //

@@ -13,22 +13,57 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/codebridge/codebridge/adapters/hl7v2"
 	"github.com/codebridge/codebridge/adapters/postgres/pgtest"
 	"github.com/codebridge/codebridge/fhir"
+	"github.com/codebridge/codebridge/mapping/hl7v2"
+	"github.com/codebridge/codebridge/mapping/ingest"
 	"github.com/codebridge/codebridge/mapping/v2fhir"
+	"github.com/codebridge/codebridge/mapping/v2ingest"
+	"github.com/codebridge/codebridge/mapping/workitem"
 )
 
-// directHL7 returns an HL7 v2 handler on m's store, wired as startMLLP
-// wires it (with metrics of its own), for tests that call ServeMLLP
-// directly: to set its test hook or its processing ids.
-func directHL7(t testing.TB, m *Main) *hl7Handler {
+// directHL7 returns the HL7 v2 use case on m's store, wired as startMLLP
+// wires it (with metrics of its own), for tests that call Handle directly;
+// edit, when set, changes its options first (processing ids, logger,
+// metrics, a parking store).
+func directHL7(t testing.TB, m *Main, edit func(*v2ingest.Options)) *v2ingest.Service {
 	t.Helper()
 	parser, err := fhir.NewParser()
 	if err != nil {
 		t.Fatal(err)
 	}
-	return newHL7Handler(m, parser, prometheus.NewRegistry())
+	o := hl7Options(m, parser, prometheus.NewRegistry())
+	if edit != nil {
+		edit(&o)
+	}
+	return v2ingest.New(o)
+}
+
+// parkingStore is a store whose writes first call beforeWrite with the
+// control id (MSH-10) of the message written: the HL7 v2 use case writes
+// after it read the stored visit and mapped the message, so a test parks
+// one message there to force an interleaving, or changes the visit
+// meanwhile.
+type parkingStore struct {
+	ingest.Store
+	beforeWrite func(controlID string)
+}
+
+func (p parkingStore) WriteResources(ctx context.Context, actor string, ws []workitem.ResourceWrite) ([]workitem.WriteResult, error) {
+	if k, ok := workitem.MessageKeyFrom(ctx); ok {
+		p.beforeWrite(k.ID)
+	}
+	return p.Store.WriteResources(ctx, actor, ws)
+}
+
+// parkWrites makes the use case write through a parkingStore calling
+// beforeWrite.
+func parkWrites(beforeWrite func(controlID string)) func(*v2ingest.Options) {
+	return func(o *v2ingest.Options) {
+		in := *o.Ingest
+		in.Store = parkingStore{Store: in.Store, beforeWrite: beforeWrite}
+		o.Ingest = &in
+	}
 }
 
 // ackOf answers the application ACK code of ServeMLLP's answer ("" when
@@ -132,7 +167,6 @@ func TestMLLPThinMessageKeepsPatient(t *testing.T) {
 // again.
 func TestMLLPConcurrentVisitMessages(t *testing.T) {
 	m := startMain(t, pgtest.NewURL(t))
-	h := directHL7(t, m)
 	ctx := context.Background()
 	tests := []struct {
 		name, parked, visit string
@@ -153,20 +187,20 @@ func TestMLLPConcurrentVisitMessages(t *testing.T) {
 			}
 			parked, release := make(chan struct{}), make(chan struct{})
 			var attempts atomic.Int32
-			h.beforeWrite = func(event string, attempt int) {
-				if event != tt.parked {
+			parkedID := tt.visit + tt.parked[4:]
+			h := directHL7(t, m, parkWrites(func(controlID string) {
+				if controlID != parkedID {
 					return
 				}
-				attempts.Add(1)
-				if attempt == 1 {
+				if attempts.Add(1) == 1 {
 					close(parked)
 					<-release
 				}
-			}
+			}))
 			done := make(chan string, 1)
-			go func() { done <- ackOf(h.ServeMLLP(ctx, msgs[tt.parked])) }()
+			go func() { done <- ackOf(h.Handle(ctx, msgs[tt.parked])) }()
 			<-parked
-			if got := ackOf(h.ServeMLLP(ctx, msgs[other])); got != "AA" {
+			if got := ackOf(h.Handle(ctx, msgs[other])); got != "AA" {
 				t.Fatalf("%s: ACK %s", other, got)
 			}
 			close(release)
@@ -174,7 +208,7 @@ func TestMLLPConcurrentVisitMessages(t *testing.T) {
 				t.Fatalf("parked %s: ACK %s", tt.parked, got)
 			}
 			if n := attempts.Load(); n != 2 {
-				t.Errorf("parked %s was mapped %d times, want 2 (its first write lost)", tt.parked, n)
+				t.Errorf("parked %s was written %d times, want 2 (its first write lost)", tt.parked, n)
 			}
 			encID, _ := visitIDs(t, msgs["ADT^A01"])
 			enc, _ := storedJSON(t, m, "Encounter", encID)
@@ -189,43 +223,40 @@ func TestMLLPConcurrentVisitMessages(t *testing.T) {
 }
 
 // TestMLLPConflictRetriesThenAR: a message whose visit changes between
-// every read and write is mapped four times (three retries), then
-// refused with AR 206 without being recorded, so the sender's retry is
-// applied.
+// every read and write is mapped and written four times (three retries),
+// then refused with AR 206 without being recorded, so the sender's retry
+// is applied.
 func TestMLLPConflictRetriesThenAR(t *testing.T) {
 	m := startMain(t, pgtest.NewURL(t))
-	h := directHL7(t, m)
+	bumper := directHL7(t, m, nil) // another connection, without the hook
 	ctx := context.Background()
 	a01 := hl7Sample(t, "adt-a01.hl7")
-	if got := ackOf(h.ServeMLLP(ctx, a01)); got != "AA" {
+	if got := ackOf(bumper.Handle(ctx, a01)); got != "AA" {
 		t.Fatalf("A01: %s", got)
 	}
-	bumper := *h // another connection, without the hook
-	bumper.beforeWrite = nil
 	var mapped int
-	h.beforeWrite = func(event string, attempt int) {
-		if event != "ADT^A08" {
+	h := directHL7(t, m, parkWrites(func(controlID string) {
+		if controlID != "CB0002" { // the A08
 			return
 		}
 		mapped++
 		// Another feed moves the admission time of the visit meanwhile.
 		bump := bytes.ReplaceAll(a01, []byte("20250314083000-0500"), fmt.Appendf(nil, "202503140%d0000-0500", mapped))
-		if got := ackOf(bumper.ServeMLLP(ctx, withControlID(bump, fmt.Sprintf("BUMP%d", mapped)))); got != "AA" {
+		if got := ackOf(bumper.Handle(ctx, withControlID(bump, fmt.Sprintf("BUMP%d", mapped)))); got != "AA" {
 			t.Errorf("bump %d: %s", mapped, got)
 		}
-	}
+	}))
 	a08 := hl7Sample(t, "adt-a08.hl7")
-	if got := ackOf(h.ServeMLLP(ctx, a08)); got != "AR MSH- 206" {
+	if got := ackOf(h.Handle(ctx, a08)); got != "AR MSH- 206" {
 		t.Errorf("A08 losing every race: ACK %q, want AR 206", got)
 	}
-	if mapped != 1+hl7ConflictRetries {
-		t.Errorf("A08 mapped %d times, want %d", mapped, 1+hl7ConflictRetries)
+	if mapped != 1+v2ingest.ConflictRetries {
+		t.Errorf("A08 mapped %d times, want %d", mapped, 1+v2ingest.ConflictRetries)
 	}
 	if n := count(t, m, `SELECT count(*) FROM inbound_messages WHERE message_id = 'CB0002'`); n != 0 {
 		t.Fatalf("the refused A08's key was recorded")
 	}
-	h.beforeWrite = nil
-	if got := ackOf(h.ServeMLLP(ctx, a08)); got != "AA" {
+	if got := ackOf(bumper.Handle(ctx, a08)); got != "AA" {
 		t.Errorf("A08 retried: ACK %s", got)
 	}
 }
@@ -271,28 +302,27 @@ func (b *syncBuffer) String() string {
 // not applied, counted, and logged without PHI.
 func TestMLLPControlIDReusedWhileInFlight(t *testing.T) {
 	m := startMain(t, pgtest.NewURL(t))
-	parser, err := fhir.NewParser()
-	if err != nil {
-		t.Fatal(err)
-	}
 	reg := prometheus.NewRegistry()
-	h := newHL7Handler(m, parser, reg)
 	var logs syncBuffer
-	h.logger = slog.New(slog.NewTextHandler(&logs, nil))
+	var writes atomic.Int32
+	parked, release := make(chan struct{}), make(chan struct{})
+	h := directHL7(t, m, func(o *v2ingest.Options) {
+		o.Metrics = v2ingest.NewMetrics(reg)
+		o.Logger = slog.New(slog.NewTextHandler(&logs, nil))
+		parkWrites(func(string) {
+			if writes.Add(1) == 1 { // the A01's first write: it is sent first
+				close(parked)
+				<-release
+			}
+		})(o)
+	})
 	ctx := context.Background()
 	a01 := withControlID(hl7Sample(t, "adt-a01.hl7"), "RACE1")
 	a08 := withControlID(hl7Sample(t, "adt-a08.hl7"), "RACE1")
-	parked, release := make(chan struct{}), make(chan struct{})
-	h.beforeWrite = func(event string, attempt int) {
-		if event == "ADT^A01" && attempt == 1 {
-			close(parked)
-			<-release
-		}
-	}
 	done := make(chan [][]byte, 1)
-	go func() { done <- h.ServeMLLP(ctx, a01) }()
+	go func() { done <- h.Handle(ctx, a01) }()
 	<-parked
-	if got := ackOf(h.ServeMLLP(ctx, a08)); got != "AA" {
+	if got := ackOf(h.Handle(ctx, a08)); got != "AA" {
 		t.Fatalf("A08: ACK %s", got)
 	}
 	_, patID := visitIDs(t, a08)

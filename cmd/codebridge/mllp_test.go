@@ -11,10 +11,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/codebridge/codebridge/adapters/hl7v2"
 	"github.com/codebridge/codebridge/adapters/mllp"
 	"github.com/codebridge/codebridge/adapters/postgres/pgtest"
 	"github.com/codebridge/codebridge/config"
+	"github.com/codebridge/codebridge/mapping/hl7v2"
+	"github.com/codebridge/codebridge/mapping/v2ingest"
 )
 
 // hl7Sample reads a synthetic message from testdata/hl7v2.
@@ -249,13 +250,12 @@ func TestMLLPProcessingID(t *testing.T) {
 		{"empty", nil, "", "AE MSH-11 101"},
 	}
 	m := startMLLPMain(t, pgtest.NewURL(t))
-	h := directHL7(t, m)
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			h.processingIDs = tt.accepted
+			h := directHL7(t, m, func(o *v2ingest.Options) { o.ProcessingIDs = tt.accepted })
 			msg := withControlID(withMSH(hl7Sample(t, "adt-a01-minimal.hl7"), 11, tt.msh11), fmt.Sprintf("PID%03d", i))
 			before := count(t, m, `SELECT count(*) FROM inbound_messages`)
-			ack, err := hl7v2.Parse(h.ServeMLLP(context.Background(), msg)[0])
+			ack, err := hl7v2.Parse(h.Handle(context.Background(), msg)[0])
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -335,45 +335,5 @@ func TestMLLPWithdrawnVisitStaysCancelled(t *testing.T) {
 	_, list = apiCall(t, m, "GET", "/api/v1/work-items", "e2e-admin-token")
 	if st := list["items"].([]any)[0].(map[string]any)["status"]; st != "cancelled" {
 		t.Errorf("work item after A08 of a withdrawn visit: %v, want cancelled", st)
-	}
-}
-
-// TestMLLPMessageHash: the content hash of a message key ignores what a
-// resend may change (framing, BOM, trailing whitespace, MSH-7, MSH-13) and
-// nothing else.
-func TestMLLPMessageHash(t *testing.T) {
-	const base = "MSH|^~\\&|ADTSYS|CBHOSP|CODEBRIDGE|CBFAC|20250314083000-0500||ADT^A08^ADT_A01|CB0002|P|2.5.1\r" +
-		"PID|1||CB000123^^^CBHOSP^MR||ZZTEST^ALEX\r"
-	tests := []struct {
-		name string
-		msg  string
-		same bool
-	}{
-		{"identical", base, true},
-		{"CRLF", strings.ReplaceAll(base, "\r", "\r\n"), true},
-		{"LF", strings.ReplaceAll(base, "\r", "\n"), true},
-		{"BOM, a blank line first, trailing whitespace", "\xef\xbb\xbf\r\n" + base + " \r\n", true},
-		{"other MSH-7", strings.Replace(base, "20250314083000-0500", "20250314093512-0500", 1), true},
-		{"MSH-7 empty", strings.Replace(base, "20250314083000-0500", "", 1), true},
-		{"MSH-13 added", strings.Replace(base, "|2.5.1\r", "|2.5.1|17\r", 1), true},
-		{"trailing empty MSH fields", strings.Replace(base, "|2.5.1\r", "|2.5.1||||\r", 1), true},
-		{"other delimiters, same fields", strings.NewReplacer("|", "#", "^", "$").Replace(base), false},
-		{"other PID", strings.Replace(base, "ALEX", "ALEJANDRA", 1), false},
-		{"other event", strings.Replace(base, "ADT^A08", "ADT^A03", 1), false},
-		{"other MSH-11", strings.Replace(base, "|P|", "|T|", 1), false},
-		{"other MSH-12", strings.Replace(base, "2.5.1", "2.5", 1), false},
-		{"MSH-14 added", strings.Replace(base, "|2.5.1\r", "|2.5.1||X\r", 1), false},
-		{"an MSH-7 lookalike in PID", strings.Replace(base, "ZZTEST", "20250314083000-0500", 1), false},
-	}
-	want := messageHash([]byte(base))
-	if len(want) != 32 {
-		t.Fatalf("hash of %d bytes, want a SHA-256", len(want))
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if got := messageHash([]byte(tt.msg)); bytes.Equal(got, want) != tt.same {
-				t.Errorf("same hash = %v, want %v", !tt.same, tt.same)
-			}
-		})
 	}
 }

@@ -5,9 +5,9 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/codebridge/codebridge/adapters/hl7v2"
 	"github.com/codebridge/codebridge/fhir"
 	"github.com/codebridge/codebridge/mapping/codes"
+	"github.com/codebridge/codebridge/mapping/hl7v2"
 )
 
 // charges maps each FT1 charge (FT1-6 CG, or empty) and credit (CD) to a

@@ -4,8 +4,8 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/codebridge/codebridge/adapters/hl7v2"
 	"github.com/codebridge/codebridge/fhir"
+	"github.com/codebridge/codebridge/mapping/hl7v2"
 )
 
 // conditions maps each DG1 to an encounter-diagnosis Condition (id from

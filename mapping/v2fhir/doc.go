@@ -112,7 +112,7 @@
 // # Coded fields
 //
 // The coding system of DG1-3, PR1-3, FT1-25 and FT1-19 (component 3) goes
-// through Options.Aliases (config.DefaultHL7CodeAliases: I10, ICD10CM and
+// through Options.Aliases (DefaultAliases: I10, ICD10CM and
 // ICD-10-CM are ICD-10-CM, C4 and CPT are CPT, HCPCS...); a name that is a
 // URI is taken as is. An unknown system is bad content (103): a code in an
 // unknown system cannot be billed. A missing system is bad content (101),

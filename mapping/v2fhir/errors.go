@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/codebridge/codebridge/adapters/hl7v2"
+	"github.com/codebridge/codebridge/mapping/hl7v2"
 )
 
 // Kind says how a sender is answered about a message Map refused.

@@ -8,8 +8,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/codebridge/codebridge/adapters/hl7v2"
 	"github.com/codebridge/codebridge/fhir"
+	"github.com/codebridge/codebridge/mapping/hl7v2"
 	"github.com/codebridge/codebridge/mapping/v2fhir"
 )
 

@@ -10,9 +10,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/codebridge/codebridge/adapters/hl7v2"
 	"github.com/codebridge/codebridge/fhir"
 	"github.com/codebridge/codebridge/mapping"
+	"github.com/codebridge/codebridge/mapping/hl7v2"
 	"github.com/codebridge/codebridge/mapping/v2fhir"
 )
 

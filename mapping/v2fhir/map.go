@@ -6,15 +6,15 @@ import (
 	"strings"
 	"time"
 
-	"github.com/codebridge/codebridge/adapters/hl7v2"
 	"github.com/codebridge/codebridge/fhir"
+	"github.com/codebridge/codebridge/mapping/hl7v2"
 )
 
 // Options tune the mapping.
 type Options struct {
 	// Aliases maps upper-case HL7 coding-system names (DG1-3.3, PR1-3.3,
 	// FT1-25.3, FT1-19.3: "I10", "ICD10CM", "C4"...) to FHIR system URIs;
-	// config.DefaultHL7CodeAliases() is the built-in table.
+	// DefaultAliases() is the built-in table.
 	Aliases map[string]string
 	// Location reads timestamps sent without a UTC offset; nil means UTC.
 	Location *time.Location

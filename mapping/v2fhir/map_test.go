@@ -13,10 +13,9 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/codebridge/codebridge/adapters/hl7v2"
-	"github.com/codebridge/codebridge/config"
 	"github.com/codebridge/codebridge/fhir"
 	"github.com/codebridge/codebridge/mapping"
+	"github.com/codebridge/codebridge/mapping/hl7v2"
 	"github.com/codebridge/codebridge/mapping/v2fhir"
 	"github.com/codebridge/codebridge/mapping/workitem"
 )
@@ -25,7 +24,7 @@ import (
 var update = flag.Bool("update", false, "rewrite testdata/golden from the current output")
 
 // opts are the options of every test: the built-in alias table, UTC.
-var opts = v2fhir.Options{Aliases: config.DefaultHL7CodeAliases()}
+var opts = v2fhir.Options{Aliases: v2fhir.DefaultAliases()}
 
 var (
 	parserOnce sync.Once

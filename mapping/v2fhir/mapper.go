@@ -4,8 +4,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/codebridge/codebridge/adapters/hl7v2"
 	"github.com/codebridge/codebridge/fhir"
+	"github.com/codebridge/codebridge/mapping/hl7v2"
 )
 
 // mapper maps one message: its keys, the entries built so far and the

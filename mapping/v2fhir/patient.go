@@ -3,7 +3,7 @@ package v2fhir
 import (
 	"strings"
 
-	"github.com/codebridge/codebridge/adapters/hl7v2"
+	"github.com/codebridge/codebridge/mapping/hl7v2"
 )
 
 // pidFields names the PID fields each Patient element is mapped from: an

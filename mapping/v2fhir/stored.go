@@ -4,7 +4,7 @@ import (
 	"encoding/json"
 	"strconv"
 
-	"github.com/codebridge/codebridge/adapters/hl7v2"
+	"github.com/codebridge/codebridge/mapping/hl7v2"
 )
 
 // Stored is what the store holds for a message's visit and patient, read

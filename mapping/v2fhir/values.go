@@ -6,9 +6,9 @@ import (
 	"net/url"
 	"strings"
 
-	"github.com/codebridge/codebridge/adapters/hl7v2"
 	"github.com/codebridge/codebridge/fhir"
 	"github.com/codebridge/codebridge/mapping/codes"
+	"github.com/codebridge/codebridge/mapping/hl7v2"
 )
 
 // localSystemPrefix starts the identifier systems codebridge makes up for

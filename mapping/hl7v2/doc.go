@@ -2,7 +2,10 @@
 // and builds their acknowledgments. No Go HL7 v2 library is available from
 // the module proxy, so this is a small one written for codebridge's MLLP
 // listener: it reads ADT and DFT messages field by field and answers them
-// with ACKs. It does no I/O and knows nothing of FHIR or work items.
+// with ACKs. It does no I/O and knows nothing of FHIR or work items: it is
+// a format, like fhir/, which is why it sits under mapping/ and not among
+// the adapters (mapping/v2fhir and the HL7 v2 use case build on it, and no
+// mapping package imports an adapter).
 //
 //	m, err := hl7v2.Parse(frame)
 //	if err != nil {
