@@ -11,7 +11,6 @@ import (
 	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
 
-	"github.com/codebridge/codebridge/config"
 	"github.com/codebridge/codebridge/fhir"
 	"github.com/codebridge/codebridge/mapping"
 	"github.com/codebridge/codebridge/mapping/ingest"
@@ -48,8 +47,8 @@ func RegisterFHIR(s *Server, store ResourceStore, parser *fhir.Parser, o FHIROpt
 	}
 	a := &fhirAPI{store: store, parser: parser, opts: o}
 	s.FHIR.GET("/metadata", a.metadata) // any authenticated role: CONTRACT §2, every /fhir request carries a token
-	write := Require(config.RoleEHR)
-	read := Require(config.RoleEHR, config.RoleCoder, config.RoleAuditor)
+	write := Require(workitem.RoleEHR)
+	read := Require(workitem.RoleEHR, workitem.RoleCoder, workitem.RoleAuditor)
 	s.FHIR.POST("", a.bundle, write)
 	s.FHIR.POST("/:type", a.create, write)
 	s.FHIR.PUT("/:type/:id", a.update, write)

@@ -52,25 +52,25 @@ func (f *fakeItems) LeaseNext(_ context.Context, coder string, _ int, _ time.Dur
 	return workitem.Item{}, false, nil
 }
 
-func (f *fakeItems) SaveCodes(_ context.Context, id string, a workitem.Actor, ifVersion int, as workitem.Assignment, _ workitem.Checker, _ time.Duration) (workitem.Item, []workitem.Edit, error) {
+func (f *fakeItems) SaveCodes(_ context.Context, id string, a workitem.Actor, ifVersion int, as workitem.Assignment, _ workitem.Checker, _ time.Duration) ([]workitem.Edit, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.saveErr != nil {
-		return workitem.Item{}, nil, f.saveErr
+		return nil, f.saveErr
 	}
 	it := f.items[id]
 	if ifVersion != 0 && ifVersion != it.Version {
-		return it, nil, workitem.Errorf(workitem.Precondition, "version %d, not %d", it.Version, ifVersion)
+		return nil, workitem.Errorf(workitem.Precondition, "version %d, not %d", it.Version, ifVersion)
 	}
 	it.Version++
 	it.Codes = &as
 	f.items[id] = it
 	f.saved = append(f.saved, as)
-	return workitem.Item{ID: id}, f.edits, nil
+	return f.edits, nil
 }
 
-func (f *fakeItems) Submit(context.Context, string, workitem.Actor, workitem.SubmitOptions, workitem.Checker) (workitem.Item, error) {
-	return workitem.Item{}, f.submit
+func (f *fakeItems) Submit(context.Context, string, workitem.Actor, workitem.SubmitOptions, workitem.Checker) error {
+	return f.submit
 }
 
 func (f *fakeItems) OpenQuery(_ context.Context, _ string, _ workitem.Actor, q workitem.Query) (workitem.Query, error) {
