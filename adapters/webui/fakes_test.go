@@ -263,8 +263,8 @@ func newTestbed(t *testing.T, opts ...func(*Options)) *testbed {
 	tb.state.rows = []WorklistRow{{Item: tb.items.items["wi-1"], PatientName: patientName, Discharge: start}}
 	o := Options{Items: tb.items, Reports: fakeReports{}, State: tb.state, Codes: fakeCodes{},
 		Authenticate: func(_ context.Context, tok string) (Principal, error) {
-			if p, ok := map[string]Principal{"tok-alice": {"alice", "coder"}, "tok-audrey": {"audrey", "auditor"},
-				"tok-bill": {"bill", "biller"}}[tok]; ok {
+			if p, ok := map[string]Principal{"tok-alice": {"alice", workitem.RoleCoder}, "tok-audrey": {"audrey", workitem.RoleAuditor},
+				"tok-bill": {"bill", workitem.RoleBiller}}[tok]; ok {
 				return p, nil
 			}
 			return Principal{}, errors.New("unknown token")

@@ -466,12 +466,12 @@ func TestRevokedStaticTokenEndsSession(t *testing.T) {
 		after map[string]Principal // configured tokens after sign-in, by SHA-256
 	}{
 		{"token removed", map[string]Principal{}},
-		{"token now another principal", map[string]Principal{sessionHash("tok-alice"): {"mallory", "coder"}}},
-		{"token now another role", map[string]Principal{sessionHash("tok-alice"): {"alice", "auditor"}}},
+		{"token now another principal", map[string]Principal{sessionHash("tok-alice"): {"mallory", workitem.RoleCoder}}},
+		{"token now another role", map[string]Principal{sessionHash("tok-alice"): {"alice", workitem.RoleAuditor}}},
 	}
 	for _, tt := range tests {
 		tb := newTestbed(t)
-		tokens := map[string]Principal{sessionHash("tok-alice"): {"alice", "coder"}}
+		tokens := map[string]Principal{sessionHash("tok-alice"): {"alice", workitem.RoleCoder}}
 		tb.h.o.Revalidate = func(sum []byte) (Principal, bool) { p, ok := tokens[string(sum)]; return p, ok }
 		c := tb.client()
 		c.signIn("tok-alice")
@@ -483,7 +483,7 @@ func TestRevokedStaticTokenEndsSession(t *testing.T) {
 		if w.Code != http.StatusSeeOther || w.Header().Get("Location") != "/ui/login?ended=revoked" {
 			t.Errorf("%s: worklist after = %d to %q, want 303 to /ui/login?ended=revoked", tt.name, w.Code, w.Header().Get("Location"))
 		}
-		tokens = map[string]Principal{sessionHash("tok-alice"): {"alice", "coder"}}
+		tokens = map[string]Principal{sessionHash("tok-alice"): {"alice", workitem.RoleCoder}}
 		if w := c.do("GET", "/ui/", nil); w.Code != http.StatusSeeOther {
 			t.Errorf("%s: the ended session came back (%d) when the token did", tt.name, w.Code)
 		}
