@@ -39,6 +39,7 @@ func newTestServer(t testing.TB, ready ...Check) *Server {
 	})
 	s.API.GET("/coder-only", func(c echo.Context) error { return c.String(200, "ok") }, Require(workitem.RoleCoder))
 	s.FHIR.GET("/Thing", func(c echo.Context) error { return c.String(200, "ok") }, Require(workitem.RoleEHR))
+	s.API.GET("/answerers", func(c echo.Context) error { return c.String(200, "ok") }, RequireThat(workitem.MayAnswerQuery))
 	s.API.POST("/echo", func(c echo.Context) error {
 		b, err := io.ReadAll(c.Request().Body)
 		if err != nil {
@@ -80,6 +81,12 @@ func TestAuthMatrix(t *testing.T) {
 		{"/fhir/Thing", "tok-coder-123", 403},
 		{"/fhir/Thing", "tok-ehr-123", 200},
 		{"/fhir/Thing", "tok-admin-123", 200},
+		{"/api/v1/answerers", "tok-ehr-123", 200},
+		{"/api/v1/answerers", "tok-coder-123", 200},
+		{"/api/v1/answerers", "tok-admin-123", 200},
+		{"/api/v1/answerers", "tok-auditor-123", 403},
+		{"/api/v1/answerers", "tok-biller-123", 403},
+		{"/api/v1/answerers", "", 401},
 	}
 	for _, tt := range tests {
 		rec := do(t, s, "GET", tt.path, tt.token, "")
