@@ -46,8 +46,8 @@ func (c coding) item() workitem.Item {
 
 // SaveCodes replaces the assignment of item id and answers the edits found
 // (callers read the item afterwards). ifVersion (0 = none) guards against
-// silent overwrites from a second tab. It renews the coder's lease. Errors: NotFound, Conflict,
-// Forbidden, Precondition, Invalid.
+// silent overwrites from a second tab. It renews the coder's lease.
+// Errors: NotFound, Conflict, Forbidden, Precondition, Invalid.
 func (s *Store) SaveCodes(ctx context.Context, id string, a workitem.Actor, ifVersion int, as workitem.Assignment, check workitem.Checker, lease time.Duration) (es []workitem.Edit, err error) {
 	defer workitem.Wrap(&err, "postgres.SaveCodes(%s)", id)
 	err = s.db.Transact(ctx, nil, func(tx *sql.Tx) error {
