@@ -22,19 +22,8 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
-// Roles known to codebridge, as used in CODEBRIDGE_API_TOKENS.
-const (
-	RoleEHR     = "ehr"
-	RoleCoder   = "coder"
-	RoleAuditor = "auditor"
-	RoleBiller  = "biller"
-	RoleAdmin   = "admin"
-)
-
-// Roles lists every valid role in a stable order.
-var Roles = []string{RoleEHR, RoleCoder, RoleAuditor, RoleBiller, RoleAdmin}
-
-// Token is one static bearer token: principal Name acting with Role.
+// Token is one static bearer token: principal Name acting with Role, one
+// of the roles of workitem.Roles.
 type Token struct {
 	Name  string
 	Role  string

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/codebridge/codebridge/mapping/v2fhir"
+	"github.com/codebridge/codebridge/mapping/workitem"
 )
 
 func setAddr(dst *string, v string) error {
@@ -79,8 +80,8 @@ func setTokens(dst *[]Token, v string) error {
 			return fmt.Errorf("entry %d is not name:role:token", i+1)
 		}
 		t := Token{Name: parts[0], Role: parts[1], Value: parts[2]}
-		if !validRole(t.Role) {
-			return fmt.Errorf("entry %d (%s): unknown role %q (want one of %s)", i+1, t.Name, t.Role, strings.Join(Roles, ", "))
+		if _, err := workitem.ParseRole(t.Role); err != nil {
+			return fmt.Errorf("entry %d (%s): %w", i+1, t.Name, err)
 		}
 		if len(t.Value) < 8 {
 			return fmt.Errorf("entry %d (%s): token shorter than 8 characters", i+1, t.Name)
@@ -96,15 +97,6 @@ func setTokens(dst *[]Token, v string) error {
 	}
 	*dst = out
 	return nil
-}
-
-func validRole(r string) bool {
-	for _, k := range Roles {
-		if r == k {
-			return true
-		}
-	}
-	return false
 }
 
 func setURL(dst *string, v string) error {

@@ -8,7 +8,6 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/codebridge/codebridge/config"
 	"github.com/codebridge/codebridge/mapping/workitem"
 )
 
@@ -29,7 +28,7 @@ type DeliveryAdmin interface {
 // sink's status and reason, never the Claim.
 func RegisterDeliveryAdmin(s *Server, store DeliveryAdmin) {
 	h := deliveryAdmin{store: store}
-	g := s.API.Group("/admin/claim-deliveries", Require(config.RoleAdmin))
+	g := s.API.Group("/admin/claim-deliveries", Require(workitem.RoleAdmin))
 	g.GET("/dead", h.list)
 	g.POST("/dead/:id/replay", h.replay)
 }

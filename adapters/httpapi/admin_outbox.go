@@ -8,7 +8,6 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/codebridge/codebridge/config"
 	"github.com/codebridge/codebridge/mapping/workitem"
 )
 
@@ -30,7 +29,7 @@ type OutboxAdmin interface {
 // never the payload.
 func RegisterOutboxAdmin(s *Server, store OutboxAdmin) {
 	h := outboxAdmin{store: store}
-	g := s.API.Group("/admin/outbox", Require(config.RoleAdmin))
+	g := s.API.Group("/admin/outbox", Require(workitem.RoleAdmin))
 	g.GET("/dead", h.list)
 	g.POST("/dead/replay", h.replayAll)
 	g.POST("/dead/:id/replay", h.replay)

@@ -13,6 +13,8 @@ import (
 
 	"github.com/labstack/echo/v4"
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/codebridge/codebridge/mapping/workitem"
 )
 
 // blocker is a handler that records the order handlers started in and
@@ -56,7 +58,7 @@ func admitServer(t *testing.T, max int, queue time.Duration) (*Server, *promethe
 	})
 	b := newBlocker()
 	s.API.GET("/block/:name", b.handle)
-	s.FHIR.GET("/Thing", func(c echo.Context) error { return c.String(200, "ok") }, Require("ehr"))
+	s.FHIR.GET("/Thing", func(c echo.Context) error { return c.String(200, "ok") }, Require(workitem.RoleEHR))
 	return s, reg, b
 }
 

@@ -12,7 +12,6 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/codebridge/codebridge/config"
 	"github.com/codebridge/codebridge/mapping/workitem"
 )
 
@@ -99,7 +98,7 @@ func RegisterAudit(s *Server, sink AuditSink, log AuditLog) {
 		}
 	})
 	h := auditAPI{log: log}
-	s.API.GET("/admin/audit", h.list, Require(config.RoleAdmin))
+	s.API.GET("/admin/audit", h.list, Require(workitem.RoleAdmin))
 }
 
 // AuditRead declares that the request of c shows patient data, for routes
@@ -141,7 +140,7 @@ func (st *auditState) finish(c echo.Context, status int) {
 		mergeNote(&e, *n)
 	}
 	if e.Principal == "" {
-		e.Principal, e.Role = p.Name, p.Role
+		e.Principal, e.Role = p.Name, string(p.Role)
 	}
 	e.At, e.Method, e.Route, e.Status, e.RequestID = st.start, c.Request().Method, c.Path(), status, requestID(c)
 	st.sink.Record(e)

@@ -17,7 +17,6 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/codebridge/codebridge/config"
 	"github.com/codebridge/codebridge/mapping/workitem"
 )
 
@@ -59,7 +58,7 @@ func auditServer(t testing.TB) (*Server, *memAudit) {
 		Auth: NewAuthenticator(testTokens, false)})
 	chart := func(c echo.Context) error { return c.String(200, chartBody) }
 	missing := func(echo.Context) error { return workitem.Errorf(workitem.NotFound, "no such resource") }
-	read := Require(config.RoleEHR, config.RoleCoder, config.RoleAuditor)
+	read := Require(workitem.RoleEHR, workitem.RoleCoder, workitem.RoleAuditor)
 	s.FHIR.GET("/metadata", chart)
 	s.FHIR.GET("/:type/:id", func(c echo.Context) error {
 		if c.Param("id") == "missing" {
@@ -68,20 +67,20 @@ func auditServer(t testing.TB) (*Server, *memAudit) {
 		return chart(c)
 	}, read)
 	s.FHIR.GET("/:type/:id/_history/:vid", chart, read)
-	s.FHIR.GET("/Claim", chart, Require(config.RoleBiller))
-	s.API.GET("/work-items", chart, Require(config.RoleCoder))
-	s.API.GET("/work-items/:id", chart, Require(config.RoleCoder))
-	s.API.POST("/work-items/next", chart, Require(config.RoleCoder))
-	s.API.PUT("/work-items/:id/codes", chart, Require(config.RoleCoder))
+	s.FHIR.GET("/Claim", chart, Require(workitem.RoleBiller))
+	s.API.GET("/work-items", chart, Require(workitem.RoleCoder))
+	s.API.GET("/work-items/:id", chart, Require(workitem.RoleCoder))
+	s.API.POST("/work-items/next", chart, Require(workitem.RoleCoder))
+	s.API.PUT("/work-items/:id/codes", chart, Require(workitem.RoleCoder))
 	s.API.GET("/codes/search", chart)
 	s.API.GET("/panics", func(echo.Context) error { panic("boom") })
 	s.Echo.GET("/ui/chart/:id", func(c echo.Context) error {
-		AuditRead(c, AuditEntry{WorkItem: c.Param("id"), Principal: "alice", Role: config.RoleCoder})
+		AuditRead(c, AuditEntry{WorkItem: c.Param("id"), Principal: "alice", Role: string(workitem.RoleCoder)})
 		return c.String(200, chartBody)
 	})
 	s.Echo.GET("/ui/late/:id", func(c echo.Context) error {
 		err := c.String(200, chartBody)
-		AuditRead(c, AuditEntry{WorkItem: c.Param("id"), Principal: "alice", Role: config.RoleCoder})
+		AuditRead(c, AuditEntry{WorkItem: c.Param("id"), Principal: "alice", Role: string(workitem.RoleCoder)})
 		return err
 	})
 	s.Echo.GET("/ui/app.js", func(c echo.Context) error { return c.String(200, "js") })
@@ -209,7 +208,7 @@ func BenchmarkAuditedRead(b *testing.B) {
 		b.Run(map[bool]string{false: "plain", true: "audited"}[audited], func(b *testing.B) {
 			s := New(Options{Logger: slog.New(slog.DiscardHandler), Registry: prometheus.NewRegistry(),
 				Auth: NewAuthenticator(testTokens, false)})
-			s.FHIR.GET("/:type/:id", func(c echo.Context) error { return c.String(200, chartBody) }, Require(config.RoleEHR))
+			s.FHIR.GET("/:type/:id", func(c echo.Context) error { return c.String(200, chartBody) }, Require(workitem.RoleEHR))
 			if audited {
 				RegisterAudit(s, countSink{new(int)}, &memAudit{})
 			}

@@ -4,13 +4,11 @@ import (
 	"context"
 	"crypto/sha256"
 	"crypto/subtle"
-	"encoding/json"
 	"strings"
 
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/labstack/echo/v4"
 
-	"github.com/codebridge/codebridge/config"
 	"github.com/codebridge/codebridge/mapping"
 	"github.com/codebridge/codebridge/mapping/workitem"
 )
@@ -18,7 +16,14 @@ import (
 // Principal is the authenticated caller.
 type Principal struct {
 	Name string
-	Role string
+	Role workitem.Role
+}
+
+// Token is one static bearer token: principal Name acting with Role.
+type Token struct {
+	Name  string
+	Role  workitem.Role
+	Value string
 }
 
 const principalKey = "codebridge.principal"
@@ -46,7 +51,7 @@ type hashedToken struct {
 
 // NewAuthenticator builds an Authenticator from static tokens. With
 // insecure set and no tokens, every request acts as an admin "anonymous".
-func NewAuthenticator(tokens []config.Token, insecure bool) *Authenticator {
+func NewAuthenticator(tokens []Token, insecure bool) *Authenticator {
 	a := &Authenticator{insecure: insecure && len(tokens) == 0}
 	for _, t := range tokens {
 		a.tokens = append(a.tokens, hashedToken{sha256.Sum256([]byte(t.Value)), Principal{t.Name, t.Role}})
@@ -72,7 +77,7 @@ func (a *Authenticator) Authenticate(header string) (Principal, error) {
 // bounds a JWKS refresh caused by an unknown key id.
 func (a *Authenticator) AuthenticateContext(ctx context.Context, header string) (Principal, error) {
 	if a.insecure {
-		return Principal{Name: "anonymous", Role: config.RoleAdmin}, nil
+		return Principal{Name: "anonymous", Role: workitem.RoleAdmin}, nil
 	}
 	scheme, tok, ok := strings.Cut(strings.TrimSpace(header), " ")
 	ok = ok && strings.EqualFold(scheme, "Bearer") // RFC 7235: the scheme is case-insensitive
@@ -135,19 +140,25 @@ func (s *Server) authMiddleware(next echo.HandlerFunc) echo.HandlerFunc {
 }
 
 // Require lets only the given roles (and admin, always) through.
-func Require(roles ...string) echo.MiddlewareFunc {
+func Require(roles ...workitem.Role) echo.MiddlewareFunc {
+	return RequireThat(func(r workitem.Role) error {
+		if r.Permitted(roles...) {
+			return nil
+		}
+		return workitem.Errorf(workitem.Forbidden, "role %s is not permitted", r)
+	})
+}
+
+// RequireThat lets through only callers whose role rule allows (a domain
+// rule such as workitem.MayAnswerQuery); others are Forbidden.
+func RequireThat(rule func(workitem.Role) error) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			p := PrincipalOf(c)
-			if p.Role == config.RoleAdmin {
-				return next(c)
+			if rule(p.Role) != nil {
+				return workitem.Errorf(workitem.Forbidden, "role %s may not %s %s", p.Role, c.Request().Method, c.Path())
 			}
-			for _, r := range roles {
-				if p.Role == r {
-					return next(c)
-				}
-			}
-			return workitem.Errorf(workitem.Forbidden, "role %s may not %s %s", p.Role, c.Request().Method, c.Path())
+			return next(c)
 		}
 	}
 }
@@ -158,127 +169,14 @@ func Require(roles ...string) echo.MiddlewareFunc {
 // either form.
 type smartClaims struct {
 	jwt.RegisteredClaims
-	Scope scopeList `json:"scope"`
-	Scp   scopeList `json:"scp"`
+	Scope workitem.Scopes `json:"scope"`
+	Scp   workitem.Scopes `json:"scp"`
 }
 
-// scopeList is a scope claim: a space-separated string or an array.
-type scopeList []string
-
-// UnmarshalJSON accepts a space-separated string or an array of strings.
-func (l *scopeList) UnmarshalJSON(b []byte) error {
-	var s string
-	if err := json.Unmarshal(b, &s); err == nil {
-		*l = strings.Fields(s)
-		return nil
-	}
-	var arr []string
-	if err := json.Unmarshal(b, &arr); err != nil {
-		return err
-	}
-	*l = nil
-	for _, s := range arr {
-		*l = append(*l, strings.Fields(s)...)
-	}
-	return nil
-}
-
-// RoleScopePrefix starts the codebridge-specific scopes that grant a role
-// explicitly: codebridge/role.admin, codebridge/role.auditor, and so on for
-// every role.
-const RoleScopePrefix = "codebridge/role."
-
-// roleRank orders the roles by privilege, least first.
-var roleRank = map[string]int{config.RoleBiller: 1, config.RoleEHR: 2, config.RoleCoder: 3, config.RoleAuditor: 4, config.RoleAdmin: 5}
-
-// roleFromScopes maps granted scopes to one role (README "JWT
-// authentication" has the table):
-//
-//	system/{clinical type or *}.write|*|c,u,d (SMART v2)  ehr
-//	user/*.write|*|c,u,d                                  coder
-//	system|user/{Claim or *}.read|r,s                     biller
-//	codebridge/role.{role}                                that role, explicitly
-//
-// Explicit codebridge/role.* grants win, and among them the most privileged.
-// Without one, a write scope on clinical types makes the EHR role (whatever
-// read scopes come with it); otherwise, when the SMART-derived roles differ,
-// the least privileged is taken, since no scope granted the stronger one
-// explicitly. patient/ scopes, query-restricted SMART v2 scopes and unknown
-// scopes map to nothing. ok is false when no scope maps.
-func roleFromScopes(scopes []string) (role string, ok bool) {
-	var explicit, derived string
-	for _, s := range scopes {
-		if r, isRole := strings.CutPrefix(s, RoleScopePrefix); isRole {
-			if roleRank[r] > roleRank[explicit] {
-				explicit = r
-			}
-			continue
-		}
-		r := smartRole(s)
-		switch {
-		case r == "" || derived == config.RoleEHR:
-		case r == config.RoleEHR:
-			// A client granted writes on clinical types is an EHR client; the
-			// read scopes that come with them (SMART v1 system/*.read
-			// system/*.write) do not demote it to biller.
-			derived = r
-		case derived == "" || roleRank[r] < roleRank[derived]:
-			derived = r
-		}
-	}
-	if explicit != "" {
-		return explicit, true
-	}
-	return derived, derived != ""
-}
-
-// RoleFromScopes maps granted scopes to one role exactly as JWT bearer
-// tokens are mapped (see roleFromScopes), for other sign-ins on the same
-// issuer (the workbench's OIDC sign-in). ok is false when no scope maps.
-func RoleFromScopes(scopes []string) (role string, ok bool) { return roleFromScopes(scopes) }
-
-// smartRole maps one SMART scope (context/Type.permissions) to a role, or "".
-func smartRole(scope string) string {
-	scopeCtx, rest, ok := strings.Cut(scope, "/")
-	if !ok {
-		return ""
-	}
-	typ, perm, ok := strings.Cut(rest, ".")
-	if !ok || strings.Contains(perm, "?") {
-		return "" // a v2 query restriction cannot be enforced here: grant nothing
-	}
-	read, write := smartPermissions(perm)
-	switch {
-	case scopeCtx == "system" && write && (typ == "*" || mapping.IsSupported(typ)):
-		return config.RoleEHR
-	case scopeCtx == "user" && write && typ == "*":
-		return config.RoleCoder
-	case (scopeCtx == "system" || scopeCtx == "user") && read && (typ == "*" || typ == "Claim"):
-		return config.RoleBiller
-	}
-	return ""
-}
-
-// smartPermissions reads SMART v1 (read, write, *) and v2 (an in-order
-// subset of "cruds") permissions.
-func smartPermissions(p string) (read, write bool) {
-	switch p {
-	case "read":
-		return true, false
-	case "write":
-		return false, true
-	case "*":
-		return true, true
-	case "":
-		return false, false
-	}
-	rest := "cruds"
-	for _, r := range p {
-		i := strings.IndexRune(rest, r)
-		if i < 0 {
-			return false, false
-		}
-		rest = rest[i+1:]
-	}
-	return strings.ContainsAny(p, "rs"), strings.ContainsAny(p, "cud")
+// RoleFromScopes maps granted scopes to one role (workitem.RoleFromScopes
+// with the clinical types codebridge accepts), for JWT bearer tokens and
+// for other sign-ins on the same issuer (the workbench's OIDC sign-in).
+// ok is false when no scope maps.
+func RoleFromScopes(scopes []string) (role workitem.Role, ok bool) {
+	return workitem.RoleFromScopes(scopes, mapping.IsSupported)
 }

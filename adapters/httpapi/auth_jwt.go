@@ -14,13 +14,15 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/time/rate"
 
-	"github.com/codebridge/codebridge/config"
 	"github.com/codebridge/codebridge/mapping/workitem"
 )
 
 // JWTOptions configure JWT bearer verification against a JWKS.
 type JWTOptions struct {
-	JWKSURL  string // where the issuer publishes its signing keys
+	JWKSURL string // where the issuer publishes its signing keys
+	// LogURL is JWKSURL as logs may show it, any secret in it redacted by
+	// the caller; "" logs no URL.
+	LogURL   string
 	Issuer   string // required "iss"
 	Audience string // required in "aud"
 	// Leeway absorbs clock skew on exp, nbf and iat; 0 means 30s.
@@ -104,7 +106,7 @@ func newJWKS(ctx context.Context, o JWTOptions) (keyfunc.Keyfunc, error) {
 		RateLimitWaitMax: 5 * time.Second,
 		RefreshErrorHandlerFunc: func(string) func(context.Context, error) {
 			return func(ctx context.Context, err error) {
-				log.WarnContext(ctx, "jwks refresh failed", "jwks_url", config.RedactURL(o.JWKSURL), "error", err.Error())
+				log.WarnContext(ctx, "jwks refresh failed", "jwks_url", o.LogURL, "error", err.Error())
 			}
 		},
 	})
@@ -138,7 +140,7 @@ func jwtDefaults(o JWTOptions) JWTOptions {
 func (v *JWTVerifier) Close() { v.cancel() }
 
 // Verify checks raw and answers its principal: sub as the name, the role
-// from its scopes (see roleFromScopes). A token that fails any check is
+// from its scopes (see RoleFromScopes). A token that fails any check is
 // Unauthorized with a generic message; a valid token that grants no
 // codebridge role is Forbidden.
 func (v *JWTVerifier) Verify(ctx context.Context, raw string) (Principal, error) {
@@ -149,7 +151,7 @@ func (v *JWTVerifier) Verify(ctx context.Context, raw string) (Principal, error)
 	if !workitem.ValidActorName(cl.Subject) {
 		return Principal{}, v.reject(ctx, "bad_subject")
 	}
-	role, ok := roleFromScopes(append(cl.Scope, cl.Scp...))
+	role, ok := RoleFromScopes(append(cl.Scope, cl.Scp...))
 	if !ok {
 		v.rejected.WithLabelValues("no_role").Inc()
 		v.log.DebugContext(ctx, "jwt grants no codebridge role", "principal", cl.Subject)

@@ -25,7 +25,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/codebridge/codebridge/config"
+	"github.com/codebridge/codebridge/mapping/workitem"
 )
 
 const (
@@ -356,37 +356,37 @@ func TestJWTTurnsOffInsecureMode(t *testing.T) {
 func TestRoleFromScopes(t *testing.T) {
 	tests := []struct {
 		scopes []string
-		want   string
+		want   workitem.Role
 	}{
-		{[]string{"system/Encounter.write"}, config.RoleEHR},
-		{[]string{"system/DocumentReference.*"}, config.RoleEHR},
-		{[]string{"system/*.*"}, config.RoleEHR},
-		{[]string{"system/Encounter.c"}, config.RoleEHR},
-		{[]string{"system/*.cruds"}, config.RoleEHR},
+		{[]string{"system/Encounter.write"}, workitem.RoleEHR},
+		{[]string{"system/DocumentReference.*"}, workitem.RoleEHR},
+		{[]string{"system/*.*"}, workitem.RoleEHR},
+		{[]string{"system/Encounter.c"}, workitem.RoleEHR},
+		{[]string{"system/*.cruds"}, workitem.RoleEHR},
 		{[]string{"system/Observation.write"}, ""}, // not a type codebridge takes
 		{[]string{"system/Encounter.read"}, ""},
 		{[]string{"system/Encounter.rc"}, ""}, // v2 letters out of order: not a scope
-		{[]string{"system/Claim.read"}, config.RoleBiller},
-		{[]string{"system/*.read"}, config.RoleBiller},
-		{[]string{"user/Claim.s"}, config.RoleBiller},
-		{[]string{"user/*.*"}, config.RoleCoder},
-		{[]string{"user/*.write"}, config.RoleCoder},
+		{[]string{"system/Claim.read"}, workitem.RoleBiller},
+		{[]string{"system/*.read"}, workitem.RoleBiller},
+		{[]string{"user/Claim.s"}, workitem.RoleBiller},
+		{[]string{"user/*.*"}, workitem.RoleCoder},
+		{[]string{"user/*.write"}, workitem.RoleCoder},
 		{[]string{"user/Encounter.write"}, ""},
 		{[]string{"patient/*.*"}, ""},
-		{[]string{"user/*.*", "system/*.write"}, config.RoleEHR},
-		{[]string{"user/*.*", "system/Claim.read"}, config.RoleBiller},
-		{[]string{"system/*.read", "system/*.write"}, config.RoleEHR}, // SMART v1 EHR client grant
-		{[]string{"system/Claim.read", "system/Encounter.write"}, config.RoleEHR},
-		{[]string{"codebridge/role.admin", "codebridge/role.ehr"}, config.RoleAdmin},
-		{[]string{"codebridge/role.ehr", "user/*.*"}, config.RoleEHR},
+		{[]string{"user/*.*", "system/*.write"}, workitem.RoleEHR},
+		{[]string{"user/*.*", "system/Claim.read"}, workitem.RoleBiller},
+		{[]string{"system/*.read", "system/*.write"}, workitem.RoleEHR}, // SMART v1 EHR client grant
+		{[]string{"system/Claim.read", "system/Encounter.write"}, workitem.RoleEHR},
+		{[]string{"codebridge/role.admin", "codebridge/role.ehr"}, workitem.RoleAdmin},
+		{[]string{"codebridge/role.ehr", "user/*.*"}, workitem.RoleEHR},
 		{[]string{"codebridge/role.root"}, ""},
 		{[]string{"system/*.write?_tag=x"}, ""},
 		{nil, ""},
 	}
 	for _, tt := range tests {
-		got, ok := roleFromScopes(tt.scopes)
+		got, ok := RoleFromScopes(tt.scopes)
 		if got != tt.want || ok != (tt.want != "") {
-			t.Errorf("roleFromScopes(%q) = %q, %v; want %q", tt.scopes, got, ok, tt.want)
+			t.Errorf("RoleFromScopes(%q) = %q, %v; want %q", tt.scopes, got, ok, tt.want)
 		}
 	}
 }

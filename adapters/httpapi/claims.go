@@ -11,7 +11,6 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/codebridge/codebridge/config"
 	"github.com/codebridge/codebridge/mapping/workitem"
 )
 
@@ -31,7 +30,7 @@ type claimAPI struct{ store Claims }
 // auditors and admins); writes are refused with 405.
 func RegisterClaims(s *Server, store Claims) {
 	a := &claimAPI{store: store}
-	readers := Require(config.RoleBiller, config.RoleAuditor)
+	readers := Require(workitem.RoleBiller, workitem.RoleAuditor)
 	s.FHIR.GET("/Claim", a.search, readers)
 	s.FHIR.GET("/Claim/:id", a.read, readers)
 	s.FHIR.GET("/Claim/:id/_history/:vid", a.vread, readers)

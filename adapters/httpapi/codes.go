@@ -10,7 +10,6 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/codebridge/codebridge/config"
 	"github.com/codebridge/codebridge/mapping/codes"
 	"github.com/codebridge/codebridge/mapping/workitem"
 )
@@ -55,7 +54,7 @@ type CodeSearcher interface {
 // codeRoles may search codes and list releases: coders and auditors need
 // them to code and review, billers to read claims; admin is always
 // allowed. EHR clients only send encounters and are refused.
-var codeRoles = []string{config.RoleCoder, config.RoleAuditor, config.RoleBiller}
+var codeRoles = []workitem.Role{workitem.RoleCoder, workitem.RoleAuditor, workitem.RoleBiller}
 
 // searchableSystems are the systems the search route accepts.
 var searchableSystems = []codes.System{codes.ICD10CM, codes.ICD10PCS, codes.HCPCS, codes.CPT}

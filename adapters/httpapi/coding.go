@@ -10,7 +10,6 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/codebridge/codebridge/config"
 	"github.com/codebridge/codebridge/mapping"
 	"github.com/codebridge/codebridge/mapping/workitem"
 )
@@ -18,9 +17,9 @@ import (
 // Coding is what the coding actions need of the store.
 type Coding interface {
 	// SaveCodes replaces an assignment. Errors: NotFound, Conflict, Forbidden, Precondition, Invalid.
-	SaveCodes(ctx context.Context, id string, a workitem.Actor, ifVersion int, as workitem.Assignment, check workitem.Checker, lease time.Duration) (workitem.Item, []workitem.Edit, error)
+	SaveCodes(ctx context.Context, id string, a workitem.Actor, ifVersion int, as workitem.Assignment, check workitem.Checker, lease time.Duration) ([]workitem.Edit, error)
 	// Submit completes coding. Errors: NotFound, Conflict, Forbidden, Unprocessable.
-	Submit(ctx context.Context, id string, a workitem.Actor, o workitem.SubmitOptions, check workitem.Checker) (workitem.Item, error)
+	Submit(ctx context.Context, id string, a workitem.Actor, o workitem.SubmitOptions, check workitem.Checker) error
 	// OpenQuery puts an item on hold for a physician query.
 	OpenQuery(ctx context.Context, id string, a workitem.Actor, q workitem.Query) (workitem.Query, error)
 	// AnswerQuery answers a query and requeues the item at the top.
@@ -43,11 +42,11 @@ type codingAPI struct {
 // RegisterCoding adds PUT codes, submit and the physician-query routes.
 func RegisterCoding(s *Server, store Coding, items WorkItems, o CodingOptions) {
 	a := &codingAPI{store: store, items: items, opts: o}
-	coders := Require(config.RoleCoder, config.RoleAuditor)
+	coders := Require(workitem.RoleCoder, workitem.RoleAuditor)
 	s.API.PUT("/work-items/:id/codes", a.putCodes, coders)
 	s.API.POST("/work-items/:id/submit", a.submit, coders)
-	s.API.POST("/work-items/:id/queries", a.openQuery, Require(config.RoleCoder))
-	s.API.POST("/work-items/:id/queries/:qid/answer", a.answer, Require(config.RoleCoder, config.RoleEHR))
+	s.API.POST("/work-items/:id/queries", a.openQuery, Require(workitem.RoleCoder))
+	s.API.POST("/work-items/:id/queries/:qid/answer", a.answer, RequireThat(workitem.MayAnswerQuery))
 }
 
 func actorOf(c echo.Context) workitem.Actor {
@@ -82,7 +81,7 @@ func (a *codingAPI) putCodes(c echo.Context) error {
 		}
 		ifVersion = v
 	}
-	_, _, err := a.store.SaveCodes(c.Request().Context(), c.Param("id"), actorOf(c), ifVersion, as, a.opts.Check, a.opts.Lease)
+	_, err := a.store.SaveCodes(c.Request().Context(), c.Param("id"), actorOf(c), ifVersion, as, a.opts.Check, a.opts.Lease)
 	if err != nil {
 		return err
 	}
@@ -106,7 +105,7 @@ func (a *codingAPI) submit(c echo.Context) error {
 		return err
 	}
 	o := workitem.SubmitOptions{AcknowledgeWarnings: body.AcknowledgeWarnings, QASampleRate: a.opts.QASampleRate}
-	if _, err := a.store.Submit(c.Request().Context(), c.Param("id"), actorOf(c), o, a.opts.Check); err != nil {
+	if err := a.store.Submit(c.Request().Context(), c.Param("id"), actorOf(c), o, a.opts.Check); err != nil {
 		return err
 	}
 	return a.answerItem(c, c.Param("id"))

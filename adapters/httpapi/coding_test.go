@@ -43,26 +43,33 @@ func TestCodingSaveCodes(t *testing.T) {
 		etag      string
 		errCode   string // the JSON error's code when status >= 400
 		wantCalls []string
+		status0   workitem.Status // the item's status before (default in_progress, leased to alice)
 	}{
 		{"save", put(coderTok, nil, testCodes), 200, `W/"4"`, "",
-			[]string{"SaveCodes(w1, alice, ifVersion=0, lease=1m0s)", "GetItem(w1)"}},
-		{"save with If-Match", put(auditorTok, map[string]string{"If-Match": `W/"3"`}, testCodes), 200, `W/"4"`, "",
-			[]string{"SaveCodes(w1, audrey, ifVersion=3, lease=1m0s)", "GetItem(w1)"}},
+			[]string{"SaveCodes(w1, alice, ifVersion=0, lease=1m0s)", "GetItem(w1)"}, ""},
+		{"auditor saves in review, with If-Match", put(auditorTok, map[string]string{"If-Match": `W/"3"`}, testCodes), 200, `W/"4"`, "",
+			[]string{"SaveCodes(w1, audrey, ifVersion=3, lease=1m0s)", "GetItem(w1)"}, workitem.InReview},
+		{"auditor may not code a leased item", put(auditorTok, nil, testCodes), 403, "", "forbidden",
+			[]string{"SaveCodes(w1, audrey, ifVersion=0, lease=1m0s)"}, ""},
 		{"stale If-Match", put(coderTok, map[string]string{"If-Match": `W/"2"`}, testCodes), 412, "", "precondition_failed",
-			[]string{"SaveCodes(w1, alice, ifVersion=2, lease=1m0s)"}},
-		{"malformed If-Match", put(coderTok, map[string]string{"If-Match": `W/"three"`}, testCodes), 400, "", "invalid", nil},
-		{"unknown field", put(coderTok, nil, `{"diagnosis":[]}`), 400, "", "invalid", nil},
-		{"not JSON", put(coderTok, map[string]string{"Content-Type": "text/plain"}, testCodes), 415, "", "unsupported_media_type", nil},
+			[]string{"SaveCodes(w1, alice, ifVersion=2, lease=1m0s)"}, ""},
+		{"malformed If-Match", put(coderTok, map[string]string{"If-Match": `W/"three"`}, testCodes), 400, "", "invalid", nil, ""},
+		{"unknown field", put(coderTok, nil, `{"diagnosis":[]}`), 400, "", "invalid", nil, ""},
+		{"not JSON", put(coderTok, map[string]string{"Content-Type": "text/plain"}, testCodes), 415, "", "unsupported_media_type", nil, ""},
 		{"missing item", request{method: "PUT", path: "/api/v1/work-items/none/codes", token: coderTok, body: testCodes}, 404, "", "not_found",
-			[]string{"SaveCodes(none, alice, ifVersion=0, lease=1m0s)"}},
-		{"no token", put("", nil, testCodes), 401, "", "unauthorized", nil},
-		{"ehr may not code", put(ehrTok, nil, testCodes), 403, "", "forbidden", nil},
-		{"biller may not code", put(billerTok, nil, testCodes), 403, "", "forbidden", nil},
+			[]string{"SaveCodes(none, alice, ifVersion=0, lease=1m0s)"}, ""},
+		{"no token", put("", nil, testCodes), 401, "", "unauthorized", nil, ""},
+		{"ehr may not code", put(ehrTok, nil, testCodes), 403, "", "forbidden", nil, ""},
+		{"biller may not code", put(billerTok, nil, testCodes), 403, "", "forbidden", nil, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s, st := apiServer(t)
-			st.PutItem(item("w1", 3))
+			it := leased("w1", 3)
+			if tt.status0 != "" {
+				it.Status = tt.status0
+			}
+			st.PutItem(it)
 			rec := send(t, s, tt.req)
 			if rec.Code != tt.status {
 				t.Fatalf("status = %d, want %d: %s", rec.Code, tt.status, rec.Body)
@@ -84,7 +91,7 @@ func TestCodingSaveCodes(t *testing.T) {
 				t.Fatal(err)
 			}
 			got := itemAnswerOf(t, rec)
-			if diff := cmp.Diff(itemAnswer{ID: "w1", Status: workitem.Ready, Version: 4, Codes: want, Queries: []workitem.Query{}}, got); diff != "" {
+			if diff := cmp.Diff(itemAnswer{ID: "w1", Status: it.Status, Version: 4, Codes: want, Queries: []workitem.Query{}}, got); diff != "" {
 				t.Errorf("item mismatch (-want +got):\n%s", diff)
 			}
 		})
@@ -114,7 +121,7 @@ func TestCodingStoreRefusals(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.method+"/"+tt.err.Kind.String(), func(t *testing.T) {
 			s, st := apiServer(t)
-			st.PutItem(item("w1", 3))
+			st.PutItem(leased("w1", 3))
 			st.SetErr(tt.method, tt.err)
 			rec := send(t, s, tt.req)
 			if rec.Code != tt.status {
@@ -130,7 +137,7 @@ func TestCodingStoreRefusals(t *testing.T) {
 // Submit, a physician query and its answer, through the coding routes.
 func TestCodingSubmitAndQuery(t *testing.T) {
 	s, st := apiServer(t)
-	st.PutItem(item("w1", 3))
+	st.PutItem(leased("w1", 3))
 	steps := []struct {
 		name   string
 		req    request

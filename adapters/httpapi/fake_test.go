@@ -133,5 +133,15 @@ func item(id string, version int) workitem.Item {
 	return workitem.Item{ID: id, Status: workitem.Ready, Encounter: "Encounter/e1", Class: "AMB", Version: version}
 }
 
+// leased is item leased to the coder alice, with one diagnosis assigned:
+// what the domain's rules (workitem.MayCode, RefuseOnEdits) let her code
+// and submit.
+func leased(id string, version int) workitem.Item {
+	it := item(id, version)
+	it.Status, it.Assignee = workitem.InProgress, "alice"
+	it.Codes = &workitem.Assignment{Diagnoses: []workitem.AssignedDiagnosis{{Code: "J20.9"}}}
+	return it
+}
+
 // errSecret is an unclassified failure whose text must not reach a client.
 var errSecret = errors.New("db exploded with secret detail")

@@ -10,7 +10,6 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/codebridge/codebridge/config"
 	"github.com/codebridge/codebridge/fhir"
 	"github.com/codebridge/codebridge/mapping/ingest"
 	"github.com/codebridge/codebridge/mapping/workitem"
@@ -47,8 +46,8 @@ func RegisterFHIR(s *Server, store ResourceStore, parser *fhir.Parser, o FHIROpt
 	a := &fhirAPI{store: store, parser: parser,
 		svc: &ingest.Service{Parser: parser, Store: store, MaxBundleEntries: o.MaxBundleEntries}}
 	s.FHIR.GET("/metadata", a.metadata) // any authenticated role: CONTRACT §2, every /fhir request carries a token
-	write := Require(config.RoleEHR)
-	read := Require(config.RoleEHR, config.RoleCoder, config.RoleAuditor)
+	write := Require(workitem.RoleEHR)
+	read := Require(workitem.RoleEHR, workitem.RoleCoder, workitem.RoleAuditor)
 	s.FHIR.POST("", a.bundle, write)
 	s.FHIR.POST("/:type", a.create, write)
 	s.FHIR.PUT("/:type/:id", a.update, write)

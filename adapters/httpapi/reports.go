@@ -8,7 +8,6 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/codebridge/codebridge/config"
 	"github.com/codebridge/codebridge/mapping/workitem"
 )
 
@@ -33,14 +32,14 @@ type reportsAPI struct{ store Reports }
 // auditor, ehr), which the generic FHIR routes do not serve.
 func RegisterReports(s *Server, store Reports, resources ResourceReader) {
 	a := &reportsAPI{store: store}
-	auditors := Require(config.RoleAuditor)
+	auditors := Require(workitem.RoleAuditor)
 	s.API.GET("/reports/backlog", a.backlog, auditors)
 	s.API.GET("/reports/productivity", a.productivity, auditors)
 	s.API.GET("/reports/accuracy", a.accuracy, auditors)
 	s.API.GET("/reports/queries", a.queries, auditors)
 	s.API.GET("/reports/straight-through", a.straightThrough, auditors)
 
-	readers := Require(config.RoleCoder, config.RoleAuditor, config.RoleEHR)
+	readers := Require(workitem.RoleCoder, workitem.RoleAuditor, workitem.RoleEHR)
 	s.FHIR.GET("/Communication/:id", func(c echo.Context) error {
 		r, err := resources.ReadResource(c.Request().Context(), "Communication", c.Param("id"), 0)
 		if err != nil {

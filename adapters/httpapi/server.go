@@ -139,7 +139,7 @@ func (s *Server) readyz(c echo.Context) error {
 
 func (s *Server) whoami(c echo.Context) error {
 	p := PrincipalOf(c)
-	return c.JSON(http.StatusOK, map[string]string{"name": p.Name, "role": p.Role})
+	return c.JSON(http.StatusOK, map[string]string{"name": p.Name, "role": string(p.Role)})
 }
 
 // accessLog writes one structured line per request and records metrics.

@@ -17,16 +17,15 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/codebridge/codebridge/config"
 	"github.com/codebridge/codebridge/mapping/workitem"
 )
 
-var testTokens = []config.Token{
-	{Name: "ehr1", Role: "ehr", Value: "tok-ehr-123"},
-	{Name: "alice", Role: "coder", Value: "tok-coder-123"},
-	{Name: "audrey", Role: "auditor", Value: "tok-auditor-123"},
-	{Name: "bill", Role: "biller", Value: "tok-biller-123"},
-	{Name: "root", Role: "admin", Value: "tok-admin-123"},
+var testTokens = []Token{
+	{Name: "ehr1", Role: workitem.RoleEHR, Value: "tok-ehr-123"},
+	{Name: "alice", Role: workitem.RoleCoder, Value: "tok-coder-123"},
+	{Name: "audrey", Role: workitem.RoleAuditor, Value: "tok-auditor-123"},
+	{Name: "bill", Role: workitem.RoleBiller, Value: "tok-biller-123"},
+	{Name: "root", Role: workitem.RoleAdmin, Value: "tok-admin-123"},
 }
 
 func newTestServer(t testing.TB, ready ...Check) *Server {
@@ -38,8 +37,9 @@ func newTestServer(t testing.TB, ready ...Check) *Server {
 		BodyLimit: 1024,
 		Ready:     ready,
 	})
-	s.API.GET("/coder-only", func(c echo.Context) error { return c.String(200, "ok") }, Require("coder"))
-	s.FHIR.GET("/Thing", func(c echo.Context) error { return c.String(200, "ok") }, Require("ehr"))
+	s.API.GET("/coder-only", func(c echo.Context) error { return c.String(200, "ok") }, Require(workitem.RoleCoder))
+	s.FHIR.GET("/Thing", func(c echo.Context) error { return c.String(200, "ok") }, Require(workitem.RoleEHR))
+	s.API.GET("/answerers", func(c echo.Context) error { return c.String(200, "ok") }, RequireThat(workitem.MayAnswerQuery))
 	s.API.POST("/echo", func(c echo.Context) error {
 		b, err := io.ReadAll(c.Request().Body)
 		if err != nil {
@@ -81,6 +81,12 @@ func TestAuthMatrix(t *testing.T) {
 		{"/fhir/Thing", "tok-coder-123", 403},
 		{"/fhir/Thing", "tok-ehr-123", 200},
 		{"/fhir/Thing", "tok-admin-123", 200},
+		{"/api/v1/answerers", "tok-ehr-123", 200},
+		{"/api/v1/answerers", "tok-coder-123", 200},
+		{"/api/v1/answerers", "tok-admin-123", 200},
+		{"/api/v1/answerers", "tok-auditor-123", 403},
+		{"/api/v1/answerers", "tok-biller-123", 403},
+		{"/api/v1/answerers", "", 401},
 	}
 	for _, tt := range tests {
 		rec := do(t, s, "GET", tt.path, tt.token, "")
@@ -187,7 +193,7 @@ func TestMetricsExposeRouteHistogram(t *testing.T) {
 func TestInsecureNoAuth(t *testing.T) {
 	a := NewAuthenticator(nil, true)
 	p, err := a.Authenticate("")
-	if err != nil || p.Role != "admin" {
+	if err != nil || p.Role != workitem.RoleAdmin {
 		t.Fatalf("insecure = %+v %v", p, err)
 	}
 	// Insecure mode is ignored when tokens exist.

@@ -9,7 +9,6 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/codebridge/codebridge/config"
 	"github.com/codebridge/codebridge/mapping/workitem"
 )
 
@@ -38,10 +37,10 @@ type workItemAPI struct {
 // RegisterWorkItems adds the coding API's worklist routes.
 func RegisterWorkItems(s *Server, store WorkItems, o WorkItemOptions) {
 	a := &workItemAPI{store: store, opts: o}
-	readers := Require(config.RoleCoder, config.RoleAuditor)
+	readers := Require(workitem.RoleCoder, workitem.RoleAuditor)
 	s.API.GET("/work-items", a.list, readers)
 	s.API.GET("/work-items/:id", a.get, readers)
-	s.API.POST("/work-items/next", a.next, Require(config.RoleCoder))
+	s.API.POST("/work-items/next", a.next, Require(workitem.RoleCoder))
 }
 
 // itemView is the JSON of a work item in lists.

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"strings"
 
 	"github.com/lib/pq"
@@ -211,7 +210,7 @@ func (s *Store) autoCodeTx(ctx context.Context, tx *sql.Tx, id, class string, as
 		return err
 	}
 	var err error
-	if class == "IMP" || class == "ACUTE" || rand.Float64() < qaRate {
+	if s.routeCoded(class, qaRate) == workitem.InReview {
 		err = s.moveTx(ctx, tx, id, workitem.Coded, workitem.InReview, "auto", "routed to QA review")
 	} else {
 		err = s.completeTx(ctx, tx, id, workitem.Coded, "auto", "coding completed")

@@ -39,30 +39,16 @@ func lockItemTx(ctx context.Context, tx *sql.Tx, id string) (coding, error) {
 	return c, json.Unmarshal(codes, &c.codes)
 }
 
-// mayCode enforces who may change codes: the coder holding the lease while
-// in_progress, an auditor while in_review, and admins.
-func (c coding) mayCode(a workitem.Actor) error {
-	switch {
-	case a.Role == "admin" && (c.status == workitem.InProgress || c.status == workitem.InReview):
-		return nil
-	case c.status == workitem.InProgress && a.Role == "coder":
-		if c.assignee != a.Name {
-			return workitem.Errorf(workitem.Conflict, "work item %s is leased to another coder", c.id)
-		}
-		return nil
-	case c.status == workitem.InReview && a.Role == "auditor":
-		return nil
-	case c.status == workitem.InReview || c.status == workitem.InProgress:
-		return workitem.Errorf(workitem.Forbidden, "role %s may not code a %s work item", a.Role, c.status)
-	}
-	return workitem.Errorf(workitem.Conflict, "codes can change only while a work item is in_progress (leased) or in_review; it is %s", c.status)
+// item is the locked row as the domain rules see it.
+func (c coding) item() workitem.Item {
+	return workitem.Item{ID: c.id, Status: c.status, Assignee: c.assignee}
 }
 
 // SaveCodes replaces the assignment of item id and answers the edits found
-// (and the item's id only: callers read the item afterwards). ifVersion (0 = none) guards against silent overwrites from a
-// second tab. It renews the coder's lease. Errors: NotFound, Conflict,
-// Forbidden, Precondition, Invalid.
-func (s *Store) SaveCodes(ctx context.Context, id string, a workitem.Actor, ifVersion int, as workitem.Assignment, check workitem.Checker, lease time.Duration) (it workitem.Item, es []workitem.Edit, err error) {
+// (callers read the item afterwards). ifVersion (0 = none) guards against
+// silent overwrites from a second tab. It renews the coder's lease.
+// Errors: NotFound, Conflict, Forbidden, Precondition, Invalid.
+func (s *Store) SaveCodes(ctx context.Context, id string, a workitem.Actor, ifVersion int, as workitem.Assignment, check workitem.Checker, lease time.Duration) (es []workitem.Edit, err error) {
 	defer workitem.Wrap(&err, "postgres.SaveCodes(%s)", id)
 	err = s.db.Transact(ctx, nil, func(tx *sql.Tx) error {
 		c, err := lockItemTx(ctx, tx, id)
@@ -72,7 +58,7 @@ func (s *Store) SaveCodes(ctx context.Context, id string, a workitem.Actor, ifVe
 		if ifVersion != 0 && ifVersion != c.version {
 			return workitem.Errorf(workitem.Precondition, "work item %s is at version %d, not %d: reload before saving", id, c.version, ifVersion)
 		}
-		if err := c.mayCode(a); err != nil {
+		if err := workitem.MayCode(c.item(), a); err != nil {
 			return err
 		}
 		if es, err = check(WithTx(ctx, tx), c.chart.Chart, as); err != nil {
@@ -86,11 +72,11 @@ func (s *Store) SaveCodes(ctx context.Context, id string, a workitem.Actor, ifVe
 		return err
 	})
 	if err != nil {
-		return it, nil, err
+		return nil, err
 	}
 	// Callers read the item once, after this; reading it here too would
 	// double the work of every save.
-	return workitem.Item{ID: id}, nonNilEdits(es), nil
+	return nonNilEdits(es), nil
 }
 
 func nonNilEdits(es []workitem.Edit) []workitem.Edit {
@@ -111,23 +97,23 @@ func intervalOf(d time.Duration) string {
 // (Unprocessable, edits listed) while an error stands, or while warnings
 // stand unacknowledged; then the item becomes coded and either goes to QA
 // review (sampled, or every inpatient stay) or is completed. An auditor's
-// submit of an in_review item completes it. Errors: NotFound, Conflict,
-// Forbidden, Unprocessable.
-func (s *Store) Submit(ctx context.Context, id string, a workitem.Actor, o workitem.SubmitOptions, check workitem.Checker) (it workitem.Item, err error) {
+// submit of an in_review item completes it. Callers read the item
+// afterwards. Errors: NotFound, Conflict, Forbidden, Unprocessable.
+func (s *Store) Submit(ctx context.Context, id string, a workitem.Actor, o workitem.SubmitOptions, check workitem.Checker) (err error) {
 	defer workitem.Wrap(&err, "postgres.Submit(%s)", id)
-	err = s.db.Transact(ctx, nil, func(tx *sql.Tx) error {
+	return s.db.Transact(ctx, nil, func(tx *sql.Tx) error {
 		c, err := lockItemTx(ctx, tx, id)
 		if err != nil {
 			return err
 		}
-		if err := c.mayCode(a); err != nil {
+		if err := workitem.MaySubmit(c.item(), a); err != nil {
 			return err
 		}
 		es, err := check(WithTx(ctx, tx), c.chart.Chart, c.codes)
 		if err != nil {
 			return err
 		}
-		if err := refuseOnEdits(es, o.AcknowledgeWarnings, len(c.codes.Diagnoses)); err != nil {
+		if err := workitem.RefuseOnEdits(es, o.AcknowledgeWarnings, len(c.codes.Diagnoses)); err != nil {
 			return err
 		}
 		found, _ := json.Marshal(nonNilEdits(es))
@@ -136,29 +122,13 @@ func (s *Store) Submit(ctx context.Context, id string, a workitem.Actor, o worki
 		}
 		return s.advanceTx(ctx, tx, c, a, o.QASampleRate)
 	})
-	if err != nil {
-		return it, err
-	}
-	return workitem.Item{ID: id}, nil
 }
 
-func refuseOnEdits(es []workitem.Edit, ack bool, ndx int) error {
-	var issues []workitem.Issue
-	hasErr, hasWarn := false, false
-	for _, e := range es {
-		issues = append(issues, workitem.Issue{Severity: e.Severity, Code: e.Code, Diagnostics: e.Message, Expression: []string{e.Target}})
-		hasErr = hasErr || e.Severity == "error"
-		hasWarn = hasWarn || e.Severity == "warning"
-	}
-	switch {
-	case ndx == 0:
-		return workitem.Errorf(workitem.Unprocessable, "no diagnoses assigned").WithIssues(workitem.Issue{Severity: "error", Code: "DX_PRINCIPAL_MISSING", Diagnostics: "assign at least one diagnosis", Expression: []string{"diagnoses"}})
-	case hasErr:
-		return workitem.Errorf(workitem.Unprocessable, "error edits stand; fix them before submitting").WithIssues(issues...)
-	case hasWarn && !ack:
-		return workitem.Errorf(workitem.Unprocessable, "warnings stand; review them and submit with acknowledgeWarnings=true").WithIssues(issues...)
-	}
-	return nil
+// routeCoded decides whether a coded item of class goes to QA review or is
+// completed (workitem.RouteCoded), with the configured institutional
+// classes.
+func (s *Store) routeCoded(class string, qaRate float64) workitem.Status {
+	return workitem.RouteCoded(class, s.ClaimOptions.InstitutionalClasses, qaRate, rand.Float64)
 }
 
 // advanceTx moves a submitted item on: in_progress → coded → in_review or
@@ -173,7 +143,7 @@ func (s *Store) advanceTx(ctx context.Context, tx *sql.Tx, c coding, a workitem.
 	if _, err := tx.ExecContext(ctx, `UPDATE work_items SET coded_by = $2, assignee = '', lease_expires = NULL WHERE id = $1`, c.id, a.Name); err != nil {
 		return err
 	}
-	if c.class == "IMP" || c.class == "ACUTE" || rand.Float64() < qaRate {
+	if s.routeCoded(c.class, qaRate) == workitem.InReview {
 		return s.moveTx(ctx, tx, c.id, workitem.Coded, workitem.InReview, a.Name, "routed to QA review")
 	}
 	return s.completeTx(ctx, tx, c.id, workitem.Coded, a.Name, "coding completed")
@@ -232,8 +202,8 @@ func (s *Store) OpenQuery(ctx context.Context, id string, a workitem.Actor, q wo
 		if err != nil {
 			return err
 		}
-		if c.status != workitem.InProgress || (c.assignee != a.Name && a.Role != "admin") {
-			return workitem.Errorf(workitem.Conflict, "a query can be raised only on an item you have leased (it is %s)", c.status)
+		if err := workitem.MayOpenQuery(c.item(), a); err != nil {
+			return err
 		}
 		out = workitem.Query{ID: uuid.NewString(), Question: q.Question, Indicators: q.Indicators, Options: q.Options, Status: "open", AskedBy: a.Name, AskedAt: s.now().Format(time.RFC3339)}
 		ind, _ := json.Marshal(nonNilStrings(q.Indicators))
@@ -258,9 +228,12 @@ func nonNilStrings(s []string) []string {
 }
 
 // AnswerQuery records the answer to an open query and returns the item to
-// the queue, at the top. Errors: NotFound, Conflict, Invalid.
+// the queue, at the top. Errors: NotFound, Conflict, Forbidden, Invalid.
 func (s *Store) AnswerQuery(ctx context.Context, id, qid string, a workitem.Actor, answer string) (err error) {
 	defer workitem.Wrap(&err, "postgres.AnswerQuery(%s)", id)
+	if err := workitem.MayAnswerQuery(a.Role); err != nil {
+		return err
+	}
 	if strings.TrimSpace(answer) == "" {
 		return workitem.Errorf(workitem.Invalid, "answer is required")
 	}

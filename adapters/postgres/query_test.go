@@ -18,7 +18,7 @@ func TestOpenQueryCompliance(t *testing.T) {
 	s := postgres.NewStore(pgtest.New(t))
 	ctx := context.Background()
 	seedItems(t, s, item{id: "wi-1", status: "in_progress", assignee: "alice", priority: 100})
-	alice := workitem.Actor{Name: "alice", Role: "coder"}
+	alice := workitem.Actor{Name: "alice", Role: workitem.RoleCoder}
 	leading := workitem.Query{Question: "Would sepsis raise the DRG payment?", Options: []string{"Sepsis", "Other"}}
 	_, err := s.OpenQuery(ctx, "wi-1", alice, leading)
 	if workitem.KindOf(err) != workitem.Unprocessable {

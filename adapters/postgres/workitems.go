@@ -6,8 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"sort"
-	"strings"
 	"time"
 
 	"github.com/lib/pq"
@@ -114,8 +112,7 @@ func (s *Store) createItemTx(ctx context.Context, tx *sql.Tx, encounterID string
 
 // updateItemTx applies a re-derivation to an existing item.
 func (s *Store) updateItemTx(ctx context.Context, tx *sql.Tx, cur itemRow, d mapping.Derived, actor string) error {
-	changed := changedDocumentation(cur.chart.Sources, d.Chart.Sources)
-	next, reason := nextStatus(cur.status, d.Status, changed)
+	next, reason := workitem.NextStatus(cur.status, d.Status, workitem.ChangedDocumentation(cur.chart.Sources, d.Chart.Sources))
 	chart, err := json.Marshal(storedChart{Chart: d.Chart, Sources: d.Chart.Sources})
 	if err != nil {
 		return err
@@ -135,39 +132,6 @@ func (s *Store) updateItemTx(ctx context.Context, tx *sql.Tx, cur itemRow, d map
 		}
 	}
 	return s.recordTransitionTx(ctx, tx, cur.id, cur.status, next, actor, reason)
-}
-
-// changedDocumentation lists the clinical resources (not Patient or
-// Coverage) that are new or have a new version since the last derivation.
-func changedDocumentation(before, after map[string]int) []string {
-	var out []string
-	for ref, v := range after {
-		if strings.HasPrefix(ref, "Patient/") || strings.HasPrefix(ref, "Coverage/") {
-			continue
-		}
-		if before[ref] != v {
-			out = append(out, ref)
-		}
-	}
-	sort.Strings(out)
-	return out
-}
-
-// nextStatus decides the status after new or changed documentation.
-func nextStatus(cur, want workitem.Status, changed []string) (workitem.Status, string) {
-	switch {
-	case want == workitem.Cancelled && cur != workitem.Cancelled:
-		return workitem.Cancelled, "encounter withdrawn"
-	case cur == workitem.Cancelled && want != workitem.Cancelled:
-		return want, "encounter reinstated"
-	case cur == workitem.Pending && want == workitem.Ready:
-		return workitem.Ready, "encounter finished"
-	case cur == workitem.Ready && want == workitem.Pending:
-		return workitem.Pending, "encounter no longer finished"
-	case len(changed) > 0 && (cur == workitem.Coded || cur == workitem.InReview || cur == workitem.Completed):
-		return workitem.Reopened, "new documentation: " + strings.Join(changed, ", ")
-	}
-	return cur, ""
 }
 
 // itemRef names a work item and what its status events carry.

@@ -75,9 +75,8 @@ func (h *Handler) chart(w http.ResponseWriter, r *http.Request, s *session) erro
 		return err
 	}
 	d.Pane.CSRF = s.CSRF
-	mine := it.Assignee == s.Principal
-	d.CanQuery = it.Status == workitem.InProgress && (mine || s.Role == "admin") && s.Role != "auditor"
-	d.CanAnswer = s.Role == "coder" || s.Role == "admin"
+	d.CanQuery = workitem.MayOpenQuery(it, s.actor()) == nil
+	d.CanAnswer = workitem.MayAnswerQuery(s.Role) == nil
 	if it.LeaseExpires != nil && it.Status == workitem.InProgress {
 		d.Lease = it.LeaseExpires.UTC().Format("15:04 UTC")
 	}
@@ -102,7 +101,7 @@ func (h *Handler) audit(ctx context.Context, s *session, id, action string) {
 
 // auditSide answers the auditor's comparison for an item in review.
 func (h *Handler) auditSide(ctx context.Context, it workitem.Item, s *session) (*auditView, error) {
-	if it.Status != workitem.InReview || (s.Role != "auditor" && s.Role != "admin") {
+	if it.Status != workitem.InReview || workitem.MayCode(it, s.actor()) != nil {
 		return nil, nil
 	}
 	coderAs, coder, ok, err := h.o.Items.CoderCodes(ctx, it.ID)

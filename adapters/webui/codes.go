@@ -126,18 +126,10 @@ func (h *Handler) institutionalClasses() []string {
 	return h.o.InstitutionalClasses
 }
 
-// mayEdit says whether the pane is editable for s: the coder holding the
-// lease, an auditor on an item in review, or an admin on either. The store
-// enforces the same rule; this only decides what to draw.
-func mayEdit(it workitem.Item, s *session) bool {
-	switch {
-	case it.Status == workitem.InProgress && s.Role == "coder":
-		return it.Assignee == s.Principal
-	case it.Status == workitem.InReview:
-		return s.Role == "auditor" || s.Role == "admin"
-	}
-	return it.Status == workitem.InProgress && s.Role == "admin"
-}
+// mayEdit says whether the pane is editable for s: whoever may code the
+// item (workitem.MayCode), the rule the store enforces; this only decides
+// what to draw.
+func mayEdit(it workitem.Item, s *session) bool { return workitem.MayCode(it, s.actor()) == nil }
 
 // paneFor builds the pane of a chart: for the user who may edit it, their
 // draft, else the stored codes. A draft made on an older version of the
@@ -237,7 +229,7 @@ func (h *Handler) applyAndSave(r *http.Request, s *session, it workitem.Item) (s
 		raw, _ := json.Marshal(res.d)
 		return res, h.o.State.SaveUIDraft(r.Context(), s.Principal, it.ID, raw, h.o.Now().UTC())
 	}
-	_, res.edits, res.saveErr = h.o.Items.SaveCodes(r.Context(), it.ID, s.actor(), version, res.as, h.o.Check, h.o.Lease)
+	res.edits, res.saveErr = h.o.Items.SaveCodes(r.Context(), it.ID, s.actor(), version, res.as, h.o.Check, h.o.Lease)
 	if res.saveErr == nil {
 		res.d.Version = version + 1
 	}
@@ -265,7 +257,7 @@ func (h *Handler) savedPane(r *http.Request, s *session, it workitem.Item, res s
 		p.setEdits(it.Edits)
 	}
 	p.SigChanged = p.EditsSig() != r.PostFormValue("edits_sig")
-	if it.Status == workitem.InReview && s.Role != "coder" {
+	if it.Status == workitem.InReview && workitem.MayCode(it, s.actor()) == nil {
 		if coderAs, _, ok, err := h.o.Items.CoderCodes(r.Context(), it.ID); err == nil && ok {
 			p.Audit, p.AuditChanges = true, describeDiff(workitem.CompareAssignments(coderAs, res.as))
 		}

@@ -52,25 +52,25 @@ func (f *fakeItems) LeaseNext(_ context.Context, coder string, _ int, _ time.Dur
 	return workitem.Item{}, false, nil
 }
 
-func (f *fakeItems) SaveCodes(_ context.Context, id string, a workitem.Actor, ifVersion int, as workitem.Assignment, _ workitem.Checker, _ time.Duration) (workitem.Item, []workitem.Edit, error) {
+func (f *fakeItems) SaveCodes(_ context.Context, id string, a workitem.Actor, ifVersion int, as workitem.Assignment, _ workitem.Checker, _ time.Duration) ([]workitem.Edit, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.saveErr != nil {
-		return workitem.Item{}, nil, f.saveErr
+		return nil, f.saveErr
 	}
 	it := f.items[id]
 	if ifVersion != 0 && ifVersion != it.Version {
-		return it, nil, workitem.Errorf(workitem.Precondition, "version %d, not %d", it.Version, ifVersion)
+		return nil, workitem.Errorf(workitem.Precondition, "version %d, not %d", it.Version, ifVersion)
 	}
 	it.Version++
 	it.Codes = &as
 	f.items[id] = it
 	f.saved = append(f.saved, as)
-	return workitem.Item{ID: id}, f.edits, nil
+	return f.edits, nil
 }
 
-func (f *fakeItems) Submit(context.Context, string, workitem.Actor, workitem.SubmitOptions, workitem.Checker) (workitem.Item, error) {
-	return workitem.Item{}, f.submit
+func (f *fakeItems) Submit(context.Context, string, workitem.Actor, workitem.SubmitOptions, workitem.Checker) error {
+	return f.submit
 }
 
 func (f *fakeItems) OpenQuery(_ context.Context, _ string, _ workitem.Actor, q workitem.Query) (workitem.Query, error) {
@@ -263,8 +263,8 @@ func newTestbed(t *testing.T, opts ...func(*Options)) *testbed {
 	tb.state.rows = []WorklistRow{{Item: tb.items.items["wi-1"], PatientName: patientName, Discharge: start}}
 	o := Options{Items: tb.items, Reports: fakeReports{}, State: tb.state, Codes: fakeCodes{},
 		Authenticate: func(_ context.Context, tok string) (Principal, error) {
-			if p, ok := map[string]Principal{"tok-alice": {"alice", "coder"}, "tok-audrey": {"audrey", "auditor"},
-				"tok-bill": {"bill", "biller"}}[tok]; ok {
+			if p, ok := map[string]Principal{"tok-alice": {"alice", workitem.RoleCoder}, "tok-audrey": {"audrey", workitem.RoleAuditor},
+				"tok-bill": {"bill", workitem.RoleBiller}}[tok]; ok {
 				return p, nil
 			}
 			return Principal{}, errors.New("unknown token")

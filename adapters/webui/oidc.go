@@ -36,7 +36,7 @@ type OIDC struct {
 	// (httpapi.RoleFromScopes). The scopes are the ID token's "scope" and
 	// "scp", "codebridge/role.{codebridge_role claim}", and those the token
 	// endpoint granted. nil accepts codebridge/role.* grants only.
-	Role func(scopes []string) (role string, ok bool)
+	Role func(scopes []string) (role workitem.Role, ok bool)
 	// HTTPClient reaches the provider; nil means a 10s timeout client.
 	HTTPClient *http.Client
 
@@ -262,7 +262,7 @@ func (h *Handler) oidcSignIn(r *http.Request) (Principal, time.Time, error) {
 	// the same role.
 	scopes := append(cl.Scope, cl.Scp...)
 	if cl.Role != "" {
-		scopes = append(scopes, roleScopePrefix+cl.Role)
+		scopes = append(scopes, workitem.RoleScopePrefix+cl.Role)
 	}
 	role, ok := o.roleOf(scopes)
 	if !ok {
@@ -273,17 +273,13 @@ func (h *Handler) oidcSignIn(r *http.Request) (Principal, time.Time, error) {
 	return Principal{Name: cl.Subject, Role: role}, time.Time{}, nil
 }
 
-// roleScopePrefix starts the scopes that grant a role explicitly (as
-// httpapi.RoleScopePrefix).
-const roleScopePrefix = "codebridge/role."
-
-func (o *OIDC) roleOf(scopes []string) (string, bool) {
+func (o *OIDC) roleOf(scopes []string) (workitem.Role, bool) {
 	if o.Role != nil {
 		return o.Role(scopes)
 	}
 	for _, s := range scopes {
-		if r, ok := strings.CutPrefix(s, roleScopePrefix); ok && r != "" {
-			return r, true
+		if r, ok := strings.CutPrefix(s, workitem.RoleScopePrefix); ok && r != "" {
+			return workitem.Role(r), true
 		}
 	}
 	return "", false
@@ -331,11 +327,11 @@ func (o *OIDC) exchange(ctx context.Context, m oidcMeta, code, verifier string) 
 // idClaims are the ID token claims codebridge reads.
 type idClaims struct {
 	jwt.RegisteredClaims
-	Nonce string    `json:"nonce"`
-	AZP   string    `json:"azp"`
-	Scope scopeList `json:"scope"`
-	Scp   scopeList `json:"scp"`
-	Role  string    `json:"codebridge_role"`
+	Nonce string          `json:"nonce"`
+	AZP   string          `json:"azp"`
+	Scope workitem.Scopes `json:"scope"`
+	Scp   workitem.Scopes `json:"scp"`
+	Role  string          `json:"codebridge_role"`
 }
 
 // verify checks an ID token's signature against the provider's keys
@@ -368,25 +364,4 @@ func (o *OIDC) verify(ctx context.Context, m oidcMeta, raw, nonce string, now fu
 		return cl, refuse("subject")
 	}
 	return cl, nil
-}
-
-// scopeList is a scope claim: a space-separated string or an array.
-type scopeList []string
-
-// UnmarshalJSON accepts a space-separated string or an array of strings.
-func (l *scopeList) UnmarshalJSON(b []byte) error {
-	var s string
-	if err := json.Unmarshal(b, &s); err == nil {
-		*l = strings.Fields(s)
-		return nil
-	}
-	var arr []string
-	if err := json.Unmarshal(b, &arr); err != nil {
-		return err
-	}
-	*l = nil
-	for _, s := range arr {
-		*l = append(*l, strings.Fields(s)...)
-	}
-	return nil
 }

@@ -18,6 +18,8 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/codebridge/codebridge/mapping/workitem"
 )
 
 const (
@@ -206,7 +208,7 @@ func TestOIDCSignInRoundTrip(t *testing.T) {
 	}
 	s := tb.state.sessions[sessionHash(sc.Value)].Session
 	got := []any{s.Principal, s.Role, s.Expires, s.TokenHash == nil}
-	if diff := cmp.Diff([]any{"sub-alice", "coder", tb.now.Add(tb.h.o.SessionMax), true}, got); diff != "" {
+	if diff := cmp.Diff([]any{"sub-alice", workitem.RoleCoder, tb.now.Add(tb.h.o.SessionMax), true}, got); diff != "" {
 		t.Errorf("session (principal, role, expires after the session max, not the ID token's short exp; no token hash): mismatch (-want +got):\n%s", diff)
 	}
 	done := c.do("GET", "/ui/oidc/done", nil)
@@ -230,28 +232,20 @@ func TestOIDCClientSecretPost(t *testing.T) {
 }
 
 func TestOIDCRoleMapping(t *testing.T) {
-	apiLike := func(scopes []string) (string, bool) { // stands in for httpapi.RoleFromScopes
-		for _, s := range scopes {
-			if r, ok := strings.CutPrefix(s, roleScopePrefix); ok {
-				return r, true
-			}
-			if s == "user/*.write" {
-				return "coder", true
-			}
-		}
-		return "", false
+	apiLike := func(scopes []string) (workitem.Role, bool) { // httpapi.RoleFromScopes, without its clinical types
+		return workitem.RoleFromScopes(scopes, func(string) bool { return false })
 	}
 	tests := []struct {
 		name   string
 		claims jwt.MapClaims
 		scope  string // granted by the token endpoint
-		role   func([]string) (string, bool)
-		want   string
+		role   func([]string) (workitem.Role, bool)
+		want   workitem.Role
 	}{
-		{"codebridge_role claim", jwt.MapClaims{"codebridge_role": "auditor"}, "", nil, "auditor"},
-		{"scope claim", jwt.MapClaims{"codebridge_role": nil, "scope": "openid codebridge/role.auditor"}, "", nil, "auditor"},
-		{"scp array", jwt.MapClaims{"codebridge_role": nil, "scp": []string{"codebridge/role.coder"}}, "", nil, "coder"},
-		{"user's scope, API mapping", jwt.MapClaims{"codebridge_role": nil, "scope": "openid user/*.write"}, "", apiLike, "coder"},
+		{"codebridge_role claim", jwt.MapClaims{"codebridge_role": "auditor"}, "", nil, workitem.RoleAuditor},
+		{"scope claim", jwt.MapClaims{"codebridge_role": nil, "scope": "openid codebridge/role.auditor"}, "", nil, workitem.RoleAuditor},
+		{"scp array", jwt.MapClaims{"codebridge_role": nil, "scp": []string{"codebridge/role.coder"}}, "", nil, workitem.RoleCoder},
+		{"user's scope, API mapping", jwt.MapClaims{"codebridge_role": nil, "scope": "openid user/*.write"}, "", apiLike, workitem.RoleCoder},
 	}
 	for _, tt := range tests {
 		tb, p := oidcTestbed(t)
@@ -472,12 +466,12 @@ func TestRevokedStaticTokenEndsSession(t *testing.T) {
 		after map[string]Principal // configured tokens after sign-in, by SHA-256
 	}{
 		{"token removed", map[string]Principal{}},
-		{"token now another principal", map[string]Principal{sessionHash("tok-alice"): {"mallory", "coder"}}},
-		{"token now another role", map[string]Principal{sessionHash("tok-alice"): {"alice", "auditor"}}},
+		{"token now another principal", map[string]Principal{sessionHash("tok-alice"): {"mallory", workitem.RoleCoder}}},
+		{"token now another role", map[string]Principal{sessionHash("tok-alice"): {"alice", workitem.RoleAuditor}}},
 	}
 	for _, tt := range tests {
 		tb := newTestbed(t)
-		tokens := map[string]Principal{sessionHash("tok-alice"): {"alice", "coder"}}
+		tokens := map[string]Principal{sessionHash("tok-alice"): {"alice", workitem.RoleCoder}}
 		tb.h.o.Revalidate = func(sum []byte) (Principal, bool) { p, ok := tokens[string(sum)]; return p, ok }
 		c := tb.client()
 		c.signIn("tok-alice")
@@ -489,7 +483,7 @@ func TestRevokedStaticTokenEndsSession(t *testing.T) {
 		if w.Code != http.StatusSeeOther || w.Header().Get("Location") != "/ui/login?ended=revoked" {
 			t.Errorf("%s: worklist after = %d to %q, want 303 to /ui/login?ended=revoked", tt.name, w.Code, w.Header().Get("Location"))
 		}
-		tokens = map[string]Principal{sessionHash("tok-alice"): {"alice", "coder"}}
+		tokens = map[string]Principal{sessionHash("tok-alice"): {"alice", workitem.RoleCoder}}
 		if w := c.do("GET", "/ui/", nil); w.Code != http.StatusSeeOther {
 			t.Errorf("%s: the ended session came back (%d) when the token did", tt.name, w.Code)
 		}

@@ -69,7 +69,7 @@ func (h *Handler) queryItem(r *http.Request, s *session) (workitem.Item, error) 
 	if err != nil {
 		return it, err
 	}
-	if it.Status != workitem.InProgress || (it.Assignee != s.Principal && s.Role != "admin") {
+	if workitem.MayOpenQuery(it, s.actor()) != nil {
 		return it, workitem.Errorf(workitem.Conflict, "a query can be raised only on a chart you hold (it is %s)", statusLabel(it.Status))
 	}
 	return it, nil

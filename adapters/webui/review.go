@@ -79,7 +79,7 @@ type doneData struct {
 func (h *Handler) submit(w http.ResponseWriter, r *http.Request, s *session) error {
 	ctx, id := r.Context(), r.PathValue("id")
 	o := workitem.SubmitOptions{AcknowledgeWarnings: r.PostFormValue("ack") == "on", QASampleRate: h.o.QASampleRate}
-	if _, err := h.o.Items.Submit(ctx, id, s.actor(), o, h.o.Check); err != nil {
+	if err := h.o.Items.Submit(ctx, id, s.actor(), o, h.o.Check); err != nil {
 		if workitem.KindOf(err) != workitem.Unprocessable {
 			return err
 		}
@@ -113,7 +113,7 @@ func (h *Handler) submitted(w http.ResponseWriter, r *http.Request, s *session) 
 	if err != nil {
 		return err
 	}
-	d := doneData{Item: it, IsCoder: s.Role == "coder" || s.Role == "admin", CSRF: s.CSRF}
+	d := doneData{Item: it, IsCoder: s.Role.Permitted(coders...), CSRF: s.CSRF}
 	for _, e := range it.Edits {
 		if e.Severity == "error" {
 			d.Blocked = append(d.Blocked, e)

@@ -9,7 +9,6 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
-	"slices"
 	"strings"
 	"time"
 
@@ -39,14 +38,14 @@ type handlerFunc func(w http.ResponseWriter, r *http.Request, s *session) error
 
 // authed wraps fn: it requires a live session (recording activity), one of
 // roles (admin always passes), and on unsafe methods a valid CSRF token.
-func (h *Handler) authed(roles []string, fn handlerFunc) http.HandlerFunc {
+func (h *Handler) authed(roles []workitem.Role, fn handlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		s, err := h.session(r)
 		if err != nil {
 			h.toLogin(w, r, endReason(err))
 			return
 		}
-		if s.Role != "admin" && !slices.Contains(roles, s.Role) {
+		if !s.Role.Permitted(roles...) {
 			h.renderError(w, r, s, workitem.Errorf(workitem.Forbidden, "role %s may not use this page", s.Role))
 			return
 		}
@@ -227,7 +226,7 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !workbenchRole(p.Role) {
-		fail(http.StatusForbidden, "Your role ("+p.Role+") has no access to the workbench.")
+		fail(http.StatusForbidden, "Your role ("+string(p.Role)+") has no access to the workbench.")
 		return
 	}
 	var expires time.Time
@@ -249,7 +248,7 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 }
 
 // workbenchRole reports whether role may use the workbench at all.
-func workbenchRole(role string) bool { return role == "admin" || slices.Contains(anyRole, role) }
+func workbenchRole(role workitem.Role) bool { return role.Permitted(anyRole...) }
 
 // startSession stores a new session for p, ending after SessionMax or at
 // the credential's expiry if sooner (and set), and sets its cookie.
@@ -282,7 +281,7 @@ func (h *Handler) landing(r *http.Request, p Principal) string {
 		return "/ui/"
 	}
 	it, _, err := h.o.Items.GetItem(r.Context(), id)
-	if err != nil || !mayEdit(it, &session{Session: Session{Principal: p.Name, Role: p.Role}}) {
+	if err != nil || workitem.MayCode(it, workitem.Actor{Name: p.Name, Role: p.Role}) != nil {
 		return "/ui/"
 	}
 	return "/ui/items/" + url.PathEscape(id)

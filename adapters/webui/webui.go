@@ -13,7 +13,7 @@ import (
 // Principal is a signed-in user: who and with which role.
 type Principal struct {
 	Name string
-	Role string
+	Role workitem.Role
 }
 
 // Items is what the workbench needs of the work-item store: the same
@@ -26,9 +26,9 @@ type Items interface {
 	LeaseNext(ctx context.Context, coder string, max int, d time.Duration) (workitem.Item, bool, error)
 	// SaveCodes replaces an assignment and answers its edits. Errors:
 	// NotFound, Conflict, Forbidden, Precondition, Invalid.
-	SaveCodes(ctx context.Context, id string, a workitem.Actor, ifVersion int, as workitem.Assignment, check workitem.Checker, lease time.Duration) (workitem.Item, []workitem.Edit, error)
+	SaveCodes(ctx context.Context, id string, a workitem.Actor, ifVersion int, as workitem.Assignment, check workitem.Checker, lease time.Duration) ([]workitem.Edit, error)
 	// Submit completes coding. Errors: NotFound, Conflict, Forbidden, Unprocessable.
-	Submit(ctx context.Context, id string, a workitem.Actor, o workitem.SubmitOptions, check workitem.Checker) (workitem.Item, error)
+	Submit(ctx context.Context, id string, a workitem.Actor, o workitem.SubmitOptions, check workitem.Checker) error
 	// OpenQuery puts a leased item on hold for a physician query.
 	OpenQuery(ctx context.Context, id string, a workitem.Actor, q workitem.Query) (workitem.Query, error)
 	// AnswerQuery records a query's answer and requeues the item.
@@ -58,7 +58,7 @@ type Reports interface {
 // Session is a workbench session as stored.
 type Session struct {
 	Principal string
-	Role      string
+	Role      workitem.Role
 	CSRF      string
 	LastChart string
 	Created   time.Time
@@ -150,7 +150,7 @@ type Codes interface {
 // reads.
 type ChartAccess struct {
 	Principal  string
-	Role       string
+	Role       workitem.Role
 	WorkItemID string
 	Action     string // "worklist.view", "chart.view", "chart.review", "chart.query"
 }
@@ -292,9 +292,9 @@ func (h *Handler) routes() {
 
 // Roles allowed on each group of routes (admin is always allowed).
 var (
-	anyRole     = []string{"coder", "auditor"}
-	readers     = []string{"coder", "auditor"}
-	coders      = []string{"coder"}
-	editors     = []string{"coder", "auditor"}
-	supervisors = []string{"auditor"}
+	anyRole     = []workitem.Role{workitem.RoleCoder, workitem.RoleAuditor}
+	readers     = []workitem.Role{workitem.RoleCoder, workitem.RoleAuditor}
+	coders      = []workitem.Role{workitem.RoleCoder}
+	editors     = []workitem.Role{workitem.RoleCoder, workitem.RoleAuditor}
+	supervisors = []workitem.Role{workitem.RoleAuditor}
 )

@@ -82,13 +82,13 @@ func (h *Handler) worklist(w http.ResponseWriter, r *http.Request, s *session) e
 		From: q.Get("from"), To: q.Get("to"), Sort: q.Get("sort"), Cursor: q.Get("cursor")}
 	if wq.Status == "" {
 		wq.Status = "workable"
-		if s.Role == "auditor" {
+		if s.Role == workitem.RoleAuditor {
 			wq.Status = string(workitem.InReview)
 		}
 	}
 	f, errs := h.worklistFilter(wq, s)
 	d := worklistData{Query: wq, Statuses: workitem.Statuses(), Classes: h.worklistClasses(), Errors: errs,
-		IsCoder: s.Role == "coder" || s.Role == "admin"}
+		IsCoder: s.Role.Permitted(coders...)}
 	if q.Get("msg") == "none" {
 		d.Message = "No chart is ready for you: the queue is empty, or you already hold " + itoa(h.o.MaxLeases) + " charts — finish one first."
 	}

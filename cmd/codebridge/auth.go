@@ -8,6 +8,7 @@ import (
 
 	"github.com/codebridge/codebridge/adapters/httpapi"
 	"github.com/codebridge/codebridge/adapters/postgres"
+	"github.com/codebridge/codebridge/config"
 	"github.com/codebridge/codebridge/mapping/workitem"
 )
 
@@ -17,10 +18,11 @@ import (
 // closed by Close after HTTP has drained and before the database closes:
 // the audit writer's last records land first.
 func (m *Main) startAuth() (*httpapi.Authenticator, error) {
-	auth := httpapi.NewAuthenticator(m.Config.Tokens, m.Config.InsecureNoAuth)
+	auth := httpapi.NewAuthenticator(apiTokens(m.Config.Tokens), m.Config.InsecureNoAuth)
 	if m.Config.JWKSURL != "" {
 		v, err := httpapi.NewJWTVerifier(httpapi.JWTOptions{
 			JWKSURL:  m.Config.JWKSURL,
+			LogURL:   config.RedactURL(m.Config.JWKSURL),
 			Issuer:   m.Config.JWTIssuer,
 			Audience: m.Config.JWTAudience,
 			Logger:   m.Logger,
@@ -96,4 +98,14 @@ func (a auditLog) QueryAudit(ctx context.Context, q httpapi.AuditQuery) ([]httpa
 			Params: r.Params, Status: r.Status, RequestID: r.RequestID}
 	}
 	return out, next, nil
+}
+
+// apiTokens turns the configured static tokens into the API's. config
+// accepts only roles workitem.ParseRole knows.
+func apiTokens(ts []config.Token) []httpapi.Token {
+	out := make([]httpapi.Token, 0, len(ts))
+	for _, t := range ts {
+		out = append(out, httpapi.Token{Name: t.Name, Role: workitem.Role(t.Role), Value: t.Value})
+	}
+	return out
 }

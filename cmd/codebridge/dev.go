@@ -16,6 +16,7 @@ import (
 
 	"github.com/codebridge/codebridge/adapters/postgres/pglocal"
 	"github.com/codebridge/codebridge/config"
+	"github.com/codebridge/codebridge/mapping/workitem"
 )
 
 // devDatabase is the database `codebridge dev` uses on a shared local server,
@@ -101,7 +102,8 @@ func devDatabaseURL(ctx context.Context, srv *pglocal.Server) (string, error) {
 // devTokens makes one random token per role, fresh at every start.
 func devTokens() []config.Token {
 	var out []config.Token
-	for _, role := range config.Roles {
+	for _, r := range workitem.Roles() {
+		role := string(r)
 		b := make([]byte, 16)
 		_, _ = rand.Read(b)
 		out = append(out, config.Token{Name: "dev-" + role, Role: role, Value: "dev-" + role + "-" + hex.EncodeToString(b)})
@@ -126,7 +128,7 @@ func printDevBanner(w io.Writer, m *Main, pgSource string) {
 	var coder string
 	for _, t := range m.Config.Tokens {
 		fmt.Fprintf(&b, "  %-8s %s\n", t.Role, t.Value)
-		if t.Role == config.RoleCoder {
+		if t.Role == string(workitem.RoleCoder) {
 			coder = t.Value
 		}
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/codebridge/codebridge/adapters/webui"
 	"github.com/codebridge/codebridge/config"
 	"github.com/codebridge/codebridge/mapping/codes"
+	"github.com/codebridge/codebridge/mapping/workitem"
 )
 
 // registerUI has startHTTP serve the coder workbench under /ui/, on the
@@ -74,12 +75,12 @@ func (m *Main) registerUI() error {
 func staticTokens(c config.Config) func([]byte) (webui.Principal, bool) {
 	insecure := c.InsecureNoAuth && len(c.Tokens) == 0 && c.JWKSURL == ""
 	byHash := make(map[[sha256.Size]byte]webui.Principal, len(c.Tokens))
-	for _, t := range c.Tokens {
+	for _, t := range apiTokens(c.Tokens) {
 		byHash[sha256.Sum256([]byte(t.Value))] = webui.Principal{Name: t.Name, Role: t.Role}
 	}
 	return func(sum []byte) (webui.Principal, bool) {
 		if insecure {
-			return webui.Principal{Name: "anonymous", Role: config.RoleAdmin}, true
+			return webui.Principal{Name: "anonymous", Role: workitem.RoleAdmin}, true
 		}
 		if len(sum) != sha256.Size {
 			return webui.Principal{}, false
@@ -127,7 +128,7 @@ func auditUIRead(ctx context.Context, a webui.ChartAccess) {
 	if !ok {
 		return
 	}
-	e := httpapi.AuditEntry{Principal: a.Principal, Role: a.Role, WorkItem: a.WorkItemID}
+	e := httpapi.AuditEntry{Principal: a.Principal, Role: string(a.Role), WorkItem: a.WorkItemID}
 	if a.WorkItemID == "" {
 		e.Resource = "WorkItem" // the worklist: a search
 	}
@@ -138,13 +139,13 @@ func auditUIRead(ctx context.Context, a webui.ChartAccess) {
 type uiState struct{ *postgres.Store }
 
 func (u uiState) CreateSession(ctx context.Context, idHash []byte, s webui.Session) error {
-	return u.CreateUISession(ctx, idHash, postgres.UISession{Principal: s.Principal, Role: s.Role, CSRF: s.CSRF,
+	return u.CreateUISession(ctx, idHash, postgres.UISession{Principal: s.Principal, Role: string(s.Role), CSRF: s.CSRF,
 		LastChart: s.LastChart, Created: s.Created, LastSeen: s.LastSeen, Expires: s.Expires, TokenHash: s.TokenHash})
 }
 
 func (u uiState) TouchSession(ctx context.Context, idHash []byte, now time.Time, idle time.Duration) (webui.Session, error) {
 	s, err := u.TouchUISession(ctx, idHash, now, idle)
-	return webui.Session{Principal: s.Principal, Role: s.Role, CSRF: s.CSRF, LastChart: s.LastChart,
+	return webui.Session{Principal: s.Principal, Role: workitem.Role(s.Role), CSRF: s.CSRF, LastChart: s.LastChart,
 		Created: s.Created, LastSeen: s.LastSeen, Expires: s.Expires, TokenHash: s.TokenHash}, err
 }
 

@@ -73,7 +73,7 @@ func HasErrors(es []Edit) bool {
 // Actor is who acts on a work item, with the role the rules depend on.
 type Actor struct {
 	Name string
-	Role string
+	Role Role
 }
 
 // ValidActorName reports whether name may name an actor: non-empty, at most

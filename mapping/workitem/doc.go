@@ -3,6 +3,14 @@
 // the Store interface the adapters implement, and the small fixed set of error
 // kinds every layer uses.
 //
+// The work-item rules live here as pure functions, and the adapters only
+// call them: the roles and who may do what (role.go: Role, Permitted,
+// RoleFromScopes; rules.go: MayCode, MaySubmit, MayOpenQuery,
+// MayAnswerQuery), the refusal of a submit on standing edits
+// (RefuseOnEdits), the status after a re-derivation (NextStatus) and QA
+// routing (RouteCoded). The PostgreSQL store persists and locks; the API and
+// the workbench decide what to allow and draw with the same functions.
+//
 // As in benbjohnson/wtf and upspin, the domain package is the contract: the
 // HTTP layer maps error kinds to status codes in one table, the PostgreSQL
 // store returns them, and nobody matches error strings.

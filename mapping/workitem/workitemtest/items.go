@@ -112,45 +112,60 @@ func (s *Store) LeaseNextChart(_ context.Context, coder string, max int, d time.
 
 // SaveCodes replaces the item's codes and bumps its version; check, when
 // set, gives the edits kept on the item. Errors: NotFound, Precondition
-// (ifVersion not current), or what SetErr injects.
-func (s *Store) SaveCodes(ctx context.Context, id string, a workitem.Actor, ifVersion int, as workitem.Assignment, check workitem.Checker, lease time.Duration) (workitem.Item, []workitem.Edit, error) {
+// (ifVersion not current), Forbidden or Conflict (workitem.MayCode), or
+// what SetErr injects.
+func (s *Store) SaveCodes(ctx context.Context, id string, a workitem.Actor, ifVersion int, as workitem.Assignment, check workitem.Checker, lease time.Duration) ([]workitem.Edit, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if err := s.call("SaveCodes", "%s, %s, ifVersion=%d, lease=%s", id, a.Name, ifVersion, lease); err != nil {
-		return workitem.Item{}, nil, err
+		return nil, err
 	}
 	r, err := s.item(id)
 	if err != nil {
-		return workitem.Item{}, nil, err
+		return nil, err
 	}
 	if ifVersion != 0 && ifVersion != r.item.Version {
-		return workitem.Item{}, nil, workitem.Errorf(workitem.Precondition, "work item %s: If-Match version %d, current %d", id, ifVersion, r.item.Version)
+		return nil, workitem.Errorf(workitem.Precondition, "work item %s: If-Match version %d, current %d", id, ifVersion, r.item.Version)
+	}
+	if err := workitem.MayCode(r.item, a); err != nil {
+		return nil, err
 	}
 	var edits []workitem.Edit
 	if check != nil {
 		if edits, err = check(ctx, r.item.Chart, as); err != nil {
-			return workitem.Item{}, nil, err
+			return nil, err
 		}
 	}
 	r.item.Codes, r.item.Edits = &as, edits
 	r.move(a.Name, r.item.Status)
-	return r.item, edits, nil
+	return edits, nil
 }
 
-// Submit moves the item to coded. Errors: NotFound, or what SetErr
-// injects (the rules that refuse a submit are not modelled).
-func (s *Store) Submit(_ context.Context, id string, a workitem.Actor, o workitem.SubmitOptions, _ workitem.Checker) (workitem.Item, error) {
+// Submit moves the item to coded, under the domain's rules (who may
+// submit, refusal while edits stand). Errors: NotFound, Forbidden,
+// Conflict, Unprocessable, or what SetErr injects.
+func (s *Store) Submit(_ context.Context, id string, a workitem.Actor, o workitem.SubmitOptions, _ workitem.Checker) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if err := s.call("Submit", "%s, %s, ack=%t, qa=%g", id, a.Name, o.AcknowledgeWarnings, o.QASampleRate); err != nil {
-		return workitem.Item{}, err
+		return err
 	}
 	r, err := s.item(id)
 	if err != nil {
-		return workitem.Item{}, err
+		return err
+	}
+	if err := workitem.MaySubmit(r.item, a); err != nil {
+		return err
+	}
+	ndx := 0
+	if r.item.Codes != nil {
+		ndx = len(r.item.Codes.Diagnoses)
+	}
+	if err := workitem.RefuseOnEdits(r.item.Edits, o.AcknowledgeWarnings, ndx); err != nil {
+		return err
 	}
 	r.move(a.Name, workitem.Coded)
-	return r.item, nil
+	return nil
 }
 
 // OpenQuery records an open query (ids q1, q2, ... per item) and puts the

@@ -144,17 +144,17 @@ func TestLeaseNextChart(t *testing.T) {
 func TestCodingKinds(t *testing.T) {
 	ctx := context.Background()
 	st := workitemtest.New()
-	st.PutItem(workitem.Item{ID: "w1", Status: workitem.InProgress})
-	alice := workitem.Actor{Name: "alice", Role: "coder"}
+	st.PutItem(workitem.Item{ID: "w1", Status: workitem.InProgress, Assignee: "alice"})
+	alice := workitem.Actor{Name: "alice", Role: workitem.RoleCoder}
 	var kinds []string
 	record := func(err error) {
 		kinds = append(kinds, map[bool]string{true: "ok", false: workitem.KindOf(err).String()}[err == nil])
 	}
-	_, _, err := st.SaveCodes(ctx, "w1", alice, 2, workitem.Assignment{}, nil, time.Minute)
+	_, err := st.SaveCodes(ctx, "w1", alice, 2, workitem.Assignment{}, nil, time.Minute)
 	record(err)
-	_, _, err = st.SaveCodes(ctx, "w1", alice, 1, workitem.Assignment{}, nil, time.Minute)
+	_, err = st.SaveCodes(ctx, "w1", alice, 1, workitem.Assignment{}, nil, time.Minute)
 	record(err)
-	_, _, err = st.SaveCodes(ctx, "none", alice, 0, workitem.Assignment{}, nil, time.Minute)
+	_, err = st.SaveCodes(ctx, "none", alice, 0, workitem.Assignment{}, nil, time.Minute)
 	record(err)
 	q, err := st.OpenQuery(ctx, "w1", alice, workitem.Query{Question: "?"})
 	record(err)
