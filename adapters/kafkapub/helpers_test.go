@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"os"
 	"strconv"
 	"sync"
 	"testing"
@@ -13,22 +12,17 @@ import (
 	"github.com/segmentio/kafka-go"
 
 	"github.com/codebridge/codebridge/adapters/kafkapub"
-	"github.com/codebridge/codebridge/adapters/postgres"
-	"github.com/codebridge/codebridge/adapters/postgres/pgtest"
 	"github.com/codebridge/codebridge/mapping/workitem"
 )
-
-func TestMain(m *testing.M) { os.Exit(pgtest.Run(m)) }
 
 const (
 	topic      = "test.status"
 	partitions = 3
 )
 
-// env is one test's database, broker and writer.
+// env is one test's fake outbox, embedded broker and writer.
 type env struct {
-	db     *postgres.DB
-	store  *postgres.OutboxStore
+	store  *fakeOutbox
 	broker *kafkapub.Embedded
 	opts   kafkapub.Options
 	w      *kafka.Writer
@@ -36,8 +30,7 @@ type env struct {
 
 func newEnv(t testing.TB, bo kafkapub.EmbeddedOptions) *env {
 	t.Helper()
-	db := pgtest.New(t)
-	e := &env{db: db, store: postgres.NewOutboxStore(db)}
+	e := &env{store: newFakeOutbox()}
 	e.startBroker(t, "127.0.0.1:0", bo)
 	e.opts = kafkapub.Options{Brokers: []string{e.broker.Addr()}, WriteTimeout: 2 * time.Second}
 	e.ensureTopic(t)
@@ -79,7 +72,12 @@ func (e *env) startRelay(t testing.TB, o kafkapub.RelayOptions) (cancel func()) 
 		o.Poll = 10 * time.Millisecond
 	}
 	o.Logger = slog.New(slog.DiscardHandler)
-	r := kafkapub.NewRelay(e.store, e.w, o)
+	return runRelay(t, kafkapub.NewRelay(e.store, e.w, o))
+}
+
+// runRelay runs r until the test ends or cancel is called; cancel returns
+// once Run has.
+func runRelay(t testing.TB, r *kafkapub.Relay) (cancel func()) {
 	ctx, stop := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { defer close(done); r.Run(ctx) }()
@@ -89,14 +87,9 @@ func (e *env) startRelay(t testing.TB, o kafkapub.RelayOptions) (cancel func()) 
 	return cancel
 }
 
-// enqueue commits one message per key, value "key#i", in its own
-// transaction.
-func (e *env) enqueue(t testing.TB, key string, i int) {
-	t.Helper()
-	m := workitem.Message{Topic: topic, Key: key, Value: fmt.Appendf(nil, "%s#%d", key, i)}
-	if err := e.store.Enqueue(context.Background(), m); err != nil {
-		t.Fatalf("enqueue: %v", err)
-	}
+// enqueue stores one message for key, value "key#i".
+func (e *env) enqueue(key string, i int) {
+	e.store.enqueue(workitem.Message{Topic: topic, Key: key, Value: fmt.Appendf(nil, "%s#%d", key, i)})
 }
 
 // consumer reads every partition of topic from the start with plain
@@ -121,7 +114,6 @@ func consume(t testing.TB, brokers []string) *consumer {
 				if err != nil {
 					return
 				}
-				m.Time = time.Now() // when we received it (benchmarks measure latency with it)
 				c.mu.Lock()
 				c.msgs = append(c.msgs, m)
 				c.mu.Unlock()
@@ -132,39 +124,25 @@ func consume(t testing.TB, brokers []string) *consumer {
 	return c
 }
 
-func (c *consumer) snapshot() []kafka.Message {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return append([]kafka.Message(nil), c.msgs...)
-}
-
 // waitDistinct waits until n distinct (key, seq) pairs arrived.
 func (c *consumer) waitDistinct(t testing.TB, n int, timeout time.Duration) []kafka.Message {
 	t.Helper()
 	deadline := time.Now().Add(timeout)
 	for {
-		msgs := c.snapshot()
-		if got := len(firstSeqs(t, msgs)); got >= n {
+		c.mu.Lock()
+		msgs := append([]kafka.Message(nil), c.msgs...)
+		c.mu.Unlock()
+		seen := map[string]bool{}
+		for _, m := range msgs {
+			seen[fmt.Sprintf("%s/%d", m.Key, seqOf(t, m))] = true
+		}
+		if len(seen) >= n {
 			return msgs
 		} else if time.Now().After(deadline) {
-			t.Fatalf("got %d distinct events, want %d", got, n)
+			t.Fatalf("got %d distinct events, want %d", len(seen), n)
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-}
-
-type keySeq struct {
-	key string
-	seq int64
-}
-
-// firstSeqs returns the set of distinct (key, seq) consumed.
-func firstSeqs(t testing.TB, msgs []kafka.Message) map[keySeq]bool {
-	seen := map[keySeq]bool{}
-	for _, m := range msgs {
-		seen[keySeq{string(m.Key), seqOf(t, m)}] = true
-	}
-	return seen
 }
 
 func seqOf(t testing.TB, m kafka.Message) int64 {

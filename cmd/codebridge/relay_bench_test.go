@@ -1,4 +1,8 @@
-package kafkapub_test
+package main
+
+// Benchmarks of the outbox relay on the real PostgreSQL outbox store, moved
+// here from adapters/kafkapub with the tests that share their helpers
+// (relay_test.go).
 
 import (
 	"context"
@@ -17,18 +21,18 @@ import (
 )
 
 // BenchmarkRelaySteady1000 commits ~1,000 changes/s over 200 encounters for
-// 3 s with one relay running, and measures commit-to-consumer latency with a
-// kafka-go consumer. Each value carries the time its transaction started
+// 3 s with one relay running, and measures commit-to-relayConsumer latency with a
+// kafka-go relayConsumer. Each value carries the time its transaction started
 // committing, so the latency includes the commit itself.
 func BenchmarkRelaySteady1000(b *testing.B) {
 	for _, relays := range []int{1, 2} {
-		b.Run(fmt.Sprintf("relays=%d", relays), func(b *testing.B) { benchSteady(b, relays) })
+		b.Run(fmt.Sprintf("relays=%d", relays), func(b *testing.B) { benchRelaySteady(b, relays) })
 	}
 }
 
-func benchSteady(b *testing.B, relays int) {
-	e := newEnv(b, kafkapub.EmbeddedOptions{})
-	c := consume(b, e.opts.Brokers)
+func benchRelaySteady(b *testing.B, relays int) {
+	e := newRelayEnv(b, kafkapub.EmbeddedOptions{})
+	c := consumeRelayTopic(b, e.opts.Brokers)
 	for range relays {
 		e.startRelay(b, kafkapub.RelayOptions{})
 	}
@@ -44,7 +48,7 @@ func benchSteady(b *testing.B, relays int) {
 			for i := 0; time.Since(start) < dur; i++ {
 				<-tick.C
 				key := fmt.Sprintf("Encounter/%d", (w*7919+i)%keys)
-				m := workitem.Message{Topic: topic, Key: key, Value: strconv.AppendInt(nil, time.Now().UnixNano(), 10)}
+				m := workitem.Message{Topic: relayTopic, Key: key, Value: strconv.AppendInt(nil, time.Now().UnixNano(), 10)}
 				if err := e.store.Enqueue(context.Background(), m); err != nil {
 					b.Error(err)
 				}
@@ -56,11 +60,11 @@ func benchSteady(b *testing.B, relays int) {
 	var total int
 	_ = e.db.QueryRow(`SELECT count(*) FROM outbox`).Scan(&total)
 	msgs := c.waitDistinct(b, total, 30*time.Second)
-	reportLatency(b, msgs, total, produced)
+	reportRelayLatency(b, msgs, total, produced)
 }
 
-// reportLatency reports p50/p99/max commit-to-consume latency and the rate.
-func reportLatency(b *testing.B, msgs []kafka.Message, total int, elapsed time.Duration) {
+// reportRelayLatency reports p50/p99/max commit-to-consumeRelayTopic latency and the rate.
+func reportRelayLatency(b *testing.B, msgs []kafka.Message, total int, elapsed time.Duration) {
 	lat := make([]float64, 0, len(msgs))
 	for _, m := range msgs {
 		sent, err := strconv.ParseInt(strings.TrimSpace(string(m.Value)), 10, 64)
@@ -82,17 +86,17 @@ func reportLatency(b *testing.B, msgs []kafka.Message, total int, elapsed time.D
 func BenchmarkRelayDrain(b *testing.B) {
 	for _, relays := range []int{1, 2} {
 		b.Run(fmt.Sprintf("relays=%d", relays), func(b *testing.B) {
-			e := newEnv(b, kafkapub.EmbeddedOptions{})
+			e := newRelayEnv(b, kafkapub.EmbeddedOptions{})
 			const n, keys = 10000, 1000
 			_, err := e.db.Exec(`WITH k AS (
     INSERT INTO outbox_keys (key, last_seq) SELECT 'Encounter/' || g, $2 FROM generate_series(1, $1::int) g)
-INSERT INTO outbox (topic, key, seq, value)
+INSERT INTO outbox (relayTopic, key, seq, value)
 SELECT $3, 'Encounter/' || (i % $1), i / $1 + 1, convert_to(lpad('', 400, 'x'), 'UTF8')
-FROM generate_series(0, $1 * $2 - 1) i`, keys, n/keys, topic)
+FROM generate_series(0, $1 * $2 - 1) i`, keys, n/keys, relayTopic)
 			if err != nil {
 				b.Fatal(err)
 			}
-			c := consume(b, e.opts.Brokers)
+			c := consumeRelayTopic(b, e.opts.Brokers)
 			b.ResetTimer()
 			start := time.Now()
 			for range relays {
