@@ -2,7 +2,6 @@ package kafkapub_test
 
 import (
 	"context"
-	"maps"
 	"math"
 	"slices"
 	"sync"
@@ -14,7 +13,8 @@ import (
 // fakeOutbox is an in-memory workitem.Outbox keeping the interface's
 // ordering guarantee: Claim hands out, per key, only the pending record of
 // lowest Seq, and only once its lease or backoff has passed. The relay's
-// tests on the real PostgreSQL outbox are in cmd/codebridge/relay_test.go.
+// cases (relaytest) run on it here and on the real PostgreSQL outbox in
+// cmd/codebridge/relay_test.go.
 type fakeOutbox struct {
 	mu       sync.Mutex
 	recs     []*fakeRecord // in ID order
@@ -48,13 +48,6 @@ func (f *fakeOutbox) record(id int64) fakeRecord {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return *f.recs[id-1]
-}
-
-// lastSeqs returns the last Seq of each key.
-func (f *fakeOutbox) lastSeqs() map[string]int64 {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return maps.Clone(f.lastSeq)
 }
 
 func (f *fakeOutbox) setClaimErr(err error) {

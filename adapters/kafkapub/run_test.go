@@ -9,6 +9,7 @@ import (
 	"github.com/segmentio/kafka-go"
 
 	"github.com/codebridge/codebridge/adapters/kafkapub"
+	"github.com/codebridge/codebridge/adapters/kafkapub/relaytest"
 	"github.com/codebridge/codebridge/mapping/workitem"
 )
 
@@ -46,11 +47,11 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 func TestRunNextRoundAtOnce(t *testing.T) {
 	store := newFakeOutbox()
 	for _, k := range []string{"a", "b", "c", "d"} {
-		store.enqueue(workitem.Message{Topic: topic, Key: k, Value: []byte("v")})
+		store.enqueue(workitem.Message{Topic: relaytest.Topic, Key: k, Value: []byte("v")})
 	}
 	pub := &okPublisher{}
 	start := time.Now()
-	runRelay(t, kafkapub.NewRelay(store, pub, kafkapub.RelayOptions{Batch: 1, Poll: time.Hour}))
+	relaytest.RunRelay(t, kafkapub.NewRelay(store, pub, kafkapub.RelayOptions{Batch: 1, Poll: time.Hour}))
 	waitFor(t, "4 publishes", func() bool { return pub.count() == 4 })
 	if d := time.Since(start); d > 3*time.Second {
 		t.Errorf("draining 4 batches took %v", d)
@@ -64,13 +65,13 @@ func TestRunBacksOffOnStoreErrors(t *testing.T) {
 	store := newFakeOutbox()
 	store.setClaimErr(workitem.Errorf(workitem.Transient, "database unavailable"))
 	pub := &okPublisher{}
-	cancel := runRelay(t, kafkapub.NewRelay(store, pub, kafkapub.RelayOptions{Poll: 10 * time.Millisecond}))
+	cancel := relaytest.RunRelay(t, kafkapub.NewRelay(store, pub, kafkapub.RelayOptions{Poll: 10 * time.Millisecond}))
 	time.Sleep(400 * time.Millisecond) // without back-off: ~40 rounds; with it: 10+30+70+150 ms... ≈ 5
 	if claims, _ := store.counts(); claims < 2 || claims > 8 {
 		t.Errorf("%d Claim calls in 400 ms at Poll 10 ms; want 2..8 (backing off)", claims)
 	}
 	store.setClaimErr(nil)
-	store.enqueue(workitem.Message{Topic: topic, Key: "k", Value: []byte("v")})
+	store.enqueue(workitem.Message{Topic: relaytest.Topic, Key: "k", Value: []byte("v")})
 	waitFor(t, "the publish after the outage", func() bool { return pub.count() == 1 })
 	cancel()
 }
@@ -82,7 +83,7 @@ func TestRunSweepsOnItsOwnSchedule(t *testing.T) {
 	store := newFakeOutbox()
 	o := kafkapub.RelayOptions{Poll: 5 * time.Millisecond, SweepEvery: 100 * time.Millisecond, Retention: time.Hour}
 	start := time.Now()
-	cancel := runRelay(t, kafkapub.NewRelay(store, &okPublisher{}, o))
+	cancel := relaytest.RunRelay(t, kafkapub.NewRelay(store, &okPublisher{}, o))
 	waitFor(t, "two sweeps", func() bool { _, s := store.counts(); return len(s) >= 2 })
 	cancel()
 	claims, sweeps := store.counts()

@@ -1,7 +1,7 @@
 package main
 
 // Benchmarks of the outbox relay on the real PostgreSQL outbox store, moved
-// here from adapters/kafkapub with the tests that share their helpers
+// here from adapters/kafkapub with the tests
 // (relay_test.go).
 
 import (
@@ -17,6 +17,7 @@ import (
 	"github.com/segmentio/kafka-go"
 
 	"github.com/codebridge/codebridge/adapters/kafkapub"
+	"github.com/codebridge/codebridge/adapters/kafkapub/relaytest"
 	"github.com/codebridge/codebridge/mapping/workitem"
 )
 
@@ -32,9 +33,9 @@ func BenchmarkRelaySteady1000(b *testing.B) {
 
 func benchRelaySteady(b *testing.B, relays int) {
 	e := newRelayEnv(b, kafkapub.EmbeddedOptions{})
-	c := consumeRelayTopic(b, e.opts.Brokers)
+	c := relaytest.Consume(b, e.Opts.Brokers)
 	for range relays {
-		e.startRelay(b, kafkapub.RelayOptions{})
+		e.StartRelay(b, kafkapub.RelayOptions{})
 	}
 	const writers, perSecond, keys = 20, 1000, 200
 	dur := 3 * time.Second
@@ -48,7 +49,7 @@ func benchRelaySteady(b *testing.B, relays int) {
 			for i := 0; time.Since(start) < dur; i++ {
 				<-tick.C
 				key := fmt.Sprintf("Encounter/%d", (w*7919+i)%keys)
-				m := workitem.Message{Topic: relayTopic, Key: key, Value: strconv.AppendInt(nil, time.Now().UnixNano(), 10)}
+				m := workitem.Message{Topic: relaytest.Topic, Key: key, Value: strconv.AppendInt(nil, time.Now().UnixNano(), 10)}
 				if err := e.store.Enqueue(context.Background(), m); err != nil {
 					b.Error(err)
 				}
@@ -59,11 +60,11 @@ func benchRelaySteady(b *testing.B, relays int) {
 	produced := time.Since(start)
 	var total int
 	_ = e.db.QueryRow(`SELECT count(*) FROM outbox`).Scan(&total)
-	msgs := c.waitDistinct(b, total, 30*time.Second)
+	msgs := c.WaitDistinct(b, total, 30*time.Second)
 	reportRelayLatency(b, msgs, total, produced)
 }
 
-// reportRelayLatency reports p50/p99/max commit-to-consumeRelayTopic latency and the rate.
+// reportRelayLatency reports p50/p99/max commit-to-consume latency and the rate.
 func reportRelayLatency(b *testing.B, msgs []kafka.Message, total int, elapsed time.Duration) {
 	lat := make([]float64, 0, len(msgs))
 	for _, m := range msgs {
@@ -90,19 +91,19 @@ func BenchmarkRelayDrain(b *testing.B) {
 			const n, keys = 10000, 1000
 			_, err := e.db.Exec(`WITH k AS (
     INSERT INTO outbox_keys (key, last_seq) SELECT 'Encounter/' || g, $2 FROM generate_series(1, $1::int) g)
-INSERT INTO outbox (relayTopic, key, seq, value)
+INSERT INTO outbox (topic, key, seq, value)
 SELECT $3, 'Encounter/' || (i % $1), i / $1 + 1, convert_to(lpad('', 400, 'x'), 'UTF8')
-FROM generate_series(0, $1 * $2 - 1) i`, keys, n/keys, relayTopic)
+FROM generate_series(0, $1 * $2 - 1) i`, keys, n/keys, relaytest.Topic)
 			if err != nil {
 				b.Fatal(err)
 			}
-			c := consumeRelayTopic(b, e.opts.Brokers)
+			c := relaytest.Consume(b, e.Opts.Brokers)
 			b.ResetTimer()
 			start := time.Now()
 			for range relays {
-				e.startRelay(b, kafkapub.RelayOptions{})
+				e.StartRelay(b, kafkapub.RelayOptions{})
 			}
-			c.waitDistinct(b, n, 60*time.Second)
+			c.WaitDistinct(b, n, 60*time.Second)
 			b.ReportMetric(float64(n)/time.Since(start).Seconds(), "events/s")
 		})
 	}
