@@ -20,12 +20,12 @@ bench-build:
 run: build
 	./$(BIN) dev
 
-## test: vet, then every test on a real PostgreSQL (CI=true makes a missing database a failure),
+## test: vet, then every test with the race detector on a real PostgreSQL (CI=true makes a missing database a failure),
 ## the workbench browser suite (TestWorkbenchE2E) included
 test: e2e-deps
 	@test -z "$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))" || { echo "gofmt needed:"; gofmt -l .; exit 1; }
 	$(GO) vet ./...
-	$(GO) test -count=1 -timeout 15m ./...
+	$(GO) test -race -count=1 -timeout 15m ./...
 
 ## e2e: the workbench browser suite alone (playwright-core + Debian's Chromium + axe-core),
 ## saving a screenshot of each screen in adapters/webui/screenshots for the README

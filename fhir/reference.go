@@ -108,7 +108,8 @@ var refFieldTypes = sync.OnceValue(func() map[protoreflect.Name]string {
 	fds := (&d4pb.Reference{}).ProtoReflect().Descriptor().Oneofs().ByName("reference").Fields()
 	for i := 0; i < fds.Len(); i++ {
 		name := string(fds.Get(i).Name())
-		if t, ok := snakeToType(strings.TrimSuffix(name, "_id")); ok && strings.HasSuffix(name, "_id") {
+		base, ok := strings.CutSuffix(name, "_id")
+		if t, known := snakeToType(base); ok && known {
 			out[fds.Get(i).Name()] = t
 		}
 	}

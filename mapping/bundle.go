@@ -57,7 +57,8 @@ func PlanBundleWith(b *fhir.Bundle, newID func() string, existing Existing) ([]E
 			ids[e.FullURL] = target
 		}
 		if err == nil && skip == "" {
-			plans[i].Write = &workitem.ResourceWrite{Method: e.Method, Type: strings.Split(target, "/")[0], ID: strings.Split(target, "/")[1]}
+			typ, id, _ := strings.Cut(target, "/")
+			plans[i].Write = &workitem.ResourceWrite{Method: e.Method, Type: typ, ID: id}
 		}
 	}
 	for i, e := range b.Entries {
@@ -81,7 +82,8 @@ func PlanBundleWith(b *fhir.Bundle, newID func() string, existing Existing) ([]E
 // entryTarget decides the Type/id an entry writes, or why it is skipped.
 func entryTarget(e fhir.Entry, newID func() string, existing Existing) (target, skip string, err error) {
 	path := fmt.Sprintf("Bundle.entry[%d].request", e.Index)
-	url := strings.TrimPrefix(strings.SplitN(e.URL, "?", 2)[0], "/")
+	url, _, _ := strings.Cut(e.URL, "?")
+	url = strings.TrimPrefix(url, "/")
 	parts := strings.Split(url, "/")
 	typ := parts[0]
 	if e.Resource != nil {

@@ -58,33 +58,16 @@ func NewWorker(q Queue, d Deliverer, o WorkerOptions) *Worker {
 }
 
 // Run delivers until ctx is done. Database errors are logged and retried
-// with a growing pause; a failed delivery is recorded on its row only.
+// with a growing pause (up to 30 s); a failed delivery is recorded on its
+// row only. A round that claimed rows is followed at once by the next.
 func (w *Worker) Run(ctx context.Context) {
-	wait := w.o.Poll
-	for ctx.Err() == nil {
-		n, err := w.RunOnce(ctx)
-		switch {
-		case err != nil && ctx.Err() == nil:
+	workitem.Poll(ctx, workitem.PollOptions{
+		Idle:       w.o.Poll,
+		MaxBackoff: 30 * time.Second,
+		OnError: func(err error) {
 			w.o.Logger.Warn("claim delivery round failed", "error", err.Error())
-			wait = min(wait*2+w.o.Poll, 30*time.Second)
-		case n > 0:
-			wait = 0
-		default:
-			wait = w.o.Poll
-		}
-		if wait > 0 {
-			sleep(ctx, wait)
-		}
-	}
-}
-
-func sleep(ctx context.Context, d time.Duration) {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-	case <-t.C:
-	}
+		},
+	}, w.RunOnce)
 }
 
 // RunOnce claims one batch, delivers it in order and records each outcome.

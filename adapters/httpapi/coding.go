@@ -56,7 +56,8 @@ func actorOf(c echo.Context) workitem.Actor {
 
 // decodeJSON reads a strict JSON body (unknown fields are errors).
 func decodeJSON(c echo.Context, v any) error {
-	mt := strings.TrimSpace(strings.Split(c.Request().Header.Get(echo.HeaderContentType), ";")[0])
+	mt, _, _ := strings.Cut(c.Request().Header.Get(echo.HeaderContentType), ";")
+	mt = strings.TrimSpace(mt)
 	if mt != "" && mt != echo.MIMEApplicationJSON {
 		return workitem.Errorf(workitem.UnsupportedMedia, "Content-Type %q: send application/json", mt)
 	}

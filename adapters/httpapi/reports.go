@@ -11,26 +11,17 @@ import (
 	"github.com/codebridge/codebridge/mapping/workitem"
 )
 
-// Reports is what the reports need of the store.
-type Reports interface {
-	Backlog(ctx context.Context) (workitem.BacklogReport, error)
-	Productivity(ctx context.Context, r workitem.ReportRange) (workitem.ProductivityReport, error)
-	Accuracy(ctx context.Context, r workitem.ReportRange) (workitem.AccuracyReport, error)
-	Queries(ctx context.Context, r workitem.ReportRange) (workitem.QueryReport, error)
-	StraightThrough(ctx context.Context, r workitem.ReportRange) (workitem.StraightThroughReport, error)
-}
-
 // ResourceReader reads stored FHIR resources. Errors: NotFound.
 type ResourceReader interface {
 	ReadResource(ctx context.Context, typ, id string, version int) (workitem.StoredResource, error)
 }
 
-type reportsAPI struct{ store Reports }
+type reportsAPI struct{ store workitem.Reports }
 
 // RegisterReports adds the JSON reports under /api/v1/reports (auditor,
 // admin) and the read of physician-query Communications on /fhir (coder,
 // auditor, ehr), which the generic FHIR routes do not serve.
-func RegisterReports(s *Server, store Reports, resources ResourceReader) {
+func RegisterReports(s *Server, store workitem.Reports, resources ResourceReader) {
 	a := &reportsAPI{store: store}
 	auditors := Require(workitem.RoleAuditor)
 	s.API.GET("/reports/backlog", a.backlog, auditors)

@@ -88,38 +88,24 @@ func NewRelay(store workitem.Outbox, pub Publisher, o RelayOptions) *Relay {
 }
 
 // Run relays until ctx is done. It never returns early: database and broker
-// errors are logged and retried.
+// errors are logged and retried with a growing pause (up to 5 s). A round
+// that claimed records is followed at once by the next; the retention sweep
+// runs between rounds once every SweepEvery.
 func (r *Relay) Run(ctx context.Context) {
 	nextSweep := time.Now().Add(r.o.SweepEvery)
-	wait := r.o.Poll
-	for ctx.Err() == nil {
-		n, err := r.RunOnce(ctx)
-		switch {
-		case err != nil && ctx.Err() == nil:
+	workitem.Poll(ctx, workitem.PollOptions{
+		Idle:       r.o.Poll,
+		MaxBackoff: 5 * time.Second,
+		OnError: func(err error) {
 			r.o.Logger.Warn("outbox relay round failed", "error", err.Error())
-			wait = min(wait*2+r.o.Poll, 5*time.Second) // database trouble: back off
-		case n > 0:
-			wait = 0 // more may be waiting
-		default:
-			wait = r.o.Poll
-		}
-		if time.Now().After(nextSweep) {
-			r.sweep(ctx)
-			nextSweep = time.Now().Add(r.o.SweepEvery)
-		}
-		if wait > 0 {
-			sleep(ctx, wait)
-		}
-	}
-}
-
-func sleep(ctx context.Context, d time.Duration) {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-	case <-t.C:
-	}
+		},
+		Every: func(ctx context.Context) {
+			if time.Now().After(nextSweep) {
+				r.sweep(ctx)
+				nextSweep = time.Now().Add(r.o.SweepEvery)
+			}
+		},
+	}, r.RunOnce)
 }
 
 func (r *Relay) sweep(ctx context.Context) {

@@ -2,228 +2,38 @@ package kafkapub_test
 
 import (
 	"context"
-	"database/sql"
-	"encoding/json"
 	"errors"
-	"fmt"
-	"math/rand/v2"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/segmentio/kafka-go"
 
 	"github.com/codebridge/codebridge/adapters/kafkapub"
-	"github.com/codebridge/codebridge/adapters/postgres"
-	"github.com/codebridge/codebridge/adapters/postgres/pgtest"
-	"github.com/codebridge/codebridge/mapping"
+	"github.com/codebridge/codebridge/adapters/kafkapub/relaytest"
 	"github.com/codebridge/codebridge/mapping/workitem"
 )
 
-func TestRelayPublishesContractEvents(t *testing.T) {
-	e := newEnv(t, kafkapub.EmbeddedOptions{})
-	ctx := context.Background()
-	statuses := []string{"ready", "in-progress", "coded"}
-	for i, st := range statuses {
-		prev := ""
-		if i > 0 {
-			prev = statuses[i-1]
-		}
-		m, err := mapping.StatusMessage(topic, mapping.StatusChange{WorkItemID: "wi-1", Encounter: "Encounter/e1",
-			Patient: "Patient/p1", Status: st, PreviousStatus: prev, Actor: "alice", At: time.Now()})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := e.db.Transact(ctx, nil, func(tx *sql.Tx) error { return postgres.EnqueueTx(ctx, tx, m) }); err != nil {
-			t.Fatal(err)
-		}
-	}
-	c := consume(t, e.opts.Brokers)
-	e.startRelay(t, kafkapub.RelayOptions{})
-	msgs := c.waitDistinct(t, 3, 10*time.Second)
-	checkOrder(t, msgs, map[string]int64{"Encounter/e1": 3})
-	for i, m := range msgs[:3] {
-		var ev map[string]any
-		if err := json.Unmarshal(m.Value, &ev); err != nil {
-			t.Fatal(err)
-		}
-		data, _ := ev["data"].(map[string]any)
-		if ev["specversion"] != "1.0" || ev["source"] != "codebridge" || ev["subject"] != "wi-1" ||
-			ev["type"] != "codebridge.workitem."+statuses[i] || ev["datacontenttype"] != "application/json" ||
-			data["encounter"] != "Encounter/e1" || data["patient"] != "Patient/p1" || data["status"] != statuses[i] {
-			t.Errorf("event %d = %s", i, m.Value)
-		}
-		if _, ok := data["claim"]; ok {
-			t.Errorf("event %d has a claim before one was issued", i)
-		}
-	}
-	st, _ := e.store.Stats(ctx)
-	if st.Pending != 0 {
-		t.Errorf("pending after delivery = %d", st.Pending)
-	}
+// fakeEnv is a relaytest.Env over an in-memory outbox.
+func fakeEnv(t testing.TB, bo kafkapub.EmbeddedOptions) *relaytest.Env {
+	f := newFakeOutbox()
+	return relaytest.NewEnv(t, f, func(_ context.Context, m workitem.Message) error { f.enqueue(m); return nil }, bo)
 }
 
-// TestBrokerOutage stops the broker while changes keep coming: writers see
-// no error, the outbox grows, and a new broker on the same address receives
-// everything in per-key order.
-func TestBrokerOutage(t *testing.T) {
-	e := newEnv(t, kafkapub.EmbeddedOptions{})
-	addr := e.broker.Addr()
-	e.startRelay(t, kafkapub.RelayOptions{Retry: workitem.RetryPolicy{MaxAttempts: 2, Base: 20 * time.Millisecond, Cap: 200 * time.Millisecond}})
-	e.enqueue(t, "Encounter/warmup", 1)
-	consume(t, e.opts.Brokers).waitDistinct(t, 1, 10*time.Second)
-
-	e.broker.Close()
-	want := map[string]int64{}
-	for i := 1; i <= 30; i++ {
-		for k := range 5 {
-			key := fmt.Sprintf("Encounter/%d", k)
-			e.enqueue(t, key, i) // never fails: enqueueing does not touch Kafka
-			want[key] = int64(i)
-		}
-	}
-	time.Sleep(300 * time.Millisecond) // let the relay fail a few rounds
-	st, err := e.store.Stats(context.Background())
-	if err != nil || st.Pending != 150 {
-		t.Fatalf("pending during outage = %d, %v; want 150", st.Pending, err)
-	}
-	if st.Dead != 0 {
-		t.Fatalf("an outage dead-lettered %d records", st.Dead)
-	}
-
-	e.startBroker(t, addr, kafkapub.EmbeddedOptions{}) // the same address, empty
-	e.ensureTopic(t)
-	msgs := consume(t, e.opts.Brokers).waitDistinct(t, 150, 20*time.Second)
-	checkOrder(t, msgs, want)
-}
-
-// TestRecordsCommittedButNeverPublished covers a process killed between
-// commit and publish: rows nobody relayed, and rows a dead relay had
-// claimed. A new relay delivers both.
-func TestRecordsCommittedButNeverPublished(t *testing.T) {
-	e := newEnv(t, kafkapub.EmbeddedOptions{})
-	for i := 1; i <= 4; i++ {
-		e.enqueue(t, "Encounter/a", i)
-		e.enqueue(t, "Encounter/b", i)
-	}
-	// A relay claimed a batch and died before publishing it.
-	if recs, err := e.store.Claim(context.Background(), 10, 300*time.Millisecond); err != nil || len(recs) != 2 {
-		t.Fatalf("claim = %d, %v", len(recs), err)
-	}
-	// Another relay is cancelled at once, mid-round.
-	e.startRelay(t, kafkapub.RelayOptions{})()
-
-	c := consume(t, e.opts.Brokers)
-	e.startRelay(t, kafkapub.RelayOptions{})
-	checkOrder(t, c.waitDistinct(t, 8, 10*time.Second), map[string]int64{"Encounter/a": 4, "Encounter/b": 4})
-}
-
-// TestTwoRelaysKeepPerKeyOrder runs two relays against one database while
-// writers interleave changes over many keys.
-func TestTwoRelaysKeepPerKeyOrder(t *testing.T) {
-	e := newEnv(t, kafkapub.EmbeddedOptions{})
-	c := consume(t, e.opts.Brokers)
-	for range 2 {
-		e.startRelay(t, kafkapub.RelayOptions{Batch: 16, Poll: 5 * time.Millisecond})
-	}
-	const keys, writers, perWriter = 40, 4, 100
-	var wg sync.WaitGroup
-	for w := range writers {
-		wg.Go(func() {
-			rng := rand.New(rand.NewPCG(uint64(w), 1))
-			for i := range perWriter {
-				e.enqueue(t, fmt.Sprintf("Encounter/%d", rng.IntN(keys)), w*perWriter+i)
-			}
-		})
-	}
-	wg.Wait()
-	want := map[string]int64{}
-	rows, err := e.db.Query(`SELECT key, last_seq FROM outbox_keys`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for rows.Next() {
-		var k string
-		var n int64
-		_ = rows.Scan(&k, &n)
-		want[k] = n
-	}
-	rows.Close()
-	msgs := c.waitDistinct(t, writers*perWriter, 20*time.Second)
-	dups := checkOrder(t, msgs, want)
-	t.Logf("%d events over %d keys, %d duplicates", len(msgs), len(want), dups)
-}
-
-// TestDeadLetterTooLarge sends a record over the broker's message.max.bytes:
-// it dies after MaxAttempts, later records of its key and other keys go on,
-// and a replay after the broker accepts bigger messages delivers it.
-func TestDeadLetterTooLarge(t *testing.T) {
-	e := newEnv(t, kafkapub.EmbeddedOptions{MaxMessageBytes: 64 << 10})
-	ctx := context.Background()
-	big := workitem.Message{Topic: topic, Key: "Encounter/big", Value: make([]byte, 100<<10)}
-	if err := e.store.Enqueue(ctx, big); err != nil {
-		t.Fatal(err)
-	}
-	e.enqueue(t, "Encounter/big", 2)
-	e.enqueue(t, "Encounter/small", 1)
-	c := consume(t, e.opts.Brokers)
-	stop := e.startRelay(t, kafkapub.RelayOptions{Retry: workitem.RetryPolicy{MaxAttempts: 3, Base: 10 * time.Millisecond, Cap: 50 * time.Millisecond}})
-	msgs := c.waitDistinct(t, 2, 10*time.Second)
-	dead, err := e.store.ListDead(ctx, 0, 10)
-	if err != nil || len(dead) != 1 || dead[0].Attempts != 3 || dead[0].Seq != 1 {
-		t.Fatalf("dead = %+v, %v; want the big record after 3 attempts", dead, err)
-	}
-	t.Logf("dead letter error: %s", dead[0].LastError)
-	for _, m := range msgs {
-		if string(m.Key) == "Encounter/big" && seqOf(t, m) != 2 {
-			t.Errorf("big record was delivered")
-		}
-	}
-	stop()
-
-	// Replay once the broker accepts it: it comes at the end of its key.
-	addr := e.broker.Addr()
-	e.broker.Close()
-	e.startBroker(t, addr, kafkapub.EmbeddedOptions{})
-	e.ensureTopic(t)
-	if err := e.store.Replay(ctx, dead[0].ID); err != nil {
-		t.Fatal(err)
-	}
-	c2 := consume(t, e.opts.Brokers)
-	e.startRelay(t, kafkapub.RelayOptions{})
-	got := c2.waitDistinct(t, 1, 10*time.Second)
-	if len(got[0].Value) != 100<<10 || seqOf(t, got[0]) != 3 {
-		t.Errorf("replayed record: %d bytes, seq %d; want %d bytes at seq 3", len(got[0].Value), seqOf(t, got[0]), 100<<10)
-	}
-}
-
-func TestOversizedForWriterDiesAtOnce(t *testing.T) {
-	e := newEnv(t, kafkapub.EmbeddedOptions{})
-	ctx := context.Background()
-	if err := e.store.Enqueue(ctx, workitem.Message{Topic: topic, Key: "Encounter/x", Value: make([]byte, 2<<20)}); err != nil {
-		t.Fatal(err)
-	}
-	e.enqueue(t, "Encounter/x", 2)
-	c := consume(t, e.opts.Brokers)
-	e.startRelay(t, kafkapub.RelayOptions{})
-	c.waitDistinct(t, 1, 10*time.Second)
-	dead, err := e.store.ListDead(ctx, 0, 10)
-	if err != nil || len(dead) != 1 || dead[0].Attempts != 1 {
-		t.Fatalf("dead = %+v, %v", dead, err)
-	}
-}
+// TestRelay runs the relay cases against the fake outbox and an embedded
+// broker; cmd/codebridge runs the same cases on the real PostgreSQL outbox.
+func TestRelay(t *testing.T) { relaytest.Run(t, fakeEnv) }
 
 func TestPingAndEnsureTopicsIdempotent(t *testing.T) {
-	e := newEnv(t, kafkapub.EmbeddedOptions{})
+	e := fakeEnv(t, kafkapub.EmbeddedOptions{})
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	if err := kafkapub.Ping(ctx, e.opts); err != nil {
+	if err := kafkapub.Ping(ctx, e.Opts); err != nil {
 		t.Fatalf("Ping: %v", err)
 	}
-	e.ensureTopic(t) // exists already: fine
-	e.broker.Close()
-	if err := kafkapub.Ping(ctx, e.opts); err == nil {
+	e.EnsureTopic(t) // exists already: fine
+	e.Broker.Close()
+	if err := kafkapub.Ping(ctx, e.Opts); err == nil {
 		t.Fatal("Ping succeeded with the broker down")
 	}
 }
@@ -238,49 +48,35 @@ func (p slowPublisher) WriteMessages(ctx context.Context, _ ...kafka.Message) er
 }
 
 // TestSettleAfterPublishTimeout: the outcome of a publish that used up
-// PublishTimeout is still recorded, on a context of its own. A delivered
-// batch is marked sent (not re-published once its lease runs out) and a
-// failed one gets its reason and backoff.
+// PublishTimeout is still recorded, on a context of its own. (The same case
+// on the PostgreSQL outbox is in cmd/codebridge/relay_test.go.)
 func TestSettleAfterPublishTimeout(t *testing.T) {
-	ctx := context.Background()
 	for _, tc := range []struct {
 		name      string
 		err       error
-		wantState string
+		wantState workitem.OutboxState
 	}{
-		{"delivered", nil, "sent"},
-		{"failed", errors.New("broker went away"), "pending"},
+		{"delivered", nil, workitem.OutboxSent},
+		{"failed", errors.New("broker went away"), workitem.OutboxPending},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			db := pgtest.New(t)
-			store := postgres.NewOutboxStore(db)
-			if err := store.Enqueue(ctx, workitem.Message{Topic: topic, Key: "Encounter/slow", Value: []byte("v")}); err != nil {
-				t.Fatal(err)
-			}
+			store := newFakeOutbox()
+			store.enqueue(workitem.Message{Topic: relaytest.Topic, Key: "Encounter/slow", Value: []byte("v")})
 			r := kafkapub.NewRelay(store, slowPublisher{tc.err}, kafkapub.RelayOptions{PublishTimeout: 50 * time.Millisecond,
 				Retry: workitem.RetryPolicy{MaxAttempts: 5, Base: time.Minute, Cap: time.Minute}})
 			// The caller's context, too, is gone by the time the publish ends.
-			rctx, cancel := context.WithTimeout(ctx, 20*time.Millisecond)
+			rctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
 			defer cancel()
-			n, err := r.RunOnce(rctx)
-			if n != 1 || err != nil {
+			if n, err := r.RunOnce(rctx); n != 1 || err != nil {
 				t.Fatalf("RunOnce = %d, %v", n, err)
 			}
-			var state, lastErr string
-			var attempts int
-			var wait time.Duration
-			var waitSecs float64
-			if err := db.QueryRow(`SELECT state, attempts, last_error, EXTRACT(EPOCH FROM next_attempt_at - now())::float8 FROM outbox`).
-				Scan(&state, &attempts, &lastErr, &waitSecs); err != nil {
-				t.Fatal(err)
+			got := store.record(1)
+			if got.State != tc.wantState {
+				t.Fatalf("state = %q, want %q", got.State, tc.wantState)
 			}
-			wait = time.Duration(waitSecs * float64(time.Second))
-			if state != tc.wantState {
-				t.Fatalf("state = %q, want %q", state, tc.wantState)
-			}
-			if tc.err != nil && (attempts != 1 || !strings.Contains(lastErr, "broker went away") || wait < 30*time.Second) {
+			if wait := time.Until(got.next); tc.err != nil && (got.Attempts != 1 || !strings.Contains(got.LastError, "broker went away") || wait < 30*time.Second) {
 				t.Errorf("failure recorded as attempts %d, last_error %q, next attempt in %v; want 1, the reason, the 1m backoff",
-					attempts, lastErr, wait)
+					got.Attempts, got.LastError, wait)
 			}
 		})
 	}

@@ -7,6 +7,8 @@ import (
 	"github.com/codebridge/codebridge/mapping/workitem"
 )
 
+var _ workitem.Reports = (*Store)(nil)
+
 // rangeArgs turns a report range into [from, to+1 day) bounds; open bounds
 // become NULL so the SQL can write (col >= $1 OR $1 IS NULL).
 func rangeArgs(r workitem.ReportRange) (from, to any) {

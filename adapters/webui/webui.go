@@ -40,21 +40,6 @@ type Items interface {
 	CoderCodes(ctx context.Context, itemID string) (as workitem.Assignment, coder string, ok bool, err error)
 }
 
-// Reports is what the supervisor dashboards read: the reports store
-// methods behind /api/v1/reports.
-type Reports interface {
-	// Backlog answers items by status and the open ones by age.
-	Backlog(ctx context.Context) (workitem.BacklogReport, error)
-	// Productivity answers charts and lines coded per coder and day.
-	Productivity(ctx context.Context, r workitem.ReportRange) (workitem.ProductivityReport, error)
-	// Accuracy answers QA accuracy per coder.
-	Accuracy(ctx context.Context, r workitem.ReportRange) (workitem.AccuracyReport, error)
-	// Queries answers physician-query volume and turnaround.
-	Queries(ctx context.Context, r workitem.ReportRange) (workitem.QueryReport, error)
-	// StraightThrough answers the share of charts coded automatically.
-	StraightThrough(ctx context.Context, r workitem.ReportRange) (workitem.StraightThroughReport, error)
-}
-
 // Session is a workbench session as stored.
 type Session struct {
 	Principal string
@@ -158,7 +143,7 @@ type ChartAccess struct {
 // Options configure the workbench.
 type Options struct {
 	Items   Items
-	Reports Reports
+	Reports workitem.Reports
 	State   State
 	Codes   Codes
 	// Authenticate turns a token into a principal: the authenticator the

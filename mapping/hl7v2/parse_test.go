@@ -40,9 +40,9 @@ func readSample(t testing.TB, name string) []byte {
 func lookup(m *Message, key string) string {
 	name, path, _ := strings.Cut(key, "-")
 	occ := 1
-	if i := strings.IndexByte(name, '('); i >= 0 {
-		occ, _ = strconv.Atoi(strings.TrimSuffix(name[i+1:], ")"))
-		name = name[:i]
+	if seg, n, ok := strings.Cut(name, "("); ok {
+		occ, _ = strconv.Atoi(strings.TrimSuffix(n, ")"))
+		name = seg
 	}
 	segs := m.All(name)
 	if occ > len(segs) {

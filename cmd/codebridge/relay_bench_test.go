@@ -1,4 +1,8 @@
-package kafkapub_test
+package main
+
+// Benchmarks of the outbox relay on the real PostgreSQL outbox store, moved
+// here from adapters/kafkapub with the tests
+// (relay_test.go).
 
 import (
 	"context"
@@ -13,24 +17,25 @@ import (
 	"github.com/segmentio/kafka-go"
 
 	"github.com/codebridge/codebridge/adapters/kafkapub"
+	"github.com/codebridge/codebridge/adapters/kafkapub/relaytest"
 	"github.com/codebridge/codebridge/mapping/workitem"
 )
 
 // BenchmarkRelaySteady1000 commits ~1,000 changes/s over 200 encounters for
-// 3 s with one relay running, and measures commit-to-consumer latency with a
-// kafka-go consumer. Each value carries the time its transaction started
+// 3 s with one relay running, and measures commit-to-relayConsumer latency with a
+// kafka-go relayConsumer. Each value carries the time its transaction started
 // committing, so the latency includes the commit itself.
 func BenchmarkRelaySteady1000(b *testing.B) {
 	for _, relays := range []int{1, 2} {
-		b.Run(fmt.Sprintf("relays=%d", relays), func(b *testing.B) { benchSteady(b, relays) })
+		b.Run(fmt.Sprintf("relays=%d", relays), func(b *testing.B) { benchRelaySteady(b, relays) })
 	}
 }
 
-func benchSteady(b *testing.B, relays int) {
-	e := newEnv(b, kafkapub.EmbeddedOptions{})
-	c := consume(b, e.opts.Brokers)
+func benchRelaySteady(b *testing.B, relays int) {
+	e := newRelayEnv(b, kafkapub.EmbeddedOptions{})
+	c := relaytest.Consume(b, e.Opts.Brokers)
 	for range relays {
-		e.startRelay(b, kafkapub.RelayOptions{})
+		e.StartRelay(b, kafkapub.RelayOptions{})
 	}
 	const writers, perSecond, keys = 20, 1000, 200
 	dur := 3 * time.Second
@@ -44,7 +49,7 @@ func benchSteady(b *testing.B, relays int) {
 			for i := 0; time.Since(start) < dur; i++ {
 				<-tick.C
 				key := fmt.Sprintf("Encounter/%d", (w*7919+i)%keys)
-				m := workitem.Message{Topic: topic, Key: key, Value: strconv.AppendInt(nil, time.Now().UnixNano(), 10)}
+				m := workitem.Message{Topic: relaytest.Topic, Key: key, Value: strconv.AppendInt(nil, time.Now().UnixNano(), 10)}
 				if err := e.store.Enqueue(context.Background(), m); err != nil {
 					b.Error(err)
 				}
@@ -55,12 +60,12 @@ func benchSteady(b *testing.B, relays int) {
 	produced := time.Since(start)
 	var total int
 	_ = e.db.QueryRow(`SELECT count(*) FROM outbox`).Scan(&total)
-	msgs := c.waitDistinct(b, total, 30*time.Second)
-	reportLatency(b, msgs, total, produced)
+	msgs := c.WaitDistinct(b, total, 30*time.Second)
+	reportRelayLatency(b, msgs, total, produced)
 }
 
-// reportLatency reports p50/p99/max commit-to-consume latency and the rate.
-func reportLatency(b *testing.B, msgs []kafka.Message, total int, elapsed time.Duration) {
+// reportRelayLatency reports p50/p99/max commit-to-consume latency and the rate.
+func reportRelayLatency(b *testing.B, msgs []kafka.Message, total int, elapsed time.Duration) {
 	lat := make([]float64, 0, len(msgs))
 	for _, m := range msgs {
 		sent, err := strconv.ParseInt(strings.TrimSpace(string(m.Value)), 10, 64)
@@ -82,23 +87,23 @@ func reportLatency(b *testing.B, msgs []kafka.Message, total int, elapsed time.D
 func BenchmarkRelayDrain(b *testing.B) {
 	for _, relays := range []int{1, 2} {
 		b.Run(fmt.Sprintf("relays=%d", relays), func(b *testing.B) {
-			e := newEnv(b, kafkapub.EmbeddedOptions{})
+			e := newRelayEnv(b, kafkapub.EmbeddedOptions{})
 			const n, keys = 10000, 1000
 			_, err := e.db.Exec(`WITH k AS (
     INSERT INTO outbox_keys (key, last_seq) SELECT 'Encounter/' || g, $2 FROM generate_series(1, $1::int) g)
 INSERT INTO outbox (topic, key, seq, value)
 SELECT $3, 'Encounter/' || (i % $1), i / $1 + 1, convert_to(lpad('', 400, 'x'), 'UTF8')
-FROM generate_series(0, $1 * $2 - 1) i`, keys, n/keys, topic)
+FROM generate_series(0, $1 * $2 - 1) i`, keys, n/keys, relaytest.Topic)
 			if err != nil {
 				b.Fatal(err)
 			}
-			c := consume(b, e.opts.Brokers)
+			c := relaytest.Consume(b, e.Opts.Brokers)
 			b.ResetTimer()
 			start := time.Now()
 			for range relays {
-				e.startRelay(b, kafkapub.RelayOptions{})
+				e.StartRelay(b, kafkapub.RelayOptions{})
 			}
-			c.waitDistinct(b, n, 60*time.Second)
+			c.WaitDistinct(b, n, 60*time.Second)
 			b.ReportMetric(float64(n)/time.Since(start).Seconds(), "events/s")
 		})
 	}
