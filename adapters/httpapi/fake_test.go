@@ -20,12 +20,12 @@ import (
 
 // The fake store is what every handler takes.
 var (
-	_ ResourceStore  = (*workitemtest.Store)(nil)
-	_ WorkItems      = (*workitemtest.Store)(nil)
-	_ Coding         = (*workitemtest.Store)(nil)
-	_ Claims         = (*workitemtest.Store)(nil)
-	_ Reports        = (*workitemtest.Store)(nil)
-	_ ResourceReader = (*workitemtest.Store)(nil)
+	_ ResourceStore    = (*workitemtest.Store)(nil)
+	_ WorkItems        = (*workitemtest.Store)(nil)
+	_ Coding           = (*workitemtest.Store)(nil)
+	_ Claims           = (*workitemtest.Store)(nil)
+	_ workitem.Reports = (*workitemtest.Store)(nil)
+	_ ResourceReader   = (*workitemtest.Store)(nil)
 )
 
 var testParser = func() *fhir.Parser {
