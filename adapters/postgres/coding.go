@@ -62,7 +62,7 @@ func (c coding) mayCode(a workitem.Actor) error {
 // (and the item's id only: callers read the item afterwards). ifVersion (0 = none) guards against silent overwrites from a
 // second tab. It renews the coder's lease. Errors: NotFound, Conflict,
 // Forbidden, Precondition, Invalid.
-func (s *Store) SaveCodes(ctx context.Context, id string, a workitem.Actor, ifVersion int, as workitem.Assignment, check workitem.Checker, lease time.Duration) (it workitem.Item, es []workitem.Edit, err error) {
+func (s *Store) SaveCodes(ctx context.Context, id string, a workitem.Actor, ifVersion int, as workitem.Assignment, lease time.Duration) (it workitem.Item, es []workitem.Edit, err error) {
 	defer workitem.Wrap(&err, "postgres.SaveCodes(%s)", id)
 	err = s.db.Transact(ctx, nil, func(tx *sql.Tx) error {
 		c, err := lockItemTx(ctx, tx, id)
@@ -75,7 +75,7 @@ func (s *Store) SaveCodes(ctx context.Context, id string, a workitem.Actor, ifVe
 		if err := c.mayCode(a); err != nil {
 			return err
 		}
-		if es, err = check(WithTx(ctx, tx), c.chart.Chart, as); err != nil {
+		if es, err = s.checkTx(ctx, tx, c.chart.Chart, as); err != nil {
 			return err
 		}
 		codes, _ := json.Marshal(as)
@@ -113,7 +113,7 @@ func intervalOf(d time.Duration) string {
 // review (sampled, or every inpatient stay) or is completed. An auditor's
 // submit of an in_review item completes it. Errors: NotFound, Conflict,
 // Forbidden, Unprocessable.
-func (s *Store) Submit(ctx context.Context, id string, a workitem.Actor, o workitem.SubmitOptions, check workitem.Checker) (it workitem.Item, err error) {
+func (s *Store) Submit(ctx context.Context, id string, a workitem.Actor, o workitem.SubmitOptions) (it workitem.Item, err error) {
 	defer workitem.Wrap(&err, "postgres.Submit(%s)", id)
 	err = s.db.Transact(ctx, nil, func(tx *sql.Tx) error {
 		c, err := lockItemTx(ctx, tx, id)
@@ -123,7 +123,7 @@ func (s *Store) Submit(ctx context.Context, id string, a workitem.Actor, o worki
 		if err := c.mayCode(a); err != nil {
 			return err
 		}
-		es, err := check(WithTx(ctx, tx), c.chart.Chart, c.codes)
+		es, err := s.checkTx(ctx, tx, c.chart.Chart, c.codes)
 		if err != nil {
 			return err
 		}
