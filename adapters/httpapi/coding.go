@@ -17,9 +17,9 @@ import (
 // Coding is what the coding actions need of the store.
 type Coding interface {
 	// SaveCodes replaces an assignment. Errors: NotFound, Conflict, Forbidden, Precondition, Invalid.
-	SaveCodes(ctx context.Context, id string, a workitem.Actor, ifVersion int, as workitem.Assignment, check workitem.Checker, lease time.Duration) ([]workitem.Edit, error)
+	SaveCodes(ctx context.Context, id string, a workitem.Actor, ifVersion int, as workitem.Assignment, lease time.Duration) ([]workitem.Edit, error)
 	// Submit completes coding. Errors: NotFound, Conflict, Forbidden, Unprocessable.
-	Submit(ctx context.Context, id string, a workitem.Actor, o workitem.SubmitOptions, check workitem.Checker) error
+	Submit(ctx context.Context, id string, a workitem.Actor, o workitem.SubmitOptions) error
 	// OpenQuery puts an item on hold for a physician query.
 	OpenQuery(ctx context.Context, id string, a workitem.Actor, q workitem.Query) (workitem.Query, error)
 	// AnswerQuery answers a query and requeues the item at the top.
@@ -28,7 +28,6 @@ type Coding interface {
 
 // CodingOptions configure the coding actions.
 type CodingOptions struct {
-	Check        workitem.Checker
 	Lease        time.Duration
 	QASampleRate float64
 }
@@ -82,7 +81,7 @@ func (a *codingAPI) putCodes(c echo.Context) error {
 		}
 		ifVersion = v
 	}
-	_, err := a.store.SaveCodes(c.Request().Context(), c.Param("id"), actorOf(c), ifVersion, as, a.opts.Check, a.opts.Lease)
+	_, err := a.store.SaveCodes(c.Request().Context(), c.Param("id"), actorOf(c), ifVersion, as, a.opts.Lease)
 	if err != nil {
 		return err
 	}
@@ -106,7 +105,7 @@ func (a *codingAPI) submit(c echo.Context) error {
 		return err
 	}
 	o := workitem.SubmitOptions{AcknowledgeWarnings: body.AcknowledgeWarnings, QASampleRate: a.opts.QASampleRate}
-	if err := a.store.Submit(c.Request().Context(), c.Param("id"), actorOf(c), o, a.opts.Check); err != nil {
+	if err := a.store.Submit(c.Request().Context(), c.Param("id"), actorOf(c), o); err != nil {
 		return err
 	}
 	return a.answerItem(c, c.Param("id"))

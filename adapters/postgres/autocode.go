@@ -14,17 +14,6 @@ import (
 	"github.com/codebridge/codebridge/mapping/workitem"
 )
 
-// AutoCounts says what one AutoCodeBatch did.
-type AutoCounts struct {
-	Coded   int // coded straight through (then completed or sent to QA review)
-	Skipped int // looked at and left for a coder, with the reason noted
-	Failed  int // could not be looked at (its chart or the edits failed); left for a coder, with the error noted
-}
-
-// Looked is how many items the batch looked at; 0 means the queue had
-// nothing new.
-func (c AutoCounts) Looked() int { return c.Coded + c.Skipped + c.Failed }
-
 // autoItemError is a failure that belongs to one item, not to the database.
 type autoItemError struct {
 	id  string
@@ -37,7 +26,7 @@ func (e *autoItemError) Unwrap() error { return e.err }
 // AutoCodeBatch looks at up to max of the highest-priority ready items the
 // auto-coder has not yet seen at their current version, in one transaction,
 // and codes each as the "auto" actor when its suggested codes are complete
-// (mapping.AutoAssignment) and the edits find no error; a coded item then
+// (mapping.AutoAssignment) and the edits (StoreOptions.Check) find no error; a coded item then
 // completes (issuing the Claim) or goes to QA review like any coded item.
 // The others stay ready for a coder, with the reason noted (one statement
 // for all of them). Items are taken with FOR UPDATE SKIP LOCKED, so several
@@ -54,17 +43,17 @@ func (e *autoItemError) Unwrap() error { return e.err }
 // batch is rolled back, the item is noted as failed in a transaction of its
 // own, and counted (Failed); the next batch takes the others again. A
 // database that is unavailable fails the batch (Transient).
-func (s *Store) AutoCodeBatch(ctx context.Context, check workitem.Checker, qaRate float64, max int) (counts AutoCounts, err error) {
+func (s *Store) AutoCodeBatch(ctx context.Context, qaRate float64, max int) (counts workitem.AutoCounts, err error) {
 	defer workitem.Wrap(&err, "postgres.AutoCodeBatch")
 	err = s.db.Transact(ctx, nil, func(tx *sql.Tx) error {
-		counts = AutoCounts{}
+		counts = workitem.AutoCounts{}
 		picks, err := pickAutoCodeTx(ctx, tx, max)
 		if err != nil {
 			return err
 		}
 		var skipIDs, skipNotes, skipEdits []string
 		for _, p := range picks {
-			coded, note, edits, err := s.autoCodeItemTx(ctx, tx, p, check, qaRate)
+			coded, note, edits, err := s.autoCodeItemTx(ctx, tx, p, qaRate)
 			if err != nil {
 				return &autoItemError{id: p.id, err: err}
 			}
@@ -80,19 +69,19 @@ func (s *Store) AutoCodeBatch(ctx context.Context, check workitem.Checker, qaRat
 	var ie *autoItemError
 	if errors.As(err, &ie) && ctx.Err() == nil && !isTransient(err) {
 		if ferr := s.noteAutoFailure(ctx, ie.id, ie.err); ferr != nil {
-			return AutoCounts{}, ferr
+			return workitem.AutoCounts{}, ferr
 		}
-		return AutoCounts{Failed: 1}, nil
+		return workitem.AutoCounts{Failed: 1}, nil
 	}
 	if err != nil {
-		return AutoCounts{}, classify(err)
+		return workitem.AutoCounts{}, classify(err)
 	}
 	return counts, nil
 }
 
 // autoCodeItemTx looks at one picked item: it codes it straight through
 // (coded) or says why not (note, and the edits found, as JSON).
-func (s *Store) autoCodeItemTx(ctx context.Context, tx *sql.Tx, p autoPick, check workitem.Checker, qaRate float64) (coded bool, note, edits string, err error) {
+func (s *Store) autoCodeItemTx(ctx context.Context, tx *sql.Tx, p autoPick, qaRate float64) (coded bool, note, edits string, err error) {
 	var sc storedChart
 	if err := json.Unmarshal(p.chart, &sc); err != nil {
 		return false, "", "", fmt.Errorf("chart: %w", err)
@@ -100,7 +89,7 @@ func (s *Store) autoCodeItemTx(ctx context.Context, tx *sql.Tx, p autoPick, chec
 	as, reason := mapping.AutoAssignment(sc.Chart)
 	var es []workitem.Edit
 	if reason == "" {
-		if es, err = check(WithTx(ctx, tx), sc.Chart, as); err != nil {
+		if es, err = s.checkTx(ctx, tx, sc.Chart, as); err != nil {
 			return false, "", "", err
 		}
 		reason = errorCodes(es)

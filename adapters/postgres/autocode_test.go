@@ -10,6 +10,7 @@ import (
 	"github.com/codebridge/codebridge/adapters/postgres/pgtest"
 	"github.com/codebridge/codebridge/fhir"
 	"github.com/codebridge/codebridge/mapping"
+	"github.com/codebridge/codebridge/mapping/codes"
 	"github.com/codebridge/codebridge/mapping/ingest"
 	"github.com/codebridge/codebridge/mapping/workitem"
 )
@@ -20,10 +21,19 @@ import (
 // an item again until it changes.
 func TestAutoCodeBatch(t *testing.T) {
 	ctx := context.Background()
-	s := postgres.NewStore(pgtest.New(t))
-	s.StatusTopic = "status"
-	s.ClaimOptions.SelfPay = true
-	s.ClaimOptions.BillingProvider = "Organization/billing"
+	var looked []string
+	check := func(_ context.Context, lk codes.Lookup, chart *workitem.Chart, a workitem.Assignment) ([]workitem.Edit, error) {
+		if lk == nil {
+			t.Error("the checker was given no code lookup")
+		}
+		looked = append(looked, a.Diagnoses[0].Code)
+		if a.Diagnoses[0].Code == "I10" {
+			return []workitem.Edit{{Code: "TEST_EDIT", Severity: "error", Message: "flagged by the test"}}, nil
+		}
+		return nil, nil
+	}
+	s := postgres.NewStore(pgtest.New(t), postgres.StoreOptions{StatusTopic: "status", Check: check,
+		ClaimOptions: mapping.ClaimOptions{SelfPay: true, BillingProvider: "Organization/billing"}})
 	parser, err := fhir.NewParser()
 	if err != nil {
 		t.Fatal(err)
@@ -56,14 +66,6 @@ func TestAutoCodeBatch(t *testing.T) {
 		return prefix + "2"
 	}
 	clean, flagged, held := visit("J20.9"), visit("I10"), visit("E11.9")
-	var looked []string
-	check := func(_ context.Context, chart *workitem.Chart, a workitem.Assignment) ([]workitem.Edit, error) {
-		looked = append(looked, a.Diagnoses[0].Code)
-		if a.Diagnoses[0].Code == "I10" {
-			return []workitem.Edit{{Code: "TEST_EDIT", Severity: "error", Message: "flagged by the test"}}, nil
-		}
-		return nil, nil
-	}
 
 	// Another transaction holds the third item (a coder leasing it).
 	tx, err := s.DB().BeginTx(ctx, nil)
@@ -73,7 +75,7 @@ func TestAutoCodeBatch(t *testing.T) {
 	if _, err := tx.ExecContext(ctx, `SELECT 1 FROM work_items WHERE encounter_id = $1 FOR UPDATE`, held); err != nil {
 		t.Fatal(err)
 	}
-	got, err := s.AutoCodeBatch(ctx, check, 1, 8) // QA rate 1: coded items go to review, no Claim needed here
+	got, err := s.AutoCodeBatch(ctx, 1, 8) // QA rate 1: coded items go to review, no Claim needed here
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -102,7 +104,7 @@ func TestAutoCodeBatch(t *testing.T) {
 	if st := read(held); st.status != "ready" || st.seen || st.note != "" {
 		t.Errorf("held item = %+v, want untouched", st)
 	}
-	if got, err := s.AutoCodeBatch(ctx, check, 1, 8); err != nil || got.Looked() != 0 {
+	if got, err := s.AutoCodeBatch(ctx, 1, 8); err != nil || got.Looked() != 0 {
 		t.Errorf("second batch while the item is held = %+v, %v; want nothing to look at", got, err)
 	}
 	if err := tx.Rollback(); err != nil {
@@ -112,13 +114,13 @@ func TestAutoCodeBatch(t *testing.T) {
 	// max bounds a batch; the rest wait for the next one.
 	visit("J20.9")
 	looked = nil
-	if got, err := s.AutoCodeBatch(ctx, check, 1, 1); err != nil || got.Looked() != 1 || len(looked) != 1 {
+	if got, err := s.AutoCodeBatch(ctx, 1, 1); err != nil || got.Looked() != 1 || len(looked) != 1 {
 		t.Errorf("batch of at most 1 = %+v, %v (looked at %v); want exactly one item", got, err, looked)
 	}
-	if got, err := s.AutoCodeBatch(ctx, check, 1, 8); err != nil || got.Coded != 1 {
+	if got, err := s.AutoCodeBatch(ctx, 1, 8); err != nil || got.Coded != 1 {
 		t.Errorf("next batch = %+v, %v; want the remaining item coded", got, err)
 	}
-	if got, err := s.AutoCodeBatch(ctx, check, 1, 8); err != nil || got.Looked() != 0 {
+	if got, err := s.AutoCodeBatch(ctx, 1, 8); err != nil || got.Looked() != 0 {
 		t.Errorf("batch with nothing new = %+v, %v; want nothing", got, err)
 	}
 
@@ -130,7 +132,7 @@ func TestAutoCodeBatch(t *testing.T) {
 	if _, err := s.DB().ExecContext(ctx, `UPDATE work_items SET chart = '{"chart": 5}' WHERE encounter_id = $1`, broken); err != nil {
 		t.Fatal(err)
 	}
-	if got, err := s.AutoCodeBatch(ctx, check, 0, 8); err != nil || got != (postgres.AutoCounts{Failed: 1}) {
+	if got, err := s.AutoCodeBatch(ctx, 0, 8); err != nil || got != (workitem.AutoCounts{Failed: 1}) {
 		t.Fatalf("batch with a broken item = %+v, %v; want it alone counted as failed", got, err)
 	}
 	if st := read(broken); st.status != "ready" || !st.seen || !strings.HasPrefix(st.note, "auto-coding failed: chart: ") {
@@ -139,7 +141,7 @@ func TestAutoCodeBatch(t *testing.T) {
 	if st := read(first); st.seen || st.status != "ready" {
 		t.Errorf("item before the broken one = %+v, want untouched (the batch rolled back)", st)
 	}
-	if got, err := s.AutoCodeBatch(ctx, check, 0, 8); err != nil || got.Coded != 2 || got.Looked() != 2 {
+	if got, err := s.AutoCodeBatch(ctx, 0, 8); err != nil || got.Coded != 2 || got.Looked() != 2 {
 		t.Fatalf("next batch = %+v, %v; want the two good items coded", got, err)
 	}
 	for _, enc := range []string{first, last} {

@@ -91,7 +91,7 @@ func (s *Store) claimInputTx(ctx context.Context, tx *sql.Tx, itemID string) (ma
 	if err != nil {
 		return in, "", err
 	}
-	in.ClaimID, in.ItemID, in.ItemVersion, in.Created, in.Options = uuid.NewString(), itemID, version, s.now(), s.ClaimOptions
+	in.ClaimID, in.ItemID, in.ItemVersion, in.Created, in.Options = uuid.NewString(), itemID, version, s.now(), s.o.ClaimOptions
 	if prior != "" {
 		in.Prior = "Claim/" + prior
 	}
@@ -164,10 +164,10 @@ func (s *Store) storeClaimTx(ctx context.Context, tx *sql.Tx, in mapping.ClaimIn
 }
 
 func (s *Store) publishClaimTx(ctx context.Context, tx *sql.Tx, id string, raw []byte) error {
-	if s.ClaimsTopic == "" {
+	if s.o.ClaimsTopic == "" {
 		return nil
 	}
-	return EnqueueTx(ctx, tx, mapping.ClaimMessage(s.ClaimsTopic, id, raw))
+	return EnqueueTx(ctx, tx, mapping.ClaimMessage(s.o.ClaimsTopic, id, raw))
 }
 
 // cancelClaimTx makes a new version of an active Claim with status

@@ -31,13 +31,13 @@ func (s *CodeStore) invalidate() {
 
 // releases returns the stored releases by system, newest window first,
 // from the cache when it is fresh.
-func (s *CodeStore) releases(ctx context.Context) (map[codes.System][]releaseRow, error) {
+func (s *CodeStore) releases(ctx context.Context, q queryer) (map[codes.System][]releaseRow, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.rels != nil && time.Since(s.cachedAt) < releaseTTL {
 		return s.rels, nil
 	}
-	rows, err := s.q(ctx).QueryContext(ctx, `SELECT id, system, version, valid_from, valid_to
+	rows, err := q.QueryContext(ctx, `SELECT id, system, version, valid_from, valid_to
 		FROM code_releases ORDER BY system, valid_from DESC, id DESC`)
 	if err != nil {
 		return nil, fmt.Errorf("releases: %w", err)
@@ -77,8 +77,8 @@ func storedSystem(system codes.System) codes.System {
 }
 
 // inForce returns the release of system governing dos, if any.
-func (s *CodeStore) inForce(ctx context.Context, system codes.System, dos time.Time) (releaseRow, bool, error) {
-	rels, err := s.releases(ctx)
+func (s *CodeStore) inForce(ctx context.Context, q queryer, system codes.System, dos time.Time) (releaseRow, bool, error) {
+	rels, err := s.releases(ctx, q)
 	if err != nil {
 		return releaseRow{}, false, err
 	}
@@ -92,8 +92,8 @@ func (s *CodeStore) inForce(ctx context.Context, system codes.System, dos time.T
 }
 
 // mustInForce is inForce with ErrNoRelease when none governs dos.
-func (s *CodeStore) mustInForce(ctx context.Context, system codes.System, dos time.Time) (releaseRow, error) {
-	r, ok, err := s.inForce(ctx, system, dos)
+func (l codeLookup) mustInForce(ctx context.Context, system codes.System, dos time.Time) (releaseRow, error) {
+	r, ok, err := l.s.inForce(ctx, l.q, system, dos)
 	if err != nil {
 		return r, fmt.Errorf("%s %s: %w", system, dos.Format(time.DateOnly), err)
 	}
@@ -107,14 +107,50 @@ const entrySelect = `SELECT e.billable, e.short_title, e.long_title, e.valid_fro
 	r.id, r.version, r.valid_from, r.valid_to
 	FROM code_entries e JOIN code_releases r ON r.id = e.release_id `
 
+// codeLookup is a CodeStore's codes.Lookup on one queryer: the pool, or a
+// caller's transaction (CodeStore.OnTx). Every codeLookup of a store shares
+// its release list and lookup cache.
+type codeLookup struct {
+	s *CodeStore
+	q queryer
+}
+
+// OnTx returns the store's codes.Lookup on tx: the edits a coding action
+// runs while it holds its work item locked look codes up on that
+// transaction's connection instead of taking a second one from the pool (a
+// request never holds one connection while waiting for another, which
+// under a full pool is how requests starve each other). It shares the
+// store's caches.
+func (s *CodeStore) OnTx(tx *sql.Tx) codes.Lookup { return codeLookup{s: s, q: tx} }
+
 // Code implements codes.Lookup with the semantics of codes.Catalog.Code.
 func (s *CodeStore) Code(ctx context.Context, system codes.System, code string, dos time.Time) (codes.Entry, error) {
-	rr, err := s.mustInForce(ctx, system, dos)
+	return codeLookup{s: s, q: s.db}.Code(ctx, system, code, dos)
+}
+
+// MUE implements codes.Lookup.
+func (s *CodeStore) MUE(ctx context.Context, code string, dos time.Time) (codes.MUE, error) {
+	return codeLookup{s: s, q: s.db}.MUE(ctx, code, dos)
+}
+
+// PTP implements codes.Lookup.
+func (s *CodeStore) PTP(ctx context.Context, column1, column2 string, dos time.Time) (codes.PTP, error) {
+	return codeLookup{s: s, q: s.db}.PTP(ctx, column1, column2, dos)
+}
+
+// POAExempt implements codes.Lookup.
+func (s *CodeStore) POAExempt(ctx context.Context, code string, dos time.Time) (bool, error) {
+	return codeLookup{s: s, q: s.db}.POAExempt(ctx, code, dos)
+}
+
+// Code implements codes.Lookup.
+func (l codeLookup) Code(ctx context.Context, system codes.System, code string, dos time.Time) (codes.Entry, error) {
+	rr, err := l.mustInForce(ctx, system, dos)
 	if err != nil {
 		return codes.Entry{}, err
 	}
 	code = codes.Normalize(system, code)
-	e, err := s.scanEntry(ctx, lookupKey{kind: 'c', rel: rr.id, sys: system, a: code}, system, code,
+	e, err := l.scanEntry(ctx, lookupKey{kind: 'c', rel: rr.id, sys: system, a: code}, system, code,
 		entrySelect+`WHERE e.release_id = $1 AND e.system = $2 AND e.code = $3`, rr.id, system, code)
 	switch {
 	case err == nil && !covers(e, dos):
@@ -124,7 +160,7 @@ func (s *CodeStore) Code(ctx context.Context, system codes.System, code string, 
 	case !errors.Is(err, sql.ErrNoRows):
 		return codes.Entry{}, fmt.Errorf("%s %s: %w", system, codes.Display(system, code), err)
 	}
-	e, err = s.scanEntry(ctx, lookupKey{kind: 'o', rel: rr.id, gen: rr.gen, sys: system, a: code}, system, code,
+	e, err = l.scanEntry(ctx, lookupKey{kind: 'o', rel: rr.id, gen: rr.gen, sys: system, a: code}, system, code,
 		entrySelect+`WHERE e.system = $1 AND e.code = $2 AND e.release_id <> $3
 		ORDER BY r.valid_from DESC LIMIT 1`, system, code, rr.id)
 	switch {
@@ -138,8 +174,8 @@ func (s *CodeStore) Code(ctx context.Context, system codes.System, code string, 
 
 // scanEntry runs an entrySelect query and scans its one row, or answers
 // from the cache (k) what the same query answered before.
-func (s *CodeStore) scanEntry(ctx context.Context, k lookupKey, system codes.System, code, query string, args ...any) (e codes.Entry, err error) {
-	if v, ok := s.cache.get(k); ok {
+func (l codeLookup) scanEntry(ctx context.Context, k lookupKey, system codes.System, code, query string, args ...any) (e codes.Entry, err error) {
+	if v, ok := l.s.cache.get(k); ok {
 		if v == nil {
 			return codes.Entry{}, sql.ErrNoRows
 		}
@@ -148,15 +184,15 @@ func (s *CodeStore) scanEntry(ctx context.Context, k lookupKey, system codes.Sys
 	defer func() {
 		switch {
 		case err == nil:
-			s.cache.put(k, e)
+			l.s.cache.put(k, e)
 		case errors.Is(err, sql.ErrNoRows):
-			s.cache.put(k, nil)
+			l.s.cache.put(k, nil)
 		}
 	}()
 	e = codes.Entry{System: system, Code: code}
 	var from, to sql.NullTime
 	var id int64
-	err = s.q(ctx).QueryRowContext(ctx, query, args...).Scan(&e.Billable, &e.Short, &e.Long, &from, &to, &e.Action,
+	err = l.q.QueryRowContext(ctx, query, args...).Scan(&e.Billable, &e.Short, &e.Long, &from, &to, &e.Action,
 		&id, &e.Release.Version, &e.Release.From, &e.Release.To)
 	if err != nil {
 		return codes.Entry{}, err
@@ -179,47 +215,47 @@ func covers(e codes.Entry, dos time.Time) bool {
 }
 
 // MUE implements codes.Lookup.
-func (s *CodeStore) MUE(ctx context.Context, code string, dos time.Time) (codes.MUE, error) {
-	rr, err := s.mustInForce(ctx, codes.MUETable, dos)
+func (l codeLookup) MUE(ctx context.Context, code string, dos time.Time) (codes.MUE, error) {
+	rr, err := l.mustInForce(ctx, codes.MUETable, dos)
 	if err != nil {
 		return codes.MUE{}, err
 	}
 	m := codes.MUE{Code: codes.Normalize(codes.MUETable, code)}
 	k := lookupKey{kind: 'm', rel: rr.id, a: m.Code}
-	if v, ok := s.cache.get(k); ok {
+	if v, ok := l.s.cache.get(k); ok {
 		if v == nil {
 			return codes.MUE{}, fmt.Errorf("mue %s: %w", m.Code, codes.ErrNotFound)
 		}
 		return v.(codes.MUE), nil
 	}
-	err = s.q(ctx).QueryRowContext(ctx, `SELECT max_units, indicator, rationale FROM code_mues WHERE release_id = $1 AND code = $2`,
+	err = l.q.QueryRowContext(ctx, `SELECT max_units, indicator, rationale FROM code_mues WHERE release_id = $1 AND code = $2`,
 		rr.id, m.Code).Scan(&m.MaxUnits, &m.Indicator, &m.Rationale)
 	if errors.Is(err, sql.ErrNoRows) {
-		s.cache.put(k, nil)
+		l.s.cache.put(k, nil)
 		return codes.MUE{}, fmt.Errorf("mue %s: %w", m.Code, codes.ErrNotFound)
 	}
 	if err != nil {
 		return codes.MUE{}, fmt.Errorf("mue %s: %w", m.Code, err)
 	}
-	s.cache.put(k, m)
+	l.s.cache.put(k, m)
 	return m, nil
 }
 
 // PTP implements codes.Lookup.
-func (s *CodeStore) PTP(ctx context.Context, column1, column2 string, dos time.Time) (codes.PTP, error) {
-	rr, err := s.mustInForce(ctx, codes.PTPTable, dos)
+func (l codeLookup) PTP(ctx context.Context, column1, column2 string, dos time.Time) (codes.PTP, error) {
+	rr, err := l.mustInForce(ctx, codes.PTPTable, dos)
 	if err != nil {
 		return codes.PTP{}, err
 	}
 	c1, c2 := codes.Normalize(codes.PTPTable, column1), codes.Normalize(codes.PTPTable, column2)
 	k := lookupKey{kind: 'p', rel: rr.id, a: c1, b: c2}
 	var pairs []codes.PTP
-	if v, ok := s.cache.get(k); ok {
+	if v, ok := l.s.cache.get(k); ok {
 		pairs, _ = v.([]codes.PTP)
-	} else if pairs, err = s.ptpRows(ctx, rr.id, c1, c2); err != nil {
+	} else if pairs, err = l.ptpRows(ctx, rr.id, c1, c2); err != nil {
 		return codes.PTP{}, fmt.Errorf("ptp %s/%s: %w", c1, c2, err)
 	} else {
-		s.cache.put(k, pairs)
+		l.s.cache.put(k, pairs)
 	}
 	for _, p := range pairs {
 		if p.Active(dos) {
@@ -230,8 +266,8 @@ func (s *CodeStore) PTP(ctx context.Context, column1, column2 string, dos time.T
 }
 
 // ptpRows reads the PTP rows of one code pair in a release, newest first.
-func (s *CodeStore) ptpRows(ctx context.Context, rel int64, c1, c2 string) ([]codes.PTP, error) {
-	rows, err := s.q(ctx).QueryContext(ctx, `SELECT prior_to_1996, effective, deleted, modifier, rationale
+func (l codeLookup) ptpRows(ctx context.Context, rel int64, c1, c2 string) ([]codes.PTP, error) {
+	rows, err := l.q.QueryContext(ctx, `SELECT prior_to_1996, effective, deleted, modifier, rationale
 		FROM code_ptps WHERE release_id = $1 AND column1 = $2 AND column2 = $3 ORDER BY effective DESC`, rel, c1, c2)
 	if err != nil {
 		return nil, err
@@ -254,23 +290,23 @@ func (s *CodeStore) ptpRows(ctx context.Context, rel int64, c1, c2 string) ([]co
 }
 
 // POAExempt implements codes.Lookup.
-func (s *CodeStore) POAExempt(ctx context.Context, code string, dos time.Time) (bool, error) {
-	rr, err := s.mustInForce(ctx, codes.POAExemptList, dos)
+func (l codeLookup) POAExempt(ctx context.Context, code string, dos time.Time) (bool, error) {
+	rr, err := l.mustInForce(ctx, codes.POAExemptList, dos)
 	if err != nil {
 		return false, err
 	}
 	code = codes.Normalize(codes.ICD10CM, code)
 	k := lookupKey{kind: 'x', rel: rr.id, a: code}
-	if v, ok := s.cache.get(k); ok {
+	if v, ok := l.s.cache.get(k); ok {
 		return v.(bool), nil
 	}
 	var ok bool
-	err = s.q(ctx).QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM code_poa_exempt WHERE release_id = $1 AND code = $2)`,
+	err = l.q.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM code_poa_exempt WHERE release_id = $1 AND code = $2)`,
 		rr.id, code).Scan(&ok)
 	if err != nil {
 		return false, fmt.Errorf("poaexempt %s: %w", code, err)
 	}
-	s.cache.put(k, ok)
+	l.s.cache.put(k, ok)
 	return ok, nil
 }
 
@@ -299,7 +335,7 @@ func releaseSignature(rels map[codes.System][]releaseRow) string {
 // ten or twenty round trips. Bounded: past lookupCacheMax entries the cache
 // starts again empty, so codes typed wrong (cached as not found) or a
 // sweep through the whole code set cannot grow it without limit. A lookup
-// made on a transaction (WithTx) is cached like any other: the coding
+// made on a transaction (OnTx) is cached like any other: the coding
 // transactions that use it never write the code tables.
 type lookupCache struct {
 	mu sync.Mutex
@@ -332,24 +368,4 @@ func (c *lookupCache) put(k lookupKey, v any) {
 		c.m = make(map[lookupKey]any)
 	}
 	c.m[k] = v
-}
-
-// txKey carries a transaction in a context: see WithTx.
-type txKey struct{}
-
-// WithTx returns ctx carrying tx, so code-set lookups made under it (the
-// edits run while a coding action holds its work item locked) use that
-// transaction's connection instead of taking a second one from the pool:
-// a request never holds one connection while waiting for another, which
-// under a full pool is how requests starve each other.
-func WithTx(ctx context.Context, tx *sql.Tx) context.Context {
-	return context.WithValue(ctx, txKey{}, tx)
-}
-
-// q is the transaction in ctx (WithTx), else the pool.
-func (s *CodeStore) q(ctx context.Context) queryer {
-	if tx, ok := ctx.Value(txKey{}).(*sql.Tx); ok && tx != nil {
-		return tx
-	}
-	return s.db
 }

@@ -126,8 +126,8 @@ func TestCodeLookupCache(t *testing.T) {
 }
 
 // TestCodeLookupOnCallerTransaction: with a pool of one connection held by
-// a transaction, lookups under WithTx run on that transaction instead of
-// waiting for a second connection.
+// a transaction, lookups through OnTx run on that transaction instead of
+// waiting for a second connection, and share the store's caches.
 func TestCodeLookupOnCallerTransaction(t *testing.T) {
 	url := pgtest.NewURL(t)
 	ctx := context.Background()
@@ -144,15 +144,20 @@ func TestCodeLookupOnCallerTransaction(t *testing.T) {
 	var e codes.Entry
 	err = db.Transact(tctx, nil, func(tx *sql.Tx) error {
 		var lerr error
-		e, lerr = s.Code(postgres.WithTx(tctx, tx), codes.ICD10CM, "J20.9", ymd(2025, 9, 15))
+		e, lerr = s.OnTx(tx).Code(tctx, codes.ICD10CM, "J20.9", ymd(2025, 9, 15))
 		if lerr != nil {
 			return lerr
+		}
+		// The pool-side lookup shares the cache: with the only connection
+		// held here, it can answer only from what the transaction cached.
+		if c, lerr := s.Code(tctx, codes.ICD10CM, "J20.9", ymd(2025, 9, 15)); lerr != nil || c != e {
+			return fmt.Errorf("pool lookup of a code cached on the transaction = %+v, %v; want %+v from the cache", c, lerr, e)
 		}
 		// The transaction's own writes are visible to the lookup.
 		if _, err := tx.ExecContext(tctx, `UPDATE code_entries SET short_title = 'changed in tx' WHERE code = 'B880'`); err != nil {
 			return err
 		}
-		b, lerr := s.Code(postgres.WithTx(tctx, tx), codes.ICD10CM, "B88.0", ymd(2025, 9, 15))
+		b, lerr := s.OnTx(tx).Code(tctx, codes.ICD10CM, "B88.0", ymd(2025, 9, 15))
 		if lerr == nil && b.Short != "changed in tx" {
 			lerr = fmt.Errorf("lookup on the transaction saw %q, not its own update", b.Short)
 		}

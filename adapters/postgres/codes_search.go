@@ -177,11 +177,11 @@ func (s *CodeStore) searchQuery(ctx context.Context, out *CodeSearch, system cod
 
 // searchRelease returns the release in force on date, or the newest one.
 func (s *CodeStore) searchRelease(ctx context.Context, system codes.System, date time.Time) (releaseRow, bool, error) {
-	rr, ok, err := s.inForce(ctx, system, date)
+	rr, ok, err := s.inForce(ctx, s.db, system, date)
 	if err != nil || ok {
 		return rr, ok, err
 	}
-	rels, err := s.releases(ctx)
+	rels, err := s.releases(ctx, s.db)
 	if err != nil {
 		return releaseRow{}, false, err
 	}

@@ -48,7 +48,7 @@ func (c coding) item() workitem.Item {
 // (callers read the item afterwards). ifVersion (0 = none) guards against
 // silent overwrites from a second tab. It renews the coder's lease.
 // Errors: NotFound, Conflict, Forbidden, Precondition, Invalid.
-func (s *Store) SaveCodes(ctx context.Context, id string, a workitem.Actor, ifVersion int, as workitem.Assignment, check workitem.Checker, lease time.Duration) (es []workitem.Edit, err error) {
+func (s *Store) SaveCodes(ctx context.Context, id string, a workitem.Actor, ifVersion int, as workitem.Assignment, lease time.Duration) (es []workitem.Edit, err error) {
 	defer workitem.Wrap(&err, "postgres.SaveCodes(%s)", id)
 	err = s.db.Transact(ctx, nil, func(tx *sql.Tx) error {
 		c, err := lockItemTx(ctx, tx, id)
@@ -61,7 +61,7 @@ func (s *Store) SaveCodes(ctx context.Context, id string, a workitem.Actor, ifVe
 		if err := workitem.MayCode(c.item(), a); err != nil {
 			return err
 		}
-		if es, err = check(WithTx(ctx, tx), c.chart.Chart, as); err != nil {
+		if es, err = s.checkTx(ctx, tx, c.chart.Chart, as); err != nil {
 			return err
 		}
 		codes, _ := json.Marshal(as)
@@ -99,7 +99,7 @@ func intervalOf(d time.Duration) string {
 // review (sampled, or every inpatient stay) or is completed. An auditor's
 // submit of an in_review item completes it. Callers read the item
 // afterwards. Errors: NotFound, Conflict, Forbidden, Unprocessable.
-func (s *Store) Submit(ctx context.Context, id string, a workitem.Actor, o workitem.SubmitOptions, check workitem.Checker) (err error) {
+func (s *Store) Submit(ctx context.Context, id string, a workitem.Actor, o workitem.SubmitOptions) (err error) {
 	defer workitem.Wrap(&err, "postgres.Submit(%s)", id)
 	return s.db.Transact(ctx, nil, func(tx *sql.Tx) error {
 		c, err := lockItemTx(ctx, tx, id)
@@ -109,7 +109,7 @@ func (s *Store) Submit(ctx context.Context, id string, a workitem.Actor, o worki
 		if err := workitem.MaySubmit(c.item(), a); err != nil {
 			return err
 		}
-		es, err := check(WithTx(ctx, tx), c.chart.Chart, c.codes)
+		es, err := s.checkTx(ctx, tx, c.chart.Chart, c.codes)
 		if err != nil {
 			return err
 		}
@@ -128,7 +128,7 @@ func (s *Store) Submit(ctx context.Context, id string, a workitem.Actor, o worki
 // completed (workitem.RouteCoded), with the configured institutional
 // classes.
 func (s *Store) routeCoded(class string, qaRate float64) workitem.Status {
-	return workitem.RouteCoded(class, s.ClaimOptions.InstitutionalClasses, qaRate, rand.Float64)
+	return workitem.RouteCoded(class, s.o.ClaimOptions.InstitutionalClasses, qaRate, rand.Float64)
 }
 
 // advanceTx moves a submitted item on: in_progress → coded → in_review or

@@ -18,7 +18,7 @@ import (
 // retry it forever), not an internal fault.
 func TestWriteRefusedDataIsUnprocessable(t *testing.T) {
 	db := pgtest.New(t)
-	store := postgres.NewStore(db)
+	store := postgres.NewStore(db, postgres.StoreOptions{})
 	parser, err := fhir.NewParser()
 	if err != nil {
 		t.Fatal(err)

@@ -24,10 +24,10 @@ import (
 )
 
 // enqueueDeliveryTx queues version of the Claim claimID for the claim sink,
-// inside tx; it does nothing unless s.DeliverClaims is set. Queuing the
+// inside tx; it does nothing unless s.o.DeliverClaims is set. Queuing the
 // same version twice is a no-op.
 func (s *Store) enqueueDeliveryTx(ctx context.Context, tx *sql.Tx, claimID string, version int) error {
-	if !s.DeliverClaims {
+	if !s.o.DeliverClaims {
 		return nil
 	}
 	_, err := tx.ExecContext(ctx, `INSERT INTO claim_deliveries (claim_id, claim_version, identifier)

@@ -107,12 +107,8 @@ func (s *Store) planFresh(ctx context.Context, ws []workitem.ResourceWrite, now 
 			return freshPlan{}, false, nil // a stored Patient and its Coverages are sources too
 		}
 	}
-	// Work items are derived as RebuildTx derives them (the only Rebuild
-	// the store sets; tests may turn work items off with nil).
+	// Work items are derived as RebuildTx derives them.
 	p := freshPlan{ws: ws}
-	if s.Rebuild == nil {
-		return p, true, nil
-	}
 	for _, enc := range touched {
 		d, err := mapping.BuildChart(freshSources(ws, enc, encounters[enc].PatientID), now)
 		if err != nil {

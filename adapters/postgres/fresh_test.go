@@ -67,10 +67,10 @@ func fbSubject(ref string) string {
 func TestFreshPathMatchesTransaction(t *testing.T) {
 	ctx := context.Background()
 	at := time.Date(2026, 3, 11, 9, 0, 0, 0, time.UTC)
-	fast, slow := postgres.NewStore(pgtest.New(t)), postgres.NewStore(pgtest.New(t))
+	o := postgres.StoreOptions{StatusTopic: "status"}
+	fast, slow := postgres.NewStore(pgtest.New(t), o), postgres.NewStore(pgtest.New(t), o)
 	postgres.DisableFreshPath(slow)
 	for _, s := range []*postgres.Store{fast, slow} {
-		s.StatusTopic = "status"
 		postgres.SetNow(s, func() time.Time { return at })
 	}
 	parser, err := fhir.NewParser()
@@ -243,7 +243,7 @@ func dumpWrites(t *testing.T, db *sql.DB) map[string][]string {
 // writes no events without a status topic.
 func TestFreshPathEligibility(t *testing.T) {
 	ctx := context.Background()
-	s := postgres.NewStore(pgtest.New(t)) // no status topic
+	s := postgres.NewStore(pgtest.New(t), postgres.StoreOptions{}) // no status topic
 	parser, err := fhir.NewParser()
 	if err != nil {
 		t.Fatal(err)

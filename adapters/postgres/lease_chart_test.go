@@ -20,7 +20,7 @@ import (
 // codes and history come back from one call, as GetItem would read them
 // afterwards, and the per-coder cap holds.
 func TestLeaseNextChart(t *testing.T) {
-	s := postgres.NewStore(pgtest.New(t))
+	s := postgres.NewStore(pgtest.New(t), postgres.StoreOptions{})
 	ctx := context.Background()
 	seedItems(t, s,
 		item{id: "wi-hi", status: "ready", priority: 300, name: "Ada Example"},
@@ -137,8 +137,7 @@ func TestLeaseNextChart(t *testing.T) {
 // tabs, a retrying client) never lease more than the cap, and no item is
 // leased twice.
 func TestLeaseCapUnderConcurrency(t *testing.T) {
-	s := postgres.NewStore(pgtest.New(t))
-	s.StatusTopic = "status"
+	s := postgres.NewStore(pgtest.New(t), postgres.StoreOptions{StatusTopic: "status"})
 	ctx := context.Background()
 	var items []item
 	for i := range 10 {

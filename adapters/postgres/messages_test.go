@@ -14,7 +14,7 @@ import (
 
 func TestMessageKeyAppliesOnce(t *testing.T) {
 	db := pgtest.New(t)
-	store := postgres.NewStore(db)
+	store := postgres.NewStore(db, postgres.StoreOptions{})
 	parser, err := fhir.NewParser()
 	if err != nil {
 		t.Fatal(err)
@@ -86,7 +86,7 @@ func TestMessageKeyAppliesOnce(t *testing.T) {
 // no content hash; a message under such a key counts as a re-send.
 func TestMessageKeyRowsWithoutHash(t *testing.T) {
 	db := pgtest.New(t)
-	store := postgres.NewStore(db)
+	store := postgres.NewStore(db, postgres.StoreOptions{})
 	if _, err := db.Exec(`INSERT INTO inbound_messages (source, message_id) VALUES ('hl7v2:APP^FAC', 'OLD1')`); err != nil {
 		t.Fatal(err)
 	}
@@ -105,7 +105,7 @@ func TestMessageKeyRowsWithoutHash(t *testing.T) {
 // again. Two such creates at once: one wins, the other fails.
 func TestIfNoneMatchCreatesOnly(t *testing.T) {
 	db := pgtest.New(t)
-	store := postgres.NewStore(db)
+	store := postgres.NewStore(db, postgres.StoreOptions{})
 	parser, err := fhir.NewParser()
 	if err != nil {
 		t.Fatal(err)

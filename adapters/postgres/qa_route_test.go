@@ -8,6 +8,8 @@ import (
 
 	"github.com/codebridge/codebridge/adapters/postgres"
 	"github.com/codebridge/codebridge/adapters/postgres/pgtest"
+	"github.com/codebridge/codebridge/mapping"
+	"github.com/codebridge/codebridge/mapping/codes"
 	"github.com/codebridge/codebridge/mapping/workitem"
 )
 
@@ -17,7 +19,7 @@ import (
 // reviewed; once inpatient stays are not billed institutionally, none is
 // reviewed by class (the sample rate here is 0).
 func TestSubmitRoutesByInstitutionalClasses(t *testing.T) {
-	noEdits := func(context.Context, *workitem.Chart, workitem.Assignment) ([]workitem.Edit, error) { return nil, nil }
+	noEdits := func(context.Context, codes.Lookup, *workitem.Chart, workitem.Assignment) ([]workitem.Edit, error) { return nil, nil }
 	alice := workitem.Actor{Name: "alice", Role: workitem.RoleCoder}
 	tests := []struct {
 		name          string
@@ -29,8 +31,8 @@ func TestSubmitRoutesByInstitutionalClasses(t *testing.T) {
 		{"inpatient billed professionally", []string{"EMER"}, map[string]bool{"imp": false, "acute": false, "emer": false, "amb": false}},
 	}
 	for _, tt := range tests {
-		s := postgres.NewStore(pgtest.New(t))
-		s.ClaimOptions.InstitutionalClasses = tt.institutional
+		s := postgres.NewStore(pgtest.New(t), postgres.StoreOptions{Check: noEdits,
+			ClaimOptions: mapping.ClaimOptions{InstitutionalClasses: tt.institutional}})
 		ctx := context.Background()
 		seedItems(t, s, item{id: "imp", class: "IMP", status: "in_progress", assignee: "alice"},
 			item{id: "acute", class: "ACUTE", status: "in_progress", assignee: "alice"},
@@ -41,7 +43,7 @@ func TestSubmitRoutesByInstitutionalClasses(t *testing.T) {
 		}
 		got := map[string]bool{}
 		for id := range tt.want {
-			if err := s.Submit(ctx, id, alice, workitem.SubmitOptions{}, noEdits); err != nil {
+			if err := s.Submit(ctx, id, alice, workitem.SubmitOptions{}); err != nil {
 				t.Fatalf("%s: Submit(%s): %v", tt.name, id, err)
 			}
 			var status string

@@ -15,7 +15,7 @@ import (
 // refuses a non-compliant physician query (workitem.CheckQuery), with an
 // issue per rule broken, and leaves the item as it was.
 func TestOpenQueryCompliance(t *testing.T) {
-	s := postgres.NewStore(pgtest.New(t))
+	s := postgres.NewStore(pgtest.New(t), postgres.StoreOptions{})
 	ctx := context.Background()
 	seedItems(t, s, item{id: "wi-1", status: "in_progress", assignee: "alice", priority: 100})
 	alice := workitem.Actor{Name: "alice", Role: workitem.RoleCoder}

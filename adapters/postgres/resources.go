@@ -12,20 +12,24 @@ import (
 	"github.com/codebridge/codebridge/mapping/workitem"
 )
 
-// Store is codebridge's PostgreSQL store.
+// Store is codebridge's PostgreSQL store. It is built whole by NewStore and
+// never changed afterwards: workers and handlers may use it from the start.
 type Store struct {
-	db *DB
-	// Rebuild re-derives the work item of an Encounter inside the writing
-	// transaction; nil disables work items (resource-only tests).
-	Rebuild func(ctx context.Context, tx *sql.Tx, encounterID, actor string) error
+	db    *DB
+	o     StoreOptions
+	codes *CodeStore // the edits' code lookups, always on the coding transaction (codeLookup)
+	now   func() time.Time
+	// noFreshPath turns off the one-statement path for fresh writes
+	// (fresh.go), so tests can compare it with the general path.
+	noFreshPath bool
+}
+
+// StoreOptions are the Store's settings and dependencies, all given to
+// NewStore.
+type StoreOptions struct {
 	// StatusTopic is where work-item status events go (through the outbox,
 	// in the transaction of the change); "" writes no events.
 	StatusTopic string
-	// Wake, when set, receives a signal (never blocking) after every
-	// committed resource write, so in-process workers such as the
-	// straight-through coder look at new ready items at once instead of at
-	// their next poll.
-	Wake chan struct{}
 	// ClaimsTopic is where issued Claims go (through the outbox); "" sends none.
 	ClaimsTopic string
 	// ClaimOptions is the Claim policy (claim types, telehealth POS, self-pay).
@@ -33,17 +37,29 @@ type Store struct {
 	// DeliverClaims queues every issued Claim version for the claim sink
 	// (claim_deliveries, in the transaction that writes the version).
 	DeliverClaims bool
-	now           func() time.Time
-	// noFreshPath turns off the one-statement path for fresh writes
-	// (fresh.go), so tests can compare it with the general path.
-	noFreshPath bool
+	// Wake, when not nil, receives a signal (never blocking) after every
+	// committed resource write, so in-process workers such as the
+	// straight-through coder look at new ready items at once instead of at
+	// their next poll.
+	Wake chan<- struct{}
+	// Check runs the claim edits of SaveCodes, Submit and AutoCodeBatch,
+	// with a code lookup on the transaction holding the work item. Without
+	// it those actions fail (Internal): a store must not code unchecked.
+	Check workitem.Checker
 }
 
-// NewStore returns a store on db.
-func NewStore(db *DB) *Store {
-	s := &Store{db: db, now: func() time.Time { return time.Now().UTC().Truncate(time.Millisecond) }}
-	s.Rebuild = s.RebuildTx
-	return s
+// NewStore returns a store on db with the settings and dependencies in o.
+func NewStore(db *DB, o StoreOptions) *Store {
+	return &Store{db: db, o: o, codes: NewCodeStore(db), now: func() time.Time { return time.Now().UTC().Truncate(time.Millisecond) }}
+}
+
+// checkTx runs the store's edit checker on chart and as, its code lookups
+// on tx.
+func (s *Store) checkTx(ctx context.Context, tx *sql.Tx, chart *workitem.Chart, as workitem.Assignment) ([]workitem.Edit, error) {
+	if s.o.Check == nil {
+		return nil, workitem.Errorf(workitem.Internal, "the store has no edit checker")
+	}
+	return s.o.Check(ctx, s.codes.OnTx(tx), chart, as)
 }
 
 // DB returns the underlying database handle.
@@ -128,11 +144,11 @@ func (s *Store) WriteResources(ctx context.Context, actor string, ws []workitem.
 	return res, nil
 }
 
-// wake signals Wake, never blocking.
+// wake signals the Wake channel, never blocking.
 func (s *Store) wake() {
-	if s.Wake != nil {
+	if s.o.Wake != nil {
 		select {
-		case s.Wake <- struct{}{}:
+		case s.o.Wake <- struct{}{}:
 		default:
 		}
 	}
@@ -213,11 +229,8 @@ func (s *Store) MessageProcessed(ctx context.Context, k workitem.MessageKey) (se
 }
 
 func (s *Store) rebuildAllTx(ctx context.Context, tx *sql.Tx, encounters []string, actor string) error {
-	if s.Rebuild == nil {
-		return nil
-	}
 	for _, e := range encounters {
-		if err := s.Rebuild(ctx, tx, e, actor); err != nil {
+		if err := s.RebuildTx(ctx, tx, e, actor); err != nil {
 			return fmt.Errorf("work item of Encounter/%s: %w", e, err)
 		}
 	}

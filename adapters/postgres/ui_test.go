@@ -13,7 +13,7 @@ import (
 )
 
 func TestUISessions(t *testing.T) {
-	s := postgres.NewStore(pgtest.New(t))
+	s := postgres.NewStore(pgtest.New(t), postgres.StoreOptions{})
 	ctx := context.Background()
 	t0 := time.Date(2026, 3, 10, 9, 0, 0, 0, time.UTC)
 	idle := 15 * time.Minute
@@ -74,7 +74,7 @@ func TestUISessions(t *testing.T) {
 }
 
 func TestUIDraftsAndPrefs(t *testing.T) {
-	s := postgres.NewStore(pgtest.New(t))
+	s := postgres.NewStore(pgtest.New(t), postgres.StoreOptions{})
 	ctx := context.Background()
 	seedItems(t, s, item{id: "wi-1", priority: 100, status: "in_progress"})
 	now := time.Date(2026, 3, 10, 9, 0, 0, 0, time.UTC)
@@ -137,7 +137,7 @@ func seedItems(t *testing.T, s *postgres.Store, items ...item) {
 }
 
 func TestWorklist(t *testing.T) {
-	s := postgres.NewStore(pgtest.New(t))
+	s := postgres.NewStore(pgtest.New(t), postgres.StoreOptions{})
 	ctx := context.Background()
 	day := func(d int) time.Time { return time.Date(2026, 3, d, 12, 0, 0, 0, time.UTC) }
 	seedItems(t, s,
@@ -214,7 +214,7 @@ func TestWorklist(t *testing.T) {
 }
 
 func TestCoderCodes(t *testing.T) {
-	s := postgres.NewStore(pgtest.New(t))
+	s := postgres.NewStore(pgtest.New(t), postgres.StoreOptions{})
 	ctx := context.Background()
 	seedItems(t, s, item{id: "wi-1", status: "in_review", priority: 100})
 	if _, _, ok, err := s.CoderCodes(ctx, "wi-1"); ok || err != nil {

@@ -143,7 +143,7 @@ type itemRef struct {
 // through the outbox, in the caller's transaction.
 func (s *Store) recordTransitionTx(ctx context.Context, tx *sql.Tx, itemID string, from, to workitem.Status, actor, reason string) error {
 	ref := itemRef{id: itemID}
-	if s.StatusTopic != "" {
+	if s.o.StatusTopic != "" {
 		if err := tx.QueryRowContext(ctx, `SELECT encounter_id, patient_id, claim_id FROM work_items WHERE id = $1`, itemID).
 			Scan(&ref.encounter, &ref.patient, &ref.claim); err != nil {
 			return err
@@ -188,7 +188,7 @@ type outboxEvent struct {
 
 // statusEvent is the status event of a transition of the item ref names.
 func (s *Store) statusEvent(ref itemRef, from, to workitem.Status, actor string, at time.Time) (outboxEvent, error) {
-	if s.StatusTopic == "" {
+	if s.o.StatusTopic == "" {
 		return outboxEvent{value: []byte{}, headers: "{}"}, nil
 	}
 	ch := mapping.StatusChange{WorkItemID: ref.id, Encounter: "Encounter/" + ref.encounter, Status: string(to), PreviousStatus: string(from), Actor: actor, At: at}
@@ -198,7 +198,7 @@ func (s *Store) statusEvent(ref itemRef, from, to workitem.Status, actor string,
 	if ref.claim != "" {
 		ch.Claim = "Claim/" + ref.claim
 	}
-	msg, err := mapping.StatusMessage(s.StatusTopic, ch)
+	msg, err := mapping.StatusMessage(s.o.StatusTopic, ch)
 	if err != nil {
 		return outboxEvent{}, err
 	}

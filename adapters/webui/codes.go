@@ -229,7 +229,7 @@ func (h *Handler) applyAndSave(r *http.Request, s *session, it workitem.Item) (s
 		raw, _ := json.Marshal(res.d)
 		return res, h.o.State.SaveUIDraft(r.Context(), s.Principal, it.ID, raw, h.o.Now().UTC())
 	}
-	res.edits, res.saveErr = h.o.Items.SaveCodes(r.Context(), it.ID, s.actor(), version, res.as, h.o.Check, h.o.Lease)
+	res.edits, res.saveErr = h.o.Items.SaveCodes(r.Context(), it.ID, s.actor(), version, res.as, h.o.Lease)
 	if res.saveErr == nil {
 		res.d.Version = version + 1
 	}

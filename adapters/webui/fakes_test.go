@@ -52,7 +52,7 @@ func (f *fakeItems) LeaseNext(_ context.Context, coder string, _ int, _ time.Dur
 	return workitem.Item{}, false, nil
 }
 
-func (f *fakeItems) SaveCodes(_ context.Context, id string, a workitem.Actor, ifVersion int, as workitem.Assignment, _ workitem.Checker, _ time.Duration) ([]workitem.Edit, error) {
+func (f *fakeItems) SaveCodes(_ context.Context, id string, a workitem.Actor, ifVersion int, as workitem.Assignment, _ time.Duration) ([]workitem.Edit, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.saveErr != nil {
@@ -69,7 +69,7 @@ func (f *fakeItems) SaveCodes(_ context.Context, id string, a workitem.Actor, if
 	return f.edits, nil
 }
 
-func (f *fakeItems) Submit(context.Context, string, workitem.Actor, workitem.SubmitOptions, workitem.Checker) error {
+func (f *fakeItems) Submit(context.Context, string, workitem.Actor, workitem.SubmitOptions) error {
 	return f.submit
 }
 

@@ -79,7 +79,7 @@ type doneData struct {
 func (h *Handler) submit(w http.ResponseWriter, r *http.Request, s *session) error {
 	ctx, id := r.Context(), r.PathValue("id")
 	o := workitem.SubmitOptions{AcknowledgeWarnings: r.PostFormValue("ack") == "on", QASampleRate: h.o.QASampleRate}
-	if err := h.o.Items.Submit(ctx, id, s.actor(), o, h.o.Check); err != nil {
+	if err := h.o.Items.Submit(ctx, id, s.actor(), o); err != nil {
 		if workitem.KindOf(err) != workitem.Unprocessable {
 			return err
 		}

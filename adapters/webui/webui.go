@@ -26,9 +26,9 @@ type Items interface {
 	LeaseNext(ctx context.Context, coder string, max int, d time.Duration) (workitem.Item, bool, error)
 	// SaveCodes replaces an assignment and answers its edits. Errors:
 	// NotFound, Conflict, Forbidden, Precondition, Invalid.
-	SaveCodes(ctx context.Context, id string, a workitem.Actor, ifVersion int, as workitem.Assignment, check workitem.Checker, lease time.Duration) ([]workitem.Edit, error)
+	SaveCodes(ctx context.Context, id string, a workitem.Actor, ifVersion int, as workitem.Assignment, lease time.Duration) ([]workitem.Edit, error)
 	// Submit completes coding. Errors: NotFound, Conflict, Forbidden, Unprocessable.
-	Submit(ctx context.Context, id string, a workitem.Actor, o workitem.SubmitOptions, check workitem.Checker) error
+	Submit(ctx context.Context, id string, a workitem.Actor, o workitem.SubmitOptions) error
 	// OpenQuery puts a leased item on hold for a physician query.
 	OpenQuery(ctx context.Context, id string, a workitem.Actor, q workitem.Query) (workitem.Query, error)
 	// AnswerQuery records a query's answer and requeues the item.
@@ -153,9 +153,7 @@ type Options struct {
 	// stops being valid (a JWT's exp), or the zero time for a static
 	// token. A session started with a token ends then at the latest; one
 	// started with a static token is checked by Revalidate.
-	TokenExpiry func(token string) time.Time
-	// Check runs the claim edits (the same checker the API uses).
-	Check        workitem.Checker
+	TokenExpiry  func(token string) time.Time
 	Lease        time.Duration
 	MaxLeases    int
 	QASampleRate float64

@@ -12,12 +12,12 @@ import (
 	"github.com/codebridge/codebridge/mapping/workitem"
 )
 
-// startAuth builds the authenticator (static tokens, and JWTs verified
+// setupAuth builds the authenticator (static tokens, and JWTs verified
 // against CODEBRIDGE_JWKS_URL when set) and the audit log of reads of
 // patient data, whose middleware and admin route it registers. Both are
 // closed by Close after HTTP has drained and before the database closes:
 // the audit writer's last records land first.
-func (m *Main) startAuth() (*httpapi.Authenticator, error) {
+func (m *Main) setupAuth() (*httpapi.Authenticator, error) {
 	auth := httpapi.NewAuthenticator(apiTokens(m.Config.Tokens), m.Config.InsecureNoAuth)
 	if m.Config.JWKSURL != "" {
 		v, err := httpapi.NewJWTVerifier(httpapi.JWTOptions{

@@ -8,6 +8,7 @@ import (
 	"github.com/codebridge/codebridge/adapters/postgres"
 	"github.com/codebridge/codebridge/adapters/postgres/pgtest"
 	"github.com/codebridge/codebridge/config"
+	"github.com/codebridge/codebridge/mapping/autocode"
 )
 
 // waitStatus polls the item of an encounter until it reaches want.
@@ -40,7 +41,7 @@ func TestStraightThroughCoding(t *testing.T) {
 	putEncounter(t, m, "nocodes", "AMB", 1)
 	cond := `{"resourceType":"Condition","category":[{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/condition-category","code":"encounter-diagnosis"}]}],"code":{"coding":[{"system":"http://hl7.org/fhir/sid/icd-10-cm","code":"J20.9"}]},"subject":{"reference":"Patient/p-nocodes"},"encounter":{"reference":"Encounter/nocodes"}}`
 	send(t, m, "POST", "/fhir/Condition", []byte(cond))
-	time.Sleep(3 * autoCodeIdle)
+	time.Sleep(3 * autocode.DefaultIdle)
 	if _, list := apiCall(t, m, "GET", "/api/v1/work-items?encounter=Encounter/nocodes", "e2e-admin-token"); list["items"].([]any)[0].(map[string]any)["status"] != "ready" {
 		t.Fatal("auto-coded without any code set in force")
 	}
@@ -68,7 +69,7 @@ func TestStraightThroughCoding(t *testing.T) {
 	// A chart with a header (non-billable) code stays for a coder, with the reason.
 	putEncounter(t, m, "header", "AMB", 90) // inside FY2026, the bundled ICD-10-CM release
 	send(t, m, "POST", "/fhir/Condition", []byte(strings.NewReplacer("J20.9", "J20", "nocodes", "header").Replace(cond)))
-	time.Sleep(3 * autoCodeIdle)
+	time.Sleep(3 * autocode.DefaultIdle)
 	var status, note string
 	if err := m.DB.QueryRow(`SELECT status, autocode_note FROM work_items WHERE encounter_id = 'header'`).Scan(&status, &note); err != nil {
 		t.Fatal(err)

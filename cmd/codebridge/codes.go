@@ -164,7 +164,7 @@ func withCodeStore(ctx context.Context, getenv func(string) string, g *globalFla
 	return fn(postgres.NewCodeStore(db))
 }
 
-// registerCodes has startHTTP add the code search routes before it serves.
+// registerCodes has setupHTTP add the code search routes before it serves.
 func (m *Main) registerCodes() {
 	store := postgres.NewCodeStore(m.DB)
 	m.routes = append(m.routes, func(s *httpapi.Server) { httpapi.RegisterCodes(s, codeSearcher{store}) })

@@ -72,7 +72,7 @@ and .ndjson files. The exit status is non-zero when anything was rejected.`,
 				progressbar.OptionOnCompletion(func() { fmt.Fprintln(stderr) }),
 			)
 			// No entry limit: exports are often large collections.
-			im := &importer{svc: &ingest.Service{Parser: parser, Store: postgres.NewStore(db)}, bar: bar}
+			im := &importer{svc: &ingest.Service{Parser: parser, Store: postgres.NewStore(db, postgres.StoreOptions{})}, bar: bar}
 			for _, f := range files {
 				if err := im.importFile(cmd.Context(), f); err != nil {
 					return err

@@ -18,7 +18,7 @@ import (
 	"github.com/codebridge/codebridge/mapping/ingest"
 )
 
-// startInbound starts the Kafka inbound consumer when
+// setupInbound builds the Kafka inbound consumer, run as a worker, when
 // CODEBRIDGE_INBOUND_TOPIC is set: it ingests FHIR resources and Bundles
 // from the topic through the same use case as POST /fhir. With the embedded
 // broker it creates the inbound and dead-letter topics; with a real cluster
@@ -27,16 +27,15 @@ import (
 //
 // On Close the consumer finishes and commits the message in hand, then
 // leaves the group; it stops before the broker and the database close.
-func (m *Main) startInbound(ctx context.Context) error {
+func (m *Main) setupInbound(ctx context.Context) error {
 	if m.Config.InboundTopic == "" {
 		return nil
 	}
-	opts, err := kafkaOptions(m.Config)
+	opts, err := m.brokerOptions()
 	if err != nil {
 		return err
 	}
 	if m.Config.EmbeddedKafka() {
-		opts.Brokers = []string{m.KafkaAddr}
 		if err := m.ensureInboundTopics(ctx, opts); err != nil {
 			return err
 		}

@@ -20,37 +20,51 @@ import (
 // publishes while the first waits on the database.
 const relaysPerProcess = 2
 
-// startKafka starts the Kafka side: the embedded broker when no brokers are
-// configured, the topics, the outbox relay, its metrics, the broker
-// readiness check and the dead-letter admin routes. A broker that is down at
-// start does not stop the service: events wait in the outbox and topic
-// creation is retried in the background.
-//
-// On Close the relay finishes the publish in flight, then the writer and the
-// embedded broker close; unpublished records stay pending for the next start.
-func (m *Main) startKafka(context.Context) error {
-	opts, err := kafkaOptions(m.Config)
+// openKafka starts the embedded broker when no brokers are configured: like
+// the database, it is a dependency the services are built on. It closes
+// after everything that uses it.
+func (m *Main) openKafka() error {
+	if !m.Config.EmbeddedKafka() {
+		return nil
+	}
+	// The broker takes what the writer may send: message.max.bytes
+	// follows CODEBRIDGE_KAFKA_MAX_MESSAGE_BYTES.
+	b, err := kafkapub.StartEmbedded(m.Config.EmbeddedKafkaAddr, kafkapub.EmbeddedOptions{MaxMessageBytes: m.Config.KafkaMaxMessage})
 	if err != nil {
 		return err
 	}
-	var broker *kafkapub.Embedded
-	if m.Config.EmbeddedKafka() {
-		// The broker takes what the writer may send: message.max.bytes
-		// follows CODEBRIDGE_KAFKA_MAX_MESSAGE_BYTES.
-		b, err := kafkapub.StartEmbedded(m.Config.EmbeddedKafkaAddr, kafkapub.EmbeddedOptions{MaxMessageBytes: opts.MaxMessageBytes})
-		if err != nil {
-			return err
-		}
-		broker = b
-		opts.Brokers = []string{b.Addr()}
-		m.KafkaAddr = b.Addr()
-		m.Logger.Info("embedded kafka listening", "addr", b.Addr())
+	m.KafkaAddr = b.Addr()
+	m.closers = append(m.closers, func(context.Context) error { b.Close(); return nil })
+	m.Logger.Info("embedded kafka listening", "addr", b.Addr())
+	return nil
+}
+
+// brokerOptions are kafkaOptions with the embedded broker's address when it
+// runs.
+func (m *Main) brokerOptions() (kafkapub.Options, error) {
+	opts, err := kafkaOptions(m.Config)
+	if err == nil && m.Config.EmbeddedKafka() {
+		opts.Brokers = []string{m.KafkaAddr}
+	}
+	return opts, err
+}
+
+// setupKafka builds the Kafka side: the writer, the outbox relay and its
+// metrics, the broker readiness check and the dead-letter admin routes; the
+// relays and topic creation run as workers. A broker that is down at start
+// does not stop the service: events wait in the outbox and topic creation is
+// retried in the background.
+//
+// On Close the relay finishes the publish in flight, then the writer closes
+// (and after it the embedded broker, see openKafka); unpublished records
+// stay pending for the next start.
+func (m *Main) setupKafka() error {
+	opts, err := m.brokerOptions()
+	if err != nil {
+		return err
 	}
 	w, err := kafkapub.NewWriter(opts)
 	if err != nil {
-		if broker != nil {
-			broker.Close()
-		}
 		return err
 	}
 	store := postgres.NewOutboxStore(m.DB)
@@ -76,22 +90,20 @@ func (m *Main) startKafka(context.Context) error {
 		// The relay settles its in-flight batch first, within the shutdown
 		// timeout; what it has not published stays pending for the next start.
 		m.settle(ctx, &wg, "outbox relay did not settle before the shutdown timeout; unsent events stay pending")
-		err := w.Close()
-		if broker != nil {
-			broker.Close()
-		}
-		return err
+		return w.Close()
 	})
 	return nil
 }
 
-// goKafkaWorker runs fn as a Main worker that the Kafka closer can also wait
-// for, so the writer outlives the relay.
+// goKafkaWorker has fn run as a Main worker (see goWorker) that the Kafka
+// closer can also wait for, so the writer outlives the relay.
 func (m *Main) goKafkaWorker(wg *sync.WaitGroup, name string, fn func()) {
-	wg.Add(1)
-	m.goWorker(name, func(context.Context) {
-		defer wg.Done()
-		fn()
+	m.pending = append(m.pending, func() {
+		wg.Add(1)
+		m.launch(name, func(context.Context) {
+			defer wg.Done()
+			fn()
+		})
 	})
 }
 

@@ -17,8 +17,10 @@ import (
 	"github.com/codebridge/codebridge/config"
 )
 
-// Main wires the service together: config → database → HTTP → background
-// workers, and closes them in reverse. Tests run it on 127.0.0.1:0.
+// Main wires the service together: config → database (and the embedded
+// Kafka broker) → every service built with all its dependencies → background
+// workers → listeners (MLLP, HTTP), and closes them in reverse. Tests run it
+// on 127.0.0.1:0.
 type Main struct {
 	Config config.Config
 	Logger *slog.Logger
@@ -36,7 +38,8 @@ type Main struct {
 	Store    *postgres.Store
 
 	readyChecks []httpapi.Check         // readiness checks beyond the database
-	routes      []func(*httpapi.Server) // route registrations applied by startHTTP
+	routes      []func(*httpapi.Server) // route registrations applied by setupHTTP
+	pending     []func()                // workers recorded while building, started by start
 	workers     sync.WaitGroup
 	workCtx     context.Context // cancelled by Close to stop workers
 	serveDone   chan error
@@ -67,8 +70,10 @@ func (m *Main) wait(ctx context.Context) error {
 	return errors.Join(serveErr, m.Close(sctx))
 }
 
-// Start opens the database (applying migrations), starts the HTTP server and
-// the background workers. It returns once the service is listening.
+// Start opens the database (applying migrations) and the embedded Kafka
+// broker when it runs, builds every service with all its dependencies, then
+// starts the background workers and, last, the listeners. It returns once
+// the service is listening.
 func (m *Main) Start(ctx context.Context) error {
 	if m.Logger == nil {
 		m.Logger = slog.New(slog.NewJSONHandler(io.Discard, nil))
@@ -85,29 +90,53 @@ func (m *Main) Start(ctx context.Context) error {
 	if err := m.openDB(ctx); err != nil {
 		return err
 	}
+	if err := m.openKafka(); err != nil {
+		return err
+	}
 	wctx, cancel := context.WithCancel(context.Background())
 	m.workCtx = wctx
 	m.closers = append(m.closers, func(context.Context) error { cancel(); m.workers.Wait(); return nil })
+	if err := m.build(ctx); err != nil {
+		return err
+	}
+	return m.start()
+}
+
+// build constructs every service with all its dependencies and starts
+// nothing: the store first and whole (its settings never change after), then
+// what uses it. Workers are only recorded (goWorker), routes collected for
+// the HTTP server.
+func (m *Main) build(ctx context.Context) error {
+	wake := m.buildStore()
 	if err := m.setupIngest(); err != nil {
 		return err
 	}
-	if err := m.startKafka(ctx); err != nil {
+	m.setupAutoCoder(wake)
+	if err := m.setupKafka(); err != nil {
 		return err
 	}
-	if err := m.startMLLP(); err != nil {
+	if err := m.setupInbound(ctx); err != nil {
 		return err
 	}
-	if err := m.startInbound(ctx); err != nil {
-		return err
-	}
-	if err := m.startClaimSink(); err != nil {
-		return err
-	}
+	m.setupClaimSink()
 	m.registerCodes()
 	if err := m.registerUI(); err != nil {
 		return err
 	}
-	return m.startHTTP()
+	return m.setupHTTP()
+}
+
+// start runs the recorded workers, then opens the listeners: the HL7 v2
+// listener, and HTTP last.
+func (m *Main) start() error {
+	for _, run := range m.pending {
+		run()
+	}
+	m.pending = nil
+	if err := m.startMLLP(); err != nil {
+		return err
+	}
+	return m.listenHTTP()
 }
 
 func (m *Main) openDB(ctx context.Context) error {
@@ -126,8 +155,9 @@ func (m *Main) openDB(ctx context.Context) error {
 	return nil
 }
 
-func (m *Main) startHTTP() error {
-	auth, err := m.startAuth()
+// setupHTTP builds the HTTP server with every route registered.
+func (m *Main) setupHTTP() error {
+	auth, err := m.setupAuth()
 	if err != nil {
 		return err
 	}
@@ -143,6 +173,11 @@ func (m *Main) startHTTP() error {
 	for _, register := range m.routes {
 		register(m.HTTP)
 	}
+	return nil
+}
+
+// listenHTTP opens the HTTP listener and serves on it until Close.
+func (m *Main) listenHTTP() error {
 	l, err := net.Listen("tcp", m.Config.HTTPAddr)
 	if err != nil {
 		return fmt.Errorf("CODEBRIDGE_HTTP_ADDR %s: %w", m.Config.HTTPAddr, err)
@@ -155,9 +190,15 @@ func (m *Main) startHTTP() error {
 	return nil
 }
 
-// goWorker runs fn in the background until Close; fn must return when ctx
-// is done.
+// goWorker has fn run in the background from the end of Start until Close;
+// fn must return when ctx is done. Nothing runs before start: every service
+// is built first.
 func (m *Main) goWorker(name string, fn func(context.Context)) {
+	m.pending = append(m.pending, func() { m.launch(name, fn) })
+}
+
+// launch runs fn in the background now, as a worker Close waits for.
+func (m *Main) launch(name string, fn func(context.Context)) {
 	m.workers.Add(1)
 	go func() {
 		defer m.workers.Done()

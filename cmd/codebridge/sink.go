@@ -23,16 +23,16 @@ var (
 
 const claimSinkRetryCap = 5 * time.Minute
 
-// startClaimSink starts delivering issued Claims to CODEBRIDGE_CLAIM_SINK_URL
-// when it is set: the store queues every Claim version, a worker delivers
+// setupClaimSink builds the delivery of issued Claims to
+// CODEBRIDGE_CLAIM_SINK_URL when it is set: the store queues every Claim
+// version (StoreOptions.DeliverClaims, see buildStore), a worker delivers
 // them (conditional create, then conditional update for cancellations),
 // metrics count the outcomes and admin routes list and replay dead
 // deliveries. Without the URL it does nothing.
-func (m *Main) startClaimSink() error {
+func (m *Main) setupClaimSink() {
 	if m.Config.ClaimSinkURL == "" {
-		return nil
+		return
 	}
-	m.Store.DeliverClaims = true
 	store := postgres.NewDeliveryStore(m.DB, workitem.RetryPolicy{
 		MaxAttempts: m.Config.ClaimSinkAttempts, Base: claimSinkRetryBase, Cap: claimSinkRetryCap})
 	client := &fhirclient.Client{BaseURL: m.Config.ClaimSinkURL, Token: m.Config.ClaimSinkToken,
@@ -46,7 +46,6 @@ func (m *Main) startClaimSink() error {
 	})
 	m.routes = append(m.routes, func(s *httpapi.Server) { httpapi.RegisterDeliveryAdmin(s, store) })
 	m.goWorker("claim-sink", w.Run)
-	return nil
 }
 
 // claimSinkMetrics registers the claim-sink counters and the dead-letter

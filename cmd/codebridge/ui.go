@@ -18,9 +18,9 @@ import (
 	"github.com/codebridge/codebridge/mapping/workitem"
 )
 
-// registerUI has startHTTP serve the coder workbench under /ui/, on the
-// same store operations, edit checker, institutional classes and token
-// authenticator as the API; its pages that show patient data are recorded
+// registerUI has setupHTTP serve the coder workbench under /ui/, on the
+// same store operations (edits checked by the store), institutional classes
+// and token authenticator as the API; its pages that show patient data are recorded
 // in the API's audit log. A workbench that cannot be built stops start-up.
 func (m *Main) registerUI() error {
 	codeStore := postgres.NewCodeStore(m.DB)
@@ -30,7 +30,6 @@ func (m *Main) registerUI() error {
 		Reports:              m.Store,
 		State:                uiState{m.Store},
 		Codes:                uiCodes{codeStore},
-		Check:                editChecker(codeStore, m.Config.InstitutionalClass),
 		Lease:                m.Config.LeaseDuration,
 		MaxLeases:            m.Config.MaxLeasesPerCoder,
 		QASampleRate:         m.Config.QASampleRate,

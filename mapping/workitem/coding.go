@@ -3,6 +3,8 @@ package workitem
 import (
 	"context"
 	"unicode/utf8"
+
+	"github.com/codebridge/codebridge/mapping/codes"
 )
 
 // Assignment is a coder's code assignment for one work item: the body of
@@ -92,8 +94,11 @@ func ValidActorName(name string) bool {
 	return true
 }
 
-// Checker runs the claim edits on a chart and an assignment.
-type Checker func(ctx context.Context, chart *Chart, a Assignment) ([]Edit, error)
+// Checker runs the claim edits on a chart and an assignment, looking codes
+// up in lk. The store gives it a lookup on the transaction that holds the
+// work item (never one carried in ctx), so the edits of a coding action run
+// on that action's connection.
+type Checker func(ctx context.Context, lk codes.Lookup, chart *Chart, a Assignment) ([]Edit, error)
 
 // SubmitOptions tune a submit.
 type SubmitOptions struct {

@@ -110,11 +110,11 @@ func (s *Store) LeaseNextChart(_ context.Context, coder string, max int, d time.
 	return r.item, slices.Clone(r.history), true, nil
 }
 
-// SaveCodes replaces the item's codes and bumps its version; check, when
-// set, gives the edits kept on the item. Errors: NotFound, Precondition
+// SaveCodes replaces the item's codes and bumps its version; the checker
+// (SetChecker), when set, gives the edits kept on the item. Errors: NotFound, Precondition
 // (ifVersion not current), Forbidden or Conflict (workitem.MayCode), or
 // what SetErr injects.
-func (s *Store) SaveCodes(ctx context.Context, id string, a workitem.Actor, ifVersion int, as workitem.Assignment, check workitem.Checker, lease time.Duration) ([]workitem.Edit, error) {
+func (s *Store) SaveCodes(ctx context.Context, id string, a workitem.Actor, ifVersion int, as workitem.Assignment, lease time.Duration) ([]workitem.Edit, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if err := s.call("SaveCodes", "%s, %s, ifVersion=%d, lease=%s", id, a.Name, ifVersion, lease); err != nil {
@@ -131,8 +131,8 @@ func (s *Store) SaveCodes(ctx context.Context, id string, a workitem.Actor, ifVe
 		return nil, err
 	}
 	var edits []workitem.Edit
-	if check != nil {
-		if edits, err = check(ctx, r.item.Chart, as); err != nil {
+	if s.check != nil {
+		if edits, err = s.check(ctx, nil, r.item.Chart, as); err != nil {
 			return nil, err
 		}
 	}
@@ -144,7 +144,7 @@ func (s *Store) SaveCodes(ctx context.Context, id string, a workitem.Actor, ifVe
 // Submit moves the item to coded, under the domain's rules (who may
 // submit, refusal while edits stand). Errors: NotFound, Forbidden,
 // Conflict, Unprocessable, or what SetErr injects.
-func (s *Store) Submit(_ context.Context, id string, a workitem.Actor, o workitem.SubmitOptions, _ workitem.Checker) error {
+func (s *Store) Submit(_ context.Context, id string, a workitem.Actor, o workitem.SubmitOptions) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if err := s.call("Submit", "%s, %s, ack=%t, qa=%g", id, a.Name, o.AcknowledgeWarnings, o.QASampleRate); err != nil {

@@ -42,6 +42,15 @@ type Store struct {
 	reports   Reports
 	errs      map[string]error
 	calls     []string
+	check     workitem.Checker
+}
+
+// SetChecker gives the store the edit checker SaveCodes runs (with a nil
+// code lookup), as postgres.StoreOptions.Check does for the real store.
+func (s *Store) SetChecker(check workitem.Checker) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.check = check
 }
 
 type version struct {

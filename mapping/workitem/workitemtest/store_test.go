@@ -150,11 +150,11 @@ func TestCodingKinds(t *testing.T) {
 	record := func(err error) {
 		kinds = append(kinds, map[bool]string{true: "ok", false: workitem.KindOf(err).String()}[err == nil])
 	}
-	_, err := st.SaveCodes(ctx, "w1", alice, 2, workitem.Assignment{}, nil, time.Minute)
+	_, err := st.SaveCodes(ctx, "w1", alice, 2, workitem.Assignment{}, time.Minute)
 	record(err)
-	_, err = st.SaveCodes(ctx, "w1", alice, 1, workitem.Assignment{}, nil, time.Minute)
+	_, err = st.SaveCodes(ctx, "w1", alice, 1, workitem.Assignment{}, time.Minute)
 	record(err)
-	_, err = st.SaveCodes(ctx, "none", alice, 0, workitem.Assignment{}, nil, time.Minute)
+	_, err = st.SaveCodes(ctx, "none", alice, 0, workitem.Assignment{}, time.Minute)
 	record(err)
 	q, err := st.OpenQuery(ctx, "w1", alice, workitem.Query{Question: "?"})
 	record(err)
