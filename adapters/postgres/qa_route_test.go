@@ -19,7 +19,9 @@ import (
 // reviewed; once inpatient stays are not billed institutionally, none is
 // reviewed by class (the sample rate here is 0).
 func TestSubmitRoutesByInstitutionalClasses(t *testing.T) {
-	noEdits := func(context.Context, codes.Lookup, *workitem.Chart, workitem.Assignment) ([]workitem.Edit, error) { return nil, nil }
+	noEdits := func(context.Context, codes.Lookup, *workitem.Chart, workitem.Assignment) ([]workitem.Edit, error) {
+		return nil, nil
+	}
 	alice := workitem.Actor{Name: "alice", Role: workitem.RoleCoder}
 	tests := []struct {
 		name          string
