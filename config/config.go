@@ -14,19 +14,22 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/codebridge/codebridge/mapping/workitem"
 )
 
 // Token is one static bearer token: principal Name acting with Role, one
 // of the roles of workitem.Roles.
 type Token struct {
 	Name  string
-	Role  string
+	Role  workitem.Role
 	Value string
 }
 
@@ -117,7 +120,7 @@ func Default() Config {
 		KafkaMaxMessage:    1_000_000,
 		ClaimSinkAttempts:  8,
 		TelehealthPOS:      "10",
-		InstitutionalClass: []string{"IMP", "ACUTE", "EMER", "OBSENC"},
+		InstitutionalClass: slices.Clone(workitem.DefaultInstitutionalClasses),
 		MLLPMaxFrameBytes:  1 << 20,
 		MLLPReadTimeout:    30 * time.Second,
 		MLLPIdleTimeout:    10 * time.Minute,
@@ -360,7 +363,7 @@ func (c Config) String() string {
 	var b strings.Builder
 	names := make([]string, 0, len(c.Tokens))
 	for _, t := range c.Tokens {
-		names = append(names, t.Name+":"+t.Role+":REDACTED")
+		names = append(names, t.Name+":"+string(t.Role)+":REDACTED")
 	}
 	fmt.Fprintf(&b, "http_addr=%s database_url=%s kafka_brokers=%s embedded_kafka_addr=%s ",
 		c.HTTPAddr, RedactURL(c.DatabaseURL), strings.Join(c.KafkaBrokers, ","), c.EmbeddedKafkaAddr)

@@ -9,6 +9,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"gopkg.in/yaml.v3"
+
+	"github.com/codebridge/codebridge/mapping/workitem"
 )
 
 func env(m map[string]string) func(string) string {
@@ -47,7 +49,7 @@ func TestFromEnv(t *testing.T) {
 				c.DatabaseURL = "postgres://u:p@db/cb"
 				c.KafkaBrokers = []string{"k1:9092", "k2:9092"}
 				c.StatusTopic, c.ClaimsTopic = "s.t", "c.t"
-				c.Tokens = []Token{{"alice", "coder", "t0k3n-abc"}, {"ehr1", "ehr", "secret-ehr-1"}}
+				c.Tokens = []Token{{"alice", workitem.RoleCoder, "t0k3n-abc"}, {"ehr1", workitem.RoleEHR, "secret-ehr-1"}}
 				c.ClaimSinkURL = "https://fhir.example.org/r4"
 				c.AutoCode = false
 				c.QASampleRate = 0.25

@@ -79,10 +79,11 @@ func setTokens(dst *[]Token, v string) error {
 		if len(parts) != 3 || parts[0] == "" || parts[2] == "" {
 			return fmt.Errorf("entry %d is not name:role:token", i+1)
 		}
-		t := Token{Name: parts[0], Role: parts[1], Value: parts[2]}
-		if _, err := workitem.ParseRole(t.Role); err != nil {
-			return fmt.Errorf("entry %d (%s): %w", i+1, t.Name, err)
+		role, err := workitem.ParseRole(parts[1])
+		if err != nil {
+			return fmt.Errorf("entry %d (%s): %w", i+1, parts[0], err)
 		}
+		t := Token{Name: parts[0], Role: role, Value: parts[2]}
 		if len(t.Value) < 8 {
 			return fmt.Errorf("entry %d (%s): token shorter than 8 characters", i+1, t.Name)
 		}

@@ -35,10 +35,6 @@ const (
 	selfPayID = "selfpay"
 )
 
-// DefaultInstitutionalClasses are the encounter classes billed on an
-// institutional claim when ClaimOptions.InstitutionalClasses is empty.
-var DefaultInstitutionalClasses = []string{"IMP", "ACUTE", "EMER", "OBSENC"}
-
 // ErrNoInsurance is returned by BuildClaim when the patient has no active
 // Coverage and the self-pay policy is off. FHIR requires at least one
 // Claim.insurance, so the caller keeps the item coded with a blocking edit.
@@ -54,7 +50,7 @@ type CoverageRef struct {
 // ClaimOptions are the configurable parts of the Claim policy.
 type ClaimOptions struct {
 	// InstitutionalClasses are the encounter classes billed as
-	// institutional claims; empty means DefaultInstitutionalClasses.
+	// institutional claims; empty means workitem.DefaultInstitutionalClasses.
 	InstitutionalClasses []string
 	// TelehealthPOS is the place of service of virtual (VR) encounters:
 	// "10" (patient's home, the default) or "02" (other than home).
@@ -187,10 +183,7 @@ func claimHeader(in ClaimInput) (header, error) {
 
 // isInstitutional reports whether class is billed on an institutional claim.
 func isInstitutional(class string, classes []string) bool {
-	if len(classes) == 0 {
-		classes = DefaultInstitutionalClasses
-	}
-	return slices.Contains(classes, class)
+	return slices.Contains(workitem.InstitutionalClasses(classes), class)
 }
 
 // billingProvider is Claim.provider: the Encounter's serviceProvider, or the

@@ -11,7 +11,7 @@ import (
 
 // ClaimTypeFor returns the claim type an encounter class is billed on:
 // institutional (837I) for the given classes (empty means
-// DefaultInstitutionalClasses, as for the claim builder, so the edits, the
+// workitem.DefaultInstitutionalClasses, as for the claim builder, so the edits, the
 // Claim and the workbench agree), professional (837P) otherwise.
 func ClaimTypeFor(class string, institutional []string) edits.ClaimType {
 	if isInstitutional(class, institutional) {
@@ -23,7 +23,7 @@ func ClaimTypeFor(class string, institutional []string) edits.ClaimType {
 // EditChart turns a chart and a code assignment into what the edit engine
 // checks. Malformed dates in the assignment are Invalid errors naming the
 // element. institutional are the classes billed on institutional claims
-// (empty: DefaultInstitutionalClasses).
+// (empty: workitem.DefaultInstitutionalClasses).
 func EditChart(c *workitem.Chart, a workitem.Assignment, institutional []string) (edits.Chart, error) {
 	ec := edits.Chart{Class: c.Encounter.Class, ClaimType: ClaimTypeFor(c.Encounter.Class, institutional)}
 	if c.Encounter.Start != nil {

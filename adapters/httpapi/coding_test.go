@@ -138,20 +138,21 @@ func TestCodingStoreRefusals(t *testing.T) {
 func TestCodingSubmitAndQuery(t *testing.T) {
 	s, st := apiServer(t)
 	st.PutItem(leased("w1", 3))
+	st.PutItem(leased("w2", 3))
 	steps := []struct {
 		name   string
 		req    request
 		status int
 		want   string // "status/version" of the item answered, or the query's "id/status"
 	}{
-		{"submit", request{method: "POST", path: "/api/v1/work-items/w1/submit", token: coderTok, body: `{"acknowledgeWarnings":true}`}, 200, "coded/4"},
+		{"submit", request{method: "POST", path: "/api/v1/work-items/w1/submit", token: coderTok, body: `{"acknowledgeWarnings":true}`}, 200, "completed/5"},
 		{"submit with an unknown field", request{method: "POST", path: "/api/v1/work-items/w1/submit", token: coderTok, body: `{"ack":true}`}, 400, ""},
-		{"auditor may not query", request{method: "POST", path: "/api/v1/work-items/w1/queries", token: auditorTok, body: `{"question":"?"}`}, 403, ""},
-		{"open a query", request{method: "POST", path: "/api/v1/work-items/w1/queries", token: coderTok,
+		{"auditor may not query", request{method: "POST", path: "/api/v1/work-items/w2/queries", token: auditorTok, body: `{"question":"?"}`}, 403, ""},
+		{"open a query", request{method: "POST", path: "/api/v1/work-items/w2/queries", token: coderTok,
 			body: `{"question":"Which type of heart failure?","options":["systolic","diastolic"]}`}, 201, "q1/open"},
-		{"biller may not answer", request{method: "POST", path: "/api/v1/work-items/w1/queries/q1/answer", token: billerTok, body: `{"answer":"systolic"}`}, 403, ""},
-		{"ehr answers", request{method: "POST", path: "/api/v1/work-items/w1/queries/q1/answer", token: ehrTok, body: `{"answer":"systolic"}`}, 200, "ready/6"},
-		{"answered twice", request{method: "POST", path: "/api/v1/work-items/w1/queries/q1/answer", token: coderTok, body: `{"answer":"systolic"}`}, 409, ""},
+		{"biller may not answer", request{method: "POST", path: "/api/v1/work-items/w2/queries/q1/answer", token: billerTok, body: `{"answer":"systolic"}`}, 403, ""},
+		{"ehr answers", request{method: "POST", path: "/api/v1/work-items/w2/queries/q1/answer", token: ehrTok, body: `{"answer":"systolic"}`}, 200, "ready/5"},
+		{"answered twice", request{method: "POST", path: "/api/v1/work-items/w2/queries/q1/answer", token: coderTok, body: `{"answer":"systolic"}`}, 409, ""},
 	}
 	for _, tt := range steps {
 		rec := send(t, s, tt.req)

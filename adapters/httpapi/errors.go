@@ -50,6 +50,9 @@ func StatusOf(err error) int { return kindStatus[toDomain(err).Kind].status }
 // toDomain turns any error into a *workitem.Error: echo's own by their
 // status, any other through ingest.DomainError (the one conversion).
 func toDomain(err error) *workitem.Error {
+	if err == nil {
+		return workitem.Errorf(workitem.Internal, "no error to report")
+	}
 	var we *workitem.Error
 	if errors.As(err, &we) {
 		return we

@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/codebridge/codebridge/fhir"
+	"github.com/codebridge/codebridge/mapping/ingest"
 	"github.com/codebridge/codebridge/mapping/workitem"
 	"github.com/codebridge/codebridge/mapping/workitem/workitemtest"
 )
@@ -60,7 +61,7 @@ func apiServer(t testing.TB) (*Server, *workitemtest.Store) {
 		Registry: prometheus.NewRegistry(),
 		Auth:     NewAuthenticator(testTokens, false),
 	})
-	RegisterFHIR(s, st, testParser, FHIROptions{MaxBundleEntries: 3})
+	RegisterFHIR(s, st, &ingest.Service{Parser: testParser, Store: st, MaxBundleEntries: 3})
 	RegisterWorkItems(s, st, WorkItemOptions{MaxLeases: 2, Lease: time.Minute})
 	RegisterCoding(s, st, st, codingOptions())
 	RegisterClaims(s, st)

@@ -27,24 +27,18 @@ type ResourceStore interface {
 	FindConditional(ctx context.Context, typ, criteria string) (string, bool, error)
 }
 
-// FHIROptions configure the FHIR routes.
-type FHIROptions struct {
-	MaxBundleEntries int
-}
-
 type fhirAPI struct {
 	store  ResourceStore
 	parser *fhir.Parser
 	svc    *ingest.Service // every write goes through it
 }
 
-// RegisterFHIR adds the FHIR REST routes for the supported clinical types.
-func RegisterFHIR(s *Server, store ResourceStore, parser *fhir.Parser, o FHIROptions) {
-	if o.MaxBundleEntries <= 0 {
-		o.MaxBundleEntries = 1000
-	}
-	a := &fhirAPI{store: store, parser: parser,
-		svc: &ingest.Service{Parser: parser, Store: store, MaxBundleEntries: o.MaxBundleEntries}}
+// RegisterFHIR adds the FHIR REST routes for the supported clinical types:
+// reads from store, every write through svc, the inbound use case cmd
+// builds once and shares with every other way in (its parser and its
+// Bundle limit are the routes' too).
+func RegisterFHIR(s *Server, store ResourceStore, svc *ingest.Service) {
+	a := &fhirAPI{store: store, parser: svc.Parser, svc: svc}
 	s.FHIR.GET("/metadata", a.metadata) // any authenticated role: CONTRACT §2, every /fhir request carries a token
 	write := Require(workitem.RoleEHR)
 	read := Require(workitem.RoleEHR, workitem.RoleCoder, workitem.RoleAuditor)

@@ -38,7 +38,7 @@ func TestStoreChecksOnTheCodingTransaction(t *testing.T) {
 	}
 	s := postgres.NewStore(db, postgres.StoreOptions{Check: check})
 	seedItems(t, s, item{id: "wi-1", status: "in_progress", assignee: "alice", name: "Ada Example"})
-	alice := workitem.Actor{Name: "alice", Role: "coder"}
+	alice := workitem.Actor{Name: "alice", Role: workitem.RoleCoder}
 	as := workitem.Assignment{Diagnoses: []workitem.AssignedDiagnosis{{Code: "J20.9", POA: "Y"}}}
 
 	es, err := s.SaveCodes(ctx, "wi-1", alice, 0, as, time.Minute)

@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/codebridge/codebridge/mapping"
@@ -447,7 +448,7 @@ func (s *Store) claimConditionalTx(ctx context.Context, tx *sql.Tx, w workitem.R
 // matchCriteriaTx evaluates normalised criteria: "identifier=system|value"
 // or "_id=id".
 func matchCriteriaTx(ctx context.Context, tx queryer, typ, criteria string) ([]string, error) {
-	name, value, _ := cutCriteria(criteria)
+	name, value, _ := strings.Cut(criteria, "=")
 	switch name {
 	case "_id":
 		return queryStrings(ctx, tx, `SELECT id FROM resources WHERE type = $1 AND id = $2 AND NOT deleted`, typ, value)
@@ -463,22 +464,14 @@ func matchCriteriaTx(ctx context.Context, tx queryer, typ, criteria string) ([]s
 	return nil, workitem.Errorf(workitem.Invalid, "If-None-Exist: unsupported search parameter %q (supported: identifier, _id)", name)
 }
 
-func cutCriteria(c string) (name, value string, ok bool) {
-	for i := 0; i < len(c); i++ {
-		if c[i] == '=' {
-			return c[:i], c[i+1:], true
-		}
-	}
-	return c, "", false
-}
-
+// cutPipe splits a token search value system|value; without a '|' the
+// whole of v is the value.
 func cutPipe(v string) (system, value string, ok bool) {
-	for i := 0; i < len(v); i++ {
-		if v[i] == '|' {
-			return v[:i], v[i+1:], true
-		}
+	system, value, ok = strings.Cut(v, "|")
+	if !ok {
+		return "", v, false
 	}
-	return "", v, false
+	return system, value, true
 }
 
 // ReadResource returns the current version (version 0) or the given version.

@@ -17,8 +17,13 @@ import (
 
 // insertResources creates version 1 of resources at @now, one per element of
 // @types, @ids, @hashes, @encounters, @patients and @summaries. A row whose
-// (type, id) exists is left alone and not counted: a caller that may race a
-// concurrent create of the same id compares the rows affected.
+// (type, id) exists is left alone and not counted: the general path
+// (insertVersionTx), which may race a concurrent create of the same id,
+// compares the rows affected and retries as an update. The fresh paths
+// (insertFreshTx, writeFresh) write server-assigned UUIDs that no row can
+// hold; should one ever collide, the statement still fails, on the
+// resource_versions primary key, and nothing is written. Version 1 is never
+// a deletion: a DELETE of a resource that does not exist writes nothing.
 const insertResources fragment = `INSERT INTO resources (type, id, version, last_updated, content_hash, deleted, encounter_id, patient_id, summary)
 SELECT t, i, 1, @now, h, false, NULLIF(e, ''), NULLIF(p, ''), s::jsonb
   FROM unnest(@types::text[], @ids::text[], @hashes::bytea[], @encounters::text[], @patients::text[], @summaries::text[]) AS u(t, i, h, e, p, s)

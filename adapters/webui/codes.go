@@ -10,7 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/codebridge/codebridge/mapping"
 	"github.com/codebridge/codebridge/mapping/workitem"
 )
 
@@ -120,10 +119,7 @@ func (h *Handler) institutional(class string) bool {
 }
 
 func (h *Handler) institutionalClasses() []string {
-	if len(h.o.InstitutionalClasses) == 0 {
-		return mapping.DefaultInstitutionalClasses
-	}
-	return h.o.InstitutionalClasses
+	return workitem.InstitutionalClasses(h.o.InstitutionalClasses)
 }
 
 // mayEdit says whether the pane is editable for s: whoever may code the

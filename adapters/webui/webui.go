@@ -159,7 +159,7 @@ type Options struct {
 	QASampleRate float64
 	// InstitutionalClasses are the encounter classes billed on
 	// institutional claims (CODEBRIDGE_INSTITUTIONAL_CLASSES, the list the
-	// claim builder uses); empty means mapping.DefaultInstitutionalClasses.
+	// claim builder uses); empty means workitem.DefaultInstitutionalClasses.
 	InstitutionalClasses []string
 	// IdleTimeout logs a session off after this long without a request;
 	// default 15 minutes.

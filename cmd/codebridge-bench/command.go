@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"io"
-	"runtime/debug"
 
 	"github.com/spf13/cobra"
 
@@ -112,12 +111,4 @@ func newCompareCmd(stdout io.Writer) *cobra.Command {
 
 // buildVersion answers the version set at build time, else the module's,
 // else "dev".
-func buildVersion() string {
-	if version != "dev" {
-		return version
-	}
-	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
-		return bi.Main.Version
-	}
-	return version
-}
+func buildVersion() string { return config.Version(version) }

@@ -105,7 +105,7 @@ func (a auditLog) QueryAudit(ctx context.Context, q httpapi.AuditQuery) ([]httpa
 func apiTokens(ts []config.Token) []httpapi.Token {
 	out := make([]httpapi.Token, 0, len(ts))
 	for _, t := range ts {
-		out = append(out, httpapi.Token{Name: t.Name, Role: workitem.Role(t.Role), Value: t.Value})
+		out = append(out, httpapi.Token{Name: t.Name, Role: t.Role, Value: t.Value})
 	}
 	return out
 }

@@ -21,6 +21,7 @@ import (
 
 	"github.com/codebridge/codebridge/adapters/postgres/pgtest"
 	"github.com/codebridge/codebridge/config"
+	"github.com/codebridge/codebridge/mapping/workitem"
 )
 
 const (
@@ -148,8 +149,8 @@ func auditSummary(rows []auditRow) []string {
 func TestAuditEndToEnd(t *testing.T) {
 	dbURL := pgtest.NewURL(t)
 	m := startMain(t, dbURL, func(c *config.Config) {
-		c.Tokens = append(c.Tokens, config.Token{Name: "audrey", Role: "auditor", Value: "e2e-auditor-token"},
-			config.Token{Name: "bill", Role: "biller", Value: billerTok})
+		c.Tokens = append(c.Tokens, config.Token{Name: "audrey", Role: workitem.RoleAuditor, Value: "e2e-auditor-token"},
+			config.Token{Name: "bill", Role: workitem.RoleBiller, Value: billerTok})
 	})
 	r := send(t, m, "POST", "/fhir", sample(t))
 	if r.code != 200 {

@@ -9,6 +9,7 @@ import (
 	"github.com/codebridge/codebridge/adapters/postgres/pgtest"
 	"github.com/codebridge/codebridge/config"
 	"github.com/codebridge/codebridge/mapping/autocode"
+	"github.com/codebridge/codebridge/mapping/workitem"
 )
 
 // waitStatus polls the item of an encounter until it reaches want.
@@ -35,7 +36,7 @@ func TestStraightThroughCoding(t *testing.T) {
 	m := startMain(t, pgtest.NewURL(t), func(c *config.Config) {
 		c.AutoCode = true
 		c.QASampleRate = 0
-		c.Tokens = append(c.Tokens, config.Token{Name: "bill", Role: "biller", Value: billerTok})
+		c.Tokens = append(c.Tokens, config.Token{Name: "bill", Role: workitem.RoleBiller, Value: billerTok})
 	})
 	// Without code sets in force the auto-coder must not code anything.
 	putEncounter(t, m, "nocodes", "AMB", 1)

@@ -12,6 +12,7 @@ import (
 	"github.com/codebridge/codebridge/adapters/mllp"
 	"github.com/codebridge/codebridge/adapters/postgres/pgtest"
 	"github.com/codebridge/codebridge/config"
+	"github.com/codebridge/codebridge/mapping/v2ingest/v2ingesttest"
 )
 
 // BenchmarkMLLP measures HL7 v2 over MLLP end to end: 8 senders, each on
@@ -28,7 +29,7 @@ func BenchmarkMLLP(b *testing.B) {
 		// A feed: one facility and its doctors, a new patient and visit each time.
 		msg := bytes.Replace(a01, []byte("V20250314001"), fmt.Appendf(nil, "VB%010d", n), 1)
 		msg = bytes.ReplaceAll(msg, []byte("CB000123"), fmt.Appendf(nil, "PB%06d", n))
-		return withControlID(msg, fmt.Sprintf("BENCH%012d", n))
+		return v2ingesttest.WithControlID(msg, fmt.Sprintf("BENCH%012d", n))
 	}
 	var mu sync.Mutex
 	var lat []time.Duration

@@ -13,6 +13,7 @@ import (
 	"github.com/codebridge/codebridge/adapters/postgres/pgtest"
 	"github.com/codebridge/codebridge/config"
 	"github.com/codebridge/codebridge/fhir"
+	"github.com/codebridge/codebridge/mapping/workitem"
 )
 
 const billerTok = "e2e-biller-token"
@@ -54,7 +55,7 @@ func readClaim(t *testing.T, m *Main, parser *fhir.Parser, ref string) map[strin
 
 func TestClaimIssuedServedStreamedAndCorrected(t *testing.T) {
 	m := startMain(t, pgtest.NewURL(t), func(c *config.Config) {
-		c.Tokens = append(c.Tokens, config.Token{Name: "bill", Role: "biller", Value: billerTok})
+		c.Tokens = append(c.Tokens, config.Token{Name: "bill", Role: workitem.RoleBiller, Value: billerTok})
 		c.QASampleRate = 0
 	})
 	if _, err := postgres.NewCodeStore(m.DB).LoadBundled(t.Context()); err != nil {

@@ -13,6 +13,7 @@ import (
 	"github.com/codebridge/codebridge/adapters/postgres"
 	"github.com/codebridge/codebridge/adapters/postgres/pgtest"
 	"github.com/codebridge/codebridge/config"
+	"github.com/codebridge/codebridge/mapping/workitem"
 )
 
 func apiJSON(t testing.TB, m *Main, method, path, token string, body any, headers ...string) (int, map[string]any) {
@@ -45,7 +46,7 @@ func editCodes(v any) []string {
 
 func TestCodingDay(t *testing.T) {
 	m := startMain(t, pgtest.NewURL(t), func(c *config.Config) {
-		c.Tokens = append(coderTokens(1), config.Token{Name: "bill", Role: "biller", Value: "e2e-biller-token"})
+		c.Tokens = append(coderTokens(1), config.Token{Name: "bill", Role: workitem.RoleBiller, Value: "e2e-biller-token"})
 		c.QASampleRate = 0
 	})
 	if _, err := postgres.NewCodeStore(m.DB).LoadBundled(t.Context()); err != nil {

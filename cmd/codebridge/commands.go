@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"runtime/debug"
 
 	"github.com/spf13/cobra"
 
@@ -116,12 +115,6 @@ func newVersionCmd(stdout io.Writer) *cobra.Command {
 	}
 }
 
-func buildVersion() string {
-	if version != "dev" {
-		return version
-	}
-	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
-		return bi.Main.Version
-	}
-	return version
-}
+// buildVersion answers the version set at build time, else the module's,
+// else "dev".
+func buildVersion() string { return config.Version(version) }

@@ -106,7 +106,7 @@ func devTokens() []config.Token {
 		role := string(r)
 		b := make([]byte, 16)
 		_, _ = rand.Read(b)
-		out = append(out, config.Token{Name: "dev-" + role, Role: role, Value: "dev-" + role + "-" + hex.EncodeToString(b)})
+		out = append(out, config.Token{Name: "dev-" + role, Role: r, Value: "dev-" + role + "-" + hex.EncodeToString(b)})
 	}
 	return out
 }
@@ -128,7 +128,7 @@ func printDevBanner(w io.Writer, m *Main, pgSource string) {
 	var coder string
 	for _, t := range m.Config.Tokens {
 		fmt.Fprintf(&b, "  %-8s %s\n", t.Role, t.Value)
-		if t.Role == string(workitem.RoleCoder) {
+		if t.Role == workitem.RoleCoder {
 			coder = t.Value
 		}
 	}

@@ -71,8 +71,10 @@ and .ndjson files. The exit status is non-zero when anything was rejected.`,
 				progressbar.OptionThrottle(100*time.Millisecond),
 				progressbar.OptionOnCompletion(func() { fmt.Fprintln(stderr) }),
 			)
-			// No entry limit: exports are often large collections.
-			im := &importer{svc: &ingest.Service{Parser: parser, Store: postgres.NewStore(db, postgres.StoreOptions{})}, bar: bar}
+			// No entry limit: exports are often large collections. The store
+			// is configured as serve's, so imported work items write their
+			// status events (and the relay of a running serve sends them).
+			im := &importer{svc: &ingest.Service{Parser: parser, Store: postgres.NewStore(db, storeOptions(cfg))}, bar: bar}
 			for _, f := range files {
 				if err := im.importFile(cmd.Context(), f); err != nil {
 					return err

@@ -94,6 +94,9 @@ func TestImportCommand(t *testing.T) {
 		{`SELECT count(*) FROM resources WHERE type = 'Condition' AND encounter_id = 'nd-enc'`, 1},
 		{`SELECT count(*) FROM work_items`, 2},
 		{`SELECT count(*) FROM work_items WHERE status = 'ready'`, 2},
+		// Each imported work item announced itself on the default status
+		// topic, as a pushed one does (CONTRACT §5).
+		{`SELECT count(*) FROM outbox WHERE topic = 'codebridge.workitem.status'`, 2},
 	}
 	for _, c := range counts {
 		var n int

@@ -14,8 +14,6 @@ import (
 	"github.com/codebridge/codebridge/adapters/kafkain"
 	"github.com/codebridge/codebridge/adapters/kafkapub"
 	"github.com/codebridge/codebridge/config"
-	"github.com/codebridge/codebridge/fhir"
-	"github.com/codebridge/codebridge/mapping/ingest"
 )
 
 // setupInbound builds the Kafka inbound consumer, run as a worker, when
@@ -69,19 +67,14 @@ func (m *Main) ensureInboundTopics(ctx context.Context, opts kafkapub.Options) e
 	return nil
 }
 
-// newInboundConsumer builds the consumer over its own ingest service,
-// sharing the store (and so its work-item hooks) with the HTTP API.
+// newInboundConsumer builds the consumer over the one ingest service the
+// HTTP API uses too.
 func (m *Main) newInboundConsumer(opts kafkapub.Options) (*kafkain.Consumer, error) {
-	parser, err := fhir.NewParser()
-	if err != nil {
-		return nil, err
-	}
 	mech, err := saslMechanism(m.Config)
 	if err != nil {
 		return nil, err
 	}
-	svc := &ingest.Service{Parser: parser, Store: m.Store, MaxBundleEntries: m.Config.MaxBundleEntries}
-	return kafkain.New(svc, kafkain.Options{
+	return kafkain.New(m.ingestSvc, kafkain.Options{
 		Brokers:         opts.Brokers,
 		SASL:            mech,
 		TLS:             opts.TLS,

@@ -3,8 +3,10 @@ package main
 import (
 	"github.com/codebridge/codebridge/adapters/httpapi"
 	"github.com/codebridge/codebridge/adapters/postgres"
+	"github.com/codebridge/codebridge/config"
 	"github.com/codebridge/codebridge/fhir"
 	"github.com/codebridge/codebridge/mapping"
+	"github.com/codebridge/codebridge/mapping/ingest"
 )
 
 // buildStore builds the store whole, with every setting it will ever use,
@@ -16,27 +18,40 @@ func (m *Main) buildStore() chan struct{} {
 	if m.Config.AutoCode {
 		wake = make(chan struct{}, 1)
 	}
-	m.Store = postgres.NewStore(m.DB, postgres.StoreOptions{
-		StatusTopic: m.Config.StatusTopic,
-		ClaimsTopic: m.Config.ClaimsTopic,
-		ClaimOptions: mapping.ClaimOptions{SelfPay: m.Config.SelfPay, TelehealthPOS: m.Config.TelehealthPOS,
-			InstitutionalClasses: m.Config.InstitutionalClass, BillingProvider: m.Config.BillingProvider},
-		DeliverClaims: m.Config.ClaimSinkURL != "",
-		Wake:          wake,
-		Check:         editChecker(m.Config.InstitutionalClass),
-	})
+	o := storeOptions(m.Config)
+	o.Wake = wake
+	m.Store = postgres.NewStore(m.DB, o)
 	return wake
 }
 
-// setupIngest builds the one validating FHIR parser and registers the FHIR
-// REST, worklist, coding, claims and reports routes on the store.
+// storeOptions are the store's settings from the configuration: where its
+// events and Claims go, the Claim policy and the edit checker. `serve`,
+// `dev` and `import` build their stores alike, so an imported visit's
+// work item announces itself on the status topic like a pushed one.
+func storeOptions(c config.Config) postgres.StoreOptions {
+	return postgres.StoreOptions{
+		StatusTopic: c.StatusTopic,
+		ClaimsTopic: c.ClaimsTopic,
+		ClaimOptions: mapping.ClaimOptions{SelfPay: c.SelfPay, TelehealthPOS: c.TelehealthPOS,
+			InstitutionalClasses: c.InstitutionalClass, BillingProvider: c.BillingProvider},
+		DeliverClaims: c.ClaimSinkURL != "",
+		Check:         editChecker(c.InstitutionalClass),
+	}
+}
+
+// setupIngest builds the one validating FHIR parser and the one inbound
+// use case (ingest.Service) every way in shares — REST, the Kafka inbound
+// topic, HL7 v2, the dev samples — and registers the FHIR REST, worklist,
+// coding, claims and reports routes on the store.
 func (m *Main) setupIngest() error {
 	parser, err := fhir.NewParser()
 	if err != nil {
 		return err
 	}
+	m.parser = parser
+	m.ingestSvc = &ingest.Service{Parser: parser, Store: m.Store, MaxBundleEntries: m.Config.MaxBundleEntries}
 	m.routes = append(m.routes, func(s *httpapi.Server) {
-		httpapi.RegisterFHIR(s, m.Store, parser, httpapi.FHIROptions{MaxBundleEntries: m.Config.MaxBundleEntries})
+		httpapi.RegisterFHIR(s, m.Store, m.ingestSvc)
 	})
 	m.registerWorkItems()
 	m.registerCoding()

@@ -18,6 +18,7 @@ import (
 
 	"github.com/codebridge/codebridge/adapters/postgres/pgtest"
 	"github.com/codebridge/codebridge/config"
+	"github.com/codebridge/codebridge/mapping/workitem"
 )
 
 // execMainEnv makes the test binary act as the codebridge command: the
@@ -33,9 +34,9 @@ func TestMain(m *testing.M) {
 }
 
 var e2eTokens = []config.Token{
-	{Name: "ehr1", Role: "ehr", Value: "e2e-ehr-token"},
-	{Name: "alice", Role: "coder", Value: "e2e-coder-token"},
-	{Name: "root", Role: "admin", Value: "e2e-admin-token"},
+	{Name: "ehr1", Role: workitem.RoleEHR, Value: "e2e-ehr-token"},
+	{Name: "alice", Role: workitem.RoleCoder, Value: "e2e-coder-token"},
+	{Name: "root", Role: workitem.RoleAdmin, Value: "e2e-admin-token"},
 }
 
 // startMain runs Main on 127.0.0.1:0 against dbURL and closes it at the end.

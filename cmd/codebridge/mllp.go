@@ -16,11 +16,16 @@ import (
 	"github.com/codebridge/codebridge/mapping/v2ingest"
 )
 
-// hl7Options are the HL7 v2 use case's dependencies on m's store and
-// configuration, its metrics registered with reg.
+// hl7Options are the HL7 v2 use case's dependencies on m's store, its one
+// ingest service and configuration, its metrics registered with reg. The
+// parser is m's one parser (tests may pass their own).
 func hl7Options(m *Main, parser *fhir.Parser, reg prometheus.Registerer) v2ingest.Options {
+	svc := m.ingestSvc
+	if svc == nil || svc.Parser != parser {
+		svc = &ingest.Service{Parser: parser, Store: m.Store, MaxBundleEntries: m.Config.MaxBundleEntries}
+	}
 	return v2ingest.Options{
-		Ingest:        &ingest.Service{Parser: parser, Store: m.Store, MaxBundleEntries: m.Config.MaxBundleEntries},
+		Ingest:        svc,
 		Store:         m.Store,
 		Parser:        parser,
 		Mapping:       v2fhir.Options{Aliases: m.Config.HL7CodeAliases},
@@ -30,20 +35,15 @@ func hl7Options(m *Main, parser *fhir.Parser, reg prometheus.Registerer) v2inges
 	}
 }
 
-// startMLLP runs the HL7 v2 listener when CODEBRIDGE_MLLP_ADDR is set: the
-// MLLP server hands each frame to the HL7 v2 use case (v2ingest), which
-// answers it after the commit. Close shuts it down first among the
-// workers: frames in flight are answered, and anything unanswered is
-// re-sent by the sender and recognised by its MSH-10.
-func (m *Main) startMLLP() error {
+// setupMLLP builds the HL7 v2 listener when CODEBRIDGE_MLLP_ADDR is set
+// (its TLS certificate loaded, its metrics registered) without listening:
+// the MLLP server hands each frame to the HL7 v2 use case (v2ingest), which
+// answers it after the commit.
+func (m *Main) setupMLLP() error {
 	if m.Config.MLLPAddr == "" {
 		return nil
 	}
-	parser, err := fhir.NewParser()
-	if err != nil {
-		return err
-	}
-	svc := v2ingest.New(hl7Options(m, parser, m.Registry))
+	svc := v2ingest.New(hl7Options(m, m.parser, m.Registry))
 	srv := &mllp.Server{
 		Handler:      mllp.HandlerFunc(svc.Handle),
 		Oversized:    svc.Oversized(m.Config.MLLPMaxFrameBytes),
@@ -62,6 +62,19 @@ func (m *Main) startMLLP() error {
 		}
 		srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
 	}
+	m.mllpSrv = srv
+	return nil
+}
+
+// listenMLLP opens the HL7 v2 listener built by setupMLLP, if any. Close
+// shuts it down first among the workers: frames in flight are answered,
+// and anything unanswered is re-sent by the sender and recognised by its
+// MSH-10.
+func (m *Main) listenMLLP() error {
+	if m.mllpSrv == nil {
+		return nil
+	}
+	srv := m.mllpSrv
 	l, err := net.Listen("tcp", m.Config.MLLPAddr)
 	if err != nil {
 		return fmt.Errorf("CODEBRIDGE_MLLP_ADDR %s: %w", m.Config.MLLPAddr, err)

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 
@@ -19,6 +18,7 @@ import (
 	"github.com/codebridge/codebridge/mapping/ingest"
 	"github.com/codebridge/codebridge/mapping/v2fhir"
 	"github.com/codebridge/codebridge/mapping/v2ingest"
+	"github.com/codebridge/codebridge/mapping/v2ingest/v2ingesttest"
 	"github.com/codebridge/codebridge/mapping/workitem"
 )
 
@@ -149,7 +149,7 @@ func TestMLLPThinMessageKeepsPatient(t *testing.T) {
 	if v != v1 || fmt.Sprint(got) != fmt.Sprint(full) {
 		t.Errorf("after a thin A08: version %d (was %d), Patient %v; want the A01's unchanged %v", v, v1, got, full)
 	}
-	null := withControlID(withPID(hl7Sample(t, "adt-a08.hl7"), `PID|1||CB000123^^^CBHOSP^MR||ZZTEST^ALEX^J^^^^L||""`), "CB0099")
+	null := v2ingesttest.WithControlID(withPID(hl7Sample(t, "adt-a08.hl7"), `PID|1||CB000123^^^CBHOSP^MR||ZZTEST^ALEX^J^^^^L||""`), "CB0099")
 	if ack := sendHL7(t, c, null); ackCode(ack) != "AA" {
 		t.Fatalf("A08 with PID-7 \"\": %s %s", ackCode(ack), errAt(ack))
 	}
@@ -179,7 +179,7 @@ func TestMLLPConcurrentVisitMessages(t *testing.T) {
 			msgs := map[string][]byte{}
 			for ev, file := range map[string]string{"ADT^A01": "adt-a01.hl7", "ADT^A03": "adt-a03.hl7"} {
 				msg := bytes.ReplaceAll(hl7Sample(t, file), []byte("V20250314001"), []byte(tt.visit))
-				msgs[ev] = withControlID(msg, tt.visit+ev[4:])
+				msgs[ev] = v2ingesttest.WithControlID(msg, tt.visit+ev[4:])
 			}
 			other := "ADT^A03"
 			if tt.parked == other {
@@ -242,7 +242,7 @@ func TestMLLPConflictRetriesThenAR(t *testing.T) {
 		mapped++
 		// Another feed moves the admission time of the visit meanwhile.
 		bump := bytes.ReplaceAll(a01, []byte("20250314083000-0500"), fmt.Appendf(nil, "202503140%d0000-0500", mapped))
-		if got := ackOf(bumper.Handle(ctx, withControlID(bump, fmt.Sprintf("BUMP%d", mapped)))); got != "AA" {
+		if got := ackOf(bumper.Handle(ctx, v2ingesttest.WithControlID(bump, fmt.Sprintf("BUMP%d", mapped)))); got != "AA" {
 			t.Errorf("bump %d: %s", mapped, got)
 		}
 	}))
@@ -261,40 +261,6 @@ func TestMLLPConflictRetriesThenAR(t *testing.T) {
 	}
 }
 
-// counterValue reads an unlabelled counter from reg (0 when absent).
-func counterValue(t *testing.T, reg *prometheus.Registry, name string) float64 {
-	t.Helper()
-	fams, err := reg.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, f := range fams {
-		if f.GetName() == name && len(f.GetMetric()) == 1 {
-			return f.GetMetric()[0].GetCounter().GetValue()
-		}
-	}
-	return 0
-}
-
-// syncBuffer is a bytes.Buffer safe for a logger written from several
-// goroutines.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // TestMLLPControlIDReusedWhileInFlight: two messages with one MSH-10 and
 // different content arrive at once; the one that commits second finds the
 // key recorded by the first when it writes (not when it checks), and is
@@ -303,7 +269,7 @@ func (b *syncBuffer) String() string {
 func TestMLLPControlIDReusedWhileInFlight(t *testing.T) {
 	m := startMain(t, pgtest.NewURL(t))
 	reg := prometheus.NewRegistry()
-	var logs syncBuffer
+	var logs v2ingesttest.SyncBuffer
 	var writes atomic.Int32
 	parked, release := make(chan struct{}), make(chan struct{})
 	h := directHL7(t, m, func(o *v2ingest.Options) {
@@ -317,8 +283,8 @@ func TestMLLPControlIDReusedWhileInFlight(t *testing.T) {
 		})(o)
 	})
 	ctx := context.Background()
-	a01 := withControlID(hl7Sample(t, "adt-a01.hl7"), "RACE1")
-	a08 := withControlID(hl7Sample(t, "adt-a08.hl7"), "RACE1")
+	a01 := v2ingesttest.WithControlID(hl7Sample(t, "adt-a01.hl7"), "RACE1")
+	a08 := v2ingesttest.WithControlID(hl7Sample(t, "adt-a08.hl7"), "RACE1")
 	done := make(chan [][]byte, 1)
 	go func() { done <- h.Handle(ctx, a01) }()
 	<-parked
@@ -339,7 +305,7 @@ func TestMLLPControlIDReusedWhileInFlight(t *testing.T) {
 	if e := ack.First("ERR"); ackCode(ack) != "AA" || errAt(ack) != "MSH-10 207" || e.Get("4") != "W" {
 		t.Errorf("A01 under the A08's id: ACK %s ERR %s severity %q, want AA with a W at MSH-10 207", ackCode(ack), errAt(ack), e.Get("4"))
 	}
-	if n := counterValue(t, reg, "codebridge_hl7_control_id_reused_total"); n != 1 {
+	if n := v2ingesttest.CounterValue(t, reg, "codebridge_hl7_control_id_reused_total"); n != 1 {
 		t.Errorf("codebridge_hl7_control_id_reused_total = %v, want 1", n)
 	}
 	if _, v := storedJSON(t, m, "Patient", patID); v != version {

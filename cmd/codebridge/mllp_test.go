@@ -16,6 +16,7 @@ import (
 	"github.com/codebridge/codebridge/config"
 	"github.com/codebridge/codebridge/mapping/hl7v2"
 	"github.com/codebridge/codebridge/mapping/v2ingest"
+	"github.com/codebridge/codebridge/mapping/v2ingest/v2ingesttest"
 )
 
 // hl7Sample reads a synthetic message from testdata/hl7v2.
@@ -59,22 +60,6 @@ func dialMLLP(t *testing.T, m *Main) *mllp.Client {
 	}
 	t.Cleanup(func() { _ = c.Close() })
 	return c
-}
-
-// withControlID replaces MSH-10 (a sender's next message id).
-func withControlID(msg []byte, id string) []byte { return withMSH(msg, 10, id) }
-
-// withMSH replaces MSH-n (n ≥ 3) of a message with standard delimiters,
-// adding empty fields before it when the MSH ends earlier.
-func withMSH(msg []byte, n int, value string) []byte {
-	segs := bytes.SplitN(msg, []byte("\r"), 2)
-	f := bytes.Split(segs[0], []byte("|"))
-	for len(f) < n {
-		f = append(f, nil)
-	}
-	f[n-1] = []byte(value)
-	segs[0] = bytes.Join(f, []byte("|"))
-	return bytes.Join(segs, []byte("\r"))
 }
 
 // errAt is the ACK's first ERR as "segment-field code" (ERR-2.1, ERR-2.3, ERR-3.1).
@@ -174,7 +159,7 @@ func TestMLLPRefusalsAndDuplicates(t *testing.T) {
 	before := count(t, m, `SELECT count(*) FROM resource_versions`)
 	resends := map[string][]byte{
 		"CRLF":                 bytes.ReplaceAll(hl7Sample(t, "adt-a01.hl7"), []byte("\r"), []byte("\r\n")),
-		"new MSH-7 and MSH-13": withMSH(withMSH(hl7Sample(t, "adt-a01.hl7"), 7, "20250314093000-0500"), 13, "42"),
+		"new MSH-7 and MSH-13": v2ingesttest.WithMSH(v2ingesttest.WithMSH(hl7Sample(t, "adt-a01.hl7"), 7, "20250314093000-0500"), 13, "42"),
 	}
 	for name, resent := range resends {
 		if ack := sendHL7(t, c, resent); ackCode(ack) != "AA" || len(ack.All("ERR")) != 0 {
@@ -184,7 +169,7 @@ func TestMLLPRefusalsAndDuplicates(t *testing.T) {
 	if n := metric(t, m, "codebridge_hl7_control_id_reused_total"); n != 0 {
 		t.Errorf("re-sends counted as %v re-used control ids", n)
 	}
-	dup := withControlID(hl7Sample(t, "adt-a08.hl7"), "CB0001")
+	dup := v2ingesttest.WithControlID(hl7Sample(t, "adt-a08.hl7"), "CB0001")
 	ack = sendHL7(t, c, dup)
 	if e := ack.First("ERR"); ackCode(ack) != "AA" || errAt(ack) != "MSH-10 207" || e.Get("4") != "W" ||
 		e.Get("3.2") != "message control id already used for a different message; not applied" {
@@ -253,7 +238,7 @@ func TestMLLPProcessingID(t *testing.T) {
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			h := directHL7(t, m, func(o *v2ingest.Options) { o.ProcessingIDs = tt.accepted })
-			msg := withControlID(withMSH(hl7Sample(t, "adt-a01-minimal.hl7"), 11, tt.msh11), fmt.Sprintf("PID%03d", i))
+			msg := v2ingesttest.WithControlID(v2ingesttest.WithMSH(hl7Sample(t, "adt-a01-minimal.hl7"), 11, tt.msh11), fmt.Sprintf("PID%03d", i))
 			before := count(t, m, `SELECT count(*) FROM inbound_messages`)
 			ack, err := hl7v2.Parse(h.Handle(context.Background(), msg)[0])
 			if err != nil {
@@ -272,7 +257,7 @@ func TestMLLPProcessingID(t *testing.T) {
 		})
 	}
 	// Over the wire, with the configured (default) set.
-	if ack := sendHL7(t, dialMLLP(t, m), withControlID(withMSH(hl7Sample(t, "adt-a01.hl7"), 11, "T"), "WIRE1")); ackCode(ack) != "AR" || errAt(ack) != "MSH-11 202" {
+	if ack := sendHL7(t, dialMLLP(t, m), v2ingesttest.WithControlID(v2ingesttest.WithMSH(hl7Sample(t, "adt-a01.hl7"), 11, "T"), "WIRE1")); ackCode(ack) != "AR" || errAt(ack) != "MSH-11 202" {
 		t.Errorf("MSH-11 T over MLLP: ACK %s %s, want AR MSH-11 202", ackCode(ack), errAt(ack))
 	}
 }

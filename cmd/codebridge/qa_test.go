@@ -10,11 +10,12 @@ import (
 	"github.com/codebridge/codebridge/adapters/postgres/pgtest"
 	"github.com/codebridge/codebridge/config"
 	"github.com/codebridge/codebridge/fhir"
+	"github.com/codebridge/codebridge/mapping/workitem"
 )
 
 const auditorTok = "e2e-auditor-token"
 
-var auditorToken = config.Token{Name: "audrey", Role: "auditor", Value: auditorTok}
+var auditorToken = config.Token{Name: "audrey", Role: workitem.RoleAuditor, Value: auditorTok}
 
 // putBillableEncounter stores a finished Encounter of class, daysAgo days
 // ago, billed by Organization/clinic and, when practitioner is not "",

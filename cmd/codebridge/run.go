@@ -13,8 +13,11 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/codebridge/codebridge/adapters/httpapi"
+	"github.com/codebridge/codebridge/adapters/mllp"
 	"github.com/codebridge/codebridge/adapters/postgres"
 	"github.com/codebridge/codebridge/config"
+	"github.com/codebridge/codebridge/fhir"
+	"github.com/codebridge/codebridge/mapping/ingest"
 )
 
 // Main wires the service together: config → database (and the embedded
@@ -37,6 +40,9 @@ type Main struct {
 	MLLPAddr string
 	Store    *postgres.Store
 
+	parser      *fhir.Parser            // the one validating FHIR parser (setupIngest)
+	ingestSvc   *ingest.Service         // the one inbound use case every way in shares (setupIngest)
+	mllpSrv     *mllp.Server            // the HL7 v2 listener, built by setupMLLP when configured
 	readyChecks []httpapi.Check         // readiness checks beyond the database
 	routes      []func(*httpapi.Server) // route registrations applied by setupHTTP
 	pending     []func()                // workers recorded while building, started by start
@@ -119,6 +125,9 @@ func (m *Main) build(ctx context.Context) error {
 		return err
 	}
 	m.setupClaimSink()
+	if err := m.setupMLLP(); err != nil {
+		return err
+	}
 	m.registerCodes()
 	if err := m.registerUI(); err != nil {
 		return err
@@ -133,7 +142,7 @@ func (m *Main) start() error {
 		run()
 	}
 	m.pending = nil
-	if err := m.startMLLP(); err != nil {
+	if err := m.listenMLLP(); err != nil {
 		return err
 	}
 	return m.listenHTTP()

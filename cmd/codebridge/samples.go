@@ -5,9 +5,6 @@ import (
 	"embed"
 	"fmt"
 	"path"
-
-	"github.com/codebridge/codebridge/fhir"
-	"github.com/codebridge/codebridge/mapping/ingest"
 )
 
 //go:embed samples/*.json
@@ -24,11 +21,7 @@ func (m *Main) loadSamples(ctx context.Context) (int, error) {
 	if err := m.DB.QueryRowContext(ctx, `SELECT count(*) FROM work_items`).Scan(&n); err != nil || n > 0 {
 		return 0, err
 	}
-	parser, err := fhir.NewParser()
-	if err != nil {
-		return 0, err
-	}
-	svc := &ingest.Service{Parser: parser, Store: m.Store}
+	svc := m.ingestSvc
 	entries, err := sampleFiles.ReadDir("samples")
 	if err != nil {
 		return 0, err

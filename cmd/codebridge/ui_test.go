@@ -24,12 +24,12 @@ import (
 
 // workbenchTokens are the users of the workbench tests.
 var workbenchTokens = []config.Token{
-	{Name: "alice", Role: "coder", Value: "wb-alice-token"},
-	{Name: "bob", Role: "coder", Value: "wb-bob-token-1"},
-	{Name: "audrey", Role: "auditor", Value: "wb-audrey-token"},
-	{Name: "ehr1", Role: "ehr", Value: ehrTok},
-	{Name: "root", Role: "admin", Value: "wb-admin-token"},
-	{Name: "bill", Role: "biller", Value: "wb-biller-token"},
+	{Name: "alice", Role: workitem.RoleCoder, Value: "wb-alice-token"},
+	{Name: "bob", Role: workitem.RoleCoder, Value: "wb-bob-token-1"},
+	{Name: "audrey", Role: workitem.RoleAuditor, Value: "wb-audrey-token"},
+	{Name: "ehr1", Role: workitem.RoleEHR, Value: ehrTok},
+	{Name: "root", Role: workitem.RoleAdmin, Value: "wb-admin-token"},
+	{Name: "bill", Role: workitem.RoleBiller, Value: "wb-biller-token"},
 }
 
 // workbenchConfig is the configuration of the workbench tests: no QA

@@ -11,6 +11,7 @@ import (
 
 	"github.com/codebridge/codebridge/adapters/postgres/pgtest"
 	"github.com/codebridge/codebridge/config"
+	"github.com/codebridge/codebridge/mapping/workitem"
 )
 
 // putEncounter stores a finished Encounter of the given class, ended
@@ -112,7 +113,7 @@ func TestWorkItemChartView(t *testing.T) {
 func coderTokens(n int) []config.Token {
 	toks := append([]config.Token{}, e2eTokens...)
 	for i := 0; i < n; i++ {
-		toks = append(toks, config.Token{Name: fmt.Sprintf("coder%02d", i), Role: "coder", Value: fmt.Sprintf("coder-token-%02d", i)})
+		toks = append(toks, config.Token{Name: fmt.Sprintf("coder%02d", i), Role: workitem.RoleCoder, Value: fmt.Sprintf("coder-token-%02d", i)})
 	}
 	return toks
 }

@@ -1,7 +1,6 @@
 package v2ingest
 
 import (
-	"bytes"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -92,22 +91,6 @@ func errAt(ack *hl7v2.Message) string {
 	return e.Get("2.1") + "-" + e.Get("2.3") + " " + e.Get("3.1")
 }
 
-// withMSH replaces MSH-n (n ≥ 3) of a message with standard delimiters,
-// adding empty fields before it when the MSH ends earlier.
-func withMSH(msg []byte, n int, value string) []byte {
-	segs := bytes.SplitN(msg, []byte("\r"), 2)
-	f := bytes.Split(segs[0], []byte("|"))
-	for len(f) < n {
-		f = append(f, nil)
-	}
-	f[n-1] = []byte(value)
-	segs[0] = bytes.Join(f, []byte("|"))
-	return bytes.Join(segs, []byte("\r"))
-}
-
-// withControlID replaces MSH-10 (a sender's next message id).
-func withControlID(msg []byte, id string) []byte { return withMSH(msg, 10, id) }
-
 // visitIDs are the Encounter and Patient ids a message maps to.
 func visitIDs(t testing.TB, msg []byte) (enc, pat string) {
 	t.Helper()
@@ -134,38 +117,4 @@ func storedJSON(t testing.TB, f *fakeStore, typ, id string) (map[string]any, int
 		t.Fatal(err)
 	}
 	return out, v
-}
-
-// counterValue reads an unlabelled counter from reg (0 when absent).
-func counterValue(t testing.TB, reg *prometheus.Registry, name string) float64 {
-	t.Helper()
-	fams, err := reg.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, f := range fams {
-		if f.GetName() == name && len(f.GetMetric()) == 1 {
-			return f.GetMetric()[0].GetCounter().GetValue()
-		}
-	}
-	return 0
-}
-
-// syncBuffer is a bytes.Buffer safe for a logger written from several
-// goroutines.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/codebridge/codebridge/mapping/hl7v2"
+	"github.com/codebridge/codebridge/mapping/v2ingest/v2ingesttest"
 	"github.com/codebridge/codebridge/mapping/workitem"
 )
 
@@ -90,7 +91,7 @@ func TestHandleDuplicates(t *testing.T) {
 	resends := map[string][]byte{
 		"as sent":              a01,
 		"CRLF":                 bytes.ReplaceAll(a01, []byte("\r"), []byte("\r\n")),
-		"new MSH-7 and MSH-13": withMSH(withMSH(a01, 7, "20250314093000-0500"), 13, "42"),
+		"new MSH-7 and MSH-13": v2ingesttest.WithMSH(v2ingesttest.WithMSH(a01, 7, "20250314093000-0500"), 13, "42"),
 	}
 	for name, resent := range resends {
 		frames := s.Handle(ctx, resent)
@@ -98,16 +99,16 @@ func TestHandleDuplicates(t *testing.T) {
 			t.Errorf("re-sent A01 (%s): ACK %s, want a plain AA", name, got)
 		}
 	}
-	if n := counterValue(t, reg, "codebridge_hl7_control_id_reused_total"); n != 0 {
+	if n := v2ingesttest.CounterValue(t, reg, "codebridge_hl7_control_id_reused_total"); n != 0 {
 		t.Errorf("re-sends counted as %v re-used control ids", n)
 	}
-	ack := parseACK(t, s.Handle(ctx, withControlID(sample(t, "adt-a08.hl7"), "CB0001"))[0])
+	ack := parseACK(t, s.Handle(ctx, v2ingesttest.WithControlID(sample(t, "adt-a08.hl7"), "CB0001"))[0])
 	if e := ack.First("ERR"); ack.First("MSA").Value(1, 1) != "AA" || errAt(ack) != "MSH-10 207" || e.Get("4") != "W" ||
 		e.Get("3.2") != "message control id already used for a different message; not applied" {
 		t.Errorf("MSH-10 re-used for other content: ACK %s ERR %s severity %q text %q, want AA with a W at MSH-10 207",
 			ack.First("MSA").Value(1, 1), errAt(ack), e.Get("4"), e.Get("3.2"))
 	}
-	if n := counterValue(t, reg, "codebridge_hl7_control_id_reused_total"); n != 1 {
+	if n := v2ingesttest.CounterValue(t, reg, "codebridge_hl7_control_id_reused_total"); n != 1 {
 		t.Errorf("codebridge_hl7_control_id_reused_total = %v, want 1", n)
 	}
 	if f.writes != writes {
@@ -158,7 +159,7 @@ func TestHandleConflictRetriesThenAR(t *testing.T) {
 		mapped++
 		// Another feed moves the admission time of the visit meanwhile.
 		bump := bytes.ReplaceAll(a01, []byte("20250314083000-0500"), fmt.Appendf(nil, "202503140%d0000-0500", mapped))
-		if got := ackOf(t, s.Handle(ctx, withControlID(bump, fmt.Sprintf("BUMP%d", mapped)))); got != "AA" {
+		if got := ackOf(t, s.Handle(ctx, v2ingesttest.WithControlID(bump, fmt.Sprintf("BUMP%d", mapped)))); got != "AA" {
 			t.Errorf("bump %d: %s", mapped, got)
 		}
 	}
@@ -232,14 +233,14 @@ func TestHandleConcurrentVisitMessages(t *testing.T) {
 func TestHandleControlIDReusedWhileInFlight(t *testing.T) {
 	f := newFakeStore()
 	reg := prometheus.NewRegistry()
-	var logs syncBuffer
+	var logs v2ingesttest.SyncBuffer
 	s := newService(t, f, func(o *Options) {
 		o.Metrics = NewMetrics(reg)
 		o.Logger = slog.New(slog.NewTextHandler(&logs, nil))
 	})
 	ctx := context.Background()
-	a01 := withControlID(sample(t, "adt-a01.hl7"), "RACE1")
-	a08 := withControlID(sample(t, "adt-a08.hl7"), "RACE1")
+	a01 := v2ingesttest.WithControlID(sample(t, "adt-a01.hl7"), "RACE1")
+	a08 := v2ingesttest.WithControlID(sample(t, "adt-a08.hl7"), "RACE1")
 	parked, release := make(chan struct{}), make(chan struct{})
 	f.hook = func(_ string, n int) {
 		if n == 1 { // the A01, sent first
@@ -264,7 +265,7 @@ func TestHandleControlIDReusedWhileInFlight(t *testing.T) {
 	if e := ack.First("ERR"); ack.First("MSA").Value(1, 1) != "AA" || errAt(ack) != "MSH-10 207" || e.Get("4") != "W" {
 		t.Errorf("A01 under the A08's id: ACK %s ERR %s severity %q, want AA with a W at MSH-10 207", ack.First("MSA").Value(1, 1), errAt(ack), e.Get("4"))
 	}
-	if n := counterValue(t, reg, "codebridge_hl7_control_id_reused_total"); n != 1 {
+	if n := v2ingesttest.CounterValue(t, reg, "codebridge_hl7_control_id_reused_total"); n != 1 {
 		t.Errorf("codebridge_hl7_control_id_reused_total = %v, want 1", n)
 	}
 	if _, v := storedJSON(t, f, "Patient", patID); v != version {
@@ -321,7 +322,7 @@ func TestHandleProcessingID(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFakeStore()
 			s := newService(t, f, func(o *Options) { o.ProcessingIDs = tt.accepted })
-			msg := withMSH(sample(t, "adt-a01-minimal.hl7"), 11, tt.msh11)
+			msg := v2ingesttest.WithMSH(sample(t, "adt-a01-minimal.hl7"), 11, tt.msh11)
 			if got := ackOf(t, s.Handle(context.Background(), msg)); got != tt.want {
 				t.Errorf("MSH-11 %q: ACK %s, want %s", tt.msh11, got, tt.want)
 			}
@@ -341,10 +342,12 @@ func TestHandleEnhancedMode(t *testing.T) {
 		want []string
 	}{
 		{"original", func(m []byte) []byte { return m }, []string{"AA"}},
-		{"AL AL", func(m []byte) []byte { return withMSH(withMSH(m, 15, "AL"), 16, "AL") }, []string{"CA", "AA"}},
-		{"NE AL", func(m []byte) []byte { return withMSH(withMSH(m, 15, "NE"), 16, "AL") }, []string{"AA"}},
-		{"AL ER, accepted", func(m []byte) []byte { return withMSH(withMSH(m, 15, "AL"), 16, "ER") }, []string{"CA"}},
-		{"ER SU, refused", func(m []byte) []byte { return withMSH(withMSH(withMSH(m, 11, "T"), 15, "ER"), 16, "SU") }, []string{"CR"}},
+		{"AL AL", func(m []byte) []byte { return v2ingesttest.WithMSH(v2ingesttest.WithMSH(m, 15, "AL"), 16, "AL") }, []string{"CA", "AA"}},
+		{"NE AL", func(m []byte) []byte { return v2ingesttest.WithMSH(v2ingesttest.WithMSH(m, 15, "NE"), 16, "AL") }, []string{"AA"}},
+		{"AL ER, accepted", func(m []byte) []byte { return v2ingesttest.WithMSH(v2ingesttest.WithMSH(m, 15, "AL"), 16, "ER") }, []string{"CA"}},
+		{"ER SU, refused", func(m []byte) []byte {
+			return v2ingesttest.WithMSH(v2ingesttest.WithMSH(v2ingesttest.WithMSH(m, 11, "T"), 15, "ER"), 16, "SU")
+		}, []string{"CR"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -8,8 +8,14 @@
 // RoleFromScopes; rules.go: MayCode, MaySubmit, MayOpenQuery,
 // MayAnswerQuery), the refusal of a submit on standing edits
 // (RefuseOnEdits), the status after a re-derivation (NextStatus) and QA
-// routing (RouteCoded). The PostgreSQL store persists and locks; the API and
-// the workbench decide what to allow and draw with the same functions.
+// routing (RouteCoded, over the configured InstitutionalClasses). The
+// PostgreSQL store persists and locks: inside the transaction that holds
+// an item's row it calls these functions (and mapping's pure derivations:
+// BuildChart, AutoAssignment, BuildClaim) to decide, as benbjohnson/wtf's
+// sqlite package calls its domain's validation; the API and the workbench
+// decide what to offer with the same functions, so none of them can
+// disagree. What the store still owns is when to call them: the order of
+// locks, statements and outbox rows in one transaction.
 //
 // As in benbjohnson/wtf and upspin, the domain package is the contract: the
 // HTTP layer maps error kinds to status codes in one table, the PostgreSQL

@@ -118,6 +118,23 @@ func NextStatus(cur, want Status, changed []string) (next Status, reason string)
 // inpatientClasses are the encounter classes of an inpatient stay.
 var inpatientClasses = []string{"IMP", "ACUTE"}
 
+// DefaultInstitutionalClasses are the encounter classes billed on an
+// institutional claim (837I / FHIR Claim type institutional) when
+// CODEBRIDGE_INSTITUTIONAL_CLASSES does not say otherwise: inpatient and
+// acute stays, emergency and observation encounters.
+var DefaultInstitutionalClasses = []string{"IMP", "ACUTE", "EMER", "OBSENC"}
+
+// InstitutionalClasses resolves the configured institutional classes:
+// configured itself, or DefaultInstitutionalClasses when it is empty. The
+// claim builder, the edits, QA routing and the workbench all resolve them
+// here, so they cannot disagree.
+func InstitutionalClasses(configured []string) []string {
+	if len(configured) == 0 {
+		return DefaultInstitutionalClasses
+	}
+	return configured
+}
+
 // RouteCoded decides where a coded item of encounter class goes: InReview
 // (QA) for every inpatient stay billed on an institutional claim, and for
 // a share rate of the rest; Completed otherwise. institutional are the
@@ -127,7 +144,7 @@ var inpatientClasses = []string{"IMP", "ACUTE"}
 // not reviewed by class.
 func RouteCoded(class string, institutional []string, rate float64, draw func() float64) Status {
 	inpatient := slices.Contains(inpatientClasses, class)
-	if inpatient && (len(institutional) == 0 || slices.Contains(institutional, class)) {
+	if inpatient && slices.Contains(InstitutionalClasses(institutional), class) {
 		return InReview
 	}
 	if draw() < rate {

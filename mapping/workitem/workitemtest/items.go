@@ -141,9 +141,12 @@ func (s *Store) SaveCodes(ctx context.Context, id string, a workitem.Actor, ifVe
 	return edits, nil
 }
 
-// Submit moves the item to coded, under the domain's rules (who may
-// submit, refusal while edits stand). Errors: NotFound, Forbidden,
-// Conflict, Unprocessable, or what SetErr injects.
+// Submit codes the item under the domain's rules (who may submit,
+// refusal while edits stand) and routes it on as the store does
+// (workitem.RouteCoded with the default institutional classes; the QA
+// sample draw is Draw): to in_review, or to completed. Unlike the store it
+// issues no Claim. Errors: NotFound, Forbidden, Conflict, Unprocessable,
+// or what SetErr injects.
 func (s *Store) Submit(_ context.Context, id string, a workitem.Actor, o workitem.SubmitOptions) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -165,11 +168,13 @@ func (s *Store) Submit(_ context.Context, id string, a workitem.Actor, o workite
 		return err
 	}
 	r.move(a.Name, workitem.Coded)
+	r.move(a.Name, workitem.RouteCoded(r.item.Class, nil, o.QASampleRate, s.draw))
 	return nil
 }
 
 // OpenQuery records an open query (ids q1, q2, ... per item) and puts the
-// item on hold. Errors: NotFound.
+// item on hold, for whom workitem.MayOpenQuery allows. Errors: NotFound,
+// Forbidden, Conflict.
 func (s *Store) OpenQuery(_ context.Context, id string, a workitem.Actor, q workitem.Query) (workitem.Query, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -180,6 +185,9 @@ func (s *Store) OpenQuery(_ context.Context, id string, a workitem.Actor, q work
 	if err != nil {
 		return workitem.Query{}, err
 	}
+	if err := workitem.MayOpenQuery(r.item, a); err != nil {
+		return workitem.Query{}, err
+	}
 	q.ID, q.Status, q.AskedBy, q.AskedAt = "q"+strconv.Itoa(len(r.item.Queries)+1), "open", a.Name, Now.Format(time.RFC3339)
 	r.item.Queries = append(r.item.Queries, q)
 	r.move(a.Name, workitem.OnHold)
@@ -187,11 +195,15 @@ func (s *Store) OpenQuery(_ context.Context, id string, a workitem.Actor, q work
 }
 
 // AnswerQuery answers an open query and puts the item back to ready.
-// Errors: NotFound (item or query), Conflict (already answered).
+// Errors: Forbidden (workitem.MayAnswerQuery), NotFound (item or query),
+// Conflict (already answered).
 func (s *Store) AnswerQuery(_ context.Context, id, qid string, a workitem.Actor, answer string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if err := s.call("AnswerQuery", "%s, %s, %s", id, qid, a.Name); err != nil {
+		return err
+	}
+	if err := workitem.MayAnswerQuery(a.Role); err != nil {
 		return err
 	}
 	r, err := s.item(id)

@@ -43,6 +43,16 @@ type Store struct {
 	errs      map[string]error
 	calls     []string
 	check     workitem.Checker
+	draw      func() float64 // the QA sample draw of Submit (SetDraw)
+}
+
+// SetDraw sets the QA sample draw Submit compares with the sample rate
+// (the store's is rand.Float64); the default, 0.5, samples only at rates
+// above one half.
+func (s *Store) SetDraw(draw func() float64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.draw = draw
 }
 
 // SetChecker gives the store the edit checker SaveCodes runs (with a nil
@@ -76,7 +86,8 @@ type Reports struct {
 // New returns an empty fake store.
 func New() *Store {
 	return &Store{resources: map[string][]version{}, items: map[string]*itemRecord{},
-		claims: map[string][]workitem.StoredResource{}, errs: map[string]error{}}
+		claims: map[string][]workitem.StoredResource{}, errs: map[string]error{},
+		draw: func() float64 { return 0.5 }}
 }
 
 // SetErr makes every later call of the named method (e.g. "SaveCodes")
