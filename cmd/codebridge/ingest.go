@@ -20,10 +20,11 @@ func (m *Main) buildStore() chan struct{} {
 		StatusTopic: m.Config.StatusTopic,
 		ClaimsTopic: m.Config.ClaimsTopic,
 		ClaimOptions: mapping.ClaimOptions{SelfPay: m.Config.SelfPay, TelehealthPOS: m.Config.TelehealthPOS,
-			InstitutionalClasses: m.Config.InstitutionalClass, BillingProvider: m.Config.BillingProvider},
+			InstitutionalClasses: m.Config.InstitutionalClass, BillingProvider: m.Config.BillingProvider,
+			Facility: m.Config.FacilityTimezone},
 		DeliverClaims: m.Config.ClaimSinkURL != "",
 		Wake:          wake,
-		Check:         editChecker(m.Config.InstitutionalClass),
+		Check:         editChecker(m.Config.InstitutionalClass, m.Config.FacilityTimezone),
 	})
 	return wake
 }
