@@ -19,6 +19,9 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	// The IANA time zone database, so CODEBRIDGE_FACILITY_TIMEZONE resolves
+	// on images without /usr/share/zoneinfo.
+	_ "time/tzdata"
 
 	"gopkg.in/yaml.v3"
 
@@ -74,6 +77,7 @@ type Config struct {
 	TelehealthPOS      string            // place of service of telehealth (VR) lines: 10 or 02
 	InstitutionalClass []string          // encounter classes billed on institutional claims
 	BillingProvider    string            // Organization/{id} billing when an Encounter names no serviceProvider
+	FacilityTimezone   *time.Location    // dates times sent in UTC (Z) to their date of service; nil = UTC
 	MLLPTLSCert        string            // PEM certificate file: MLLP over TLS when set (with MLLPTLSKey)
 	MLLPTLSKey         string            // PEM private key file
 	MLLPMaxFrameBytes  int               // largest MLLP frame accepted; larger ones are refused with an AR ACK
@@ -179,6 +183,7 @@ var fields = []field{
 	{"CODEBRIDGE_TELEHEALTH_POS", func(c *Config, v string) error { return setPOS(&c.TelehealthPOS, v) }},
 	{"CODEBRIDGE_INSTITUTIONAL_CLASSES", func(c *Config, v string) error { return setClasses(&c.InstitutionalClass, v) }},
 	{"CODEBRIDGE_BILLING_PROVIDER", func(c *Config, v string) error { return setOrgRef(&c.BillingProvider, v) }},
+	{"CODEBRIDGE_FACILITY_TIMEZONE", func(c *Config, v string) error { return setTimezone(&c.FacilityTimezone, v) }},
 	{"CODEBRIDGE_MLLP_TLS_CERT", func(c *Config, v string) error { return setFile(&c.MLLPTLSCert, v) }},
 	{"CODEBRIDGE_MLLP_TLS_KEY", func(c *Config, v string) error { return setFile(&c.MLLPTLSKey, v) }},
 	{"CODEBRIDGE_MLLP_MAX_FRAME_BYTES", func(c *Config, v string) error { return setPositiveInt(&c.MLLPMaxFrameBytes, v) }},
@@ -372,7 +377,7 @@ func (c Config) String() string {
 	fmt.Fprintf(&b, "kafka_sasl=%s kafka_sasl_user=%s kafka_tls=%s ", c.KafkaSASLMechanism, c.KafkaSASLUser, onOff(c.KafkaTLS))
 	fmt.Fprintf(&b, "autocode=%s qa_sample_rate=%g mllp_addr=%s inbound_topic=%s max_leases_per_coder=%d self_pay=%s",
 		onOff(c.AutoCode), c.QASampleRate, c.MLLPAddr, c.InboundTopic, c.MaxLeasesPerCoder, onOff(c.SelfPay))
-	fmt.Fprintf(&b, " hl7_processing_ids=%s", strings.Join(c.HL7ProcessingIDs, ","))
+	fmt.Fprintf(&b, " hl7_processing_ids=%s facility_timezone=%s", strings.Join(c.HL7ProcessingIDs, ","), c.FacilityTimezone)
 	fmt.Fprintf(&b, " db_max_open_conns=%d db_statement_cache=%s http_max_inflight=%d http_queue_timeout=%s",
 		c.DBMaxOpenConns, onOff(c.DBStatementCache), c.MaxInFlight(), c.HTTPQueueTimeout)
 	fmt.Fprintf(&b, " jwks_url=%s jwt_issuer=%s jwt_audience=%s ui_idle_timeout=%s", RedactURL(c.JWKSURL), c.JWTIssuer, c.JWTAudience, c.UIIdleTimeout)

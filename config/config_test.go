@@ -283,6 +283,24 @@ func TestClaimPolicyVariables(t *testing.T) {
 	}
 }
 
+func TestFacilityTimezone(t *testing.T) {
+	if Default().FacilityTimezone != nil {
+		t.Error("default facility time zone must be nil (UTC)")
+	}
+	c, err := FromEnv(env(map[string]string{"CODEBRIDGE_FACILITY_TIMEZONE": "America/Chicago"}))
+	if err != nil || c.FacilityTimezone == nil || c.FacilityTimezone.String() != "America/Chicago" {
+		t.Fatalf("FromEnv = %v, %v; want America/Chicago", c.FacilityTimezone, err)
+	}
+	if s := c.String(); !strings.Contains(s, "facility_timezone=America/Chicago") {
+		t.Errorf("String() = %q, want the facility time zone", s)
+	}
+	for _, v := range []string{"Mars/Olympus", "Local", "-05:00"} {
+		if _, err := FromEnv(env(map[string]string{"CODEBRIDGE_FACILITY_TIMEZONE": v})); err == nil || !strings.Contains(err.Error(), "CODEBRIDGE_FACILITY_TIMEZONE") {
+			t.Errorf("CODEBRIDGE_FACILITY_TIMEZONE=%s: %v, want an error naming it", v, err)
+		}
+	}
+}
+
 func TestHL7ProcessingIDs(t *testing.T) {
 	if got := Default().HL7ProcessingIDs; !cmp.Equal(got, []string{"P"}) {
 		t.Errorf("default = %v, want [P] (production only)", got)

@@ -247,6 +247,21 @@ func setPOS(dst *string, v string) error {
 	return nil
 }
 
+// setTimezone reads an IANA time zone name such as America/Chicago. UTC
+// is accepted; "Local" is not (it would depend on the host).
+func setTimezone(dst **time.Location, v string) error {
+	v = strings.TrimSpace(v)
+	if v == "" || v == "Local" {
+		return fmt.Errorf("%q: want an IANA time zone name such as America/Chicago", v)
+	}
+	loc, err := time.LoadLocation(v)
+	if err != nil {
+		return fmt.Errorf("%q is not an IANA time zone name such as America/Chicago: %w", v, err)
+	}
+	*dst = loc
+	return nil
+}
+
 // classRE is a v3 ActCode encounter class code (AMB, IMP, EMER, VR...).
 var classRE = regexp.MustCompile(`^[A-Z]{2,8}$`)
 

@@ -27,6 +27,11 @@ type Encounter struct {
 	Locations       []string
 	// DischargeDisposition is hospitalization.dischargeDisposition.
 	DischargeDisposition Concept
+	// StartAsSent and EndAsSent are period.start and period.end as the
+	// sender wrote them (see AsSent): Period holds the instants, these
+	// keep the offset they were sent with ("Z" for UTC) and whether only a
+	// date was sent, which the date of service depends on.
+	StartAsSent, EndAsSent string `json:",omitempty"`
 }
 
 // Participant is one Encounter.participant.
@@ -67,6 +72,8 @@ func EncounterOf(res *Resource) (Encounter, error) {
 		Subject:              ReferenceString(e.GetSubject()),
 		ServiceProvider:      ReferenceString(e.GetServiceProvider()),
 		DischargeDisposition: conceptOf(e.GetHospitalization().GetDischargeDisposition()),
+		StartAsSent:          AsSent(e.GetPeriod().GetStart()),
+		EndAsSent:            AsSent(e.GetPeriod().GetEnd()),
 	}
 	for _, p := range e.GetParticipant() {
 		out.Participants = append(out.Participants, Participant{

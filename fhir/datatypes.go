@@ -150,6 +150,30 @@ func dateTimeOf(d *d4pb.DateTime) time.Time {
 	return timeOf(d.GetValueUs(), d.GetTimezone())
 }
 
+// AsSent renders a DateTime as the sender wrote it, at its precision: a
+// time in the offset it was sent with, "Z" when it was sent in UTC
+// ("2025-09-30T21:00:00-05:00", "2025-10-01T02:00:00Z"), or a bare date,
+// month or year when only that was sent ("2025-09-30"); "" for nil.
+func AsSent(d *d4pb.DateTime) string {
+	if d == nil {
+		return ""
+	}
+	t := timeOf(d.GetValueUs(), d.GetTimezone())
+	switch d.GetPrecision() {
+	case d4pb.DateTime_YEAR:
+		return t.Format("2006")
+	case d4pb.DateTime_MONTH:
+		return t.Format("2006-01")
+	case d4pb.DateTime_DAY:
+		return t.Format(time.DateOnly)
+	}
+	switch d.GetTimezone() {
+	case "Z", "UTC":
+		t = t.UTC()
+	}
+	return t.Format(time.RFC3339Nano)
+}
+
 // periodOf converts a Period.
 func periodOf(p *d4pb.Period) Period {
 	return Period{Start: dateTimeOf(p.GetStart()), End: dateTimeOf(p.GetEnd())}

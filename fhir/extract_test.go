@@ -34,8 +34,29 @@ func TestEncounterOf(t *testing.T) {
 	if !home.Period.Start.Equal(start) || !home.Period.End.Equal(start.Add(30*time.Minute)) {
 		t.Errorf("Period = %v, want %v + 30m", home.Period, start)
 	}
+	if home.StartAsSent != "2015-01-17T16:00:00+10:00" || home.EndAsSent != "2015-01-17T16:30:00+10:00" {
+		t.Errorf("period as sent = %q, %q; want the +10:00 times", home.StartAsSent, home.EndAsSent)
+	}
 	if diff := cmp.Diff([]string{"#home"}, home.Locations); diff != "" {
 		t.Errorf("Locations mismatch (-want +got):\n%s", diff)
+	}
+}
+
+// TestAsSent: a dateTime keeps the offset it was sent with, "Z" for UTC,
+// and its precision (a bare date stays a date).
+func TestAsSent(t *testing.T) {
+	p, err := NewParser()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range []string{"2025-09-30T21:00:00-05:00", "2025-10-01T02:00:00Z", "2025-10-01T02:00:00.5Z", "2025-09-30", "2025-09", "2025"} {
+		res, err := p.Parse([]byte(`{"resourceType":"Encounter","status":"finished","class":{"code":"AMB"},"period":{"start":"` + v + `"}}`))
+		if err != nil {
+			t.Fatalf("%s: %v", v, err)
+		}
+		if e, _ := EncounterOf(res); e.StartAsSent != v {
+			t.Errorf("AsSent(%s) = %q", v, e.StartAsSent)
+		}
 	}
 }
 

@@ -82,7 +82,8 @@ func BuildChart(sources []Source, now time.Time) (Derived, error) {
 
 func encounterView(id string, e *fhir.Encounter) workitem.EncounterView {
 	v := workitem.EncounterView{Reference: "Encounter/" + id, Status: e.Status, Class: e.Class.Code,
-		ServiceProvider: e.ServiceProvider, Location: e.Locations}
+		ServiceProvider: e.ServiceProvider, Location: e.Locations,
+		StartAsSent: asSent(e.StartAsSent, &e.Period.Start), EndAsSent: asSent(e.EndAsSent, &e.Period.End)}
 	for _, t := range e.Types {
 		v.Type = append(v.Type, codings(t)...)
 	}

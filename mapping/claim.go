@@ -61,6 +61,10 @@ type ClaimOptions struct {
 	// BillingProvider is the billing organization ("Organization/{id}")
 	// used when the Encounter has no serviceProvider.
 	BillingProvider string
+	// Facility is the facility time zone (CODEBRIDGE_FACILITY_TIMEZONE)
+	// that dates times sent in UTC; nil means UTC. It must be the zone the
+	// edits were checked with (EditChart), so the Claim shows their dates.
+	Facility *time.Location
 }
 
 // ClaimInput is everything a Claim is built from: the work item's identity,
@@ -138,14 +142,16 @@ func MarshalClaim(c *r4claimpb.Claim) ([]byte, error) {
 type header struct {
 	claim         *r4claimpb.Claim
 	institutional bool
-	patient       string // "Patient/{id}"
-	encounter     string // "Encounter/{id}"
+	patient       string    // "Patient/{id}"
+	encounter     string    // "Encounter/{id}"
+	start         time.Time // the encounter's local start date: a line's date of service by default
 }
 
 // claimHeader builds the Claim's top-level elements: id, identifier, status,
 // type, use, patient, created, billablePeriod and priority.
 func claimHeader(in ClaimInput) (header, error) {
 	h := header{institutional: isInstitutional(in.Encounter.Class.Code, in.Options.InstitutionalClasses)}
+	h.start, _ = in.serviceDates()
 	h.patient = "Patient/" + firstNonEmpty(in.PatientID, patientID(in.Patient), refID(in.Encounter.Subject, "Patient"))
 	h.encounter = "Encounter/" + firstNonEmpty(in.EncounterID, in.Encounter.ID)
 	if in.Created.IsZero() {
@@ -167,7 +173,7 @@ func claimHeader(in ClaimInput) (header, error) {
 		Type:           concept(fhir.SystemClaimType, claimType),
 		Use:            &r4claimpb.Claim_UseCode{Value: c4pb.UseCode_CLAIM},
 		Created:        dateTime(in.Created),
-		BillablePeriod: period(in.Encounter.Period),
+		BillablePeriod: billablePeriod(in),
 		Priority:       concept(systemProcessPriority, "normal"),
 	}
 	if in.ClaimID != "" {

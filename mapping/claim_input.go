@@ -44,11 +44,14 @@ func ClaimInputFrom(sources []Source, chart *workitem.Chart, a workitem.Assignme
 		return in, ErrNoEncounter
 	}
 	sort.SliceStable(in.Coverages, func(i, j int) bool { return coverageOrder(in.Coverages[i]) < coverageOrder(in.Coverages[j]) })
-	ec, err := EditChart(chart, a, nil) // only the codes are taken from it
+	ec, err := EditChart(chart, a, nil, nil) // only the codes are taken from it
 	if err != nil {
 		return in, err
 	}
 	in.Diagnoses, in.Lines, in.Procedures = ec.Diagnoses, ec.Lines, ec.Procedures
+	// The Claim dates the service from the chart, as the edits did.
+	in.Encounter.StartAsSent = asSent(chart.Encounter.StartAsSent, chart.Encounter.Start)
+	in.Encounter.EndAsSent = asSent(chart.Encounter.EndAsSent, chart.Encounter.End)
 	return in, nil
 }
 

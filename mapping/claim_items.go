@@ -113,7 +113,7 @@ func item(in ClaimInput, h header, i int, l edits.Line) (*r4claimpb.Claim_Item, 
 	for _, m := range lineModifiers(l.Modifiers, class) {
 		it.Modifier = append(it.Modifier, modifier(m))
 	}
-	if d := firstDate(l.ServiceDate, in.Encounter.Period.Start); !d.IsZero() {
+	if d := firstDate(l.ServiceDate, h.start); !d.IsZero() {
 		it.Serviced = &r4claimpb.Claim_Item_ServicedX{Choice: &r4claimpb.Claim_Item_ServicedX_Date{Date: date(d)}}
 	}
 	enc, err := reference(h.encounter)
@@ -223,19 +223,36 @@ func date(t time.Time) *d4pb.Date {
 	return &d4pb.Date{ValueUs: day.UnixMicro(), Timezone: "UTC", Precision: d4pb.Date_DAY}
 }
 
-// period is a FHIR Period with the given ends (absent when zero), or nil.
-func period(p fhir.Period) *d4pb.Period {
-	if p.Start.IsZero() && p.End.IsZero() {
+// serviceDates are the encounter's local dates of service, as the edits
+// take them (EncounterDates): the Claim shows the dates the codes were
+// checked on.
+func (in ClaimInput) serviceDates() (start, end time.Time) {
+	e := in.Encounter
+	return localDate(asSent(e.StartAsSent, &e.Period.Start), in.Options.Facility),
+		localDate(asSent(e.EndAsSent, &e.Period.End), in.Options.Facility)
+}
+
+// billablePeriod is Claim.billablePeriod: the encounter's local dates of
+// service (the statement-covers period, from admission to discharge for an
+// inpatient stay), at day precision, or nil when neither is known.
+func billablePeriod(in ClaimInput) *d4pb.Period {
+	start, end := in.serviceDates()
+	if start.IsZero() && end.IsZero() {
 		return nil
 	}
 	out := &d4pb.Period{}
-	if !p.Start.IsZero() {
-		out.Start = dateTime(p.Start)
+	if !start.IsZero() {
+		out.Start = day(start)
 	}
-	if !p.End.IsZero() {
-		out.End = dateTime(p.End)
+	if !end.IsZero() {
+		out.End = day(end)
 	}
 	return out
+}
+
+// day is a FHIR dateTime of a civil date (midnight UTC) at day precision.
+func day(d time.Time) *d4pb.DateTime {
+	return &d4pb.DateTime{ValueUs: d.UnixMicro(), Timezone: "UTC", Precision: d4pb.DateTime_DAY}
 }
 
 // zone is the google/fhir timezone of t as a "+hh:mm" offset, the form the

@@ -23,15 +23,13 @@ func ClaimTypeFor(class string, institutional []string) edits.ClaimType {
 // EditChart turns a chart and a code assignment into what the edit engine
 // checks. Malformed dates in the assignment are Invalid errors naming the
 // element. institutional are the classes billed on institutional claims
-// (empty: workitem.DefaultInstitutionalClasses).
-func EditChart(c *workitem.Chart, a workitem.Assignment, institutional []string) (edits.Chart, error) {
+// (empty: workitem.DefaultInstitutionalClasses); facility is the facility time zone
+// that dates times sent in UTC (nil: UTC). The chart's Start and End are
+// the encounter's local calendar dates (EncounterDates), the ones the
+// Claim shows.
+func EditChart(c *workitem.Chart, a workitem.Assignment, institutional []string, facility *time.Location) (edits.Chart, error) {
 	ec := edits.Chart{Class: c.Encounter.Class, ClaimType: ClaimTypeFor(c.Encounter.Class, institutional)}
-	if c.Encounter.Start != nil {
-		ec.Start = *c.Encounter.Start
-	}
-	if c.Encounter.End != nil {
-		ec.End = *c.Encounter.End
-	}
+	ec.Start, ec.End = EncounterDates(c.Encounter, facility)
 	if p := c.PatientSummary; p != nil {
 		ec.Sex = edits.Sex(p.Gender)
 		if t, err := time.Parse("2006-01-02", p.BirthDate); err == nil {

@@ -143,6 +143,64 @@ func (s *CodeStore) POAExempt(ctx context.Context, code string, dos time.Time) (
 	return codeLookup{s: s, q: s.db}.POAExempt(ctx, code, dos)
 }
 
+// History implements codes.Lookup.
+func (s *CodeStore) History(ctx context.Context, system codes.System, code string) (codes.History, error) {
+	return codeLookup{s: s, q: s.db}.History(ctx, system, code)
+}
+
+// History implements codes.Lookup: the stored releases of system (from the
+// release cache) and, in one query, the code's entries in them.
+func (l codeLookup) History(ctx context.Context, system codes.System, code string) (codes.History, error) {
+	rels, err := l.s.releases(ctx, l.q)
+	if err != nil {
+		return codes.History{}, fmt.Errorf("%s %s history: %w", system, code, err)
+	}
+	var h codes.History
+	gen := uint64(0)
+	for _, r := range rels[storedSystem(system)] {
+		r.rel.System = system
+		h.Releases = append(h.Releases, r.rel)
+		gen = r.gen
+	}
+	if len(h.Releases) == 0 {
+		return h, nil
+	}
+	code = codes.Normalize(system, code)
+	k := lookupKey{kind: 'h', gen: gen, sys: system, a: code}
+	if v, ok := l.s.cache.get(k); ok {
+		h.Entries, _ = v.([]codes.Entry)
+		return h, nil
+	}
+	rows, err := l.q.QueryContext(ctx, entrySelect+`WHERE e.system = $1 AND e.code = $2 ORDER BY r.valid_from DESC, r.id DESC`, system, code)
+	if err != nil {
+		return codes.History{}, fmt.Errorf("%s %s history: %w", system, codes.Display(system, code), err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		e := codes.Entry{System: system, Code: code}
+		var from, to sql.NullTime
+		var id int64
+		if err := rows.Scan(&e.Billable, &e.Short, &e.Long, &from, &to, &e.Action,
+			&id, &e.Release.Version, &e.Release.From, &e.Release.To); err != nil {
+			return codes.History{}, fmt.Errorf("%s %s history: %w", system, codes.Display(system, code), err)
+		}
+		e.Release.System = system
+		e.Release.From, e.Release.To = codes.Day(e.Release.From), codes.Day(e.Release.To)
+		if from.Valid {
+			e.From = codes.Day(from.Time)
+		}
+		if to.Valid {
+			e.To = codes.Day(to.Time)
+		}
+		h.Entries = append(h.Entries, e)
+	}
+	if err := rows.Err(); err != nil {
+		return codes.History{}, fmt.Errorf("%s %s history: %w", system, codes.Display(system, code), err)
+	}
+	l.s.cache.put(k, h.Entries)
+	return h, nil
+}
+
 // Code implements codes.Lookup.
 func (l codeLookup) Code(ctx context.Context, system codes.System, code string, dos time.Time) (codes.Entry, error) {
 	rr, err := l.mustInForce(ctx, system, dos)
@@ -347,7 +405,7 @@ type lookupCache struct {
 const lookupCacheMax = 50_000
 
 type lookupKey struct {
-	kind byte // 'c' code in release, 'o' code in other releases, 'm' MUE, 'p' PTP pair, 'x' POA exempt
+	kind byte // 'c' code in release, 'o' code in other releases, 'm' MUE, 'p' PTP pair, 'x' POA exempt, 'h' history
 	rel  int64
 	gen  uint64
 	sys  codes.System

@@ -211,6 +211,51 @@ func testLookup(t *testing.T, l codes.Lookup) {
 		}
 	}
 	testEdits(t, l)
+	testHistory(t, l)
+}
+
+// testHistory checks History: the loaded releases of a system, newest
+// first, and the code's entries among them, with the lifetime they give.
+func testHistory(t *testing.T, l codes.Lookup) {
+	ctx := context.Background()
+	versions := func(rs []codes.Release) string {
+		var vs []string
+		for _, r := range rs {
+			vs = append(vs, string(r.System)+" "+r.Version)
+		}
+		return strings.Join(vs, ",")
+	}
+	for _, tt := range []struct {
+		system        codes.System
+		code          string
+		rels, entries string
+		dos           time.Time
+		want          codes.State
+	}{
+		{codes.ICD10CM, "B88.01", "icd10cm FY2026,icd10cm FY2025", "icd10cm FY2026", ymd(2024, 6, 1), codes.NotYetValid},
+		{codes.ICD10CM, "J20.9", "icd10cm FY2026,icd10cm FY2025", "icd10cm FY2026,icd10cm FY2025", ymd(2024, 6, 1), codes.Unknown},
+		{codes.HCPCS, "A4397", "hcpcs 2025-Oct", "hcpcs 2025-Oct", ymd(2025, 11, 14), codes.Deleted},
+		{codes.HCPCSModifier, "XU", "hcpcsmod 2025-Oct", "hcpcsmod 2025-Oct", ymd(2025, 11, 14), codes.Unknown},
+		{codes.ICD10CM, "Q99.99", "icd10cm FY2026,icd10cm FY2025", "", ymd(2025, 11, 14), codes.Unknown},
+		{codes.CPT, "99213", "", "", ymd(2025, 11, 14), codes.Unknown},
+	} {
+		h, err := l.History(ctx, tt.system, tt.code)
+		if err != nil {
+			t.Fatalf("History(%s, %s): %v", tt.system, tt.code, err)
+		}
+		got := []any{versions(h.Releases), versions(entryReleases(h.Entries)), h.On(tt.dos).State}
+		if diff := cmp.Diff([]any{tt.rels, tt.entries, tt.want}, got); diff != "" {
+			t.Errorf("History(%s, %s) mismatch (-want +got):\n%s", tt.system, tt.code, diff)
+		}
+	}
+}
+
+func entryReleases(es []codes.Entry) []codes.Release {
+	var out []codes.Release
+	for _, e := range es {
+		out = append(out, e.Release)
+	}
+	return out
 }
 
 // classify returns want when err is want, else err itself.

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"time"
 
 	"github.com/codebridge/codebridge/adapters/httpapi"
 	"github.com/codebridge/codebridge/mapping"
@@ -12,10 +13,11 @@ import (
 
 // editChecker runs the claim edits against the code sets the store looks
 // up (on the coding transaction), with the claim type the configured
-// institutional classes give.
-func editChecker(institutional []string) workitem.Checker {
+// institutional classes give and the dates of service the facility time
+// zone gives (the same zone the Claims are built with).
+func editChecker(institutional []string, facility *time.Location) workitem.Checker {
 	return func(ctx context.Context, lk codes.Lookup, chart *workitem.Chart, a workitem.Assignment) ([]workitem.Edit, error) {
-		ec, err := mapping.EditChart(chart, a, institutional)
+		ec, err := mapping.EditChart(chart, a, institutional, facility)
 		if err != nil {
 			return nil, err
 		}

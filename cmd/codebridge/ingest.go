@@ -33,9 +33,10 @@ func storeOptions(c config.Config) postgres.StoreOptions {
 		StatusTopic: c.StatusTopic,
 		ClaimsTopic: c.ClaimsTopic,
 		ClaimOptions: mapping.ClaimOptions{SelfPay: c.SelfPay, TelehealthPOS: c.TelehealthPOS,
-			InstitutionalClasses: c.InstitutionalClass, BillingProvider: c.BillingProvider},
+			InstitutionalClasses: c.InstitutionalClass, BillingProvider: c.BillingProvider,
+			Facility: c.FacilityTimezone},
 		DeliverClaims: c.ClaimSinkURL != "",
-		Check:         editChecker(c.InstitutionalClass),
+		Check:         editChecker(c.InstitutionalClass, c.FacilityTimezone),
 	}
 }
 

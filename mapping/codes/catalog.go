@@ -151,3 +151,19 @@ func (c *Catalog) POAExempt(ctx context.Context, code string, dos time.Time) (bo
 	}
 	return t.exempt[Normalize(ICD10CM, code)], nil
 }
+
+// History implements Lookup.
+func (c *Catalog) History(ctx context.Context, system System, code string) (History, error) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	code = Normalize(system, code)
+	var h History
+	for _, t := range c.releases[system] {
+		h.Releases = append(h.Releases, t.rel)
+		if e, ok := t.entries[code]; ok {
+			e.Release = t.rel
+			h.Entries = append(h.Entries, e)
+		}
+	}
+	return h, nil
+}

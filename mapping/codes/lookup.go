@@ -69,4 +69,9 @@ type Lookup interface {
 	// POAExempt reports whether the ICD-10-CM code is on the POA-exempt
 	// list in force on dos.
 	POAExempt(ctx context.Context, code string, dos time.Time) (bool, error)
+	// History returns every loaded release of system and the code's entry
+	// in each of them that contains it (see History.On). It does not
+	// depend on a date, so it never returns ErrNoRelease: with no release
+	// of system loaded both lists are empty.
+	History(ctx context.Context, system System, code string) (History, error)
 }

@@ -32,7 +32,11 @@ type Chart struct {
 	// EMER, VR (virtual, i.e. telehealth), OBSENC, HH, SS, PRENC.
 	Class     string
 	ClaimType ClaimType
-	// Start and End are the dates of service; End may be zero.
+	// Start and End are the encounter's local calendar dates (civil
+	// dates, midnight UTC: see mapping.EncounterDates); End may be zero.
+	// Start is the date of service of an outpatient or professional
+	// chart; an inpatient stay billed on an institutional claim takes its
+	// code sets by End, the discharge date (codeSetDate).
 	Start, End time.Time
 	// Diagnoses are in sequence: the first is the principal (inpatient) or
 	// first-listed (outpatient) diagnosis.
@@ -66,6 +70,27 @@ type Procedure struct {
 	Code string
 	// Date defaults to Chart.Start when zero.
 	Date time.Time
+}
+
+// codeSetDate is the date that chooses the ICD-10-CM, ICD-10-PCS and
+// POA-exempt releases for the chart as a whole: the discharge date of an
+// inpatient stay billed on an institutional claim, as CMS groups inpatient
+// claims by discharge ("diagnosis codes must be reported based on the date
+// of service (including, when applicable, the date of discharge)",
+// Medicare Claims Processing Manual, Pub. 100-04, ch. 23, sec. 10.2; the
+// MS-DRG grouper version is chosen by discharge date), else the date of
+// service. An inpatient stay without a discharge date falls back on the
+// admission date and gets NO_DISCHARGE_DATE.
+func (c Chart) codeSetDate() time.Time {
+	if c.dischargeRule() && !c.End.IsZero() {
+		return c.End
+	}
+	return c.Start
+}
+
+// dischargeRule reports whether the discharge date chooses the code sets.
+func (c Chart) dischargeRule() bool {
+	return c.inpatient() && c.ClaimType == Institutional
 }
 
 // inpatient reports whether the encounter class is an inpatient stay.

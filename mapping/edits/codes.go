@@ -32,4 +32,7 @@ const (
 	ModifierInvalid    = "MODIFIER_INVALID"
 	UnitsInvalid       = "UNITS_INVALID"
 	NoReleaseForDOS    = "NO_RELEASE_FOR_DOS"
+	CodeNotYetValid    = "CODE_NOT_YET_VALID"
+	CodeDeleted        = "CODE_DELETED"
+	NoDischargeDate    = "NO_DISCHARGE_DATE"
 )

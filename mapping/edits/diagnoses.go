@@ -39,7 +39,7 @@ func (k *checker) diagnoses() {
 			continue
 		}
 		seen[code] = i
-		e, ok := k.diagnosis(code, target)
+		e, ok := k.diagnosis(i, code, target)
 		if !ok {
 			continue
 		}
@@ -48,30 +48,42 @@ func (k *checker) diagnoses() {
 	}
 }
 
-// diagnosis checks that code is a billable ICD-10-CM code on the date of
-// service and returns its entry when it is.
-func (k *checker) diagnosis(code, target string) (codes.Entry, bool) {
-	dos := k.c.Start
-	e, st := k.code(codes.ICD10CM, code, dos, target)
+// diagnosis checks that code (diagnosis i) is a billable ICD-10-CM code
+// on each of its dates of service (dxDates) and returns its entry when it
+// is.
+func (k *checker) diagnosis(i int, code, target string) (codes.Entry, bool) {
 	shown := codes.Display(codes.ICD10CM, code)
-	switch st {
-	case found:
-		if !e.Billable {
-			k.add(DxHeader, Error, target,
-				"ICD-10-CM %s is a header, not a billable code; code to the highest specificity", shown)
+	var first codes.Entry
+	for n, dos := range k.dxDates(i) {
+		e, st := k.code(codes.ICD10CM, code, dos, target)
+		if n == 0 {
+			first = e
 		}
-		return e, e.Billable
-	case notInForce:
-		k.add(DxNotValidOnDOS, Error, target,
-			"ICD-10-CM %s is not valid on the date of service (it is in release %s)", shown, e.Release.Version)
-	case notFound:
-		if k.isProcedure(code) {
-			k.add(PxIsDiagnosis, Error, target, "%s is a procedure code, not an ICD-10-CM diagnosis", shown)
-		} else {
-			k.add(DxUnknown, Error, target, "%s is not an ICD-10-CM code", shown)
+		switch st {
+		case found:
+			if !e.Billable {
+				k.add(DxHeader, Error, target,
+					"ICD-10-CM %s is a header, not a billable code; code to the highest specificity", shown)
+				return e, false
+			}
+			continue
+		case notInForce:
+			if !k.lifetime(codes.ICD10CM, code, dos, target) {
+				k.add(DxNotValidOnDOS, Error, target,
+					"ICD-10-CM %s is not valid on the date of service %s (it is in release %s)", shown, day(dos), e.Release.Version)
+			}
+		case noRelease:
+			k.lifetime(codes.ICD10CM, code, dos, target)
+		case notFound:
+			if k.isProcedure(code) {
+				k.add(PxIsDiagnosis, Error, target, "%s is a procedure code, not an ICD-10-CM diagnosis", shown)
+			} else {
+				k.add(DxUnknown, Error, target, "%s is not an ICD-10-CM code", shown)
+			}
 		}
+		return e, false
 	}
-	return e, false
+	return first, true
 }
 
 // isProcedure reports whether code is a CPT, HCPCS or ICD-10-PCS code.
@@ -91,7 +103,7 @@ func (k *checker) poa(e codes.Entry, poa, target string) {
 	if !k.c.inpatient() || k.c.ClaimType != Institutional {
 		return
 	}
-	exempt, err := k.lk.POAExempt(k.ctx, e.Code, k.c.Start)
+	exempt, err := k.lk.POAExempt(k.ctx, e.Code, k.c.codeSetDate())
 	listKnown := true
 	switch k.classify(err) {
 	case noRelease:

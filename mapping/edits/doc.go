@@ -15,6 +15,18 @@
 //     (warning). CPT content is AMA-licensed and never shipped.
 //   - A code set with no release for the date of service: NO_RELEASE_FOR_DOS
 //     (warning, once per system), never a silent pass.
+//   - Dates of service (Medicare Claims Processing Manual, Pub. 100-04,
+//     ch. 23, sec. 10.2: codes by date of service, by discharge date for
+//     inpatient stays; ICD-10-CM/PCS releases take effect October 1): the
+//     chart's dates are the encounter's local calendar dates; an inpatient
+//     stay on an institutional claim takes its ICD-10-CM/PCS and POA-exempt
+//     releases by its discharge date (NO_DISCHARGE_DATE, a warning, when it
+//     has none); on a professional claim each line has its own date and a
+//     diagnosis must be valid on the date of every line pointing to it.
+//   - Code lifetime across releases (codes.History): a code added after the
+//     date of service is CODE_NOT_YET_VALID and a code deleted or
+//     terminated on or before it is CODE_DELETED, whenever the loaded
+//     releases show it, even when no release for that date is loaded.
 //   - Sequence: DX_PRINCIPAL_MISSING, DX_DUPLICATE (the MCE "duplicate of
 //     PDX" generalised to any repeat).
 //   - Present on admission, inpatient institutional claims only: values Y,

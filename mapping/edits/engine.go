@@ -16,6 +16,7 @@ import (
 // then incomplete and must not be taken as a pass.
 func Check(ctx context.Context, lk codes.Lookup, c Chart) ([]Edit, error) {
 	k := &checker{ctx: ctx, lk: lk, c: c, warned: map[codes.System]bool{}}
+	k.dischargeDate()
 	k.diagnoses()
 	k.procedures()
 	k.lines()

@@ -20,11 +20,12 @@ func office() Chart {
 	}
 }
 
-// stay is a clean inpatient institutional stay on 2025-11-14.
+// stay is a clean inpatient institutional stay, 2025-11-14 to 2025-11-16
+// (a stay without its discharge date gets NO_DISCHARGE_DATE).
 func stay() Chart {
 	return Chart{
 		Sex: Female, BirthDate: date(1995, 3, 2), Class: "IMP", ClaimType: Institutional,
-		Start:      date(2025, 11, 14),
+		Start: date(2025, 11, 14), End: date(2025, 11, 16),
 		Diagnoses:  []Diagnosis{{Code: "J20.9", POA: "Y"}},
 		Procedures: []Procedure{{Code: "0016070"}},
 	}
@@ -96,8 +97,12 @@ func TestCheckDiagnoses(t *testing.T) {
 		{name: "DX_HEADER B88.0 in FY2026", base: office, change: dx("B88.0"), want: []Edit{e(DxHeader, Error, "diagnoses[0]")}},
 		{name: "B88.0 billable in FY2025", base: office, change: func(c *Chart) { c.Start = date(2025, 9, 15); dx("B88.0")(c) },
 			want: []Edit{e(NoReleaseForDOS, Warning, "lines[0].units")}},
-		{name: "DX_NOT_VALID_ON_DOS", base: office, change: func(c *Chart) { c.Start = date(2025, 9, 15); dx("B88.01")(c) },
-			want: []Edit{e(DxNotValidOnDOS, Error, "diagnoses[0]"), e(NoReleaseForDOS, Warning, "lines[0].units")}},
+		{name: "CODE_NOT_YET_VALID B88.01 in FY2025 (was DX_NOT_VALID_ON_DOS)", base: office, change: func(c *Chart) { c.Start = date(2025, 9, 15); dx("B88.01")(c) },
+			want: []Edit{e(CodeNotYetValid, Error, "diagnoses[0]"), e(NoReleaseForDOS, Warning, "lines[0].units")}},
+		{name: "DX_NOT_VALID_ON_DOS when the releases cannot tell", base: office,
+			lookup: func(l codes.Lookup) codes.Lookup { return noHistory{l} },
+			change: func(c *Chart) { c.Start = date(2025, 9, 15); dx("B88.01")(c) },
+			want:   []Edit{e(DxNotValidOnDOS, Error, "diagnoses[0]"), e(NoReleaseForDOS, Warning, "lines[0].units")}},
 		{name: "PX_IS_DIAGNOSIS CPT", base: office, change: dx("J20.9", "99213"), want: []Edit{e(PxIsDiagnosis, Error, "diagnoses[1]")}},
 		{name: "PX_IS_DIAGNOSIS PCS", base: office, change: dx("J20.9", "0016070"), want: []Edit{e(PxIsDiagnosis, Error, "diagnoses[1]")}},
 		{name: "DX_PRINCIPAL_MISSING", base: office, change: func(c *Chart) { c.Diagnoses = nil },

@@ -44,20 +44,25 @@ func (k *checker) lineCode(code string, dos time.Time, target string) {
 		e, err := k.lk.Code(k.ctx, codes.CPT, code, dos)
 		switch k.classify(err) {
 		case noRelease:
-			k.add(CPTUnverified, Warning, target, "CPT %s has a valid format but no CPT release is loaded to verify it", code)
+			if !k.lifetime(codes.CPT, code, dos, target) {
+				k.add(CPTUnverified, Warning, target, "CPT %s has a valid format but no CPT release is loaded to verify it", code)
+			}
 		case notFound:
 			k.add(CPTUnknown, Error, target, "%s is not in the loaded CPT release", code)
 		case notInForce:
-			k.add(PxNotValidOnDOS, Error, target, "CPT %s is not valid on the date of service (it is in release %s)", code, e.Release.Version)
+			if !k.lifetime(codes.CPT, code, dos, target) {
+				k.add(PxNotValidOnDOS, Error, target, "CPT %s is not valid on the date of service %s (it is in release %s)", code, day(dos), e.Release.Version)
+			}
 		}
 		return
 	}
 	if codes.HCPCSFormat(code) {
 		e, st := k.code(codes.HCPCS, code, dos, target)
 		switch {
+		case (st == notInForce || st == noRelease) && k.lifetime(codes.HCPCS, code, dos, target):
 		case st == notInForce:
-			k.add(PxNotValidOnDOS, Error, target, "HCPCS %s is not valid on the date of service (added %s, terminated %s)",
-				code, day(e.From), day(e.To))
+			k.add(PxNotValidOnDOS, Error, target, "HCPCS %s is not valid on the date of service %s (added %s, terminated %s)",
+				code, day(dos), day(e.From), day(e.To))
 		case st == notFound && k.known(codes.ICD10CM, code, dos):
 			k.add(DxIsProcedure, Error, target, "%s is an ICD-10-CM diagnosis, not a procedure code", code)
 		case st == notFound:
@@ -140,17 +145,20 @@ func hasModifier(l Line, set []string) bool {
 func (k *checker) procedures() {
 	for i, p := range k.c.Procedures {
 		t := fmt.Sprintf("procedures[%d]", i)
+		// An inpatient stay's procedures take the release of its discharge
+		// date, whatever day they were done (codeSetDate).
 		dos := p.Date
-		if dos.IsZero() {
-			dos = k.c.Start
+		if dos.IsZero() || k.c.dischargeRule() {
+			dos = k.c.codeSetDate()
 		}
 		code := codes.Normalize(codes.ICD10PCS, p.Code)
 		e, st := k.code(codes.ICD10PCS, code, dos, t)
 		switch {
 		case st == found && !e.Billable:
 			k.add(PxHeader, Error, t, "ICD-10-PCS %s is a table header, not a complete 7-character code", code)
+		case (st == notInForce || st == noRelease) && k.lifetime(codes.ICD10PCS, code, dos, t):
 		case st == notInForce:
-			k.add(PxNotValidOnDOS, Error, t, "ICD-10-PCS %s is not valid on the date of service (it is in release %s)", code, e.Release.Version)
+			k.add(PxNotValidOnDOS, Error, t, "ICD-10-PCS %s is not valid on the date of service %s (it is in release %s)", code, day(dos), e.Release.Version)
 		case st == notFound && k.known(codes.ICD10CM, code, dos):
 			k.add(DxIsProcedure, Error, t, "%s is an ICD-10-CM diagnosis, not an ICD-10-PCS procedure", codes.Display(codes.ICD10CM, code))
 		case st == notFound:

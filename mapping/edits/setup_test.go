@@ -85,3 +85,11 @@ type failing struct{ codes.Lookup }
 func (failing) Code(context.Context, codes.System, string, time.Time) (codes.Entry, error) {
 	return codes.Entry{}, fmt.Errorf("connection refused")
 }
+
+// noHistory answers no release history, as a store that cannot tell when
+// a code was added.
+type noHistory struct{ codes.Lookup }
+
+func (noHistory) History(context.Context, codes.System, string) (codes.History, error) {
+	return codes.History{}, nil
+}

@@ -20,14 +20,20 @@ type Chart struct {
 
 // EncounterView is the Encounter as the chart shows it.
 type EncounterView struct {
-	Reference       string     `json:"reference"`
-	Status          string     `json:"status"`
-	Class           string     `json:"class"`
-	Type            []Coding   `json:"type,omitempty"`
-	Start           *time.Time `json:"start,omitempty"`
-	End             *time.Time `json:"end,omitempty"`
-	ServiceProvider string     `json:"serviceProvider,omitempty"`
-	Location        []string   `json:"location,omitempty"`
+	Reference string     `json:"reference"`
+	Status    string     `json:"status"`
+	Class     string     `json:"class"`
+	Type      []Coding   `json:"type,omitempty"`
+	Start     *time.Time `json:"start,omitempty"` // in UTC
+	End       *time.Time `json:"end,omitempty"`   // in UTC
+	// StartAsSent and EndAsSent are the period as the EHR sent it: in its
+	// own UTC offset ("2025-09-30T21:00:00-05:00"), "Z" for UTC, or a bare
+	// date. The date of service is the local date they give
+	// (mapping.EncounterDates).
+	StartAsSent     string   `json:"startAsSent,omitempty"`
+	EndAsSent       string   `json:"endAsSent,omitempty"`
+	ServiceProvider string   `json:"serviceProvider,omitempty"`
+	Location        []string `json:"location,omitempty"`
 }
 
 // PatientView is the patient as the chart shows it (inside the app only).
