@@ -15,6 +15,10 @@
 //     (warning). CPT content is AMA-licensed and never shipped.
 //   - A code set with no release for the date of service: NO_RELEASE_FOR_DOS
 //     (warning, once per system), never a silent pass.
+//   - CPT_UNVERIFIED and NO_RELEASE_FOR_DOS are coverage notes (a rule set
+//     not loaded, IsCoverageNote; Edit.Covers names it), not findings on the
+//     chart: the straight-through policy weighs them by whether their rules
+//     could have fired (coverage.go).
 //   - Sequence: DX_PRINCIPAL_MISSING, DX_DUPLICATE (the MCE "duplicate of
 //     PDX" generalised to any repeat).
 //   - Present on admission, inpatient institutional claims only: values Y,
