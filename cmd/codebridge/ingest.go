@@ -5,6 +5,7 @@ import (
 	"github.com/codebridge/codebridge/adapters/postgres"
 	"github.com/codebridge/codebridge/fhir"
 	"github.com/codebridge/codebridge/mapping"
+	"github.com/codebridge/codebridge/mapping/workitem"
 )
 
 // buildStore builds the store whole, with every setting it will ever use,
@@ -24,6 +25,7 @@ func (m *Main) buildStore() chan struct{} {
 		DeliverClaims: m.Config.ClaimSinkURL != "",
 		Wake:          wake,
 		Check:         editChecker(m.Config.InstitutionalClass),
+		AutoCode:      workitem.StraightThroughPolicy{AllowWarnings: m.Config.AutoCodeAllowWarnings},
 	})
 	return wake
 }

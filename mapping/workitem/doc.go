@@ -7,8 +7,10 @@
 // call them: the roles and who may do what (role.go: Role, Permitted,
 // RoleFromScopes; rules.go: MayCode, MaySubmit, MayOpenQuery,
 // MayAnswerQuery), the refusal of a submit on standing edits
-// (RefuseOnEdits), the status after a re-derivation (NextStatus) and QA
-// routing (RouteCoded). The PostgreSQL store persists and locks; the API and
+// (RefuseOnEdits), the status after a re-derivation (NextStatus), QA
+// routing (RouteCoded) and the straight-through policy (straight.go:
+// StraightThroughPolicy.Decide, SequenceDiagnoses), which says whether a
+// chart may be coded without a person and, if not, why. The PostgreSQL store persists and locks; the API and
 // the workbench decide what to allow and draw with the same functions.
 //
 // As in benbjohnson/wtf and upspin, the domain package is the contract: the
