@@ -98,6 +98,11 @@ type Config struct {
 	OIDCClientID       string            // this server's client id at the provider (the ID token's aud)
 	OIDCClientSecret   string            // its client secret ("" for a public client with PKCE alone)
 	OIDCRedirectURL    string            // this server's https://host/ui/oidc/callback, as registered
+
+	// AutoCodeAllowWarnings are the chart-warning edit codes that do not
+	// stop straight-through coding (CODEBRIDGE_AUTOCODE_ALLOW_WARNINGS,
+	// default none).
+	AutoCodeAllowWarnings []string
 }
 
 // Default returns the configuration with every documented default.
@@ -198,6 +203,7 @@ var fields = []field{
 	{"CODEBRIDGE_JWT_AUDIENCE", func(c *Config, v string) error { c.JWTAudience = v; return nil }},
 	{"CODEBRIDGE_UI_IDLE_TIMEOUT", func(c *Config, v string) error { return setDuration(&c.UIIdleTimeout, v) }},
 	{"CODEBRIDGE_AUTOCODE_WORKERS", func(c *Config, v string) error { return setPositiveInt(&c.AutoCodeWorkers, v) }},
+	{"CODEBRIDGE_AUTOCODE_ALLOW_WARNINGS", func(c *Config, v string) error { return setEditCodes(&c.AutoCodeAllowWarnings, v) }},
 	{"CODEBRIDGE_UI_SECURE_COOKIE", func(c *Config, v string) error { return setOnOff(&c.UISecureCookie, v) }},
 	{"CODEBRIDGE_UI_SESSION_MAX", func(c *Config, v string) error { return setDuration(&c.UISessionMax, v) }},
 	{"CODEBRIDGE_OIDC_ISSUER", func(c *Config, v string) error { return setIssuer(&c.OIDCIssuer, v) }},
@@ -377,7 +383,7 @@ func (c Config) String() string {
 	fmt.Fprintf(&b, "kafka_sasl=%s kafka_sasl_user=%s kafka_tls=%s ", c.KafkaSASLMechanism, c.KafkaSASLUser, onOff(c.KafkaTLS))
 	fmt.Fprintf(&b, "autocode=%s qa_sample_rate=%g mllp_addr=%s inbound_topic=%s max_leases_per_coder=%d self_pay=%s",
 		onOff(c.AutoCode), c.QASampleRate, c.MLLPAddr, c.InboundTopic, c.MaxLeasesPerCoder, onOff(c.SelfPay))
-	fmt.Fprintf(&b, " hl7_processing_ids=%s facility_timezone=%s", strings.Join(c.HL7ProcessingIDs, ","), c.FacilityTimezone)
+	fmt.Fprintf(&b, " hl7_processing_ids=%s facility_timezone=%s autocode_allow_warnings=%s", strings.Join(c.HL7ProcessingIDs, ","), c.FacilityTimezone, strings.Join(c.AutoCodeAllowWarnings, ","))
 	fmt.Fprintf(&b, " db_max_open_conns=%d db_statement_cache=%s http_max_inflight=%d http_queue_timeout=%s",
 		c.DBMaxOpenConns, onOff(c.DBStatementCache), c.MaxInFlight(), c.HTTPQueueTimeout)
 	fmt.Fprintf(&b, " jwks_url=%s jwt_issuer=%s jwt_audience=%s ui_idle_timeout=%s", RedactURL(c.JWKSURL), c.JWTIssuer, c.JWTAudience, c.UIIdleTimeout)

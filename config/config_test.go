@@ -3,6 +3,7 @@ package config
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -78,6 +79,8 @@ func TestFromEnv(t *testing.T) {
 		{name: "bad mllp", env: map[string]string{"CODEBRIDGE_MLLP_ADDR": "2575"}, wantErr: "CODEBRIDGE_MLLP_ADDR"},
 		{name: "bad duration", env: map[string]string{"CODEBRIDGE_LEASE_DURATION": "forever"}, wantErr: "CODEBRIDGE_LEASE_DURATION"},
 		{name: "bad processing id", env: map[string]string{"CODEBRIDGE_HL7_PROCESSING_IDS": "P,X"}, wantErr: "CODEBRIDGE_HL7_PROCESSING_IDS"},
+		{name: "bad allowed warning", env: map[string]string{"CODEBRIDGE_AUTOCODE_ALLOW_WARNINGS": "SEX CONFLICT"}, wantErr: "CODEBRIDGE_AUTOCODE_ALLOW_WARNINGS"},
+		{name: "empty allowed warning", env: map[string]string{"CODEBRIDGE_AUTOCODE_ALLOW_WARNINGS": "SEX_CONFLICT,,AGE_CONFLICT"}, wantErr: "CODEBRIDGE_AUTOCODE_ALLOW_WARNINGS"},
 		{name: "empty processing id", env: map[string]string{"CODEBRIDGE_HL7_PROCESSING_IDS": "P,,T"}, wantErr: "CODEBRIDGE_HL7_PROCESSING_IDS"},
 	}
 	for _, tt := range tests {
@@ -329,4 +332,34 @@ func writeFile(t *testing.T, content string) string {
 		t.Fatal(err)
 	}
 	return p
+}
+
+// TestAutoCodeAllowWarnings: the straight-through allowlist is empty by
+// default and reads a comma-separated list of edit codes, upper-cased,
+// without repeats.
+func TestAutoCodeAllowWarnings(t *testing.T) {
+	for _, tt := range []struct {
+		env  string
+		want []string
+	}{
+		{"", nil},
+		{"telehealth_modifier, SEX_CONFLICT,TELEHEALTH_MODIFIER", []string{"TELEHEALTH_MODIFIER", "SEX_CONFLICT"}},
+		{"no_release_for_dos:PTP", []string{"NO_RELEASE_FOR_DOS:ptp"}},
+	} {
+		c, err := FromEnv(func(k string) string {
+			if k == "CODEBRIDGE_AUTOCODE_ALLOW_WARNINGS" {
+				return tt.env
+			}
+			return ""
+		})
+		if err != nil {
+			t.Fatalf("%q: %v", tt.env, err)
+		}
+		if !slices.Equal(c.AutoCodeAllowWarnings, tt.want) {
+			t.Errorf("%q: allow %q, want %q", tt.env, c.AutoCodeAllowWarnings, tt.want)
+		}
+	}
+	if Default().AutoCodeAllowWarnings != nil {
+		t.Error("the default allows warnings")
+	}
 }

@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"os"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -363,5 +364,36 @@ func setGroup(dst *string, v string) error {
 		return fmt.Errorf("%q is not a consumer group id (letters, digits, . _ -)", v)
 	}
 	*dst = v
+	return nil
+}
+
+// editCodeRE is a claim-edit code: upper-case letters, digits and
+// underscores, starting with a letter (e.g. SEX_CONFLICT), optionally
+// qualified with the code set a coverage note names (NO_RELEASE_FOR_DOS:ptp).
+var editCodeRE = regexp.MustCompile(`^[A-Z][A-Z0-9_]{1,63}(:[a-z0-9]{2,16})?$`)
+
+// setEditCodes reads a comma-separated list of edit codes (empty: none),
+// the code upper-cased and its qualifier lower-cased, without repeats.
+func setEditCodes(dst *[]string, v string) error {
+	var out []string
+	if strings.TrimSpace(v) == "" {
+		*dst = nil
+		return nil
+	}
+	for _, code := range strings.Split(v, ",") {
+		code = strings.TrimSpace(code)
+		name, qual, qualified := strings.Cut(code, ":")
+		code = strings.ToUpper(name)
+		if qualified {
+			code += ":" + strings.ToLower(qual)
+		}
+		if !editCodeRE.MatchString(code) {
+			return fmt.Errorf("%q is not an edit code (letters, digits and _, e.g. SEX_CONFLICT, or NO_RELEASE_FOR_DOS:ptp)", code)
+		}
+		if !slices.Contains(out, code) {
+			out = append(out, code)
+		}
+	}
+	*dst = out
 	return nil
 }

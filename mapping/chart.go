@@ -95,6 +95,9 @@ func encounterView(id string, e *fhir.Encounter) workitem.EncounterView {
 		t := e.Period.End.UTC()
 		v.End = &t
 	}
+	for _, d := range e.Diagnoses {
+		v.Diagnoses = append(v.Diagnoses, workitem.EncounterDiagnosis{Condition: d.Condition, Rank: d.Rank, Use: d.Use.Code("")})
+	}
 	return v
 }
 
@@ -123,11 +126,11 @@ func addSource(c *workitem.Chart, s Source, ranks map[string]rankUse) error {
 		if err := json.Unmarshal(s.Summary, &x); err != nil {
 			return fmt.Errorf("mapping.BuildChart: %s summary: %w", ref, err)
 		}
-		if x.VerificationStatus == "entered-in-error" || x.VerificationStatus == "refuted" {
-			return nil
-		}
-		item := workitem.DocumentedItem{Reference: ref, Status: x.ClinicalStatus, Codings: codings(x.Code), Text: x.Code.Text,
-			Rank: ranks[ref].rank, Use: ranks[ref].use}
+		// Refuted and entered-in-error Conditions stay on the chart as
+		// context (with their verificationStatus); they are never
+		// suggested or coded (workitem.NeverCoded).
+		item := workitem.DocumentedItem{Reference: ref, Status: x.ClinicalStatus, VerificationStatus: x.VerificationStatus,
+			Codings: codings(x.Code), Text: x.Code.Text, Rank: ranks[ref].rank, Use: ranks[ref].use}
 		for _, cat := range x.Categories {
 			item.Category = append(item.Category, cat.Code(""))
 		}
@@ -338,11 +341,14 @@ func suggest(c *workitem.Chart) []workitem.SuggestedCode {
 }
 
 // suggestDiagnoses lists the ICD-10-CM codings of the conditions, once
-// each, in chart order.
+// each, in chart order, leaving out refuted and entered-in-error ones.
 func suggestDiagnoses(conds []workitem.DocumentedItem) []workitem.SuggestedCode {
 	var out []workitem.SuggestedCode
 	seen := map[string]bool{}
 	for _, d := range conds {
+		if workitem.NeverCoded(d) {
+			continue
+		}
 		for _, cd := range d.Codings {
 			code := codes.Display(codes.ICD10CM, cd.Code)
 			if cd.System == fhir.SystemICD10CM && !seen[code] {

@@ -116,9 +116,9 @@ func TestChartCharges(t *testing.T) {
 	if diff := cmp.Diff(want, d.Chart.SuggestedCodes); diff != "" {
 		t.Errorf("suggested codes mismatch (-want +got):\n%s", diff)
 	}
-	a, reason := mapping.AutoAssignment(d.Chart)
-	if reason != "" {
-		t.Fatalf("AutoAssignment: not a candidate: %s", reason)
+	a, reasons := mapping.AutoAssignment(d.Chart)
+	if len(reasons) > 0 {
+		t.Fatalf("AutoAssignment: not a candidate: %v", reasons)
 	}
 	wantLines := []workitem.AssignedLine{
 		{Code: "99213", Modifiers: []string{"25"}, Units: 1, Diagnoses: []int{2, 1}, ServiceDate: "2026-03-10"},

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -117,7 +118,9 @@ func TestScenarioCharts(t *testing.T) {
 				{"icd10cm", "R07.9", "diagnosis"},
 				{"cpt", "99284", "procedure"},
 			},
-			conditions:    []string{"R07.9", "38341003"},
+			// The entered-in-error I21.9 stays on the chart as context
+			// (issue #17), never suggested.
+			conditions:    []string{"R07.9", "I21.9", "38341003"},
 			procedures:    []string{"99284", "29303009"},
 			skipped:       1, // the Observation
 			snomedOnlyDx:  true,
@@ -213,6 +216,11 @@ func TestScenarioCharts(t *testing.T) {
 				}
 				if len(ws) == 0 || !containsCode(ws, tt.excludedDxICD) {
 					t.Errorf("entered-in-error Condition %s should still be stored", tt.excludedDxICD)
+				}
+				for _, c := range d.Chart.Conditions {
+					if slices.ContainsFunc(c.Codings, func(cd workitem.Coding) bool { return cd.Code == tt.excludedDxICD }) && c.VerificationStatus != "entered-in-error" {
+						t.Errorf("Condition %s shown as %q, want marked entered-in-error", tt.excludedDxICD, c.VerificationStatus)
+					}
 				}
 			}
 		})

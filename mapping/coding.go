@@ -73,7 +73,7 @@ func optionalDate(s, path string) (time.Time, error) {
 func DomainEdits(es []edits.Edit) []workitem.Edit {
 	out := make([]workitem.Edit, len(es))
 	for i, e := range es {
-		out[i] = workitem.Edit{Code: e.Code, Severity: string(e.Severity), Message: e.Message, Target: e.Target}
+		out[i] = workitem.Edit{Code: e.Code, Severity: string(e.Severity), Message: e.Message, Target: e.Target, Covers: string(e.Covers)}
 	}
 	return out
 }

@@ -63,12 +63,24 @@ type chartView struct {
 	Edits          []workitem.Edit           `json:"edits"`
 	Queries        []workitem.Query          `json:"queries"`
 	History        []workitem.Transition     `json:"history"`
+	// AutoCode is the straight-through coder's decision, on every item it
+	// looked at (CONTRACT §4): reasons as "CODE: sentence".
+	AutoCode *autocodeView `json:"autocode,omitempty"`
+}
+
+// autocodeView is the single-item view's autocode key.
+type autocodeView struct {
+	Decision string   `json:"decision"`
+	Reasons  []string `json:"reasons"`
 }
 
 func newChartView(it workitem.Item, hist []workitem.Transition) chartView {
 	v := chartView{Item: it, History: nonNil(hist), Edits: nonNil(it.Edits), Queries: nonNil(it.Queries)}
 	if it.Codes != nil {
 		v.Codes = *it.Codes
+	}
+	if d := it.AutoCode; d != nil {
+		v.AutoCode = &autocodeView{Decision: d.Decision, Reasons: d.ReasonStrings()}
 	}
 	v.Codes.Diagnoses, v.Codes.Lines = nonNil(v.Codes.Diagnoses), nonNil(v.Codes.Lines)
 	if c := it.Chart; c != nil {
@@ -131,6 +143,12 @@ func parseItemFilter(c echo.Context) (workitem.Filter, error) {
 			}
 			*p.dst = d
 		}
+	}
+	switch a := q.Get("autocode"); a {
+	case "", workitem.AutoSkipped, workitem.AutoCoded:
+		f.AutoCode = a
+	default:
+		return f, workitem.Errorf(workitem.Invalid, "autocode must be skipped (left by the straight-through coder) or coded")
 	}
 	if s := q.Get("sort"); s != "" && s != "priority" {
 		return f, workitem.Errorf(workitem.Invalid, "sort %q: only priority is supported", s)

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/lib/pq"
 
@@ -25,12 +24,15 @@ func (e *autoItemError) Unwrap() error { return e.err }
 
 // AutoCodeBatch looks at up to max of the highest-priority ready items the
 // auto-coder has not yet seen at their current version, in one transaction,
-// and codes each as the "auto" actor when its suggested codes are complete
-// (mapping.AutoAssignment) and the edits (StoreOptions.Check) find no error; a coded item then
-// completes (issuing the Claim) or goes to QA review like any coded item.
-// The others stay ready for a coder, with the reason noted (one statement
-// for all of them). Items are taken with FOR UPDATE SKIP LOCKED, so several
-// workers and replicas share the queue, and a coder's lease wins a race.
+// and decides each by the straight-through policy (StoreOptions.AutoCode,
+// workitem.StraightThroughPolicy) on the proposed assignment
+// (mapping.AutoAssignment) and its edits (StoreOptions.Check). A coded item
+// is coded as the "auto" actor, then completes (issuing the Claim) or goes
+// to QA review like any coded item. The others stay ready for a coder; each
+// item's decision and reasons are stored (autocode, one statement for all
+// the skipped ones), with a one-line summary in autocode_note. Items are
+// taken with FOR UPDATE SKIP LOCKED, so several workers and replicas share
+// the queue, and a coder's lease wins a race.
 //
 // Looking at several items per transaction is what keeps the auto-coder
 // cheap beside ingest: most items are skipped (incomplete suggestions, an
@@ -40,9 +42,10 @@ func (e *autoItemError) Unwrap() error { return e.err }
 //
 // An item that fails on its own (a chart that does not decode, an edit
 // engine error, a refused write) must not hold up the queue behind it: the
-// batch is rolled back, the item is noted as failed in a transaction of its
-// own, and counted (Failed); the next batch takes the others again. A
-// database that is unavailable fails the batch (Transient).
+// batch is rolled back, the item is noted as failed (skipped with reason
+// AUTOCODE_FAILED) in a transaction of its own, and counted (Failed); the
+// next batch takes the others again. A database that is unavailable fails
+// the batch (Transient).
 func (s *Store) AutoCodeBatch(ctx context.Context, qaRate float64, max int) (counts workitem.AutoCounts, err error) {
 	defer workitem.Wrap(&err, "postgres.AutoCodeBatch")
 	err = s.db.Transact(ctx, nil, func(tx *sql.Tx) error {
@@ -51,20 +54,22 @@ func (s *Store) AutoCodeBatch(ctx context.Context, qaRate float64, max int) (cou
 		if err != nil {
 			return err
 		}
-		var skipIDs, skipNotes, skipEdits []string
+		var skips autoSkips
 		for _, p := range picks {
-			coded, note, edits, err := s.autoCodeItemTx(ctx, tx, p, qaRate)
+			d, edits, err := s.autoCodeItemTx(ctx, tx, p, qaRate)
 			if err != nil {
 				return &autoItemError{id: p.id, err: err}
 			}
-			if coded {
+			if d.Decision == workitem.AutoCoded {
 				counts.Coded++
 				continue
 			}
-			skipIDs, skipNotes, skipEdits = append(skipIDs, p.id), append(skipNotes, note), append(skipEdits, edits)
+			if err := skips.add(p.id, d, edits); err != nil {
+				return &autoItemError{id: p.id, err: err}
+			}
 			counts.Skipped++
 		}
-		return noteAutoSkipsTx(ctx, tx, skipIDs, skipNotes, skipEdits)
+		return skips.noteTx(ctx, tx)
 	})
 	var ie *autoItemError
 	if errors.As(err, &ie) && ctx.Err() == nil && !isTransient(err) {
@@ -79,46 +84,72 @@ func (s *Store) AutoCodeBatch(ctx context.Context, qaRate float64, max int) (cou
 	return counts, nil
 }
 
-// autoCodeItemTx looks at one picked item: it codes it straight through
-// (coded) or says why not (note, and the edits found, as JSON).
-func (s *Store) autoCodeItemTx(ctx context.Context, tx *sql.Tx, p autoPick, qaRate float64) (coded bool, note, edits string, err error) {
+// autoCodeItemTx looks at one picked item: it decides by the policy, codes
+// it straight through when the decision is coded, and answers the decision
+// and the edits found (as JSON).
+func (s *Store) autoCodeItemTx(ctx context.Context, tx *sql.Tx, p autoPick, qaRate float64) (d workitem.AutoDecision, edits string, err error) {
 	var sc storedChart
 	if err := json.Unmarshal(p.chart, &sc); err != nil {
-		return false, "", "", fmt.Errorf("chart: %w", err)
+		return d, "", fmt.Errorf("chart: %w", err)
 	}
-	as, reason := mapping.AutoAssignment(sc.Chart)
+	if sc.Chart == nil {
+		return d, "", errors.New("chart: empty")
+	}
+	as, unproposed := mapping.AutoAssignment(sc.Chart)
 	var es []workitem.Edit
-	if reason == "" {
+	if len(unproposed) == 0 {
 		if es, err = s.checkTx(ctx, tx, sc.Chart, as); err != nil {
-			return false, "", "", err
+			return d, "", err
 		}
-		reason = errorCodes(es)
 	}
-	if reason == "" {
-		return true, "", "", s.autoCodeTx(ctx, tx, p.id, p.class, as, es, qaRate)
+	d = s.o.AutoCode.Decide(sc.Chart, as, unproposed, es)
+	if d.Decision == workitem.AutoCoded {
+		return d, "", s.autoCodeTx(ctx, tx, p.id, p.class, as, es, d, qaRate)
 	}
 	found, _ := json.Marshal(nonNilEdits(es))
-	return false, "not coded straight through: " + reason, string(found), nil
+	return d, string(found), nil
 }
 
-// noteAutoSkipsTx marks the skipped items seen at their version, with why.
-func noteAutoSkipsTx(ctx context.Context, tx *sql.Tx, ids, notes, edits []string) error {
-	if len(ids) == 0 {
+// autoSkips are the skipped items of a batch, noted in one statement.
+type autoSkips struct{ ids, notes, decisions, edits []string }
+
+func (k *autoSkips) add(id string, d workitem.AutoDecision, edits string) error {
+	b, err := json.Marshal(d)
+	if err != nil {
+		return err
+	}
+	k.ids, k.notes, k.decisions, k.edits = append(k.ids, id), append(k.notes, d.Note()), append(k.decisions, string(b)), append(k.edits, edits)
+	return nil
+}
+
+// noteTx marks the skipped items seen at their version, with the decision
+// and its reasons.
+func (k *autoSkips) noteTx(ctx context.Context, tx *sql.Tx) error {
+	if len(k.ids) == 0 {
 		return nil
 	}
-	_, err := tx.ExecContext(ctx, `UPDATE work_items w SET autocode_version = w.version, autocode_note = u.note, edits = u.edits::jsonb, updated_at = now()
-		FROM unnest($1::text[], $2::text[], $3::text[]) AS u(id, note, edits) WHERE w.id = u.id`,
-		pq.Array(ids), pq.Array(notes), pq.Array(edits))
+	_, err := tx.ExecContext(ctx, `UPDATE work_items w SET autocode_version = w.version, autocode_note = u.note, autocode = u.decision::jsonb,
+		autocode_at = now(), edits = u.edits::jsonb, updated_at = now()
+		FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) AS u(id, note, decision, edits) WHERE w.id = u.id`,
+		pq.Array(k.ids), pq.Array(k.notes), pq.Array(k.decisions), pq.Array(k.edits))
 	return err
 }
 
 // noteAutoFailure marks an item the auto-coder failed on as seen at its
-// current version, with the error, so it stays with the coders and out of
-// the auto-coder's way until it changes. The error text is the store's and
-// the edit engine's own (codes, paths), never chart content.
+// current version, skipped with the error (AUTOCODE_FAILED), so it stays
+// with the coders and out of the auto-coder's way until it changes. The
+// error text is the store's and the edit engine's own (codes, paths), never
+// chart content.
 func (s *Store) noteAutoFailure(ctx context.Context, id string, cause error) error {
-	_, err := s.db.ExecContext(ctx, `UPDATE work_items SET autocode_version = version, autocode_note = $2, updated_at = now()
-		WHERE id = $1 AND status = 'ready' AND autocode_version < version`, id, "auto-coding failed: "+cause.Error())
+	d := workitem.Skip(workitem.AutoReason{Code: workitem.ReasonFailed,
+		Message: "the straight-through coder could not look at this chart (" + cause.Error() + "); a coder codes it"})
+	b, err := json.Marshal(d)
+	if err != nil {
+		return err
+	}
+	_, err = s.db.ExecContext(ctx, `UPDATE work_items SET autocode_version = version, autocode_note = $2, autocode = $3::jsonb,
+		autocode_at = now(), updated_at = now()
+		WHERE id = $1 AND status = 'ready' AND autocode_version < version`, id, "auto-coding failed: "+cause.Error(), string(b))
 	return classify(err)
 }
 
@@ -170,29 +201,15 @@ func scanAutoPicks(rows *sql.Rows, err error) ([]autoPick, error) {
 	return out, rows.Err()
 }
 
-// errorCodes names what blocks straight-through coding: every error edit,
-// and a missing ICD-10-CM, ICD-10-PCS or HCPCS release for the date of
-// service (a warning for a coder, but no basis for coding unattended).
-// Missing MUE, PTP or CPT files (licensed data a site loads itself) do not
-// block it; their warnings stay on the item for QA to see.
-func errorCodes(es []workitem.Edit) string {
-	var codes []string
-	for _, e := range es {
-		if e.Severity == "error" || blockingNoRelease(e) {
-			codes = append(codes, e.Code+" ("+e.Message+")")
-		}
-	}
-	if len(codes) == 0 {
-		return ""
-	}
-	return "edits " + strings.Join(codes, ", ")
-}
-
-func (s *Store) autoCodeTx(ctx context.Context, tx *sql.Tx, id, class string, as workitem.Assignment, es []workitem.Edit, qaRate float64) error {
+// autoCodeTx codes item id with as as the "auto" actor, storing decision
+// d, then completes it or routes it to QA review.
+func (s *Store) autoCodeTx(ctx context.Context, tx *sql.Tx, id, class string, as workitem.Assignment, es []workitem.Edit, d workitem.AutoDecision, qaRate float64) error {
 	codes, _ := json.Marshal(as)
 	found, _ := json.Marshal(nonNilEdits(es))
-	if _, err := tx.ExecContext(ctx, `UPDATE work_items SET codes = $2, edits = $3, coded_by = 'auto', autocode_note = 'coded straight through' WHERE id = $1`,
-		id, jsonArg(codes), jsonArg(found)); err != nil {
+	decision, _ := json.Marshal(d)
+	if _, err := tx.ExecContext(ctx, `UPDATE work_items SET codes = $2, edits = $3, coded_by = 'auto', autocode_note = $4, autocode = $5,
+		autocode_at = now() WHERE id = $1`,
+		id, jsonArg(codes), jsonArg(found), d.Note(), jsonArg(decision)); err != nil {
 		return err
 	}
 	if err := s.moveTx(ctx, tx, id, workitem.Ready, workitem.Coded, "auto", "coded straight through"); err != nil {
@@ -209,16 +226,4 @@ func (s *Store) autoCodeTx(ctx context.Context, tx *sql.Tx, id, class string, as
 	}
 	_, err = tx.ExecContext(ctx, `UPDATE work_items SET autocode_version = version WHERE id = $1`, id)
 	return err
-}
-
-func blockingNoRelease(e workitem.Edit) bool {
-	if e.Code != "NO_RELEASE_FOR_DOS" {
-		return false
-	}
-	for _, sys := range []string{"no icd10cm ", "no icd10pcs ", "no hcpcs "} {
-		if strings.HasPrefix(e.Message, sys) {
-			return true
-		}
-	}
-	return false
 }

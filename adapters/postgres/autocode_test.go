@@ -6,6 +6,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+
 	"github.com/codebridge/codebridge/adapters/postgres"
 	"github.com/codebridge/codebridge/adapters/postgres/pgtest"
 	"github.com/codebridge/codebridge/fhir"
@@ -98,7 +101,7 @@ func TestAutoCodeBatch(t *testing.T) {
 		t.Errorf("clean item = %+v, want coded by auto and in review", st)
 	}
 	if st := read(flagged); st.status != "ready" || st.codedBy != "" || !st.seen ||
-		!strings.Contains(st.note, "not coded straight through: edits TEST_EDIT (flagged by the test)") || !strings.Contains(st.edits, "TEST_EDIT") {
+		!strings.Contains(st.note, "not coded straight through: TEST_EDIT: flagged by the test") || !strings.Contains(st.edits, "TEST_EDIT") {
 		t.Errorf("flagged item = %+v, want ready with the edit noted", st)
 	}
 	if st := read(held); st.status != "ready" || st.seen || st.note != "" {
@@ -156,5 +159,125 @@ func TestAutoCodeBatch(t *testing.T) {
 		if status != "completed" || claim == "" || !strings.Contains(event, `"status":"completed"`) || !strings.Contains(event, `"claim":"Claim/`+claim+`"`) {
 			t.Errorf("Encounter/%s: %s (%s), claim %q, last event %s; want completed with its Claim named in the event", enc, status, reason, claim, event)
 		}
+	}
+}
+
+// autoVisit writes a ready office visit (finished, 2026-03-10, 99213) whose
+// one encounter diagnosis has ICD-10-CM code and the extra Condition JSON
+// fields cond (e.g. a verificationStatus); it returns the Encounter id.
+func autoVisit(t *testing.T, s *postgres.Store, prefix, code, cond string) string {
+	t.Helper()
+	parser, err := fhir.NewParser()
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw := freshBundle(
+		"1", "Patient", `"name":[{"family":"Auto"}],"gender":"male","birthDate":"1970-01-01"`,
+		"2", "Encounter", fmt.Sprintf(fbEnc, "finished", "AMB", fbSubject("{1}")),
+		"3", "Condition", cond+fmt.Sprintf(fbCond, code, "{1}", "{2}"),
+		"4", "Procedure", `"status":"completed","code":{"coding":[{"system":"http://www.ama-assn.org/go/cpt","code":"99213"}]},"subject":{"reference":"{1}"},"encounter":{"reference":"{2}"},"performedDateTime":"2026-03-10T14:30:00Z"`)
+	b, err := parser.ParseBundle(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	i := 0
+	plans, err := mapping.PlanBundle(b, func() string { i++; return fmt.Sprintf("%s%d", prefix, i) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ws []workitem.ResourceWrite
+	for _, p := range plans {
+		ws = append(ws, ingest.WriteFor(*p.Write))
+	}
+	if _, err := s.WriteResources(context.Background(), "ehr", ws); err != nil {
+		t.Fatal(err)
+	}
+	return prefix + "2"
+}
+
+// TestAutoCodeDecisions: AutoCodeBatch decides by the straight-through
+// policy and stores each decision with its reasons: the single-item read
+// carries it, the worklist filters on it, and the straight-through report
+// counts it with the reasons.
+func TestAutoCodeDecisions(t *testing.T) {
+	ctx := context.Background()
+	check := func(_ context.Context, _ codes.Lookup, _ *workitem.Chart, a workitem.Assignment) ([]workitem.Edit, error) {
+		switch a.Diagnoses[0].Code {
+		case "I10":
+			return []workitem.Edit{{Code: "TEST_EDIT", Severity: "error", Message: "flagged by the test"}}, nil
+		case "R05.9":
+			return []workitem.Edit{{Code: "TEST_WARN", Severity: "warning", Message: "allowed by the test"}}, nil
+		case "E11.9":
+			return []workitem.Edit{{Code: "OTHER_WARN", Severity: "warning", Message: "not allowed"}}, nil
+		case "K21.9":
+			return []workitem.Edit{{Code: "NO_RELEASE_FOR_DOS", Severity: "warning", Message: "no mue release is loaded", Covers: "mue"}}, nil
+		}
+		return nil, nil
+	}
+	s := postgres.NewStore(pgtest.New(t), postgres.StoreOptions{StatusTopic: "status", Check: check,
+		ClaimOptions: mapping.ClaimOptions{SelfPay: true, BillingProvider: "Organization/billing"},
+		AutoCode:     workitem.StraightThroughPolicy{AllowWarnings: []string{"TEST_WARN"}}})
+	differential := `"verificationStatus":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/condition-ver-status","code":"differential"}]},`
+	type want struct {
+		decision string
+		reasons  []string
+	}
+	visits := []struct {
+		enc  string
+		want want
+	}{
+		{autoVisit(t, s, "clean-", "J20.9", ""), want{"coded", nil}},
+		{autoVisit(t, s, "allowed-", "R05.9", ""), want{"coded", nil}},
+		{autoVisit(t, s, "mue1-", "K21.9", ""), want{"coded", nil}}, // one unit: no MUE could fire
+		{autoVisit(t, s, "diff-", "J18.9", differential), want{"skipped", []string{"DX_NOT_CONFIRMED"}}},
+		{autoVisit(t, s, "warn-", "E11.9", ""), want{"skipped", []string{"OTHER_WARN"}}},
+		{autoVisit(t, s, "err-", "I10", ""), want{"skipped", []string{"TEST_EDIT"}}},
+	}
+	if got, err := s.AutoCodeBatch(ctx, 1, 8); err != nil || got != (workitem.AutoCounts{Coded: 3, Skipped: 3}) {
+		t.Fatalf("batch = %+v, %v; want 3 coded and 3 skipped", got, err)
+	}
+	var skipped []string
+	for _, v := range visits {
+		var id, status string
+		if err := s.DB().QueryRowContext(ctx, `SELECT id, status FROM work_items WHERE encounter_id = $1`, v.enc).Scan(&id, &status); err != nil {
+			t.Fatal(err)
+		}
+		it, _, err := s.GetItem(ctx, id)
+		if err != nil || it.AutoCode == nil {
+			t.Fatalf("%s: GetItem = %+v, %v; want the decision", v.enc, it.AutoCode, err)
+		}
+		var codes []string
+		for _, r := range it.AutoCode.Reasons {
+			codes = append(codes, r.Code)
+		}
+		if diff := cmp.Diff(v.want, want{it.AutoCode.Decision, codes}, cmp.AllowUnexported(want{})); diff != "" {
+			t.Errorf("%s: decision mismatch (-want +got):\n%s", v.enc, diff)
+		}
+		if wantStatus := map[string]string{"coded": "in_review", "skipped": "ready"}[v.want.decision]; status != wantStatus {
+			t.Errorf("%s: status %s, want %s", v.enc, status, wantStatus)
+		}
+		if v.want.decision == "skipped" {
+			skipped = append(skipped, id)
+		}
+	}
+	items, _, err := s.ListItems(ctx, workitem.Filter{AutoCode: workitem.AutoSkipped, Status: []workitem.Status{workitem.Ready}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var listed []string
+	for _, it := range items {
+		listed = append(listed, it.ID)
+	}
+	if diff := cmp.Diff(skipped, listed, cmpopts.SortSlices(func(a, b string) bool { return a < b })); diff != "" {
+		t.Errorf("worklist autocode=skipped mismatch (-want +got):\n%s", diff)
+	}
+	r, err := s.StraightThrough(ctx, workitem.ReportRange{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantReport := workitem.StraightThroughReport{Looked: 6, Passed: 3, Skipped: 3, PassRate: 0.5,
+		Reasons: []workitem.ReasonCount{{Code: "DX_NOT_CONFIRMED", Count: 1}, {Code: "OTHER_WARN", Count: 1}, {Code: "TEST_EDIT", Count: 1}}}
+	if diff := cmp.Diff(wantReport, r); diff != "" {
+		t.Errorf("straight-through report mismatch (-want +got):\n%s", diff)
 	}
 }

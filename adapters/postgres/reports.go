@@ -167,16 +167,47 @@ func (s *Store) Queries(ctx context.Context, rg workitem.ReportRange) (r workite
 }
 
 // StraightThrough answers the share of completed items the auto coder coded
-// (completed in the range, by the item's last update).
+// (completed in the range, by the item's last update), and the
+// straight-through coder's decisions in the range (by the time of each
+// item's last decision) with the skipped charts per reason code.
 func (s *Store) StraightThrough(ctx context.Context, rg workitem.ReportRange) (r workitem.StraightThroughReport, err error) {
 	defer workitem.Wrap(&err, "postgres.StraightThrough")
 	from, to := rangeArgs(rg)
 	err = s.db.QueryRowContext(ctx, `SELECT count(*), count(*) FILTER (WHERE coded_by = 'auto') FROM work_items
 		WHERE status = 'completed' AND ($1::timestamptz IS NULL OR updated_at >= $1) AND ($2::timestamptz IS NULL OR updated_at < $2)`, from, to).
 		Scan(&r.Completed, &r.AutoCoded)
+	if err != nil {
+		return r, err
+	}
 	r.CoderCoded = r.Completed - r.AutoCoded
 	if r.Completed > 0 {
 		r.Rate = round2(float64(r.AutoCoded) / float64(r.Completed))
 	}
-	return r, err
+	err = s.db.QueryRowContext(ctx, `SELECT count(*), count(*) FILTER (WHERE autocode->>'decision' = 'coded'),
+			count(*) FILTER (WHERE autocode->>'decision' = 'skipped') FROM work_items
+		WHERE autocode IS NOT NULL AND ($1::timestamptz IS NULL OR autocode_at >= $1) AND ($2::timestamptz IS NULL OR autocode_at < $2)`, from, to).
+		Scan(&r.Looked, &r.Passed, &r.Skipped)
+	if err != nil {
+		return r, err
+	}
+	if r.Looked > 0 {
+		r.PassRate = round2(float64(r.Passed) / float64(r.Looked))
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT reason, count(*) FROM (
+			SELECT DISTINCT w.id, x->>'code' AS reason FROM work_items w, jsonb_array_elements(w.autocode->'reasons') x
+			 WHERE w.autocode->>'decision' = 'skipped' AND ($1::timestamptz IS NULL OR w.autocode_at >= $1) AND ($2::timestamptz IS NULL OR w.autocode_at < $2)) r
+		GROUP BY reason ORDER BY count(*) DESC, reason`, from, to)
+	if err != nil {
+		return r, err
+	}
+	defer rows.Close()
+	r.Reasons = []workitem.ReasonCount{}
+	for rows.Next() {
+		var rc workitem.ReasonCount
+		if err := rows.Scan(&rc.Code, &rc.Count); err != nil {
+			return r, err
+		}
+		r.Reasons = append(r.Reasons, rc)
+	}
+	return r, rows.Err()
 }

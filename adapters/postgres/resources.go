@@ -47,6 +47,9 @@ type StoreOptions struct {
 	// with a code lookup on the transaction holding the work item. Without
 	// it those actions fail (Internal): a store must not code unchecked.
 	Check workitem.Checker
+	// AutoCode is the straight-through policy AutoCodeBatch decides by
+	// (CODEBRIDGE_AUTOCODE_ALLOW_WARNINGS); the zero value allows no warning.
+	AutoCode workitem.StraightThroughPolicy
 }
 
 // NewStore returns a store on db with the settings and dependencies in o.

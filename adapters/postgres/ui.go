@@ -207,6 +207,7 @@ type WorklistFilter struct {
 	Sort       string    // SortPriority (default), SortDischarge, SortDischargeDesc
 	Limit      int       // 1..200, default 50
 	Cursor     string    // from a previous page of the same sort
+	AutoCode   string    // the straight-through coder's decision: "skipped", "coded" or "" for any
 }
 
 // UnnamedPayer is the worklist's Payer of an active Coverage whose payer
@@ -323,6 +324,9 @@ func (c *conds) filter(f WorklistFilter) {
 	}
 	if !f.To.IsZero() {
 		c.add("service_start < ?", f.To.AddDate(0, 0, 1))
+	}
+	if f.AutoCode != "" {
+		c.add("(autocode->>'decision') = ?", f.AutoCode)
 	}
 }
 

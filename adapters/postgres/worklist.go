@@ -77,6 +77,9 @@ func (s *Store) ListItems(ctx context.Context, f workitem.Filter) (items []worki
 	if !f.To.IsZero() {
 		add("service_start < ?", f.To.AddDate(0, 0, 1))
 	}
+	if f.AutoCode != "" {
+		add("(autocode->>'decision') = ?", f.AutoCode)
+	}
 	if f.Cursor != "" {
 		p, created, id, err := decodeCursor(f.Cursor)
 		if err != nil {
@@ -156,7 +159,7 @@ func (s *Store) GetItem(ctx context.Context, id string) (it workitem.Item, histo
 // getItem reads item id with its chart, codes, edits, queries and history
 // through q (the pool, or the transaction that just changed the item).
 func (s *Store) getItem(ctx context.Context, q queryer, id string) (it workitem.Item, history []workitem.Transition, err error) {
-	row := q.QueryRowContext(ctx, `SELECT `+itemColumns+`, chart, codes, edits FROM work_items WHERE id = $1`, id)
+	row := q.QueryRowContext(ctx, `SELECT `+itemColumns+`, chart, codes, edits, autocode FROM work_items WHERE id = $1`, id)
 	it, err = scanFullItem(row)
 	if errors.Is(err, sql.ErrNoRows) {
 		return it, nil, workitem.Errorf(workitem.NotFound, "work item %s not found", id)
@@ -167,12 +170,19 @@ func (s *Store) getItem(ctx context.Context, q queryer, id string) (it workitem.
 	return s.withLists(ctx, q, it)
 }
 
-// scanFullItem scans itemColumns followed by chart, codes and edits.
+// scanFullItem scans itemColumns followed by chart, codes, edits and the
+// straight-through decision (NULL when the auto-coder never looked).
 func scanFullItem(row *sql.Row) (workitem.Item, error) {
-	var chart, codes, found []byte
-	it, err := scanItem(scanWithChart{row, []any{&chart, &codes, &found}})
+	var chart, codes, found, auto []byte
+	it, err := scanItem(scanWithChart{row, []any{&chart, &codes, &found, &auto}})
 	if err != nil {
 		return it, err
+	}
+	if auto != nil {
+		it.AutoCode = &workitem.AutoDecision{}
+		if err := json.Unmarshal(auto, it.AutoCode); err != nil {
+			return it, err
+		}
 	}
 	var sc storedChart
 	if err := json.Unmarshal(chart, &sc); err != nil {
@@ -305,7 +315,7 @@ WHERE w.id = @item RETURNING `
 // (leaseChartSQL).
 var (
 	leaseSQL      = compose(fragment(leaseUpdate+prefixed("w", itemColumns)), historyCTE, sequenceCTE, outboxCTE)
-	leaseChartSQL = compose(fragment(leaseUpdate+prefixed("w", itemColumns)+", w.chart, w.codes, w.edits"), historyCTE, sequenceCTE, outboxCTE)
+	leaseChartSQL = compose(fragment(leaseUpdate+prefixed("w", itemColumns)+", w.chart, w.codes, w.edits, w.autocode"), historyCTE, sequenceCTE, outboxCTE)
 )
 
 func prefixed(alias, cols string) string {

@@ -78,6 +78,7 @@ type dashboardData struct {
 	P90Hours      string
 	Errors        []string
 	StraightShare string
+	PassShare     string // the straight-through coder's pass rate over the charts it looked at
 }
 
 // dashboard reads the reports (the store methods behind /api/v1/reports)
@@ -108,6 +109,7 @@ func (h *Handler) dashboard(w http.ResponseWriter, r *http.Request, s *session) 
 	d.Charts = dashboardCharts(d.Backlog, prod, acc, d.Queries, d.Straight)
 	d.MedianHours, d.P90Hours = hours(d.Queries.MedianTurnaroundHours), hours(d.Queries.P90TurnaroundHours)
 	d.StraightShare = strconv.FormatFloat(d.Straight.Rate*100, 'f', 1, 64) + "%"
+	d.PassShare = strconv.FormatFloat(d.Straight.PassRate*100, 'f', 1, 64) + "%"
 	h.renderPage(w, r, s, http.StatusOK, "dashboard.html", "Dashboards", d)
 	return nil
 }
@@ -129,6 +131,10 @@ func dashboardCharts(b workitem.BacklogReport, p workitem.ProductivityReport, a 
 	}
 	qs = []bar{{"Answered", float64(q.Answered), itoa(q.Answered)}, {"Open", float64(q.Open), itoa(q.Open)}}
 	auto = []bar{{"Straight-through", float64(st.AutoCoded), itoa(st.AutoCoded)}, {"Coded by coders", float64(st.CoderCoded), itoa(st.CoderCoded)}}
+	var why []bar
+	for _, r := range st.Reasons {
+		why = append(why, bar{r.Code, float64(r.Count), itoa(r.Count)})
+	}
 	return []barChart{
 		newBarChart("backlog-status", "Backlog by status", "Work items in each status now.", status, 0),
 		newBarChart("backlog-age", "Open backlog by days since discharge", "Open items by whole days since discharge; over 30 days is DNFB.", age, 0),
@@ -136,6 +142,8 @@ func dashboardCharts(b workitem.BacklogReport, p workitem.ProductivityReport, a 
 		newBarChart("accuracy", "Accuracy per coder", "Share of QA-reviewed charts the auditor did not change.", acc, 100),
 		newBarChart("queries", "Physician queries", "Queries raised in the period, by state.", qs, 0),
 		newBarChart("straight-through", "Straight-through coding", "Completed charts coded automatically or by coders.", auto, 0),
+		newBarChart("straight-through-reasons", "Why charts were left to coders",
+			"Charts the straight-through coder left in the queue in the period, per reason code (a chart counts once per reason; see README, Straight-through coding).", why, 0),
 	}
 }
 

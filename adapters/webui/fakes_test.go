@@ -107,7 +107,8 @@ func (fakeReports) Queries(context.Context, workitem.ReportRange) (workitem.Quer
 	return workitem.QueryReport{}, nil
 }
 func (fakeReports) StraightThrough(context.Context, workitem.ReportRange) (workitem.StraightThroughReport, error) {
-	return workitem.StraightThroughReport{}, nil
+	return workitem.StraightThroughReport{Looked: 4, Passed: 1, Skipped: 3, PassRate: 0.25,
+		Reasons: []workitem.ReasonCount{{Code: "RANK_TIE", Count: 2}, {Code: "DX_NOT_CONFIRMED", Count: 1}}}, nil
 }
 
 type fakeSession struct {
@@ -121,6 +122,7 @@ type fakeState struct {
 	drafts   map[string][]byte
 	prefs    map[string][]byte
 	rows     []WorklistRow
+	filters  []WorklistFilter // every worklist query, in order
 }
 
 func newFakeState() *fakeState {
@@ -221,7 +223,10 @@ func (f *fakeState) SaveUIPrefs(_ context.Context, p string, b []byte, _ time.Ti
 	return nil
 }
 
-func (f *fakeState) WorklistPage(context.Context, WorklistFilter) ([]WorklistRow, string, error) {
+func (f *fakeState) WorklistPage(_ context.Context, wf WorklistFilter) ([]WorklistRow, string, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.filters = append(f.filters, wf)
 	return f.rows, "", nil
 }
 

@@ -209,3 +209,32 @@ func TestCheckQuery(t *testing.T) {
 		}
 	}
 }
+
+// TestStraightThroughInWorkbench: the worklist filters on "left by the
+// straight-through coder", and the dashboard shows the straight-through
+// rate with its reasons, linking to the charts left.
+func TestStraightThroughInWorkbench(t *testing.T) {
+	tb := newTestbed(t)
+	coder, auditor := tb.client(), tb.client()
+	coder.signIn("tok-alice")
+	auditor.signIn("tok-audrey")
+	if w := coder.do("GET", "/ui/?status=ready&autocode=skipped", nil); w.Code != 200 ||
+		!strings.Contains(w.Body.String(), `<option value="skipped" selected>Left by the straight-through coder`) {
+		t.Fatalf("worklist = %d, the filter not shown as chosen:\n%s", w.Code, w.Body)
+	}
+	tb.state.mu.Lock()
+	got := tb.state.filters[0].AutoCode
+	tb.state.mu.Unlock()
+	if got != "skipped" {
+		t.Errorf("worklist filter AutoCode = %q, want skipped", got)
+	}
+	if w := coder.do("GET", "/ui/?autocode=maybe", nil); !strings.Contains(w.Body.String(), "Straight-through: choose one from the list.") {
+		t.Errorf("a bad straight-through filter is not named:\n%s", w.Body)
+	}
+	body := auditor.do("GET", "/ui/dashboard", nil).Body.String()
+	for _, want := range []string{"25.0%", "1 of 4", "/ui/?status=ready&amp;autocode=skipped", "RANK_TIE", "DX_NOT_CONFIRMED", "Why charts were left to coders"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("dashboard lacks %q", want)
+		}
+	}
+}

@@ -142,6 +142,9 @@ func indicatorCandidates(c *workitem.Chart) []string {
 		}
 	}
 	for _, d := range append(slices.Clone(c.Conditions), c.Procedures...) {
+		if workitem.NeverCoded(d) { // refuted or entered in error: context, not an indicator
+			continue
+		}
 		for _, cd := range d.Codings {
 			if cd.Display != "" {
 				add("Documented: " + cd.Display)

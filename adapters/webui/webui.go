@@ -103,6 +103,10 @@ type WorklistFilter struct {
 	Sort       string // "priority", "discharge" or "discharge_desc"
 	Limit      int
 	Cursor     string
+	// AutoCode selects by the straight-through coder's decision:
+	// workitem.AutoSkipped (left by the straight-through coder),
+	// workitem.AutoCoded, or "" for any.
+	AutoCode string
 }
 
 // WorklistRow is one worklist line.

@@ -26,6 +26,7 @@ type worklistQuery struct {
 	From, To string
 	Sort     string
 	Cursor   string
+	AutoCode string // "", "skipped" (left by the straight-through coder) or "coded"
 }
 
 type worklistRow struct {
@@ -79,7 +80,7 @@ func (h *Handler) worklistClasses() []classOption {
 func (h *Handler) worklist(w http.ResponseWriter, r *http.Request, s *session) error {
 	q := r.URL.Query()
 	wq := worklistQuery{Status: q.Get("status"), Class: q.Get("class"), Assignee: q.Get("assignee"),
-		From: q.Get("from"), To: q.Get("to"), Sort: q.Get("sort"), Cursor: q.Get("cursor")}
+		From: q.Get("from"), To: q.Get("to"), Sort: q.Get("sort"), Cursor: q.Get("cursor"), AutoCode: q.Get("autocode")}
 	if wq.Status == "" {
 		wq.Status = "workable"
 		if s.Role == workitem.RoleAuditor {
@@ -121,7 +122,7 @@ func (h *Handler) worklist(w http.ResponseWriter, r *http.Request, s *session) e
 
 // worklistFilter validates the filter form, naming each bad field.
 func (h *Handler) worklistFilter(wq worklistQuery, s *session) (WorklistFilter, []string) {
-	f := WorklistFilter{Class: wq.Class, Cursor: wq.Cursor, Sort: wq.Sort, Limit: 50}
+	f := WorklistFilter{Class: wq.Class, Cursor: wq.Cursor, Sort: wq.Sort, Limit: 50, AutoCode: wq.AutoCode}
 	var errs []string
 	if g, ok := statusGroups[wq.Status]; ok {
 		f.Status = g
@@ -144,6 +145,11 @@ func (h *Handler) worklistFilter(wq worklistQuery, s *session) (WorklistFilter, 
 	}
 	errs = append(errs, parseDay("Service from", wq.From, &f.From)...)
 	errs = append(errs, parseDay("Service to", wq.To, &f.To)...)
+	switch wq.AutoCode {
+	case "", workitem.AutoSkipped, workitem.AutoCoded:
+	default:
+		errs = append(errs, "Straight-through: choose one from the list.")
+	}
 	switch wq.Sort {
 	case "", "priority", "discharge", "discharge_desc":
 	default:

@@ -1,6 +1,9 @@
 package main
 
 import (
+	"encoding/json"
+	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -36,6 +39,7 @@ func TestStraightThroughCoding(t *testing.T) {
 	m := startMain(t, pgtest.NewURL(t), func(c *config.Config) {
 		c.AutoCode = true
 		c.QASampleRate = 0
+		c.AutoCodeAllowWarnings = []string{"TELEHEALTH_MODIFIER"}
 		c.Tokens = append(c.Tokens, config.Token{Name: "bill", Role: workitem.RoleBiller, Value: billerTok})
 	})
 	// Without code sets in force the auto-coder must not code anything.
@@ -49,15 +53,16 @@ func TestStraightThroughCoding(t *testing.T) {
 	if _, err := postgres.NewCodeStore(m.DB).LoadBundled(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	// A clean telehealth chart is coded and completed by "auto", with a Claim.
-	r := send(t, m, "POST", "/fhir", sample(t))
-	if r.code != 200 {
-		t.Fatalf("sample = %d", r.code)
+	// The sample telehealth chart lists two encounter diagnoses without
+	// Encounter.diagnosis ranks: its first-listed diagnosis would depend on
+	// ids, so it waits for a coder (issue #17; it used to be coded).
+	unranked := postSample(t, m, sample(t))
+	if got := reasonCodes(waitAutocode(t, m, unranked)); !slices.Equal(got, []string{"FIRST_LISTED_UNRANKED"}) {
+		t.Fatalf("unranked sample: reasons %v, want FIRST_LISTED_UNRANKED", got)
 	}
-	var enc string
-	if err := m.DB.QueryRow(`SELECT id FROM resources WHERE type = 'Encounter' AND id <> 'nocodes'`).Scan(&enc); err != nil {
-		t.Fatal(err)
-	}
+	// Ranked (its lines lack modifier 95, whose TELEHEALTH_MODIFIER warning
+	// is allowlisted here), it is coded and completed by "auto", with a Claim.
+	enc := postSample(t, m, rankedSample(t, sample(t)))
 	it := waitStatus(t, m, "Encounter/"+enc, "completed")
 	if !strings.HasPrefix(it["claim"].(string), "Claim/") {
 		t.Fatalf("auto-completed item has no claim: %v", it)
@@ -87,4 +92,58 @@ func scrape(t *testing.T, m *Main) string {
 	t.Helper()
 	_, body := get(t, m, "/metrics", "")
 	return body
+}
+
+// postSample posts a copy of the sample Bundle as a new visit of a new
+// patient (visit and MRN identifiers made unique) and answers the
+// Encounter id.
+func postSample(t *testing.T, m *Main, bundle []byte) string {
+	t.Helper()
+	postSampleN++
+	bundle = []byte(strings.NewReplacer(`V-2026-0042`, fmt.Sprintf(`V-2026-0042-%d`, postSampleN),
+		`MRN-100234`, fmt.Sprintf(`MRN-100234-%d`, postSampleN)).Replace(string(bundle)))
+	r := send(t, m, "POST", "/fhir", bundle)
+	var resp struct {
+		Entry []struct{ Response struct{ Location string } }
+	}
+	if err := json.Unmarshal(r.body, &resp); err != nil || r.code != 200 || len(resp.Entry) < 5 {
+		t.Fatalf("sample = %d %s", r.code, r.body)
+	}
+	enc, _, _ := strings.Cut(strings.TrimPrefix(resp.Entry[4].Response.Location, "Encounter/"), "/")
+	return enc
+}
+
+var postSampleN int
+
+// rankedSample is the sample Bundle with Encounter.diagnosis ranking its
+// J20.9 Condition first and its I10 Condition second.
+func rankedSample(t *testing.T, bundle []byte) []byte {
+	t.Helper()
+	var b map[string]any
+	if err := json.Unmarshal(bundle, &b); err != nil {
+		t.Fatal(err)
+	}
+	entries := b["entry"].([]any)
+	enc := entries[4].(map[string]any)["resource"].(map[string]any)
+	enc["diagnosis"] = []any{
+		map[string]any{"condition": map[string]any{"reference": entries[5].(map[string]any)["fullUrl"]}, "rank": 1},
+		map[string]any{"condition": map[string]any{"reference": entries[6].(map[string]any)["fullUrl"]}, "rank": 2},
+	}
+	out, err := json.Marshal(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// reasonCodes lists the reason codes of a single-item view's autocode.
+func reasonCodes(it map[string]any) []string {
+	var out []string
+	auto, _ := it["autocode"].(map[string]any)
+	reasons, _ := auto["reasons"].([]any)
+	for _, r := range reasons {
+		code, _, _ := strings.Cut(r.(string), ":")
+		out = append(out, code)
+	}
+	return out
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -140,14 +141,20 @@ func TestChargeItemStraightThrough(t *testing.T) {
 	if r := send(t, m, "PUT", "/fhir/Organization/clinic", []byte(org)); r.code != 201 {
 		t.Fatalf("PUT Organization = %d %s", r.code, r.body)
 	}
-	putChargedVisit(t, m, "tele", "VR", chargeItemJSON("ch-tele", "tele", "99213", 2, "95"))
+	putChargedVisit(t, m, "tele", "VR", chargeItemJSON("ch-tele", "tele", "99213", 1, "95"))
 	waitStatus(t, m, "Encounter/tele", "completed")
 	want := map[string]any{
 		"diagnoses": []any{map[string]any{"code": "J20.9"}},
-		"lines": []any{map[string]any{"code": "99213", "modifiers": []any{"95"}, "units": float64(2),
+		"lines": []any{map[string]any{"code": "99213", "modifiers": []any{"95"}, "units": float64(1),
 			"diagnoses": []any{float64(1)}, "serviceDate": "2026-03-10"}},
 	}
 	if diff := cmp.Diff(want, itemOf(t, m, "tele")["codes"]); diff != "" {
 		t.Errorf("auto-coded codes mismatch (-want +got):\n%s", diff)
+	}
+	// Two units with no MUE table loaded: an MUE could have fired, so the
+	// chart waits for a coder (issue #17; it used to be coded).
+	putChargedVisit(t, m, "tele2", "VR", chargeItemJSON("ch-tele2", "tele2", "99213", 2, "95"))
+	if got := reasonCodes(waitAutocode(t, m, "tele2")); !slices.Equal(got, []string{"NO_RELEASE_FOR_DOS"}) {
+		t.Errorf("two units without an MUE table: reasons %v, want NO_RELEASE_FOR_DOS", got)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"github.com/codebridge/codebridge/fhir"
 	"github.com/codebridge/codebridge/mapping"
 	"github.com/codebridge/codebridge/mapping/ingest"
+	"github.com/codebridge/codebridge/mapping/workitem"
 )
 
 // buildStore builds the store whole, with every setting it will ever use,
@@ -37,6 +38,7 @@ func storeOptions(c config.Config) postgres.StoreOptions {
 			Facility: c.FacilityTimezone},
 		DeliverClaims: c.ClaimSinkURL != "",
 		Check:         editChecker(c.InstitutionalClass, c.FacilityTimezone),
+		AutoCode:      workitem.StraightThroughPolicy{AllowWarnings: c.AutoCodeAllowWarnings},
 	}
 }
 

@@ -150,7 +150,7 @@ func (u uiState) TouchSession(ctx context.Context, idHash []byte, now time.Time,
 
 func (u uiState) WorklistPage(ctx context.Context, f webui.WorklistFilter) ([]webui.WorklistRow, string, error) {
 	rows, next, err := u.Worklist(ctx, postgres.WorklistFilter{Status: f.Status, Class: f.Class, Assignee: f.Assignee,
-		Unassigned: f.Unassigned, From: f.From, To: f.To, Sort: f.Sort, Limit: f.Limit, Cursor: f.Cursor})
+		Unassigned: f.Unassigned, From: f.From, To: f.To, Sort: f.Sort, Limit: f.Limit, Cursor: f.Cursor, AutoCode: f.AutoCode})
 	out := make([]webui.WorklistRow, len(rows))
 	for i, r := range rows {
 		out[i] = webui.WorklistRow{Item: r.Item, PatientName: r.PatientName, Payer: r.Payer, Discharge: r.Discharge}

@@ -1,8 +1,11 @@
 // Package autocode is codebridge's straight-through coder: a background
 // worker that takes ready work items off the queue in small batches and
-// codes, unattended, those whose suggested codes are complete and pass the
-// claim edits (CODEBRIDGE_AUTOCODE=on). What it decides per item
-// (mapping.AutoAssignment, the edits, QA routing) is the store's
+// codes, unattended, those the straight-through policy lets through
+// (workitem.StraightThroughPolicy: complete suggestions, an unambiguous
+// first-listed diagnosis, confirmed and active diagnoses, no error edit, no
+// warning outside the allowlist; CODEBRIDGE_AUTOCODE=on). What it decides
+// per item (mapping.AutoAssignment, the edits, the policy, QA routing) is
+// the store's
 // AutoCodeBatch, one transaction per batch; this package owns the loop
 // around it: when to look, how long to let new items gather, what to count
 // and what to log.

@@ -1,6 +1,10 @@
 package edits
 
-import "time"
+import (
+	"time"
+
+	"github.com/codebridge/codebridge/mapping/codes"
+)
 
 // Sex is the patient's administrative sex as the code-set edits read it.
 type Sex string
@@ -121,4 +125,7 @@ type Edit struct {
 	// Target is the path of the offending element, e.g. "diagnoses[1]" or
 	// "lines[0].units".
 	Target string `json:"target"`
+	// Covers is, on a coverage note (IsCoverageNote), the code set or NCCI
+	// table that was not loaded; "" on every other edit.
+	Covers codes.System `json:"covers,omitempty"`
 }

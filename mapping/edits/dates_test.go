@@ -97,7 +97,12 @@ func TestCheckDatesOfService(t *testing.T) {
 	hcLine := func(code string, d time.Time, dx int) Line {
 		return Line{Code: code, Units: 1, Diagnoses: []int{dx}, ServiceDate: d}
 	}
-	noRel := func(target string) Edit { return e(NoReleaseForDOS, Warning, target) }
+	noRel := func(target string) Edit { // the release of the code system the target is in
+		if strings.HasPrefix(target, "lines") {
+			return note(NoReleaseForDOS, codes.HCPCS, target)
+		}
+		return note(NoReleaseForDOS, codes.ICD10CM, target)
+	}
 	tests := []struct {
 		name  string
 		sets  []string

@@ -27,6 +27,10 @@
 //     date of service is CODE_NOT_YET_VALID and a code deleted or
 //     terminated on or before it is CODE_DELETED, whenever the loaded
 //     releases show it, even when no release for that date is loaded.
+//   - CPT_UNVERIFIED and NO_RELEASE_FOR_DOS are coverage notes (a rule set
+//     not loaded, IsCoverageNote; Edit.Covers names it), not findings on the
+//     chart: the straight-through policy weighs them by whether their rules
+//     could have fired (coverage.go).
 //   - Sequence: DX_PRINCIPAL_MISSING, DX_DUPLICATE (the MCE "duplicate of
 //     PDX" generalised to any repeat).
 //   - Present on admission, inpatient institutional claims only: values Y,

@@ -96,7 +96,7 @@ func (k *checker) noRelease(system codes.System, target string) {
 		return
 	}
 	k.warned[system] = true
-	k.add(NoReleaseForDOS, Warning, target,
+	k.note(NoReleaseForDOS, system, target,
 		"no %s release is loaded for the date of service; these codes were not checked against it", system)
 }
 

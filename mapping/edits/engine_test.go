@@ -35,6 +35,11 @@ func e(code string, sev Severity, target string) Edit {
 	return Edit{Code: code, Severity: sev, Target: target}
 }
 
+// note is a coverage note on target saying system was not loaded.
+func note(code string, system codes.System, target string) Edit {
+	return Edit{Code: code, Severity: Warning, Target: target, Covers: system}
+}
+
 func lines(ls ...Line) func(*Chart) { return func(c *Chart) { c.Lines = ls } }
 
 func dx(codes ...string) func(*Chart) {
@@ -96,13 +101,13 @@ func TestCheckDiagnoses(t *testing.T) {
 		{name: "DX_HEADER J20", base: office, change: dx("J20"), want: []Edit{e(DxHeader, Error, "diagnoses[0]")}},
 		{name: "DX_HEADER B88.0 in FY2026", base: office, change: dx("B88.0"), want: []Edit{e(DxHeader, Error, "diagnoses[0]")}},
 		{name: "B88.0 billable in FY2025", base: office, change: func(c *Chart) { c.Start = date(2025, 9, 15); dx("B88.0")(c) },
-			want: []Edit{e(NoReleaseForDOS, Warning, "lines[0].units")}},
+			want: []Edit{note(NoReleaseForDOS, codes.MUETable, "lines[0].units")}},
 		{name: "CODE_NOT_YET_VALID B88.01 in FY2025 (was DX_NOT_VALID_ON_DOS)", base: office, change: func(c *Chart) { c.Start = date(2025, 9, 15); dx("B88.01")(c) },
-			want: []Edit{e(CodeNotYetValid, Error, "diagnoses[0]"), e(NoReleaseForDOS, Warning, "lines[0].units")}},
+			want: []Edit{e(CodeNotYetValid, Error, "diagnoses[0]"), note(NoReleaseForDOS, codes.MUETable, "lines[0].units")}},
 		{name: "DX_NOT_VALID_ON_DOS when the releases cannot tell", base: office,
 			lookup: func(l codes.Lookup) codes.Lookup { return noHistory{l} },
 			change: func(c *Chart) { c.Start = date(2025, 9, 15); dx("B88.01")(c) },
-			want:   []Edit{e(DxNotValidOnDOS, Error, "diagnoses[0]"), e(NoReleaseForDOS, Warning, "lines[0].units")}},
+			want:   []Edit{e(DxNotValidOnDOS, Error, "diagnoses[0]"), note(NoReleaseForDOS, codes.MUETable, "lines[0].units")}},
 		{name: "PX_IS_DIAGNOSIS CPT", base: office, change: dx("J20.9", "99213"), want: []Edit{e(PxIsDiagnosis, Error, "diagnoses[1]")}},
 		{name: "PX_IS_DIAGNOSIS PCS", base: office, change: dx("J20.9", "0016070"), want: []Edit{e(PxIsDiagnosis, Error, "diagnoses[1]")}},
 		{name: "DX_PRINCIPAL_MISSING", base: office, change: func(c *Chart) { c.Diagnoses = nil },
@@ -148,4 +153,20 @@ func TestCheckDemographics(t *testing.T) {
 		{name: "SEX_CONFLICT C61 female", base: office, change: who(Female, 1950, "C61"), want: []Edit{e(SexConflict, Warning, "diagnoses[0]")}},
 		{name: "SEX_CONFLICT N40.0 female", base: office, change: who(Female, 1950, "N40.0"), want: []Edit{e(SexConflict, Warning, "diagnoses[0]")}},
 	})
+}
+
+// TestCoverageNotes: the coverage-note codes are exactly the edits that
+// name a rule set not loaded (Covers set); chart findings are not.
+func TestCoverageNotes(t *testing.T) {
+	for _, tt := range []struct {
+		code string
+		want bool
+	}{
+		{CPTUnverified, true}, {NoReleaseForDOS, true},
+		{SexConflict, false}, {AgeConflict, false}, {TelehealthModifier, false}, {MUEExceeded, false}, {DxHeader, false},
+	} {
+		if got := IsCoverageNote(tt.code); got != tt.want {
+			t.Errorf("IsCoverageNote(%s) = %v, want %v", tt.code, got, tt.want)
+		}
+	}
 }

@@ -45,7 +45,7 @@ func (k *checker) lineCode(code string, dos time.Time, target string) {
 		switch k.classify(err) {
 		case noRelease:
 			if !k.lifetime(codes.CPT, code, dos, target) {
-				k.add(CPTUnverified, Warning, target, "CPT %s has a valid format but no CPT release is loaded to verify it", code)
+				k.note(CPTUnverified, codes.CPT, target, "CPT %s has a valid format but no CPT release is loaded to verify it", code)
 			}
 		case notFound:
 			k.add(CPTUnknown, Error, target, "%s is not in the loaded CPT release", code)

@@ -10,7 +10,7 @@ import (
 func TestCheckLines(t *testing.T) {
 	hideCPT := func(l codes.Lookup) codes.Lookup { return noCPT{l} }
 	runEditTests(t, []editTest{
-		{name: "CPT_UNVERIFIED", base: office, lookup: hideCPT, want: []Edit{e(CPTUnverified, Warning, "lines[0].code")}},
+		{name: "CPT_UNVERIFIED", base: office, lookup: hideCPT, want: []Edit{note(CPTUnverified, codes.CPT, "lines[0].code")}},
 		{name: "CPT_UNKNOWN", base: office, change: lines(line("99499", 1)), want: []Edit{e(CPTUnknown, Error, "lines[0].code")}},
 		{name: "CPT_FORMAT", base: office, change: lines(line("9921", 1)), want: []Edit{e(CPTFormat, Error, "lines[0].code")}},
 		{name: "HCPCS J1885", base: office, change: lines(line("J1885", 1))},
@@ -48,8 +48,8 @@ func TestCheckLines(t *testing.T) {
 		{name: "DX_IS_PROCEDURE PCS", base: stay, change: func(c *Chart) { c.Procedures = []Procedure{{Code: "J20.9"}} },
 			want: []Edit{e(DxIsProcedure, Error, "procedures[0]")}},
 		{name: "NO_RELEASE_FOR_DOS", base: office, change: func(c *Chart) { c.Start = date(2024, 6, 1) },
-			want: []Edit{e(NoReleaseForDOS, Warning, "diagnoses[0]"), e(CPTUnverified, Warning, "lines[0].code"),
-				e(NoReleaseForDOS, Warning, "lines[0].units")}},
+			want: []Edit{note(NoReleaseForDOS, codes.ICD10CM, "diagnoses[0]"), note(CPTUnverified, codes.CPT, "lines[0].code"),
+				note(NoReleaseForDOS, codes.MUETable, "lines[0].units")}},
 	})
 }
 

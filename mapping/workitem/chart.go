@@ -34,6 +34,16 @@ type EncounterView struct {
 	EndAsSent       string   `json:"endAsSent,omitempty"`
 	ServiceProvider string   `json:"serviceProvider,omitempty"`
 	Location        []string `json:"location,omitempty"`
+	// Diagnoses are the Encounter.diagnosis entries as sent, in their
+	// order: which Condition, its rank and its use.
+	Diagnoses []EncounterDiagnosis `json:"diagnoses,omitempty"`
+}
+
+// EncounterDiagnosis is one Encounter.diagnosis entry.
+type EncounterDiagnosis struct {
+	Condition string `json:"condition"`      // Condition/{id}
+	Rank      int    `json:"rank,omitempty"` // 0 when absent
+	Use       string `json:"use,omitempty"`  // diagnosis-role code: AD, DD, billing...
 }
 
 // PatientView is the patient as the chart shows it (inside the app only).
@@ -52,15 +62,22 @@ type Coding struct {
 }
 
 // DocumentedItem is a Condition or Procedure as documented by the EHR.
+// Conditions keep every verification status: refuted and entered-in-error
+// ones are shown as context and never coded.
 type DocumentedItem struct {
 	Reference string   `json:"reference"`
-	Status    string   `json:"status,omitempty"`
+	Status    string   `json:"status,omitempty"` // a Condition's clinicalStatus, a Procedure's status
 	Category  []string `json:"category,omitempty"`
 	Codings   []Coding `json:"codings"`
 	Text      string   `json:"text,omitempty"`
 	Date      string   `json:"date,omitempty"`
 	Rank      int      `json:"rank,omitempty"` // Encounter.diagnosis rank when given
 	Use       string   `json:"use,omitempty"`  // Encounter.diagnosis use (AD, DD, billing...)
+
+	// VerificationStatus is a Condition's verificationStatus (confirmed,
+	// provisional, differential, unconfirmed, refuted, entered-in-error),
+	// "" when not sent.
+	VerificationStatus string `json:"verificationStatus,omitempty"`
 }
 
 // Document is a DocumentReference's readable content.

@@ -46,6 +46,10 @@ type Edit struct {
 	Severity string `json:"severity"` // error or warning
 	Message  string `json:"message"`
 	Target   string `json:"target,omitempty"`
+	// Covers is, on a coverage note (a rule set not loaded: CPT_UNVERIFIED,
+	// NO_RELEASE_FOR_DOS), the code set or NCCI table it names (codes.System:
+	// cpt, icd10cm, hcpcs, mue, ptp, ...); "" on a finding about the chart.
+	Covers string `json:"covers,omitempty"`
 }
 
 // Query is a physician query raised by a coder.

@@ -47,6 +47,9 @@ type Item struct {
 	Codes   *Assignment `json:"-"`
 	Edits   []Edit      `json:"-"`
 	Queries []Query     `json:"-"`
+	// AutoCode is the straight-through coder's decision, filled by
+	// single-item reads; nil when it never looked at the item.
+	AutoCode *AutoDecision `json:"-"`
 }
 
 // Transition is one recorded status change.
@@ -114,6 +117,10 @@ type Filter struct {
 	To        time.Time // service date on or before this day (inclusive); zero = open
 	Limit     int
 	Cursor    string // opaque keyset cursor from a previous page
+
+	// AutoCode selects by the straight-through coder's decision: AutoSkipped
+	// (left by the straight-through coder), AutoCoded, or "" for any.
+	AutoCode string
 }
 
 // ClaimFilter selects Claims for FHIR search.

@@ -247,10 +247,29 @@ type QueryReport struct {
 }
 
 // StraightThroughReport is the share of completed items coded by the auto
-// coder.
+// coder, and what the straight-through coder decided on the charts it
+// looked at, with the reasons it left charts to coders.
 type StraightThroughReport struct {
 	Completed  int     `json:"completed"`
 	AutoCoded  int     `json:"autoCoded"`
 	CoderCoded int     `json:"coderCoded"`
 	Rate       float64 `json:"rate"` // autoCoded / completed; 0 when none completed
+	// Looked is how many charts the straight-through coder decided on in
+	// the range (by the time of its last decision on each): Passed it
+	// coded, Skipped it left to coders.
+	Looked  int `json:"looked"`
+	Passed  int `json:"passed"`
+	Skipped int `json:"skipped"`
+	// PassRate is Passed / Looked, the straight-through rate; 0 when it
+	// looked at none.
+	PassRate float64 `json:"passRate"`
+	// Reasons count the skipped charts per reason code (a chart counts
+	// once per code), most frequent first, then by code.
+	Reasons []ReasonCount `json:"reasons"`
+}
+
+// ReasonCount is how many charts one straight-through reason stopped.
+type ReasonCount struct {
+	Code  string `json:"code"`
+	Count int    `json:"count"`
 }

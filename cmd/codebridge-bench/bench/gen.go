@@ -213,9 +213,13 @@ func (b *visitBuilder) entries() ([]jsonObj, int) {
 		b.entry("practitioner", "Practitioner", prac, "identifier="+fhir.SystemNPI+"|"+pracNPI),
 		b.entry("encounter", "Encounter", b.encounter(), ""),
 	}
-	for _, d := range dxs {
-		out = append(out, b.entry(b.uuid(), "Condition", b.condition(d), ""))
+	var ranked []jsonObj // Encounter.diagnosis: the first drawn diagnosis is first-listed
+	for i, d := range dxs {
+		url := b.uuid()
+		out = append(out, b.entry(url, "Condition", b.condition(d), ""))
+		ranked = append(ranked, jsonObj{"condition": jsonObj{"reference": url}, "rank": i + 1})
 	}
+	out[4]["resource"].(jsonObj)["diagnosis"] = ranked
 	for _, c := range b.procedureCodings() {
 		out = append(out, b.entry(b.uuid(), "Procedure", b.procedure(c), ""))
 	}

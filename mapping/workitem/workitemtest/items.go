@@ -41,8 +41,8 @@ func (r *itemRecord) move(actor string, to workitem.Status) {
 	r.item.UpdatedAt = Now
 }
 
-// ListItems answers the items matching f's status, assignee, encounter and
-// class, by priority (highest first) then id; Limit (default 50) a page,
+// ListItems answers the items matching f's status, assignee, encounter,
+// class and straight-through decision, by priority (highest first) then id; Limit (default 50) a page,
 // the cursor being the offset of the next. Errors: Invalid (cursor).
 func (s *Store) ListItems(_ context.Context, f workitem.Filter) ([]workitem.Item, string, error) {
 	s.mu.Lock()
@@ -54,7 +54,8 @@ func (s *Store) ListItems(_ context.Context, f workitem.Filter) ([]workitem.Item
 	for _, r := range s.items {
 		it := r.item
 		if (len(f.Status) == 0 || slices.Contains(f.Status, it.Status)) && (f.Assignee == "" || f.Assignee == it.Assignee) &&
-			(f.Encounter == "" || "Encounter/"+f.Encounter == it.Encounter) && (f.Class == "" || f.Class == it.Class) {
+			(f.Encounter == "" || "Encounter/"+f.Encounter == it.Encounter) && (f.Class == "" || f.Class == it.Class) &&
+			(f.AutoCode == "" || it.AutoCode != nil && it.AutoCode.Decision == f.AutoCode) {
 			all = append(all, it)
 		}
 	}

@@ -1,0 +1,33 @@
+package edits
+
+import "github.com/codebridge/codebridge/mapping/codes"
+
+// Coverage notes are the edits that say a rule set was not loaded, not
+// that the chart is at risk: the code set or table they name (Edit.Covers)
+// had no release for the date of service, so its rules were not checked.
+// They are warnings for a coder; the straight-through policy
+// (workitem.StraightThroughPolicy) reads Covers to decide whether the
+// missing rules could have fired on the chart. Every other warning is a
+// chart warning (sex, age, telehealth modifier, ...).
+//
+// The coverage-note codes, in one place:
+//
+//   - CPT_UNVERIFIED (Covers "cpt"): no CPT release is loaded; the code was
+//     checked by format only (CPT content is AMA-licensed and never shipped).
+//   - NO_RELEASE_FOR_DOS (Covers the system: icd10cm, icd10pcs, hcpcs,
+//     hcpcsmod, mue, ptp, poaexempt): no release of that code set or NCCI
+//     table is in force on the date of service.
+var coverageNotes = map[string]bool{
+	CPTUnverified:   true,
+	NoReleaseForDOS: true,
+}
+
+// IsCoverageNote reports whether an edit code is a coverage note: a rule
+// set not loaded, rather than a finding on the chart.
+func IsCoverageNote(code string) bool { return coverageNotes[code] }
+
+// note adds a coverage note for system (see IsCoverageNote).
+func (k *checker) note(code string, system codes.System, target, format string, args ...any) {
+	k.add(code, Warning, target, format, args...)
+	k.edits[len(k.edits)-1].Covers = system
+}
