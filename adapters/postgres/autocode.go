@@ -178,7 +178,7 @@ func scanAutoPicks(rows *sql.Rows, err error) ([]autoPick, error) {
 func errorCodes(es []workitem.Edit) string {
 	var codes []string
 	for _, e := range es {
-		if e.Severity == "error" || blockingNoRelease(e) {
+		if e.Severity == "error" || blockingNoRelease(e) || blockingNCCIWarning[e.Code] {
 			codes = append(codes, e.Code+" ("+e.Message+")")
 		}
 	}
@@ -210,6 +210,11 @@ func (s *Store) autoCodeTx(ctx context.Context, tx *sql.Tx, id, class string, as
 	_, err = tx.ExecContext(ctx, `UPDATE work_items SET autocode_version = version WHERE id = $1`, id)
 	return err
 }
+
+// blockingNCCIWarning are NCCI warnings that a person must resolve: units
+// above an MUE of adjudication indicator 3 (payable only with
+// documentation) and an MUE of 0 for a payer not known to be Medicare.
+var blockingNCCIWarning = map[string]bool{"MUE_EXCEEDED_CLINICAL": true, "MUE_ZERO": true}
 
 func blockingNoRelease(e workitem.Edit) bool {
 	if e.Code != "NO_RELEASE_FOR_DOS" {
