@@ -71,6 +71,7 @@ type Config struct {
 	TelehealthPOS      string            // place of service of telehealth (VR) lines: 10 or 02
 	InstitutionalClass []string          // encounter classes billed on institutional claims
 	BillingProvider    string            // Organization/{id} billing when an Encounter names no serviceProvider
+	MedicarePayers     []string          // Coverage.payor references or ids that are Medicare (MUE 0 is then an error)
 	MLLPTLSCert        string            // PEM certificate file: MLLP over TLS when set (with MLLPTLSKey)
 	MLLPTLSKey         string            // PEM private key file
 	MLLPMaxFrameBytes  int               // largest MLLP frame accepted; larger ones are refused with an AR ACK
@@ -176,6 +177,7 @@ var fields = []field{
 	{"CODEBRIDGE_TELEHEALTH_POS", func(c *Config, v string) error { return setPOS(&c.TelehealthPOS, v) }},
 	{"CODEBRIDGE_INSTITUTIONAL_CLASSES", func(c *Config, v string) error { return setClasses(&c.InstitutionalClass, v) }},
 	{"CODEBRIDGE_BILLING_PROVIDER", func(c *Config, v string) error { return setOrgRef(&c.BillingProvider, v) }},
+	{"CODEBRIDGE_MEDICARE_PAYERS", func(c *Config, v string) error { return setPayers(&c.MedicarePayers, v) }},
 	{"CODEBRIDGE_MLLP_TLS_CERT", func(c *Config, v string) error { return setFile(&c.MLLPTLSCert, v) }},
 	{"CODEBRIDGE_MLLP_TLS_KEY", func(c *Config, v string) error { return setFile(&c.MLLPTLSKey, v) }},
 	{"CODEBRIDGE_MLLP_MAX_FRAME_BYTES", func(c *Config, v string) error { return setPositiveInt(&c.MLLPMaxFrameBytes, v) }},

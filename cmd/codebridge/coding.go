@@ -12,13 +12,15 @@ import (
 
 // editChecker runs the claim edits against the code sets the store looks
 // up (on the coding transaction), with the claim type the configured
-// institutional classes give.
-func editChecker(institutional []string) workitem.Checker {
+// institutional classes give and the payer recognised as Medicare when
+// listed in medicarePayers (CODEBRIDGE_MEDICARE_PAYERS).
+func editChecker(institutional, medicarePayers []string) workitem.Checker {
 	return func(ctx context.Context, lk codes.Lookup, chart *workitem.Chart, a workitem.Assignment) ([]workitem.Edit, error) {
 		ec, err := mapping.EditChart(chart, a, institutional)
 		if err != nil {
 			return nil, err
 		}
+		ec.Medicare = mapping.IsMedicare(chart, medicarePayers)
 		es, err := edits.Check(ctx, lk, ec)
 		if err != nil {
 			return nil, err

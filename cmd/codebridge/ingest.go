@@ -23,7 +23,7 @@ func (m *Main) buildStore() chan struct{} {
 			InstitutionalClasses: m.Config.InstitutionalClass, BillingProvider: m.Config.BillingProvider},
 		DeliverClaims: m.Config.ClaimSinkURL != "",
 		Wake:          wake,
-		Check:         editChecker(m.Config.InstitutionalClass),
+		Check:         editChecker(m.Config.InstitutionalClass, m.Config.MedicarePayers),
 	})
 	return wake
 }
