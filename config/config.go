@@ -78,6 +78,7 @@ type Config struct {
 	InstitutionalClass []string          // encounter classes billed on institutional claims
 	BillingProvider    string            // Organization/{id} billing when an Encounter names no serviceProvider
 	FacilityTimezone   *time.Location    // dates times sent in UTC (Z) to their date of service; nil = UTC
+	MedicarePayers     []string          // Coverage.payor references or ids that are Medicare (MUE 0 is then an error)
 	MLLPTLSCert        string            // PEM certificate file: MLLP over TLS when set (with MLLPTLSKey)
 	MLLPTLSKey         string            // PEM private key file
 	MLLPMaxFrameBytes  int               // largest MLLP frame accepted; larger ones are refused with an AR ACK
@@ -189,6 +190,7 @@ var fields = []field{
 	{"CODEBRIDGE_INSTITUTIONAL_CLASSES", func(c *Config, v string) error { return setClasses(&c.InstitutionalClass, v) }},
 	{"CODEBRIDGE_BILLING_PROVIDER", func(c *Config, v string) error { return setOrgRef(&c.BillingProvider, v) }},
 	{"CODEBRIDGE_FACILITY_TIMEZONE", func(c *Config, v string) error { return setTimezone(&c.FacilityTimezone, v) }},
+	{"CODEBRIDGE_MEDICARE_PAYERS", func(c *Config, v string) error { return setPayers(&c.MedicarePayers, v) }},
 	{"CODEBRIDGE_MLLP_TLS_CERT", func(c *Config, v string) error { return setFile(&c.MLLPTLSCert, v) }},
 	{"CODEBRIDGE_MLLP_TLS_KEY", func(c *Config, v string) error { return setFile(&c.MLLPTLSKey, v) }},
 	{"CODEBRIDGE_MLLP_MAX_FRAME_BYTES", func(c *Config, v string) error { return setPositiveInt(&c.MLLPMaxFrameBytes, v) }},

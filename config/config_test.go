@@ -304,6 +304,21 @@ func TestFacilityTimezone(t *testing.T) {
 	}
 }
 
+func TestMedicarePayers(t *testing.T) {
+	if got := Default().MedicarePayers; got != nil {
+		t.Errorf("default = %v, want none (no payer is Medicare unless listed)", got)
+	}
+	c, err := FromEnv(env(map[string]string{"CODEBRIDGE_MEDICARE_PAYERS": "Organization/cms-medicare, medicare-b,,"}))
+	if err != nil || !cmp.Equal(c.MedicarePayers, []string{"Organization/cms-medicare", "medicare-b"}) {
+		t.Errorf("FromEnv = %v, %v", c.MedicarePayers, err)
+	}
+	for _, v := range []string{"Organization/", "medicare b", "Organization/a/b"} {
+		if _, err := FromEnv(env(map[string]string{"CODEBRIDGE_MEDICARE_PAYERS": v})); err == nil || !strings.Contains(err.Error(), "CODEBRIDGE_MEDICARE_PAYERS") {
+			t.Errorf("CODEBRIDGE_MEDICARE_PAYERS=%q: %v, want an error naming it", v, err)
+		}
+	}
+}
+
 func TestHL7ProcessingIDs(t *testing.T) {
 	if got := Default().HL7ProcessingIDs; !cmp.Equal(got, []string{"P"}) {
 		t.Errorf("default = %v, want [P] (production only)", got)

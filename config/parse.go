@@ -288,6 +288,27 @@ func setOrgRef(dst *string, v string) error {
 	return nil
 }
 
+// payerRE is a FHIR id (R4: [A-Za-z0-9-.]{1,64}), optionally behind its
+// resource type ("Organization/medicare-b").
+var payerRE = regexp.MustCompile(`^([A-Z][A-Za-z]+/)?[A-Za-z0-9\-.]{1,64}$`)
+
+// setPayers parses a comma list of payer references or ids.
+func setPayers(dst *[]string, v string) error {
+	var out []string
+	for _, p := range strings.Split(v, ",") {
+		p = strings.TrimSpace(p)
+		if p == "" {
+			continue
+		}
+		if !payerRE.MatchString(p) {
+			return fmt.Errorf("%q is not a payer reference (Organization/{id}) or FHIR id", p)
+		}
+		out = append(out, p)
+	}
+	*dst = out
+	return nil
+}
+
 // HL7 v2 coding-system names seen in DG1-3.3, PR1-3.3 and FT1-25.3, as FHIR
 // system URIs. HL7 table 0396 names ICD-10-CM "I10" (and "I10C"), CPT "C4",
 // HCPCS "HCPCS"/"HCPT"; interface engines also send the spelled-out forms.

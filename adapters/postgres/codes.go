@@ -12,6 +12,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -364,10 +365,18 @@ func copyMUE(ctx context.Context, tx *sql.Tx, id int64, r io.Reader, json bool, 
 	if json {
 		read = codes.ReadMUEJSON
 	}
-	return c.finish(ctx, read(r, func(m codes.MUE) error {
+	err = read(r, func(m codes.MUE) error {
 		sc.Add(codes.MUETable, m.Code, false)
 		return c.add(ctx, m.Code, id, m.Code, m.MaxUnits, int(m.Indicator), m.Rationale)
-	}))
+	})
+	if err == nil && json { // the JSON extract is partial: record it (codes.ErrMUEPartial)
+		err = c.add(ctx, codes.MUEPartialMarker, id, codes.MUEPartialMarker, 0, 0, "partial extract")
+	}
+	n, err := c.finish(ctx, err)
+	if json && err == nil {
+		n-- // the marker is not a record of the file
+	}
+	return n, err
 }
 
 func copyPTP(ctx context.Context, tx *sql.Tx, id int64, r io.Reader, sc *codes.ShapeCheck, progress func(int)) (int, error) {
@@ -424,22 +433,18 @@ type BundledLoad struct {
 }
 
 // LoadBundled loads every code set bundled in codebridge (codes.Bundled)
-// whose system and version is not stored yet, and reports what it loaded.
-// When every set is loaded already it costs one query.
+// whose system has no stored release over the bundle's dates (of its
+// version or another: a release a site loaded for those dates, such as the
+// full CMS MUE table of the quarter, is never replaced by a bundle), and
+// reports what it loaded. When every set is loaded already it costs one
+// query.
 func (s *CodeStore) LoadBundled(ctx context.Context) ([]BundledLoad, error) {
-	have := map[string]bool{}
 	rels, err := s.ListReleases(ctx)
 	if err != nil {
 		return nil, err
 	}
-	for _, r := range rels {
-		have[string(r.System)+" "+r.Version] = true
-	}
 	var out []BundledLoad
-	for _, b := range codes.Bundled() {
-		if have[string(b.Release.System)+" "+b.Release.Version] {
-			continue
-		}
+	for _, b := range bundlesToLoad(rels, codes.Bundled()) {
 		start := time.Now()
 		data, err := readBundle(b)
 		if err != nil {
@@ -455,6 +460,20 @@ func (s *CodeStore) LoadBundled(ctx context.Context) ([]BundledLoad, error) {
 		out = append(out, BundledLoad{Release: b.Release, Name: b.Name, Rows: res.Rows, Duration: time.Since(start)})
 	}
 	return out, nil
+}
+
+// bundlesToLoad returns the bundles of bs whose system has no stored
+// release over any of the bundle's dates.
+func bundlesToLoad(stored []ReleaseInfo, bs []codes.Bundle) []codes.Bundle {
+	var out []codes.Bundle
+	for _, b := range bs {
+		if !slices.ContainsFunc(stored, func(r ReleaseInfo) bool {
+			return r.System == b.Release.System && !r.From.After(b.Release.To) && !r.To.Before(b.Release.From)
+		}) {
+			out = append(out, b)
+		}
+	}
+	return out
 }
 
 // readBundle returns the uncompressed content of b.

@@ -281,23 +281,37 @@ func (l codeLookup) MUE(ctx context.Context, code string, dos time.Time) (codes.
 	m := codes.MUE{Code: codes.Normalize(codes.MUETable, code)}
 	k := lookupKey{kind: 'm', rel: rr.id, a: m.Code}
 	if v, ok := l.s.cache.get(k); ok {
-		if v == nil {
+		switch v := v.(type) {
+		case nil:
 			return codes.MUE{}, fmt.Errorf("mue %s: %w", m.Code, codes.ErrNotFound)
+		case muePartialMiss:
+			return codes.MUE{}, fmt.Errorf("mue %s: %w", m.Code, codes.ErrMUEPartial)
+		default:
+			return v.(codes.MUE), nil
 		}
-		return v.(codes.MUE), nil
 	}
-	err = l.q.QueryRowContext(ctx, `SELECT max_units, indicator, rationale FROM code_mues WHERE release_id = $1 AND code = $2`,
-		rr.id, m.Code).Scan(&m.MaxUnits, &m.Indicator, &m.Rationale)
-	if errors.Is(err, sql.ErrNoRows) {
+	// One query answers both the code and, when it is absent, whether the
+	// release is a partial extract (its marker row sorts after the code).
+	var got string
+	err = l.q.QueryRowContext(ctx, `SELECT code, max_units, indicator, rationale FROM code_mues
+		WHERE release_id = $1 AND code IN ($2, $3) ORDER BY code = $3 LIMIT 1`,
+		rr.id, m.Code, codes.MUEPartialMarker).Scan(&got, &m.MaxUnits, &m.Indicator, &m.Rationale)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
 		l.s.cache.put(k, nil)
 		return codes.MUE{}, fmt.Errorf("mue %s: %w", m.Code, codes.ErrNotFound)
-	}
-	if err != nil {
+	case err != nil:
 		return codes.MUE{}, fmt.Errorf("mue %s: %w", m.Code, err)
+	case got == codes.MUEPartialMarker:
+		l.s.cache.put(k, muePartialMiss{})
+		return codes.MUE{}, fmt.Errorf("mue %s: %w", m.Code, codes.ErrMUEPartial)
 	}
 	l.s.cache.put(k, m)
 	return m, nil
 }
+
+// muePartialMiss caches an MUE lookup that met codes.ErrMUEPartial.
+type muePartialMiss struct{}
 
 // PTP implements codes.Lookup.
 func (l codeLookup) PTP(ctx context.Context, column1, column2 string, dos time.Time) (codes.PTP, error) {

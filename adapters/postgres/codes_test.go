@@ -98,6 +98,7 @@ func TestCodeStore(t *testing.T) {
 	for _, l := range loaded {
 		t.Logf("loaded %s: %d rows in %v", l.Name, l.Rows, l.Duration)
 	}
+	t.Run("BundledMUE", func(t *testing.T) { testBundledMUE(t, s, loaded) }) // before the extras replace it
 	cat := codes.NewCatalog()
 	if err := codes.LoadBundled(cat); err != nil {
 		t.Fatal(err)
@@ -115,6 +116,88 @@ func TestCodeStore(t *testing.T) {
 	t.Run("FailedLoad", func(t *testing.T) { testFailedLoad(t, db, s) })
 	t.Run("WrongFile", func(t *testing.T) { testWrongFile(t, db, s) })
 	t.Run("VersionLabels", func(t *testing.T) { testVersionLabels(t, s) })
+	t.Run("MUEIndicators", func(t *testing.T) { testMUEIndicators(t, s) })
+}
+
+// testBundledMUE checks that LoadBundled stored the bundled 2026 Q2
+// practitioner MUE extract (9,637 codes, MAI 3) as a partial table: a code
+// it lacks answers codes.ErrMUEPartial, never "no MUE".
+func testBundledMUE(t *testing.T, s *postgres.CodeStore, loaded []postgres.BundledLoad) {
+	i := slices.IndexFunc(loaded, func(l postgres.BundledLoad) bool { return l.Release.System == codes.MUETable })
+	if i < 0 || loaded[i].Release.Version != "2026Q2" || loaded[i].Rows != 9637 {
+		t.Fatalf("LoadBundled = %+v; want mue 2026Q2 with 9637 rows", loaded)
+	}
+	ctx := context.Background()
+	dos := ymd(2026, 5, 12)
+	for _, pass := range []string{"database", "cache"} {
+		if m, err := s.MUE(ctx, "99381", dos); err != nil || m.MaxUnits != 0 || m.Indicator != codes.MAIDOSClinic {
+			t.Errorf("%s: MUE 99381 = %+v, %v; want 0 units, MAI 3", pass, m, err)
+		}
+		if _, err := s.MUE(ctx, "11042", dos); !errors.Is(err, codes.ErrMUEPartial) {
+			t.Errorf("%s: MUE 11042 = %v; want ErrMUEPartial", pass, err)
+		}
+	}
+}
+
+// testMUEIndicators loads the CMS MUE layout (with the MUE adjudication
+// indicator column) into its own quarter and checks that the MAI of each
+// row is stored, and that a full table answers ErrNotFound for a code it
+// lacks.
+func testMUEIndicators(t *testing.T, s *postgres.CodeStore) {
+	ctx := context.Background()
+	rel, _ := codes.NewRelease(codes.MUETable, "2026Q3")
+	res, err := s.LoadRelease(ctx, rel, bytes.NewReader(readFile(t, "mue_practitioner_cms_layout_extract.csv")), nil)
+	if err != nil || res.Rows != 10 {
+		t.Fatalf("load CMS MUE layout = %+v, %v; want 10 rows", res, err)
+	}
+	dos := ymd(2026, 8, 3)
+	for code, want := range map[string]codes.MUE{
+		"97110": {Code: "97110", MaxUnits: 4, Indicator: codes.MAILine, Rationale: "Clinical: Data"},
+		"11042": {Code: "11042", MaxUnits: 1, Indicator: codes.MAIDOSPolicy, Rationale: "Code Descriptor / CPT Instruction"},
+		"80053": {Code: "80053", MaxUnits: 1, Indicator: codes.MAIDOSClinic, Rationale: "Clinical: Data"},
+	} {
+		if got, err := s.MUE(ctx, code, dos); err != nil || got != want {
+			t.Errorf("MUE %s = %+v, %v; want %+v", code, got, err, want)
+		}
+	}
+	if _, err := s.MUE(ctx, "99999", dos); !errors.Is(err, codes.ErrNotFound) || errors.Is(err, codes.ErrMUEPartial) {
+		t.Errorf("MUE 99999 in a full table = %v; want ErrNotFound", err)
+	}
+}
+
+// TestBundlesToLoad: a bundle is skipped when a stored release of its
+// system covers any of its dates, whatever its version label, so a full
+// MUE table a site loaded for the quarter is never replaced or refused.
+func TestBundlesToLoad(t *testing.T) {
+	var mue codes.Bundle
+	for _, b := range codes.Bundled() {
+		if b.Release.System == codes.MUETable {
+			mue = b
+		}
+	}
+	info := func(system codes.System, version string) postgres.ReleaseInfo {
+		rel, err := codes.NewRelease(system, version)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return postgres.ReleaseInfo{Release: rel}
+	}
+	for _, tt := range []struct {
+		name   string
+		stored []postgres.ReleaseInfo
+		want   bool
+	}{
+		{"nothing stored", nil, true},
+		{"same quarter, other label", []postgres.ReleaseInfo{info(codes.MUETable, "2026-Apr")}, false},
+		{"same version", []postgres.ReleaseInfo{info(codes.MUETable, "2026Q2")}, false},
+		{"next quarter", []postgres.ReleaseInfo{info(codes.MUETable, "2026Q3")}, true},
+		{"other system, same quarter", []postgres.ReleaseInfo{info(codes.PTPTable, "2026Q2")}, true},
+	} {
+		got := slices.ContainsFunc(postgres.BundlesToLoad(tt.stored, codes.Bundled()), func(b codes.Bundle) bool { return b.Name == mue.Name })
+		if got != tt.want {
+			t.Errorf("%s: bundled MUE to load = %v, want %v", tt.name, got, tt.want)
+		}
+	}
 }
 
 func count(t *testing.T, db *postgres.DB, query string, args ...any) int {
@@ -137,11 +220,12 @@ func testCounts(t *testing.T, db *postgres.DB) {
 		"hcpcs":             count(t, db, countEntries, "2025-Oct", "hcpcs", true),
 		"hcpcsmod":          count(t, db, countEntries, "2025-Oct", "hcpcsmod", true),
 		"poaexempt":         count(t, db, `SELECT count(*) FROM code_poa_exempt`),
-		"mue":               count(t, db, `SELECT count(*) FROM code_mues`),
+		"mue":               count(t, db, `SELECT count(*) FROM code_mues WHERE code <> $1`, codes.MUEPartialMarker),
+		"mue partial":       count(t, db, `SELECT count(*) FROM code_mues WHERE code = $1`, codes.MUEPartialMarker),
 		"ptp":               count(t, db, `SELECT count(*) FROM code_ptps`),
 	}
 	want := map[string]int{"icd10cm billable": 74719, "icd10cm headers": 23467, "icd10pcs billable": 79115,
-		"hcpcs": 8463, "hcpcsmod": 383, "poaexempt": 38349, "mue": 27, "ptp": 7}
+		"hcpcs": 8463, "hcpcsmod": 383, "poaexempt": 38349, "mue": 27, "mue partial": 1, "ptp": 9}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("row counts mismatch (-want +got):\n%s", diff)
 	}
@@ -271,8 +355,8 @@ func testEdits(t *testing.T, l codes.Lookup) {
 	if m, err := l.MUE(ctx, "80053", ymd(2026, 5, 1)); err != nil || m.MaxUnits != 1 || m.Indicator != codes.MAIDOSPolicy && m.Indicator != codes.MAIDOSClinic {
 		t.Errorf("MUE 80053 = %+v, %v; want 1 unit per day", m, err)
 	}
-	if _, err := l.MUE(ctx, "99999", ymd(2026, 5, 1)); !errors.Is(err, codes.ErrNotFound) {
-		t.Errorf("MUE 99999: %v, want ErrNotFound", err)
+	if _, err := l.MUE(ctx, "99999", ymd(2026, 5, 1)); !errors.Is(err, codes.ErrMUEPartial) {
+		t.Errorf("MUE 99999 (JSON extract, partial): %v, want ErrMUEPartial", err)
 	}
 	if _, err := l.MUE(ctx, "80053", ymd(2025, 5, 1)); !errors.Is(err, codes.ErrNoRelease) {
 		t.Errorf("MUE 80053 in 2025: %v, want ErrNoRelease", err)

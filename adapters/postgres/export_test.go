@@ -13,6 +13,9 @@ import (
 // external because pgtest, which gives them a database, imports this
 // package.
 
+// BundlesToLoad is bundlesToLoad.
+var BundlesToLoad = bundlesToLoad
+
 // Cacheable is cacheable.
 var Cacheable = cacheable
 

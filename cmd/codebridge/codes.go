@@ -126,7 +126,7 @@ func newCodesListCmd(getenv func(string) string, g *globalFlags, stdout io.Write
 func newCodesLoadBundledCmd(getenv func(string) string, g *globalFlags, stdout io.Writer) *cobra.Command {
 	return &cobra.Command{
 		Use:   "load-bundled",
-		Short: "Load the public-domain code sets bundled in codebridge that are not loaded yet",
+		Short: "Load the code sets bundled in codebridge (ICD-10-CM/PCS, POA-exempt, HCPCS, the MUE extract) whose dates no loaded release covers yet",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return withCodeStore(cmd.Context(), getenv, g, func(s *postgres.CodeStore) error {

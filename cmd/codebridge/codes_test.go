@@ -91,6 +91,26 @@ func TestCodesCommands(t *testing.T) {
 	}
 }
 
+// TestCodesLoadBundled: `codes load-bundled` loads every bundled set,
+// the 2026 Q2 practitioner MUE extract included, and a second run loads
+// nothing.
+func TestCodesLoadBundled(t *testing.T) {
+	dbURL := pgtest.NewURL(t)
+	out, _, err := runCodes(t, dbURL, "load-bundled")
+	if err != nil || !strings.Contains(out, "loaded mue 2026Q2 (2026-04-01..2026-06-30): 9637 records from mue_practitioner_2026q2_dos_only.json") ||
+		!strings.Contains(out, "loaded icd10cm FY2026") {
+		t.Fatalf("load-bundled: %q, %v; want the MUE extract and ICD-10-CM loaded", out, err)
+	}
+	out, _, err = runCodes(t, dbURL, "load-bundled")
+	if err != nil || !strings.Contains(out, "every bundled code set is already loaded") {
+		t.Errorf("second load-bundled: %q, %v", out, err)
+	}
+	out, _, err = runCodes(t, dbURL, "list")
+	if err != nil || !strings.Contains(out, "mue") || !strings.Contains(out, "2026Q2") {
+		t.Errorf("list after load-bundled: %q, %v; want the mue 2026Q2 release", out, err)
+	}
+}
+
 func TestCodeSearchRouteInMain(t *testing.T) {
 	dbURL := pgtest.NewURL(t)
 	extract := filepath.Join("..", "..", "testdata", "codesets", "icd10cm_order_2025_extract.txt")

@@ -13,14 +13,16 @@ import (
 
 // editChecker runs the claim edits against the code sets the store looks
 // up (on the coding transaction), with the claim type the configured
-// institutional classes give and the dates of service the facility time
-// zone gives (the same zone the Claims are built with).
-func editChecker(institutional []string, facility *time.Location) workitem.Checker {
+// institutional classes give, the dates of service the facility time zone
+// gives (the same zone the Claims are built with) and the payer recognised
+// as Medicare when listed in medicarePayers (CODEBRIDGE_MEDICARE_PAYERS).
+func editChecker(institutional []string, facility *time.Location, medicarePayers []string) workitem.Checker {
 	return func(ctx context.Context, lk codes.Lookup, chart *workitem.Chart, a workitem.Assignment) ([]workitem.Edit, error) {
 		ec, err := mapping.EditChart(chart, a, institutional, facility)
 		if err != nil {
 			return nil, err
 		}
+		ec.Medicare = mapping.IsMedicare(chart, medicarePayers)
 		es, err := edits.Check(ctx, lk, ec)
 		if err != nil {
 			return nil, err

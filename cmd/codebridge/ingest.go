@@ -37,7 +37,7 @@ func storeOptions(c config.Config) postgres.StoreOptions {
 			InstitutionalClasses: c.InstitutionalClass, BillingProvider: c.BillingProvider,
 			Facility: c.FacilityTimezone},
 		DeliverClaims: c.ClaimSinkURL != "",
-		Check:         editChecker(c.InstitutionalClass, c.FacilityTimezone),
+		Check:         editChecker(c.InstitutionalClass, c.FacilityTimezone, c.MedicarePayers),
 		AutoCode:      workitem.StraightThroughPolicy{AllowWarnings: c.AutoCodeAllowWarnings},
 	}
 }

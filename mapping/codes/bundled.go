@@ -55,12 +55,19 @@ var bundles = []struct {
 	{ICD10PCS, "FY2026", "icd10pcs_order_2026.txt"},
 	{POAExemptList, "FY2026", "POAexemptCodesFY26.txt"},
 	{HCPCS, "2025-Oct", "HCPC2025_OCT_ANWEB.derived.csv"},
+	{MUETable, "2026Q2", "mue_practitioner_2026q2_dos_only.json"},
 }
 
-// Bundled returns the public-domain code sets embedded in codebridge: the
+// Bundled returns the code sets embedded in codebridge: the public-domain
 // FY2026 ICD-10-CM and ICD-10-PCS order files, the FY2026 POA-exempt list
-// and the October 2025 HCPCS Level II file (a CSV dump of the ANWEB sheet).
-// MUE, PTP and CPT are never bundled.
+// and the October 2025 HCPCS Level II file (a CSV dump of the ANWEB sheet),
+// and the 2026 Q2 practitioner MUE values of the date-of-service clinical
+// edits (MAI 3): a partial derivative of the CMS table holding code numbers
+// and values only (no CPT descriptors; provenance in README "Licence" and
+// testdata/codesets/README.md). The official CMS practitioner MUE file
+// could not be obtained, so the bundle is that extract, loaded as partial
+// (MUEPartialMarker): a code it does not list is "not checked", never
+// "no MUE". PTP and CPT are never bundled.
 func Bundled() []Bundle {
 	out := make([]Bundle, 0, len(bundles))
 	for _, b := range bundles {

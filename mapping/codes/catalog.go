@@ -125,6 +125,9 @@ func (c *Catalog) MUE(ctx context.Context, code string, dos time.Time) (MUE, err
 	if m, ok := t.mues[Normalize(MUETable, code)]; ok {
 		return m, nil
 	}
+	if _, partial := t.mues[MUEPartialMarker]; partial {
+		return MUE{}, fmt.Errorf("mue %s: %w", code, ErrMUEPartial)
+	}
 	return MUE{}, fmt.Errorf("mue %s: %w", code, ErrNotFound)
 }
 

@@ -11,7 +11,7 @@ import (
 
 func TestCatalogBundledCounts(t *testing.T) {
 	c := bundledCatalog(t)
-	want := map[System]int{ICD10CM: 98186, ICD10PCS: 80029, HCPCS: 8463, HCPCSModifier: 383, POAExemptList: 38349}
+	want := map[System]int{ICD10CM: 98186, ICD10PCS: 80029, HCPCS: 8463, HCPCSModifier: 383, POAExemptList: 38349, MUETable: 9637}
 	got := map[System]int{}
 	c.mu.RLock()
 	for s, ts := range c.releases {
@@ -102,8 +102,9 @@ func TestCatalogNCCI(t *testing.T) {
 	if m, err := c.MUE(ctx, "80053", ymd(2026, 5, 1)); err != nil || m.MaxUnits != 1 {
 		t.Errorf("MUE 80053 = %+v, %v; want 1 unit", m, err)
 	}
-	if _, err := c.MUE(ctx, "99999", ymd(2026, 5, 1)); !errors.Is(err, ErrNotFound) {
-		t.Errorf("MUE 99999: %v, want ErrNotFound", err)
+	// The JSON extract is partial: a code it lacks was not checked.
+	if _, err := c.MUE(ctx, "99999", ymd(2026, 5, 1)); !errors.Is(err, ErrMUEPartial) || !errors.Is(err, ErrNoRelease) {
+		t.Errorf("MUE 99999: %v, want ErrMUEPartial (an ErrNoRelease)", err)
 	}
 	if _, err := c.MUE(ctx, "80053", ymd(2025, 5, 1)); !errors.Is(err, ErrNoRelease) {
 		t.Errorf("MUE 80053 in 2025: %v, want ErrNoRelease", err)
@@ -116,6 +117,66 @@ func TestCatalogNCCI(t *testing.T) {
 	}
 	if _, err := c.PTP(ctx, "99215", "97110", ymd(2025, 11, 1)); !errors.Is(err, ErrNotFound) {
 		t.Errorf("PTP deleted 2025-11-01: %v, want ErrNotFound", err)
+	}
+}
+
+// TestCatalogMUEIndicators loads the CMS layout (with its MUE adjudication
+// indicator column) and checks that the MAI of every row is kept and that a
+// code the full table lacks has no MUE (ErrNotFound, not ErrMUEPartial).
+func TestCatalogMUEIndicators(t *testing.T) {
+	c := NewCatalog()
+	rel, _ := NewRelease(MUETable, "2026Q3")
+	if _, err := c.Load(rel, openTestdata(t, "mue_practitioner_cms_layout_extract.csv")); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	dos := ymd(2026, 8, 3)
+	for code, want := range map[string]MUE{
+		"97110": {Code: "97110", MaxUnits: 4, Indicator: MAILine, Rationale: "Clinical: Data"},
+		"11042": {Code: "11042", MaxUnits: 1, Indicator: MAIDOSPolicy, Rationale: "Code Descriptor / CPT Instruction"},
+		"80053": {Code: "80053", MaxUnits: 1, Indicator: MAIDOSClinic, Rationale: "Clinical: Data"},
+		"A4550": {Code: "A4550", MaxUnits: 0, Indicator: MAIDOSClinic, Rationale: "Nature of Equipment"},
+	} {
+		if got, err := c.MUE(ctx, code, dos); err != nil || got != want {
+			t.Errorf("MUE %s = %+v, %v; want %+v", code, got, err, want)
+		}
+	}
+	if _, err := c.MUE(ctx, "99999", dos); !errors.Is(err, ErrNotFound) || errors.Is(err, ErrMUEPartial) {
+		t.Errorf("MUE 99999 in a full table: %v, want ErrNotFound", err)
+	}
+}
+
+// TestBundledMUE checks the bundled 2026 Q2 practitioner MUE extract as
+// LoadBundled installs it: real values with MAI 3, 0 for a preventive
+// visit Medicare does not pay, partial for codes it lacks, and no release
+// outside its quarter.
+func TestBundledMUE(t *testing.T) {
+	var rel Release
+	for _, b := range Bundled() {
+		if b.Release.System == MUETable {
+			rel = b.Release
+		}
+	}
+	if rel.Version != "2026Q2" || !rel.From.Equal(ymd(2026, 4, 1)) || !rel.To.Equal(ymd(2026, 6, 30)) {
+		t.Fatalf("bundled MUE release = %v, want mue 2026Q2 (2026-04-01..2026-06-30)", rel)
+	}
+	c := bundledCatalog(t)
+	ctx := context.Background()
+	dos := ymd(2026, 5, 12)
+	for code, want := range map[string]MUE{
+		"99213": {Code: "99213", MaxUnits: 2, Indicator: MAIDOSClinic},
+		"99381": {Code: "99381", MaxUnits: 0, Indicator: MAIDOSClinic},
+		"J1885": {Code: "J1885", MaxUnits: 8, Indicator: MAIDOSClinic},
+	} {
+		if got, err := c.MUE(ctx, code, dos); err != nil || got != want {
+			t.Errorf("MUE %s = %+v, %v; want %+v", code, got, err, want)
+		}
+	}
+	if _, err := c.MUE(ctx, "11042", dos); !errors.Is(err, ErrMUEPartial) {
+		t.Errorf("MUE 11042 (not in the MAI 3 extract) = %v, want ErrMUEPartial", err)
+	}
+	if _, err := c.MUE(ctx, "99213", ymd(2026, 7, 1)); !errors.Is(err, ErrNoRelease) || errors.Is(err, ErrMUEPartial) {
+		t.Errorf("MUE 99213 on 2026-07-01 = %v, want ErrNoRelease", err)
 	}
 }
 

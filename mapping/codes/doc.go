@@ -54,8 +54,10 @@
 //
 // Bundled embeds the public-domain FY2026 ICD-10-CM and ICD-10-PCS order
 // files, the FY2026 POA-exempt list and the October 2025 HCPCS Level II file
-// (gzip, about 3.2 MB), so a fresh install starts with real code sets.
-// MUE and PTP (CMS asks downloaders to accept the AMA licence for the CPT
-// numbers they carry) and CPT are never bundled; small hand-made extracts
-// for tests live in testdata/codesets.
+// (gzip, about 3.2 MB), so a fresh install starts with real code sets, and
+// the 2026 Q2 practitioner MUE date-of-service (MAI 3) values, a partial
+// derivative of the CMS table (code numbers and values only, 30 KB): it is
+// loaded as partial, so codes it does not list are reported as not checked.
+// PTP tables and CPT are never bundled; small hand-made extracts for tests
+// live in testdata/codesets.
 package codes

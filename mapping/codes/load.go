@@ -15,7 +15,8 @@ import (
 //	hcpcs              ANWEB .xlsx or its CSV dump (ReadHCPCSXLSX, ReadHCPCSCSV);
 //	                   the Level II modifiers become a hcpcsmod release of the
 //	                   same version and window
-//	mue                CMS MUE table (ReadMUE) or the JSON extract (ReadMUEJSON)
+//	mue                CMS MUE table (ReadMUE) or the JSON extract (ReadMUEJSON),
+//	                   which is recorded as partial (MUEPartialMarker)
 //	ptp                CMS PTP table (ReadPTP)
 //	cpt                user-supplied CPT list (ReadCPT)
 //
@@ -45,6 +46,7 @@ func (c *Catalog) Load(rel Release, r io.Reader) (int, error) {
 		add := func(m MUE) error { sc.Add(rel.System, m.Code, false); t.mues[m.Code] = m; return nil }
 		if bytes.HasPrefix(bytes.TrimSpace(head), []byte("{")) {
 			err = ReadMUEJSON(br, add)
+			t.mues[MUEPartialMarker] = MUE{Code: MUEPartialMarker}
 		} else {
 			err = ReadMUE(br, add)
 		}
@@ -75,7 +77,11 @@ func (c *Catalog) Load(rel Release, r io.Reader) (int, error) {
 }
 
 func (t *table) size() int {
-	return len(t.entries) + len(t.mues) + len(t.exempt) + len(t.ptps)
+	n := len(t.entries) + len(t.mues) + len(t.exempt) + len(t.ptps)
+	if _, ok := t.mues[MUEPartialMarker]; ok {
+		n--
+	}
+	return n
 }
 
 // loadHCPCS loads codes into rel and modifiers into a hcpcsmod release

@@ -3,6 +3,7 @@ package codes
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 )
 
@@ -20,6 +21,11 @@ var (
 	// in the release in force but outside the code's own effective and
 	// termination dates — yet not valid on the date of service.
 	ErrNotInForce = errors.New("codes: not valid on the date of service")
+	// ErrMUEPartial means the MUE release in force is a partial extract
+	// (MUEPartialMarker) that does not list the code: its MUE is unknown,
+	// not absent. It wraps ErrNoRelease, so a caller that does not tell
+	// the two apart treats the code as not checked, never as a pass.
+	ErrMUEPartial = fmt.Errorf("%w: the MUE release in force is a partial extract that does not list the code", ErrNoRelease)
 )
 
 // Entry is one code of a code system as a Lookup answers it.
@@ -61,7 +67,8 @@ type Lookup interface {
 	// documented on those errors.
 	Code(ctx context.Context, system System, code string, dos time.Time) (Entry, error)
 	// MUE returns the Medically Unlikely Edit for code on dos, or
-	// ErrNotFound when the code has none.
+	// ErrNotFound when the code has none, or ErrMUEPartial when the
+	// release in force is a partial extract that does not list it.
 	MUE(ctx context.Context, code string, dos time.Time) (MUE, error)
 	// PTP returns the NCCI edit with column1 and column2 in that order,
 	// active on dos, or ErrNotFound.

@@ -101,10 +101,18 @@ type muePartial struct {
 	AdjudicationType string `json:"adjudicationType"`
 }
 
+// MUEPartialMarker is the code under which a loaded MUE release records
+// that it is a partial extract (the JSON format): a code it does not list
+// has an MUE that was not checked, not "no MUE". It is never a procedure
+// code, so no lookup of a real code can meet it.
+const MUEPartialMarker = "*PARTIAL*"
+
 // ReadMUEJSON reads the JSON MUE extract ({code: {maxUnits,
-// adjudicationType}}) and calls fn for each code in code order. The extract
-// kept only indicator-3 rows, so "date_of_service" maps to MAIDOSClinic;
-// "line" maps to MAILine.
+// adjudicationType}}) and calls fn for each code in code order. The
+// extract is a derivative that kept only the indicator-3 rows of the CMS
+// table, so "date_of_service" maps to MAIDOSClinic; "line" and
+// "claim_line" map to MAILine; any other type is an error. Such an extract
+// is partial by construction: loaders record MUEPartialMarker with it.
 func ReadMUEJSON(r io.Reader, fn func(MUE) error) error {
 	var m map[string]muePartial
 	if err := json.NewDecoder(r).Decode(&m); err != nil {
@@ -115,9 +123,17 @@ func ReadMUEJSON(r io.Reader, fn func(MUE) error) error {
 	}
 	for _, k := range slices.Sorted(maps.Keys(m)) {
 		v := m[k]
-		mai := MAIDOSClinic
-		if v.AdjudicationType == "line" {
+		var mai MAI
+		switch v.AdjudicationType {
+		case "date_of_service":
+			mai = MAIDOSClinic
+		case "line", "claim_line":
 			mai = MAILine
+		default:
+			return fmt.Errorf("codes: MUE JSON: code %s: adjudicationType %q", k, v.AdjudicationType)
+		}
+		if v.MaxUnits < 0 {
+			return fmt.Errorf("codes: MUE JSON: code %s: maxUnits %d", k, v.MaxUnits)
 		}
 		if err := fn(MUE{Code: Normalize(MUETable, k), MaxUnits: v.MaxUnits, Indicator: mai}); err != nil {
 			return err

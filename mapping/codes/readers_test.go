@@ -131,6 +131,21 @@ func TestReadMUE(t *testing.T) {
 	if err := ReadMUE(strings.NewReader("a,b\n1,2\n"), func(MUE) error { return nil }); err == nil {
 		t.Error("ReadMUE without a header succeeded, want error")
 	}
+	// The JSON extract's adjudication types: date_of_service is MAI 3 (the
+	// extract kept only those rows), line or claim_line MAI 1; any other
+	// type is refused rather than guessed.
+	var fromJSON []MUE
+	in := `{"36415": {"maxUnits": 3, "adjudicationType": "claim_line"}, "97110": {"maxUnits": 4, "adjudicationType": "line"}}`
+	if err := ReadMUEJSON(strings.NewReader(in), func(m MUE) error { fromJSON = append(fromJSON, m); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	wantJSON := []MUE{{Code: "36415", MaxUnits: 3, Indicator: MAILine}, {Code: "97110", MaxUnits: 4, Indicator: MAILine}}
+	if diff := cmp.Diff(wantJSON, fromJSON); diff != "" {
+		t.Errorf("JSON types mismatch (-want +got):\n%s", diff)
+	}
+	if err := ReadMUEJSON(strings.NewReader(`{"99213": {"maxUnits": 2, "adjudicationType": "policy"}}`), func(MUE) error { return nil }); err == nil {
+		t.Error("ReadMUEJSON with an unknown adjudicationType succeeded, want error")
+	}
 }
 
 func TestReadPTP(t *testing.T) {
@@ -143,7 +158,7 @@ func TestReadPTP(t *testing.T) {
 		{Column1: "93000", Column2: "93005", PriorTo1996: true, Effective: ymd(1996, 1, 1), Modifier: 0, Rationale: "Misuse of column two code with column one code"},
 		{Column1: "99214", Column2: "36415", Effective: ymd(2020, 1, 1), Deleted: ymd(2021, 1, 1), Modifier: 9, Rationale: "Standards of medical / surgical practice"},
 	}
-	if diff := cmp.Diff(want, []PTP{got[0], got[2], got[5]}); diff != "" || len(got) != 7 {
+	if diff := cmp.Diff(want, []PTP{got[0], got[2], got[5]}); diff != "" || len(got) != 9 {
 		t.Errorf("%d edits; mismatch (-want +got):\n%s", len(got), diff)
 	}
 	for _, tt := range []struct {

@@ -47,6 +47,10 @@ type Chart struct {
 	Diagnoses  []Diagnosis
 	Lines      []Line
 	Procedures []Procedure
+	// Medicare says the payer is Medicare (the caller decides how a payer
+	// is recognised; see mapping.IsMedicare). It sets the severity of an
+	// MUE of 0, a Medicare payment rule (MUE_ZERO).
+	Medicare bool
 }
 
 // Diagnosis is one ICD-10-CM code with its present-on-admission indicator.

@@ -46,12 +46,26 @@
 //   - Lines: UNITS_INVALID (< 1), MODIFIER_INVALID (format; letter-first
 //     modifiers must be HCPCS Level II modifiers in force; digit-first are
 //     CPT modifiers, format only).
-//   - NCCI MUE: units per line (MAI 1) or summed per code and date of
-//     service (MAI 2, 3) above the MUE value: MUE_EXCEEDED.
-//   - NCCI PTP, both column orders, lines on the same date: modifier
-//     indicator 0 is always an error (NCCI_PTP_NO_MODIFIER_ALLOWED);
-//     indicator 1 is an error unless either line carries 59, XE, XS, XP or
-//     XU (NCCI_PTP); deleted edits and indicator 9 are ignored.
+//   - NCCI MUE (NCCI Policy Manual ch. I §V; CMS MUE tables): units per
+//     line (MUE adjudication indicator 1) or summed per code and date of
+//     service (MAI 2, 3) above the MUE value: MUE_EXCEEDED (error, MAI 1
+//     and 2: a policy limit) or MUE_EXCEEDED_CLINICAL (warning, MAI 3:
+//     payable only with documentation, so a person decides). An MUE of 0
+//     (not payable by Medicare for practitioners): MUE_ZERO, an error when
+//     Chart.Medicare, a warning otherwise. Lines whose MUE was not checked
+//     (no table for the date, or a partial table that does not list the
+//     code): one NO_RELEASE_FOR_DOS warning on the line with most units.
+//   - NCCI PTP (NCCI Policy Manual ch. I §E; PTP file README), both column
+//     orders, lines on the same date: modifier indicator 0 is always an
+//     error (NCCI_PTP_NO_MODIFIER_ALLOWED); indicator 1 is an error
+//     (NCCI_PTP) unless an NCCI-associated modifier is on the right line:
+//     25, 57, 24 or 27 on the E/M line of the pair (column 2 when both are); 59, XE, XP, XS, XU, 58,
+//     78, 79, 91 or an anatomic modifier (E1-E4, FA, F1-F9, TA, T1-T9, LT,
+//     RT, LC, LD, LM, RC, RI; not the same one as the column 1 line) on a
+//     column 2 code that is not E/M. Indicator 9 and deleted edits are not
+//     edits. 59 or X{EPSU} on an E/M code (99202-99499, 98000-98016) is an
+//     error of its own (NCCI_59_ON_EM; CPT 59 excludes E/M, NCCI Policy
+//     Manual ch. XI).
 //   - Telehealth (encounter class VR): each line needs modifier 95, 93, FQ,
 //     GT or GQ, or place of service 02 or 10: TELEHEALTH_MODIFIER (warning).
 package edits

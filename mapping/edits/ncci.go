@@ -1,18 +1,70 @@
 package edits
 
 import (
+	"errors"
 	"fmt"
+	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/codebridge/codebridge/mapping/codes"
 )
 
-// ptpBypass are the NCCI-associated modifiers that let a PTP pair with
-// modifier indicator 1 be paid: 59 and its subsets XE, XS, XP, XU. They are
-// accepted on either line of the pair. Anatomic and global-surgery
-// modifiers (LT/RT, E1-E4, F1-F9, T1-T9, 24, 25, 57, 58, 78, 79, 91) are
-// not considered yet, so such claims get an error to review.
-var ptpBypass = []string{"59", "XE", "XS", "XP", "XU"}
+// The edit codes of the NCCI rules added for issue #17; stable like those
+// in codes.go.
+const (
+	// MUEExceededClinical is units above an MUE whose adjudication
+	// indicator is 3 (clinical): a warning, payable only with
+	// documentation, so a person decides.
+	MUEExceededClinical = "MUE_EXCEEDED_CLINICAL"
+	// MUEZero is a code whose MUE is 0: an error for a Medicare payer, a
+	// warning otherwise.
+	MUEZero = "MUE_ZERO"
+	// NCCI59OnEM is modifier 59 or XE, XP, XS, XU on an E/M code.
+	NCCI59OnEM = "NCCI_59_ON_EM"
+)
+
+// The NCCI-associated modifiers, as the NCCI Policy Manual for Medicare
+// Services lists them (ch. I §E "Modifiers and Modifier Indicators") and
+// the PTP file README repeats. On a PTP pair with modifier indicator 1 one
+// of them on the right line bypasses the edit; with indicator 0 nothing
+// does.
+var (
+	// distinctModifiers are 59 (distinct procedural service) and its
+	// subsets XE, XP, XS, XU (CMS CR8863, MLN1783722). CPT defines 59 for
+	// services "other than E/M services": on an E/M code they are an error
+	// (NCCI_59_ON_EM), never a bypass.
+	distinctModifiers = []string{"59", "XE", "XP", "XS", "XU"}
+	// anatomicModifiers name the site: eyelids, fingers, toes, side and
+	// coronary arteries.
+	anatomicModifiers = []string{"E1", "E2", "E3", "E4", "FA", "F1", "F2", "F3", "F4", "F5", "F6", "F7", "F8", "F9",
+		"TA", "T1", "T2", "T3", "T4", "T5", "T6", "T7", "T8", "T9", "LT", "RT", "LC", "LD", "LM", "RC", "RI"}
+	// procedureModifiers are the global-surgery modifiers of procedures
+	// (58 staged, 78 return to the OR, 79 unrelated procedure in the
+	// postoperative period) and 91 (repeat clinical diagnostic laboratory
+	// test).
+	procedureModifiers = []string{"58", "78", "79", "91"}
+	// emModifiers qualify an E/M service: 25 (significant, separately
+	// identifiable E/M), 57 (decision for surgery), 24 (unrelated E/M in a
+	// postoperative period), 27 (multiple outpatient hospital E/M
+	// encounters). They bypass only from the E/M line of the pair.
+	emModifiers = []string{"24", "25", "27", "57"}
+)
+
+// isEM reports whether code is a CPT Evaluation and Management service:
+// the E/M section ranges 99202-99499 and the telemedicine E/M services
+// 98000-98016 (CPT 2025).
+func isEM(code string) bool {
+	if len(code) != 5 {
+		return false
+	}
+	n, err := strconv.Atoi(code)
+	if err != nil {
+		return false
+	}
+	return n >= 99202 && n <= 99499 || n >= 98000 && n <= 98016
+}
 
 // billed is a line with a procedure code, for the NCCI edits.
 type billed struct {
@@ -34,8 +86,17 @@ func (k *checker) billedLines() []billed {
 	return out
 }
 
-// mue sums units per code and date of service (indicators 2 and 3) or per
-// line (indicator 1) and compares them with the MUE value.
+// mue applies the NCCI Medically Unlikely Edits (NCCI Policy Manual ch. I
+// §V; CMS "MUE" page): units per line for adjudication indicator 1, summed
+// per code and date of service for indicators 2 and 3. Indicator 1 and 2
+// are errors (2 is a policy limit that is not paid above the value, even on
+// appeal); indicator 3 (clinical) is a warning: units above it are paid only
+// when the record documents their medical necessity, so a person decides.
+// A value of 0 means Medicare does not pay the code for this provider type
+// on that date: an error for a Medicare payer, a warning otherwise
+// (MUE_ZERO). Lines whose MUE could not be looked up (no table for the
+// date, or a partial table that does not list the code) get one
+// NO_RELEASE_FOR_DOS warning, on the unchecked line with the most units.
 func (k *checker) mue() {
 	type key struct {
 		code string
@@ -43,43 +104,114 @@ func (k *checker) mue() {
 	}
 	var order []key
 	total, last, mues := map[key]int{}, map[key]int{}, map[key]codes.MUE{}
+	zero := map[key]bool{}
+	var unchecked []uncheckedLine
 	for _, b := range k.billedLines() {
 		m, err := k.lk.MUE(k.ctx, b.code, b.day)
 		switch k.classify(err) {
 		case noRelease:
-			k.noRelease(codes.MUETable, fmt.Sprintf("lines[%d].units", b.idx))
+			unchecked = append(unchecked, uncheckedLine{b, errors.Is(err, codes.ErrMUEPartial)})
 			continue
 		case found:
 		default:
 			continue
 		}
-		if !m.Indicator.PerDay() {
-			k.mueExceeded(m, b.line.Units, b.idx, "line")
-			continue
-		}
 		kk := key{b.code, b.day}
-		if _, ok := total[kk]; !ok {
-			order = append(order, kk)
+		switch {
+		case m.MaxUnits == 0:
+			if !zero[kk] {
+				zero[kk] = true
+				k.mueZero(m, b.idx)
+			}
+		case m.Indicator == codes.MAILine:
+			k.mueExceeded(m, b.line.Units, b.idx, "line")
+		default: // 2, 3, and anything else summed per day (the stricter check)
+			if _, ok := total[kk]; !ok {
+				order = append(order, kk)
+			}
+			total[kk] += max(b.line.Units, 0)
+			last[kk], mues[kk] = b.idx, m
 		}
-		total[kk] += max(b.line.Units, 0)
-		last[kk], mues[kk] = b.idx, m
 	}
 	for _, kk := range order {
 		k.mueExceeded(mues[kk], total[kk], last[kk], "date of service")
 	}
+	k.mueUnchecked(unchecked)
 }
 
+// uncheckedLine is a line whose MUE was not looked up: no MUE release for
+// its date, or (partial) a partial release that does not list its code.
+type uncheckedLine struct {
+	billed
+	partial bool
+}
+
+// mueUnchecked warns once that the units of some lines were not checked
+// against an MUE, targeting the unchecked line with the most units (the
+// first of them on a tie).
+func (k *checker) mueUnchecked(unchecked []uncheckedLine) {
+	if len(unchecked) == 0 || k.warned[codes.MUETable] {
+		return
+	}
+	k.warned[codes.MUETable] = true
+	worst := slices.MaxFunc(unchecked, func(a, b uncheckedLine) int { return a.line.Units - b.line.Units })
+	target := fmt.Sprintf("lines[%d].units", worst.idx)
+	if !worst.partial {
+		k.add(NoReleaseForDOS, Warning, target,
+			"no %s release is loaded for the date of service; these codes were not checked against it", codes.MUETable)
+		return
+	}
+	k.add(NoReleaseForDOS, Warning, target,
+		"the MUE table loaded for the date of service is a partial extract (date-of-service clinical edits only) that does not list %s; "+
+			"its units were not checked against an MUE: load the full CMS practitioner MUE table", worst.code)
+}
+
+// mueExceeded reports units above the MUE value: MUE_EXCEEDED (error) for
+// adjudication indicators 1 and 2, MUE_EXCEEDED_CLINICAL (warning) for 3.
 func (k *checker) mueExceeded(m codes.MUE, units, idx int, per string) {
 	if units <= m.MaxUnits {
 		return
 	}
-	k.add(MUEExceeded, Error, fmt.Sprintf("lines[%d].units", idx),
-		"%d units of %s exceed its MUE of %d per %s (adjudication indicator %d)", units, m.Code, m.MaxUnits, per, m.Indicator)
+	target := fmt.Sprintf("lines[%d].units", idx)
+	switch m.Indicator {
+	case codes.MAIDOSClinic:
+		k.add(MUEExceededClinical, Warning, target,
+			"%d units of %s exceed its MUE of %d per date of service (MUE adjudication indicator 3, clinical): "+
+				"the units above the MUE are payable only when the medical record documents their medical necessity; "+
+				"a person must review (NCCI Policy Manual ch. I §V, Medically Unlikely Edits)", units, m.Code, m.MaxUnits)
+	case codes.MAILine:
+		k.add(MUEExceeded, Error, target,
+			"%d units of %s exceed its MUE of %d per line (MUE adjudication indicator 1, claim line edit): "+
+				"report the units on separate lines only with the modifiers that make them distinct (NCCI Policy Manual ch. I §V)",
+			units, m.Code, m.MaxUnits)
+	default:
+		k.add(MUEExceeded, Error, target,
+			"%d units of %s exceed its MUE of %d per %s (MUE adjudication indicator %d, policy): "+
+				"units above it are not payable (NCCI Policy Manual ch. I §V)", units, m.Code, m.MaxUnits, per, m.Indicator)
+	}
+}
+
+// mueZero reports an MUE of 0: the code is not payable by Medicare for
+// this provider type (practitioner services) on the date of service.
+// Other payers do not follow Medicare coverage, so it is a warning there.
+func (k *checker) mueZero(m codes.MUE, idx int) {
+	target := fmt.Sprintf("lines[%d].code", idx)
+	if k.c.Medicare {
+		k.add(MUEZero, Error, target,
+			"%s has an MUE of 0 for practitioner services: Medicare does not pay it for this provider type on this date "+
+				"(CMS MUE table; NCCI Policy Manual ch. I §V)", m.Code)
+		return
+	}
+	k.add(MUEZero, Warning, target,
+		"%s has a Medicare MUE of 0 for practitioner services (Medicare does not pay it for this provider type); "+
+			"the payer is not recognised as Medicare (CODEBRIDGE_MEDICARE_PAYERS): check this payer's own policy", m.Code)
 }
 
 // ptp checks every pair of lines on the same date of service against the
-// NCCI procedure-to-procedure edits, in both column orders.
+// NCCI procedure-to-procedure edits, in both column orders, after flagging
+// 59 and X{EPSU} on E/M codes.
 func (k *checker) ptp() {
+	k.distinctOnEM()
 	bs := k.billedLines()
 	for i := range bs {
 		for j := i + 1; j < len(bs); j++ {
@@ -94,8 +226,29 @@ func (k *checker) ptp() {
 	}
 }
 
+// distinctOnEM reports 59, XE, XP, XS or XU on an E/M code (NCCI_59_ON_EM):
+// CPT defines 59 for services other than E/M, and the NCCI Policy Manual
+// (ch. I §E; ch. XI, E/M services) says it may not be used with E/M codes;
+// a separately identifiable E/M takes 25 (or 57).
+func (k *checker) distinctOnEM() {
+	for i, l := range k.c.Lines {
+		if !isEM(codes.Normalize(codes.CPT, l.Code)) {
+			continue
+		}
+		for j, m := range l.Modifiers {
+			if slices.Contains(distinctModifiers, normMod(m)) {
+				k.add(NCCI59OnEM, Error, fmt.Sprintf("lines[%d].modifiers[%d]", i, j),
+					"modifier %s may not be used with the E/M service %s (CPT: 59 is for services other than E/M; NCCI Policy Manual ch. I §E and ch. XI): "+
+						"a significant, separately identifiable E/M takes 25", normMod(m), l.Code)
+			}
+		}
+	}
+}
+
 // pair applies the edit with col1 in column 1, if any, and reports whether
-// one exists.
+// one exists. Indicator 0 is never bypassed; indicator 9 is not an edit;
+// indicator 1 is bypassed by an NCCI-associated modifier on the right line
+// (bypassed).
 func (k *checker) pair(col1, col2 billed) bool {
 	p, err := k.lk.PTP(k.ctx, col1.code, col2.code, col1.day)
 	switch k.classify(err) {
@@ -108,13 +261,62 @@ func (k *checker) pair(col1, col2 billed) bool {
 	}
 	target := fmt.Sprintf("lines[%d]", col2.idx)
 	switch {
+	case p.Modifier == 9:
+		return false // not applicable: no edit in this order
 	case p.Modifier == 0:
 		k.add(NCCIPTPNoModifier, Error, target+".code",
-			"NCCI PTP: %s is not payable with %s on the same date (modifier indicator 0, no bypass)", col2.code, col1.code)
-	case hasModifier(col1.line, ptpBypass) || hasModifier(col2.line, ptpBypass):
+			"NCCI PTP: %s is not payable with %s on the same date (modifier indicator 0: no modifier bypasses it; NCCI Policy Manual ch. I §E)",
+			col2.code, col1.code)
+	case bypassed(col1, col2):
+	case isEM(col2.code):
+		k.add(NCCIPTP, Error, target+".modifiers",
+			"NCCI PTP: the E/M %s is bundled into %s (modifier indicator 1); append 25 (or 57, 24, 27 as they apply) to %s "+
+				"only if the record documents a significant, separately identifiable E/M service (NCCI Policy Manual ch. I §E)",
+			col2.code, col1.code, col2.code)
+	case isEM(col1.code):
+		k.add(NCCIPTP, Error, target+".modifiers",
+			"NCCI PTP: %s is bundled into the E/M %s (modifier indicator 1); append 25 to the E/M %s if it was significant and separately "+
+				"identifiable, or an NCCI-associated modifier (59, XE, XP, XS, XU, anatomic) to %s only if the service was distinct (NCCI Policy Manual ch. I §E)",
+			col2.code, col1.code, col1.code, col2.code)
 	default:
 		k.add(NCCIPTP, Error, target+".modifiers",
-			"NCCI PTP: %s is bundled into %s; append 59, XE, XS, XP or XU only if the service was distinct", col2.code, col1.code)
+			"NCCI PTP: %s is bundled into %s (modifier indicator 1); append an NCCI-associated modifier (59, XE, XP, XS, XU, an anatomic "+
+				"modifier of another site, 58, 78, 79, 91) to %s only if the record documents a distinct service (NCCI Policy Manual ch. I §E)",
+			col2.code, col1.code, col2.code)
 	}
 	return true
 }
+
+// bypassed reports whether an NCCI-associated modifier on the right line
+// lets a modifier-indicator-1 pair be paid (NCCI Policy Manual ch. I §E;
+// PTP file README: the modifier goes on the column 2 code):
+//
+//   - E/M modifiers (25, 57, 24, 27) on the E/M line of the pair, whichever
+//     column it is in (the E/M exception); when both codes are E/M, on the
+//     column 2 one;
+//   - on a column 2 code that is not E/M: 59, XE, XP, XS, XU; 58, 78, 79,
+//     91; an anatomic modifier that the column 1 line does not carry too
+//     (the same site is not a different site).
+//
+// Nothing else bypasses: a modifier on the column 1 line of a non-E/M pair,
+// or 59/X{EPSU} on an E/M line (an error of its own, NCCI_59_ON_EM).
+func bypassed(col1, col2 billed) bool {
+	if isEM(col2.code) { // only the column 2 E/M's own modifier makes it separately payable
+		return hasModifier(col2.line, emModifiers)
+	}
+	if isEM(col1.code) && hasModifier(col1.line, emModifiers) {
+		return true
+	}
+	if hasModifier(col2.line, distinctModifiers) || hasModifier(col2.line, procedureModifiers) {
+		return true
+	}
+	for _, m := range col2.line.Modifiers {
+		if m = normMod(m); slices.Contains(anatomicModifiers, m) && !hasModifier(col1.line, []string{m}) {
+			return true
+		}
+	}
+	return false
+}
+
+// normMod is a modifier as the tables spell it: trimmed, upper case.
+func normMod(m string) string { return strings.ToUpper(strings.TrimSpace(m)) }
