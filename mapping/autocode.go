@@ -44,8 +44,7 @@ func AutoAssignment(c *workitem.Chart) (workitem.Assignment, string) {
 
 // notCandidate says why a chart cannot be coded straight through, or "".
 func notCandidate(c *workitem.Chart) string {
-	switch c.Encounter.Class {
-	case "IMP", "ACUTE", "NONAC":
+	if workitem.Inpatient(c.Encounter.Class) {
 		return "inpatient stays need POA indicators"
 	}
 	if len(c.Conditions) == 0 {

@@ -32,4 +32,10 @@ const (
 	ModifierInvalid    = "MODIFIER_INVALID"
 	UnitsInvalid       = "UNITS_INVALID"
 	NoReleaseForDOS    = "NO_RELEASE_FOR_DOS"
+
+	// Claim assembly (issue #17).
+	PxNotInpatient             = "PX_NOT_INPATIENT"
+	InstTooManyDx              = "INST_TOO_MANY_DX"
+	POAExemptIgnored           = "POA_EXEMPT_IGNORED"
+	TelehealthModifierConflict = "TELEHEALTH_MODIFIER_CONFLICT"
 )
