@@ -73,8 +73,7 @@ func AutoAssignment(c *workitem.Chart) (workitem.Assignment, []workitem.AutoReas
 // notCandidate says why a chart cannot be coded straight through: one
 // reason per documented item that blocks it.
 func notCandidate(c *workitem.Chart) []workitem.AutoReason {
-	switch c.Encounter.Class {
-	case "IMP", "ACUTE", "NONAC":
+	if workitem.Inpatient(c.Encounter.Class) {
 		return []workitem.AutoReason{{Code: workitem.ReasonInpatient,
 			Message: "an inpatient stay needs present-on-admission indicators, which EHR codings do not carry; a coder codes it"}}
 	}

@@ -381,10 +381,10 @@ func statusFor(encStatus string, deleted bool) workitem.Status {
 // item.
 func Priority(class string, start, end *time.Time, now time.Time) int {
 	p := 100
-	switch class {
-	case "IMP", "ACUTE", "NONAC":
+	switch {
+	case workitem.Inpatient(class):
 		p = 300
-	case "EMER", "OBSENC":
+	case class == "EMER" || class == "OBSENC":
 		p = 200
 	}
 	ref := end

@@ -90,6 +90,10 @@ type ClaimInput struct {
 	Diagnoses  []edits.Diagnosis
 	Lines      []edits.Line
 	Procedures []edits.Procedure
+	// POAExempt are the ICD-10-CM codes (storage form) on the POA-exempt
+	// list for the stay (LookupPOAExempt): the Claim leaves their POA
+	// blank whatever the coder gave.
+	POAExempt map[string]bool
 
 	Options ClaimOptions
 	// Prior is the "Claim/{id}" this Claim replaces, or "".
@@ -104,9 +108,19 @@ type ClaimInput struct {
 // Diagnosis types: the first diagnosis is typed "principal"; the others
 // carry no type, because the R4 ex-diagnosistype code system has no
 // "secondary" code and their order already makes them secondary.
+//
+// The claim-assembly rules the edits also report, so that a Claim never
+// leaves with them broken even if an edit was missed: ICD-10-PCS
+// procedures only on an inpatient institutional claim (PX_NOT_INPATIENT);
+// at most 25 diagnoses on an institutional and 12 on a professional claim
+// (INST_TOO_MANY_DX, PROF_TOO_MANY_DX); both refused as Unprocessable,
+// never dropped or truncated.
 func BuildClaim(in ClaimInput) (*r4claimpb.Claim, error) {
 	h, err := claimHeader(in)
 	if err != nil {
+		return nil, err
+	}
+	if err := claimShape(in, h); err != nil {
 		return nil, err
 	}
 	c := h.claim
@@ -122,8 +136,8 @@ func BuildClaim(in ClaimInput) (*r4claimpb.Claim, error) {
 	if c.Related, err = related(in.Prior); err != nil {
 		return nil, err
 	}
-	c.Diagnosis = diagnoses(in.Diagnoses, h.institutional)
-	if h.institutional {
+	c.Diagnosis = diagnoses(in.Diagnoses, h.inpatient, in.POAExempt)
+	if h.inpatient {
 		c.Procedure = procedures(in.Procedures, in.Encounter.Period.Start)
 	}
 	if c.Item, err = items(in, h, primarySequence(c.CareTeam)); err != nil {
@@ -142,9 +156,12 @@ func MarshalClaim(c *r4claimpb.Claim) ([]byte, error) {
 type header struct {
 	claim         *r4claimpb.Claim
 	institutional bool
-	patient       string    // "Patient/{id}"
-	encounter     string    // "Encounter/{id}"
-	start         time.Time // the encounter's local start date: a line's date of service by default
+	// inpatient is an inpatient institutional claim: the one claim that
+	// carries ICD-10-PCS procedures and POA indicators.
+	inpatient bool
+	patient   string    // "Patient/{id}"
+	encounter string    // "Encounter/{id}"
+	start     time.Time // the encounter's local start date: a line's date of service by default
 }
 
 // claimHeader builds the Claim's top-level elements: id, identifier, status,
@@ -152,6 +169,7 @@ type header struct {
 func claimHeader(in ClaimInput) (header, error) {
 	h := header{institutional: isInstitutional(in.Encounter.Class.Code, in.Options.InstitutionalClasses)}
 	h.start, _ = in.serviceDates()
+	h.inpatient = h.institutional && workitem.Inpatient(in.Encounter.Class.Code)
 	h.patient = "Patient/" + firstNonEmpty(in.PatientID, patientID(in.Patient), refID(in.Encounter.Subject, "Patient"))
 	h.encounter = "Encounter/" + firstNonEmpty(in.EncounterID, in.Encounter.ID)
 	if in.Created.IsZero() {
@@ -185,6 +203,25 @@ func claimHeader(in ClaimInput) (header, error) {
 	}
 	h.claim = c
 	return h, nil
+}
+
+// claimShape refuses what the claim form cannot carry: ICD-10-PCS
+// procedures outside an inpatient institutional claim, and more diagnoses
+// than the form has (edits.MaxDiagnoses).
+func claimShape(in ClaimInput, h header) error {
+	if len(in.Procedures) > 0 && !h.inpatient {
+		return workitem.Errorf(workitem.Unprocessable,
+			"mapping.BuildClaim: procedures: ICD-10-PCS procedures are reported on inpatient institutional claims only (PX_NOT_INPATIENT)")
+	}
+	typ := edits.Professional
+	if h.institutional {
+		typ = edits.Institutional
+	}
+	if limit := edits.MaxDiagnoses(typ); len(in.Diagnoses) > limit {
+		return workitem.Errorf(workitem.Unprocessable,
+			"mapping.BuildClaim: diagnoses: %d coded, a %s claim carries at most %d", len(in.Diagnoses), typ, limit)
+	}
+	return nil
 }
 
 // isInstitutional reports whether class is billed on an institutional claim.

@@ -1,11 +1,14 @@
 package mapping
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"sort"
 
 	"github.com/codebridge/codebridge/fhir"
+	"github.com/codebridge/codebridge/mapping/codes"
+	"github.com/codebridge/codebridge/mapping/edits"
 	"github.com/codebridge/codebridge/mapping/workitem"
 )
 
@@ -96,5 +99,22 @@ func (in *ClaimInput) add(s Source) error {
 		}
 		in.Organizations["Organization/"+s.ID] = o
 	}
+	return nil
+}
+
+// LookupPOAExempt sets in.POAExempt: the diagnoses of an inpatient
+// institutional claim that are on the POA-exempt list in force for the
+// stay, found by the same rule as the POA edit (edits.POAExemptCodes).
+// Call it once Options are set, since they decide the claim type. It does
+// no I/O of its own; lk does.
+func LookupPOAExempt(ctx context.Context, lk codes.Lookup, in *ClaimInput) error {
+	class := in.Encounter.Class.Code
+	ec := edits.Chart{Class: class, ClaimType: ClaimTypeFor(class, in.Options.InstitutionalClasses),
+		Start: in.Encounter.Period.Start, End: in.Encounter.Period.End, Diagnoses: in.Diagnoses}
+	exempt, err := edits.POAExemptCodes(ctx, lk, ec)
+	if err != nil {
+		return fmt.Errorf("mapping.LookupPOAExempt: %w", err)
+	}
+	in.POAExempt = exempt
 	return nil
 }

@@ -2,7 +2,6 @@ package mapping
 
 import (
 	"fmt"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -16,14 +15,13 @@ import (
 	r4claimpb "github.com/google/fhir/go/proto/google/fhir/proto/r4/core/resources/claim_go_proto"
 )
 
-// telehealthModifier is the CPT modifier of synchronous telemedicine.
-const telehealthModifier = "95"
-
 // diagnoses builds Claim.diagnosis: ICD-10-CM codes in dotted display form,
-// in sequence, the first typed principal; on institutional claims each
-// carries its present-on-admission indicator (Y, N, U, W; the exempt "1"
-// and blanks are omitted).
-func diagnoses(dx []edits.Diagnosis, institutional bool) []*r4claimpb.Claim_Diagnosis {
+// in sequence, the first typed principal; on inpatient institutional claims
+// each carries its present-on-admission indicator (Y, N, U, W; the exempt
+// "1" and blanks are omitted), except the codes on the POA-exempt list,
+// whose POA is left blank whatever was coded (ICD-10-CM Official
+// Guidelines, Appendix I; the edits say POA_EXEMPT_IGNORED).
+func diagnoses(dx []edits.Diagnosis, inpatient bool, exempt map[string]bool) []*r4claimpb.Claim_Diagnosis {
 	out := make([]*r4claimpb.Claim_Diagnosis, 0, len(dx))
 	for i, d := range dx {
 		cd := &r4claimpb.Claim_Diagnosis{
@@ -35,7 +33,7 @@ func diagnoses(dx []edits.Diagnosis, institutional bool) []*r4claimpb.Claim_Diag
 		if i == 0 {
 			cd.Type = []*d4pb.CodeableConcept{concept(fhir.SystemDiagnosisType, "principal")}
 		}
-		if poa := poaCode(d.POA); institutional && poa != "" {
+		if poa := poaCode(d.POA); inpatient && poa != "" && !exempt[codes.Normalize(codes.ICD10CM, d.Code)] {
 			cd.OnAdmission = concept(fhir.SystemDiagnosisOnAdmission, poa)
 		}
 		out = append(out, cd)
@@ -110,7 +108,7 @@ func item(in ClaimInput, h header, i int, l edits.Line) (*r4claimpb.Claim_Item, 
 		}
 		it.DiagnosisSequence = append(it.DiagnosisSequence, positive(p))
 	}
-	for _, m := range lineModifiers(l.Modifiers, class) {
+	for _, m := range lineModifiers(l, class) {
 		it.Modifier = append(it.Modifier, modifier(m))
 	}
 	if d := firstDate(l.ServiceDate, h.start); !d.IsZero() {
@@ -145,38 +143,42 @@ func modifier(m string) *d4pb.CodeableConcept {
 }
 
 // lineModifiers returns the line's modifiers, normalised, with the
-// telehealth modifier 95 added on virtual (VR) encounters when missing.
-func lineModifiers(mods []string, class string) []string {
-	out := make([]string, 0, len(mods)+1)
-	for _, m := range mods {
+// telehealth modifier 95 appended when edits.Add95 says so: a virtual (VR)
+// encounter's synchronous audio-video CPT/HCPCS line without 93, FQ, FR, GT
+// or GQ, not a CPT telemedicine code (98000-98016), at a telehealth place
+// of service (the coder's 02 or 10, or none given).
+func lineModifiers(l edits.Line, class string) []string {
+	out := make([]string, 0, len(l.Modifiers)+1)
+	for _, m := range l.Modifiers {
 		if m = strings.ToUpper(strings.TrimSpace(m)); m != "" {
 			out = append(out, m)
 		}
 	}
-	if class == "VR" && !slices.Contains(out, telehealthModifier) {
-		out = append(out, telehealthModifier)
+	if edits.Add95(class, l) {
+		out = append(out, edits.TelehealthModifier95)
 	}
 	return out
 }
 
 // placeOfService is the line's CMS place-of-service code: the coder's when
-// given, else by encounter class: VR the configured telehealth POS ("10"
-// by default), EMER 23, IMP/ACUTE/NONAC 21, OBSENC 22, HH 12, else
-// (AMB...) 11.
+// given (the assignment's placeOfService), else by encounter class: VR the
+// configured telehealth POS ("10", patient at home, by default; "02"
+// elsewhere: CMS POS code set, CY2024 PFS), EMER 23, inpatient (IMP, ACUTE,
+// NONAC) 21, OBSENC 22, HH 12, else (AMB...) 11.
 func placeOfService(lineCode, class, telehealth string) string {
-	if lineCode != "" {
+	if lineCode = strings.TrimSpace(lineCode); lineCode != "" {
 		return lineCode
 	}
-	switch class {
-	case "VR":
+	switch {
+	case class == "VR":
 		return firstNonEmpty(telehealth, "10")
-	case "EMER":
+	case class == "EMER":
 		return "23"
-	case "IMP", "ACUTE", "NONAC":
+	case workitem.Inpatient(class):
 		return "21"
-	case "OBSENC":
+	case class == "OBSENC":
 		return "22"
-	case "HH":
+	case class == "HH":
 		return "12"
 	}
 	return "11"

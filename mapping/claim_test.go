@@ -2,8 +2,10 @@ package mapping_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -15,6 +17,7 @@ import (
 
 	"github.com/codebridge/codebridge/fhir"
 	"github.com/codebridge/codebridge/mapping"
+	"github.com/codebridge/codebridge/mapping/codes"
 	"github.com/codebridge/codebridge/mapping/edits"
 	"github.com/codebridge/codebridge/mapping/workitem"
 )
@@ -76,6 +79,9 @@ func telehealthInput() mapping.ClaimInput {
 	in.Lines = []edits.Line{
 		{Code: "99213", Units: 1, Diagnoses: []int{1}},
 		{Code: "90833", Modifiers: []string{"95"}, Units: 1, Diagnoses: []int{1}},
+		// Audio-only (93) and a CPT telemedicine code: no 95 added.
+		{Code: "90832", Modifiers: []string{"93"}, Units: 1, Diagnoses: []int{1}},
+		{Code: "98016", Units: 1, Diagnoses: []int{1}},
 	}
 	return in
 }
@@ -117,7 +123,10 @@ func inpatientInput() mapping.ClaimInput {
 	in.EncounterID = "enc-ip"
 	in.Options.BillingProvider = "Organization/clinic"
 	in.Diagnoses = []edits.Diagnosis{{Code: "K3580", POA: "Y"}, {Code: "E119", POA: "y"},
-		{Code: "Z794", POA: "1"}, {Code: "L0231", POA: "N"}, {Code: "J9811", POA: "W"}}
+		{Code: "Z794", POA: "1"}, {Code: "L0231", POA: "N"}, {Code: "J9811", POA: "W"}, {Code: "Z87.891", POA: "Y"}}
+	// Z79.4 and Z87.891 are on the FY2026 POA-exempt list: the Y given to
+	// Z87.891 is not sent.
+	in.POAExempt = map[string]bool{"Z794": true, "Z87891": true}
 	in.Procedures = []edits.Procedure{{Code: "0dtj4zz", Date: adm.Add(5 * time.Hour)}, {Code: "3E0234Z"}}
 	in.Lines = []edits.Line{{Code: "99223", Units: 1, Diagnoses: []int{1, 2, 4}}}
 	return in
@@ -230,6 +239,24 @@ func TestBuildClaimErrors(t *testing.T) {
 			in.PatientID, in.Patient, in.Encounter.Subject = "", nil, ""
 		}, nil, "patient"},
 		{"no created", func(in *mapping.ClaimInput) { in.Created = time.Time{} }, nil, "Claim.created"},
+		// ICD-10-PCS on inpatient institutional claims only (45 CFR 162.1002): never dropped silently.
+		{"PCS on a professional claim", func(in *mapping.ClaimInput) {
+			in.Procedures = []edits.Procedure{{Code: "0DTJ4ZZ"}}
+		}, nil, "PX_NOT_INPATIENT"},
+		{"PCS on an outpatient institutional claim", func(in *mapping.ClaimInput) {
+			in.Encounter.Class.Code = "EMER"
+			in.Procedures = []edits.Procedure{{Code: "0DTJ4ZZ"}}
+		}, nil, "PX_NOT_INPATIENT"},
+		{"PCS on an inpatient class billed professional", func(in *mapping.ClaimInput) {
+			in.Encounter.Class.Code = "NONAC"
+			in.Procedures = []edits.Procedure{{Code: "0DTJ4ZZ"}}
+		}, nil, "PX_NOT_INPATIENT"},
+		// 837P carries 12 diagnoses, 837I 25: never truncated silently.
+		{"13 diagnoses on a professional claim", func(in *mapping.ClaimInput) { in.Diagnoses = manyDx(13) }, nil, "at most 12"},
+		{"26 diagnoses on an institutional claim", func(in *mapping.ClaimInput) {
+			in.Encounter.Class.Code = "EMER"
+			in.Diagnoses = manyDx(26)
+		}, nil, "at most 25"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			in := officeInput()
@@ -287,6 +314,178 @@ func TestBuildClaimOptions(t *testing.T) {
 			want := []any{tc.wantType, tc.wantPOS, tc.wantMod95}
 			if diff := cmp.Diff(want, got); diff != "" {
 				t.Errorf("type, POS, modifier 95 mismatch (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// manyDx returns n distinct diagnoses (their validity is the edits' job).
+func manyDx(n int) []edits.Diagnosis {
+	out := make([]edits.Diagnosis, n)
+	for i := range out {
+		out[i] = edits.Diagnosis{Code: fmt.Sprintf("R%02d", i)}
+	}
+	return out
+}
+
+// TestBuildClaimShapeLimits pins the largest diagnosis lists each claim
+// form carries (837P 12, 837I 25) and the PCS rule's passing case.
+func TestBuildClaimShapeLimits(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		class string
+		n     int
+		pcs   bool
+	}{
+		{"837P 12 diagnoses", "AMB", 12, false},
+		{"837I outpatient 25 diagnoses", "EMER", 25, false},
+		{"837I inpatient 25 diagnoses and ICD-10-PCS", "IMP", 25, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			in := officeInput()
+			in.Encounter.Class.Code, in.Diagnoses = tc.class, manyDx(tc.n)
+			if tc.pcs {
+				in.Procedures = []edits.Procedure{{Code: "0DTJ4ZZ"}}
+			}
+			c, err := mapping.BuildClaim(in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(c.GetDiagnosis()) != tc.n || len(c.GetProcedure()) != len(in.Procedures) {
+				t.Errorf("%d diagnoses, %d procedures; want %d, %d", len(c.GetDiagnosis()), len(c.GetProcedure()), tc.n, len(in.Procedures))
+			}
+		})
+	}
+}
+
+// TestBuildClaimTelehealth pins modifier 95 and the place of service of
+// telehealth lines (CPT Appendix P/T; CMS CY2024 PFS: POS 02/10).
+func TestBuildClaimTelehealth(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		class    string
+		code     string
+		mods     []string
+		pos      string
+		wantMods string
+		wantPOS  string
+	}{
+		{"audio-video VR line gets 95 at the default POS 10", "VR", "99213", nil, "", "95", "10"},
+		{"coder's POS 02 kept, 95 added", "VR", "99213", nil, "02", "95", "02"},
+		{"coder's POS 11 kept, no 95", "VR", "99213", nil, "11", "", "11"},
+		{"audio-only 93: no 95", "VR", "99213", []string{"93"}, "", "93", "10"},
+		{"FQ: no 95", "VR", "99213", []string{"FQ"}, "", "FQ", "10"},
+		{"GT: no 95", "VR", "99213", []string{"gt"}, "", "GT", "10"},
+		{"GQ: no 95", "VR", "99213", []string{"GQ"}, "", "GQ", "10"},
+		{"FR: no 95", "VR", "99213", []string{"FR"}, "", "FR", "10"},
+		{"95 given: not doubled", "VR", "99213", []string{"95"}, "", "95", "10"},
+		{"98016 telehealth by definition: no 95", "VR", "98016", nil, "", "", "10"},
+		{"98000 telehealth by definition: no 95", "VR", "98000", nil, "", "", "10"},
+		{"office visit: no 95", "AMB", "99213", nil, "", "", "11"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			in := officeInput()
+			in.Encounter.Class.Code = tc.class
+			in.Lines = []edits.Line{{Code: tc.code, Modifiers: tc.mods, Units: 1, Diagnoses: []int{1}, PlaceOfService: tc.pos}}
+			c, err := mapping.BuildClaim(in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			it := c.GetItem()[0]
+			var mods []string
+			for _, m := range it.GetModifier() {
+				mods = append(mods, m.GetCoding()[0].GetCode().GetValue())
+			}
+			got := []string{strings.Join(mods, ","), it.GetLocation().GetCodeableConcept().GetCoding()[0].GetCode().GetValue()}
+			if diff := cmp.Diff([]string{tc.wantMods, tc.wantPOS}, got); diff != "" {
+				t.Errorf("modifiers, POS mismatch (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestBuildClaimPOA pins the POA indicators the Claim carries: on an
+// inpatient institutional claim only, blank on POA-exempt codes (ICD-10-CM
+// Official Guidelines, Appendix I) whatever the coder gave.
+func TestBuildClaimPOA(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		class  string
+		poa    string
+		exempt bool
+		want   string
+	}{
+		{"inpatient, not exempt", "IMP", "Y", false, "y"},
+		{"inpatient, exempt code given Y", "IMP", "Y", true, ""},
+		{"inpatient, exempt code left blank", "IMP", "", true, ""},
+		{"outpatient institutional: no POA", "EMER", "Y", false, ""},
+		{"professional: no POA", "AMB", "Y", false, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			in := inpatientInput()
+			in.Encounter.Class.Code = tc.class
+			in.Procedures = nil
+			in.Diagnoses = []edits.Diagnosis{{Code: "K35.80", POA: "Y"}, {Code: "Z87.891", POA: tc.poa}}
+			in.Lines[0].Diagnoses = []int{1, 2}
+			in.POAExempt = nil
+			if tc.exempt {
+				in.POAExempt = map[string]bool{"Z87891": true}
+			}
+			c, err := mapping.BuildClaim(in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := c.GetDiagnosis()[1].GetOnAdmission().GetCoding()
+			gotCode := ""
+			if len(got) > 0 {
+				gotCode = got[0].GetCode().GetValue()
+			}
+			if gotCode != tc.want {
+				t.Errorf("Z87.891 onAdmission = %q, want %q", gotCode, tc.want)
+			}
+		})
+	}
+}
+
+// poaLookup answers POA-exempt questions from a fixed list, as a loaded
+// FY2026 list would; nil exempt means no list is loaded.
+type poaLookup struct {
+	codes.Lookup
+	exempt map[string]bool
+}
+
+func (l poaLookup) POAExempt(_ context.Context, code string, _ time.Time) (bool, error) {
+	if l.exempt == nil {
+		return false, codes.ErrNoRelease
+	}
+	return l.exempt[code], nil
+}
+
+// TestLookupPOAExempt checks that the store's hook marks the exempt codes
+// of inpatient institutional claims only, with the configured classes.
+func TestLookupPOAExempt(t *testing.T) {
+	list := map[string]bool{"Z794": true, "Z87891": true}
+	for _, tc := range []struct {
+		name    string
+		class   string
+		classes []string
+		list    map[string]bool
+		want    map[string]bool
+	}{
+		{"inpatient institutional", "IMP", nil, list, map[string]bool{"Z794": true, "Z87891": true}},
+		{"inpatient billed professional by configuration", "IMP", []string{"EMER"}, list, nil},
+		{"outpatient institutional", "EMER", nil, list, nil},
+		{"no list loaded", "IMP", nil, nil, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			in := inpatientInput()
+			in.POAExempt = nil
+			in.Encounter.Class.Code, in.Options.InstitutionalClasses = tc.class, tc.classes
+			if err := mapping.LookupPOAExempt(context.Background(), poaLookup{exempt: tc.list}, &in); err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tc.want, in.POAExempt); diff != "" {
+				t.Errorf("POAExempt mismatch (-want +got):\n%s", diff)
 			}
 		})
 	}

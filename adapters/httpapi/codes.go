@@ -14,12 +14,17 @@ import (
 	"github.com/codebridge/codebridge/mapping/workitem"
 )
 
-// CodeHit is one code search result as the API answers it.
+// CodeHit is one code search result as the API answers it. Billable is
+// false for headers and for codes not in force on the date asked; a code
+// terminated before that date carries its termination date (Terminated,
+// "terminated": "2025-12-31"), one effective after it its effective date.
 type CodeHit struct {
-	System   string `json:"system"`
-	Code     string `json:"code"` // display form: J20.9
-	Display  string `json:"display"`
-	Billable bool   `json:"billable"`
+	System     string `json:"system"`
+	Code       string `json:"code"` // display form: J20.9
+	Display    string `json:"display"`
+	Billable   bool   `json:"billable"`
+	Terminated string `json:"terminated,omitempty"` // YYYY-MM-DD
+	Effective  string `json:"effective,omitempty"`  // YYYY-MM-DD
 }
 
 // CodeResults is what a CodeSearcher finds: the hits and the release

@@ -115,3 +115,40 @@ func TestCodeSearchNoRelease(t *testing.T) {
 		t.Errorf("releases: %d %s", rec.Code, rec.Body)
 	}
 }
+
+// terminatedCodes answers one HCPCS code terminated before any 2025 date.
+type terminatedCodes struct{ fakeCodes }
+
+func (terminatedCodes) Search(_ context.Context, system codes.System, _ string, _ time.Time, _ int) (CodeResults, error) {
+	rel, _ := codes.NewRelease(codes.HCPCS, "2025-Oct")
+	return CodeResults{Release: rel, InForce: true, Hits: []CodeHit{
+		{System: "hcpcs", Code: "A4397", Display: "Irrigation supply; sleeve, each", Terminated: "2021-12-31"},
+		{System: "hcpcs", Code: "J1885", Display: "Injection, ketorolac tromethamine, per 15 mg", Billable: true},
+	}}, nil
+}
+
+// TestCodeSearchTerminated: a code terminated before the date asked is
+// billable:false with its termination date; a code in force has no
+// termination member at all (CONTRACT §4 additions only).
+func TestCodeSearchTerminated(t *testing.T) {
+	s := newTestServer(t)
+	RegisterCodes(s, &terminatedCodes{})
+	rec := do(t, s, "GET", "/api/v1/codes/search?system=hcpcs&q=a4397&date=2025-11-14", "tok-coder-123", "")
+	if rec.Code != 200 {
+		t.Fatalf("status %d: %s", rec.Code, rec.Body)
+	}
+	var got struct {
+		Results []map[string]any `json:"results"`
+	}
+	if err := json.Unmarshal(rec.Body.Bytes(), &got); err != nil || len(got.Results) != 2 {
+		t.Fatalf("body %s: %v", rec.Body, err)
+	}
+	for i, want := range []map[string]any{
+		{"system": "hcpcs", "code": "A4397", "display": "Irrigation supply; sleeve, each", "billable": false, "terminated": "2021-12-31"},
+		{"system": "hcpcs", "code": "J1885", "display": "Injection, ketorolac tromethamine, per 15 mg", "billable": true},
+	} {
+		if fmt.Sprint(got.Results[i]) != fmt.Sprint(want) {
+			t.Errorf("result %d = %v, want %v", i, got.Results[i], want)
+		}
+	}
+}

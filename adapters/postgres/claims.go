@@ -92,6 +92,9 @@ func (s *Store) claimInputTx(ctx context.Context, tx *sql.Tx, itemID string) (ma
 		return in, "", err
 	}
 	in.ClaimID, in.ItemID, in.ItemVersion, in.Created, in.Options = uuid.NewString(), itemID, version, s.now(), s.o.ClaimOptions
+	if err := mapping.LookupPOAExempt(ctx, s.codes.OnTx(tx), &in); err != nil {
+		return in, "", err
+	}
 	if prior != "" {
 		in.Prior = "Claim/" + prior
 	}

@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"strings"
 	"time"
@@ -14,11 +15,19 @@ import (
 
 // CodeHit is one search result.
 type CodeHit struct {
-	System   codes.System
-	Code     string // storage form: J209
-	Display  string // display form: J20.9
+	System  codes.System
+	Code    string // storage form: J209
+	Display string // display form: J20.9
+	// Billable is false for ICD-10 headers and for codes not in force on
+	// the date searched: terminated before it, or effective after it.
 	Billable bool
 	Title    string
+	// Terminated is the code's own termination date (HCPCS TERM DT) when
+	// the code was terminated before the date searched; else zero.
+	Terminated time.Time
+	// Effective is the code's own effective date (HCPCS ADD DT) when it
+	// is after the date searched; else zero.
+	Effective time.Time
 }
 
 // CodeSearch is the answer of SearchCodes.
@@ -38,15 +47,15 @@ type CodeSearch struct {
 // those are re-scored with trigram similarity to the whole title. Ties go
 // to billable codes.
 const searchSQL = `
-(SELECT code, display, billable, long_title, 0 AS tier, 0::real AS score
+(SELECT code, display, billable, long_title, 0 AS tier, 0::real AS score, valid_from, valid_to
    FROM code_entries WHERE release_id = $1 AND system = $2 AND $3 <> '' AND code = $3)
 UNION ALL
-(SELECT code, display, billable, long_title, 1, -length(code)::real
+(SELECT code, display, billable, long_title, 1, -length(code)::real, valid_from, valid_to
    FROM code_entries WHERE release_id = $1 AND system = $2 AND $3 <> '' AND code LIKE $3 || '%' AND code <> $3
   ORDER BY length(code), billable DESC, code LIMIT $6)
 UNION ALL
-(SELECT code, display, billable, long_title, 2, similarity(long_title, $4) + rank
-   FROM (SELECT code, display, billable, long_title, ts_rank(search, to_tsquery('english', $5)) AS rank
+(SELECT code, display, billable, long_title, 2, similarity(long_title, $4) + rank, valid_from, valid_to
+   FROM (SELECT code, display, billable, long_title, valid_from, valid_to, ts_rank(search, to_tsquery('english', $5)) AS rank
            FROM code_entries
           WHERE release_id = $1 AND system = $2 AND $5 <> '' AND search @@ to_tsquery('english', $5)
           ORDER BY rank DESC, length(long_title), code LIMIT $6 * 4) best
@@ -66,7 +75,7 @@ SELECT w FROM unnest($3::text[]) AS w
 // a word similar to the misspelt words $3 (pg_trgm word similarity), among
 // the titles matching the correctly spelt words $4 when there are any.
 const fuzzySQL = `
-SELECT code, display, billable, long_title, 3, word_similarity($3, long_title) + similarity(long_title, $3)
+SELECT code, display, billable, long_title, 3, word_similarity($3, long_title) + similarity(long_title, $3), valid_from, valid_to
   FROM code_entries
  WHERE release_id = $1 AND system = $2 AND $3 <% long_title
    AND ($4 = '' OR search @@ to_tsquery('english', $4))
@@ -76,8 +85,13 @@ SELECT code, display, billable, long_title, 3, word_similarity($3, long_title) +
 // its dot (J209 finds J20.9), codes starting with q, and titles matching
 // its words, ranked in that order. It searches the release in force on
 // date (today when zero) or, when none is, the newest release, and says so
-// with InForce false. It returns codes.ErrNoRelease when no release of
-// system is loaded. limit is capped at 100 (default 20).
+// with InForce false. A code whose own dates (HCPCS ADD DT, TERM DT) do not
+// cover date is not billable on it, and the hit says when it was
+// terminated (or becomes effective). ICD-10 codes have no dates of their
+// own: the release window is their validity, so a code deleted in a later
+// fiscal year is simply absent from that year's release. It returns
+// codes.ErrNoRelease when no release of system is loaded. limit is capped
+// at 100 (default 20).
 func (s *CodeStore) SearchCodes(ctx context.Context, system codes.System, q string, date time.Time, limit int) (CodeSearch, error) {
 	if limit <= 0 || limit > 100 {
 		limit = min(max(limit, 20), 100)
@@ -105,7 +119,29 @@ func (s *CodeStore) SearchCodes(ctx context.Context, system codes.System, q stri
 			return CodeSearch{}, err
 		}
 	}
+	for i := range out.Hits {
+		out.Hits[i].onDate(date)
+	}
 	return out, nil
+}
+
+// onDate makes a hit not billable on day when its own validity dates do not
+// cover day, recording the termination or effective date that excludes it:
+// a HCPCS code terminated before the date of service is not billable on it
+// (HCPCS quarterly file, TERM DT: "the last date for which a procedure or
+// code may be used").
+func (h *CodeHit) onDate(day time.Time) {
+	day = codes.Day(day)
+	if !h.Terminated.IsZero() && day.After(h.Terminated) {
+		h.Billable, h.Effective = false, time.Time{}
+		return
+	}
+	h.Terminated = time.Time{}
+	if !h.Effective.IsZero() && day.Before(h.Effective) {
+		h.Billable = false
+		return
+	}
+	h.Effective = time.Time{}
 }
 
 // searchFuzzy adds the trigram matches for the words of the query that
@@ -158,9 +194,11 @@ func (s *CodeStore) searchQuery(ctx context.Context, out *CodeSearch, system cod
 		h := CodeHit{System: system}
 		var tier int
 		var score float64
-		if err := rows.Scan(&h.Code, &h.Display, &h.Billable, &h.Title, &tier, &score); err != nil {
+		var from, to sql.NullTime
+		if err := rows.Scan(&h.Code, &h.Display, &h.Billable, &h.Title, &tier, &score, &from, &to); err != nil {
 			return 0, fmt.Errorf("postgres.SearchCodes: %w", err)
 		}
+		h.Effective, h.Terminated = utcDay(from), utcDay(to)
 		if tier == 2 {
 			titles++
 		}
@@ -221,4 +259,12 @@ func tsTerms(q string) []string {
 		}
 	}
 	return words
+}
+
+// utcDay is a nullable date column as a UTC midnight, or zero.
+func utcDay(t sql.NullTime) time.Time {
+	if !t.Valid {
+		return time.Time{}
+	}
+	return codes.Day(t.Time)
 }

@@ -113,6 +113,7 @@ func TestCodeStore(t *testing.T) {
 	})
 	t.Run("Search", func(t *testing.T) { testSearch(t, s) })
 	t.Run("SearchDate", func(t *testing.T) { testSearchDate(t, s) })
+	t.Run("SearchTerminated", func(t *testing.T) { testSearchTerminated(t, s) })
 	t.Run("FailedLoad", func(t *testing.T) { testFailedLoad(t, db, s) })
 	t.Run("WrongFile", func(t *testing.T) { testWrongFile(t, db, s) })
 	t.Run("VersionLabels", func(t *testing.T) { testVersionLabels(t, s) })
@@ -470,6 +471,45 @@ func testSearchDate(t *testing.T, s *postgres.CodeStore) {
 				tt.date.Format(time.DateOnly), res, tt.version, tt.inForce, tt.billable)
 		}
 	}
+}
+
+// testSearchTerminated: a HCPCS code is billable only within its own
+// dates (HCPCS file ADD DT .. TERM DT); search says which date excludes it.
+func testSearchTerminated(t *testing.T, s *postgres.CodeStore) {
+	for _, tt := range []struct {
+		name                  string
+		code                  string
+		date                  time.Time
+		billable              bool
+		terminated, effective string
+	}{
+		{"A4397 terminated 2021-12-31, searched 2025-11-14", "A4397", ymd(2025, 11, 14), false, "2021-12-31", ""},
+		{"A4397 before its termination", "A4397", ymd(2021, 6, 1), true, "", ""},
+		{"A4397 on its termination date", "A4397", ymd(2021, 12, 31), true, "", ""},
+		{"J1885 in force", "J1885", ymd(2025, 11, 14), true, "", ""},
+		{"A2036 added 2025-10-01, searched before", "A2036", ymd(2025, 9, 30), false, "", "2025-10-01"},
+		{"A2036 on its effective date", "A2036", ymd(2025, 10, 1), true, "", ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			res := search(t, s, codes.HCPCS, tt.code, tt.date)
+			if len(res.Hits) == 0 || res.Hits[0].Code != tt.code {
+				t.Fatalf("search %s: %s; want it first", tt.code, displays(res.Hits))
+			}
+			h := res.Hits[0]
+			got := []any{h.Billable, day(h.Terminated), day(h.Effective)}
+			if diff := cmp.Diff([]any{tt.billable, tt.terminated, tt.effective}, got); diff != "" {
+				t.Errorf("billable, terminated, effective mismatch (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// day is t as YYYY-MM-DD, or "" for the zero time.
+func day(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.Format(time.DateOnly)
 }
 
 func testFailedLoad(t *testing.T, db *postgres.DB, s *postgres.CodeStore) {

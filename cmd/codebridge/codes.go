@@ -196,9 +196,18 @@ func (c codeSearcher) Search(ctx context.Context, system codes.System, q string,
 	}
 	out := httpapi.CodeResults{Release: res.Release, InForce: res.InForce, Hits: make([]httpapi.CodeHit, len(res.Hits))}
 	for i, h := range res.Hits {
-		out.Hits[i] = httpapi.CodeHit{System: string(h.System), Code: h.Display, Display: h.Title, Billable: h.Billable}
+		out.Hits[i] = httpapi.CodeHit{System: string(h.System), Code: h.Display, Display: h.Title, Billable: h.Billable,
+			Terminated: dateOnly(h.Terminated), Effective: dateOnly(h.Effective)}
 	}
 	return out, nil
+}
+
+// dateOnly is t as YYYY-MM-DD, or "" for the zero time.
+func dateOnly(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.Format(time.DateOnly)
 }
 
 func (c codeSearcher) Releases(ctx context.Context) ([]httpapi.CodeRelease, error) {

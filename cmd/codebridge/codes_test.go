@@ -134,3 +134,33 @@ func TestCodeSearchRouteInMain(t *testing.T) {
 		t.Errorf("search as ehr: %d, want 403", status)
 	}
 }
+
+// hcpcsTerminated is the HCPCS 2025-Oct file cut to A4397 (terminated
+// 2021-12-31) and J1885 (in force).
+const hcpcsTerminated = `HCPC,SEQNUM,RECID,LONG DESCRIPTION,SHORT DESCRIPTION,PRICE1,PRICE2,PRICE3,PRICE4,MULT_PI,CIM1,CIM2,CIM3,MCM1,MCM2,MCM3,STATUTE,LABCERT1,LABCERT2,LABCERT3,LABCERT4,LABCERT5,LABCERT6,LABCERT7,LABCERT8,XREF1,XREF2,XREF3,XREF4,XREF5,COV,ASC_GRP,ASC_DT,OPPS,OPPS_PI,OPPS_DT,PROCNOTE,BETOS,TOS1,TOS2,TOS3,TOS4,TOS5,ANEST_BU,ADD DT,ACT EFF DT,TERM DT,ACTION CD
+A4397,0010,3,"Irrigation supply; sleeve, each",Irrigation supply sleeve,37,,,,A,,,,2130,,,,,,,,,,,,,,,,,D,,,,,,,D1F,P,,,,,  0,19900101,20220101,20211231,N
+J1885,0010,3,"Injection, ketorolac tromethamine, per 15 mg",Ketorolac tromethamine inj,51,,,,A,,,,2049,,,,,,,,,,,,,,,,,D,YY,20250101,,,,,O1E,1,P,,,,  0,19930101,20250101,,N
+`
+
+// TestCodeSearchTerminatedInMain: a HCPCS code terminated before the date
+// asked is "billable": false with its "terminated" date (issue #17).
+func TestCodeSearchTerminatedInMain(t *testing.T) {
+	dbURL := pgtest.NewURL(t)
+	file := filepath.Join(t.TempDir(), "hcpcs.csv")
+	if err := os.WriteFile(file, []byte(hcpcsTerminated), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := runCodes(t, dbURL, "load", "--system", "hcpcs", "--version", "2025-Oct", file); err != nil {
+		t.Fatal(err)
+	}
+	m := startMain(t, dbURL)
+	for q, want := range map[string]string{
+		"A4397": `"code":"A4397","display":"Irrigation supply; sleeve, each","billable":false,"terminated":"2021-12-31"}`,
+		"J1885": `"code":"J1885","display":"Injection, ketorolac tromethamine, per 15 mg","billable":true}`,
+	} {
+		status, body := get(t, m, "/api/v1/codes/search?system=hcpcs&q="+q+"&date=2025-11-14", "e2e-coder-token")
+		if status != 200 || !strings.Contains(body, want) {
+			t.Errorf("search %s: %d %s; want %s", q, status, body, want)
+		}
+	}
+}

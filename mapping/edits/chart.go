@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/codebridge/codebridge/mapping/codes"
+	"github.com/codebridge/codebridge/mapping/workitem"
 )
 
 // Sex is the patient's administrative sex as the code-set edits read it.
@@ -96,19 +97,36 @@ func (c Chart) codeSetDate() time.Time {
 	return c.Start
 }
 
-// dischargeRule reports whether the discharge date chooses the code sets.
-func (c Chart) dischargeRule() bool {
-	return c.inpatient() && c.ClaimType == Institutional
+// dischargeRule reports whether the discharge date chooses the code sets:
+// on an inpatient institutional claim.
+func (c Chart) dischargeRule() bool { return c.InpatientClaim() }
+
+// inpatient reports whether the encounter class is an inpatient stay
+// (workitem.Inpatient: IMP, ACUTE, NONAC).
+func (c Chart) inpatient() bool { return workitem.Inpatient(c.Class) }
+
+// InpatientClaim reports whether c is billed on an inpatient institutional
+// claim (837I / UB-04 type of bill 11x): an inpatient class billed
+// institutional. Only such claims carry ICD-10-PCS procedures and POA
+// indicators.
+func (c Chart) InpatientClaim() bool { return c.ClaimType == Institutional && c.inpatient() }
+
+// claimKind names the claim for messages: "inpatient institutional",
+// "outpatient institutional" or "professional".
+func (c Chart) claimKind() string {
+	switch {
+	case c.InpatientClaim():
+		return "inpatient institutional"
+	case c.ClaimType == Institutional:
+		return "outpatient institutional"
+	}
+	return "professional"
 }
 
-// inpatient reports whether the encounter class is an inpatient stay.
-func (c Chart) inpatient() bool {
-	switch c.Class {
-	case "IMP", "ACUTE", "NONAC":
-		return true
-	}
-	return false
-}
+// poaDate is the date the POA-exempt list is looked up for: the one date
+// both the POA edit and the Claim's POA (POAExemptCodes) use, the date
+// that chooses the code sets (the discharge date of an inpatient stay).
+func (c Chart) poaDate() time.Time { return c.codeSetDate() }
 
 // Severity says whether an edit blocks submission.
 type Severity string

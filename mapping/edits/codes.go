@@ -35,4 +35,10 @@ const (
 	CodeNotYetValid    = "CODE_NOT_YET_VALID"
 	CodeDeleted        = "CODE_DELETED"
 	NoDischargeDate    = "NO_DISCHARGE_DATE"
+
+	// Claim assembly (issue #17).
+	PxNotInpatient             = "PX_NOT_INPATIENT"
+	InstTooManyDx              = "INST_TOO_MANY_DX"
+	POAExemptIgnored           = "POA_EXEMPT_IGNORED"
+	TelehealthModifierConflict = "TELEHEALTH_MODIFIER_CONFLICT"
 )

@@ -1,27 +1,49 @@
 package edits
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"strings"
 
 	"github.com/codebridge/codebridge/mapping/codes"
 )
 
-// maxProfDiagnoses is the number of diagnoses a professional claim (837P,
-// CMS-1500 item 21 A-L) carries; maxPointers the pointers per line (24E).
+// MaxProfDiagnoses is the number of diagnoses a professional claim (837P
+// HI segment, CMS-1500 item 21 A-L) carries; MaxInstDiagnoses the number an
+// institutional claim carries: the principal diagnosis and 24 others (837I
+// 005010X223A2, HI "Other Diagnosis Information", two segments of 12; the
+// UB-04 paper form has fewer fields, the electronic claim is what is sent).
+// maxPointers is the pointers per professional line (24E). A claim with
+// more is an error for the coder, never a silent truncation.
 const (
-	maxProfDiagnoses = 12
+	MaxProfDiagnoses = 12
+	MaxInstDiagnoses = 25
 	maxPointers      = 4
 )
+
+// MaxDiagnoses is the most diagnoses a claim of type t carries.
+func MaxDiagnoses(t ClaimType) int {
+	if t == Institutional {
+		return MaxInstDiagnoses
+	}
+	return MaxProfDiagnoses
+}
 
 func (k *checker) diagnoses() {
 	c := k.c
 	if len(c.Diagnoses) == 0 || strings.TrimSpace(c.Diagnoses[0].Code) == "" {
 		k.add(DxPrincipalMissing, Error, "diagnoses[0]", "the principal or first-listed diagnosis is missing")
 	}
-	if c.ClaimType == Professional && len(c.Diagnoses) > maxProfDiagnoses {
-		k.add(ProfTooManyDx, Error, fmt.Sprintf("diagnoses[%d]", maxProfDiagnoses),
-			"a professional claim carries at most %d diagnoses; %d were coded", maxProfDiagnoses, len(c.Diagnoses))
+	switch limit := MaxDiagnoses(c.ClaimType); {
+	case len(c.Diagnoses) <= limit:
+	case c.ClaimType == Institutional:
+		k.add(InstTooManyDx, Error, fmt.Sprintf("diagnoses[%d]", limit),
+			"an institutional claim (837I) carries at most %d diagnoses, the principal and 24 others; %d were coded "+
+				"and none is dropped automatically: keep those that affect care, treatment or length of stay", limit, len(c.Diagnoses))
+	default:
+		k.add(ProfTooManyDx, Error, fmt.Sprintf("diagnoses[%d]", limit),
+			"a professional claim carries at most %d diagnoses; %d were coded", limit, len(c.Diagnoses))
 	}
 	seen := map[string]int{}
 	for i, d := range c.Diagnoses {
@@ -97,13 +119,16 @@ func (k *checker) isProcedure(code string) bool {
 // poa checks the present-on-admission indicator. POA is required on
 // inpatient institutional claims only (CMS, IPPS hospitals; the FY2026
 // ICD-10-CM Official Guidelines, Appendix I). Valid values are Y, N, U and
-// W; codes on the POA-exempt list are reported blank or with 1, the
-// exemption marker.
+// W; codes on the POA-exempt list are reported with the POA field left
+// blank (Appendix I: the exempt list is the one case where the field is
+// blank; 1 is the old exemption marker, accepted as blank).
+// The Claim never carries a POA for an exempt code (POAExemptCodes), so an
+// indicator the coder gave one is ignored, with POA_EXEMPT_IGNORED.
 func (k *checker) poa(e codes.Entry, poa, target string) {
-	if !k.c.inpatient() || k.c.ClaimType != Institutional {
+	if !k.c.InpatientClaim() {
 		return
 	}
-	exempt, err := k.lk.POAExempt(k.ctx, e.Code, k.c.codeSetDate())
+	exempt, err := k.lk.POAExempt(k.ctx, e.Code, k.c.poaDate())
 	listKnown := true
 	switch k.classify(err) {
 	case noRelease:
@@ -117,7 +142,9 @@ func (k *checker) poa(e codes.Entry, poa, target string) {
 	switch {
 	case exempt:
 		if v != "" && v != "1" {
-			k.add(POAInvalid, Warning, target, "ICD-10-CM %s is exempt from POA reporting; report it blank or 1", shown)
+			k.add(POAExemptIgnored, Warning, target,
+				"ICD-10-CM %s is on the POA-exempt list (ICD-10-CM Official Guidelines, Appendix I); "+
+					"the POA %q given is ignored and the Claim leaves it blank", shown, v)
 		}
 	case v == "":
 		sev := Error
@@ -131,4 +158,38 @@ func (k *checker) poa(e codes.Entry, poa, target string) {
 	default:
 		k.add(POAInvalid, Error, target, "the POA indicator for ICD-10-CM %s must be Y, N, U, W or 1", shown)
 	}
+}
+
+// POAExemptCodes returns the ICD-10-CM codes (storage form) among c's
+// diagnoses that are on the POA-exempt list in force on the date the POA
+// edit uses: the Claim leaves their POA blank whatever the coder gave
+// (ICD-10-CM Official Guidelines, Appendix I; CMS POA indicator reporting).
+// It returns nil when c is not an inpatient institutional claim (no POA is
+// reported) and when no list is loaded for the date (the edits then say
+// NO_RELEASE_FOR_DOS and the indicators are kept as coded). The error is
+// non-nil only when a lookup failed otherwise.
+func POAExemptCodes(ctx context.Context, lk codes.Lookup, c Chart) (map[string]bool, error) {
+	if !c.InpatientClaim() {
+		return nil, nil
+	}
+	var out map[string]bool
+	for _, d := range c.Diagnoses {
+		code := codes.Normalize(codes.ICD10CM, d.Code)
+		if code == "" {
+			continue
+		}
+		exempt, err := lk.POAExempt(ctx, code, c.poaDate())
+		switch {
+		case errors.Is(err, codes.ErrNoRelease):
+			return nil, nil
+		case err != nil && !errors.Is(err, codes.ErrNotFound):
+			return nil, fmt.Errorf("edits.POAExemptCodes: %w", err)
+		case exempt:
+			if out == nil {
+				out = map[string]bool{}
+			}
+			out[code] = true
+		}
+	}
+	return out, nil
 }

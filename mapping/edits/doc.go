@@ -35,7 +35,12 @@
 //     PDX" generalised to any repeat).
 //   - Present on admission, inpatient institutional claims only: values Y,
 //     N, U, W; the CDC/CMS POA-exempt list honoured, where blank or 1 (the
-//     exemption marker) is expected: POA_MISSING, POA_INVALID.
+//     exemption marker) is expected: POA_MISSING, POA_INVALID. A POA given
+//     on an exempt code is ignored and the Claim leaves it blank
+//     (POAExemptCodes; ICD-10-CM Official Guidelines, Appendix I):
+//     POA_EXEMPT_IGNORED (warning).
+//   - ICD-10-PCS procedures on inpatient institutional claims only (HIPAA
+//     code sets, 45 CFR 162.1002): PX_NOT_INPATIENT (error) elsewhere.
 //   - Sex and age (SEX_CONFLICT, AGE_CONFLICT, warnings): a short documented
 //     table in demographics.go — chapter 15 obstetrics female 9-64 (MCE
 //     maternity range), chapter 16 perinatal age 0 (MCE newborn), and the
@@ -43,6 +48,8 @@
 //   - Professional claim shape (837P / CMS-1500): at most 12 diagnoses
 //     (PROF_TOO_MANY_DX), 1-4 pointers per line into the list
 //     (LINE_NO_POINTER, LINE_TOO_MANY_POINTERS, LINE_POINTER_RANGE).
+//     Institutional claims (837I): at most 25 diagnoses, the principal and
+//     24 others (INST_TOO_MANY_DX). Never truncated silently.
 //   - Lines: UNITS_INVALID (< 1), MODIFIER_INVALID (format; letter-first
 //     modifiers must be HCPCS Level II modifiers in force; digit-first are
 //     CPT modifiers, format only).
@@ -67,5 +74,9 @@
 //     error of its own (NCCI_59_ON_EM; CPT 59 excludes E/M, NCCI Policy
 //     Manual ch. XI).
 //   - Telehealth (encounter class VR): each line needs modifier 95, 93, FQ,
-//     GT or GQ, or place of service 02 or 10: TELEHEALTH_MODIFIER (warning).
+//     FR, GT or GQ, or place of service 02 or 10, unless its code is a CPT
+//     telemedicine code (98000-98016): TELEHEALTH_MODIFIER (warning). 95
+//     with 93 or FQ (audio-video and audio-only) is an error, 95 on
+//     98000-98016 a warning: TELEHEALTH_MODIFIER_CONFLICT. The Claim adds
+//     95 by Add95 (telehealth.go has the CMS sources).
 package edits

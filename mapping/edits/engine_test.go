@@ -132,9 +132,9 @@ func TestCheckPOA(t *testing.T) {
 		{name: "POA_INVALID 1 on non-exempt", base: stay, change: poa("R50.9", "1"), want: []Edit{e(POAInvalid, Error, "diagnoses[1].poa")}},
 		{name: "exempt blank", base: stay, change: poa("Z37.0", "")},
 		{name: "exempt 1", base: stay, change: poa("Z37.0", "1")},
-		{name: "POA_INVALID Y on exempt", base: stay, change: poa("Z37.0", "Y"), want: []Edit{e(POAInvalid, Warning, "diagnoses[1].poa")}},
+		{name: "POA_EXEMPT_IGNORED Y on exempt", base: stay, change: poa("Z37.0", "Y"), want: []Edit{e(POAExemptIgnored, Warning, "diagnoses[1].poa")}},
 		{name: "no POA on professional claims", base: office, change: poa("R50.9", "")},
-		{name: "no POA outpatient institutional", base: stay, change: func(c *Chart) { c.Class = "AMB"; poa("R50.9", "")(c) }},
+		{name: "no POA outpatient institutional", base: stay, change: func(c *Chart) { c.Class, c.Procedures = "AMB", nil; poa("R50.9", "")(c) }},
 	})
 }
 

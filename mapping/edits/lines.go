@@ -9,15 +9,6 @@ import (
 	"github.com/codebridge/codebridge/mapping/codes"
 )
 
-// telehealthModifiers mark a service as delivered by telecommunication: 95
-// (synchronous audio-video), 93 (audio-only), FQ (audio-only, HCPCS), GT
-// and GQ (older telehealth modifiers some payers still use).
-var telehealthModifiers = []string{"95", "93", "FQ", "GT", "GQ"}
-
-// telehealthPOS are the CMS place-of-service codes for telehealth: 02
-// (other than the patient's home) and 10 (in the patient's home).
-var telehealthPOS = []string{"02", "10"}
-
 func (k *checker) lines() {
 	for i, l := range k.c.Lines {
 		t := fmt.Sprintf("lines[%d]", i)
@@ -30,10 +21,7 @@ func (k *checker) lines() {
 		if k.c.ClaimType == Professional {
 			k.pointers(l, t)
 		}
-		if k.c.Class == "VR" && !telehealth(l) {
-			k.add(TelehealthModifier, Warning, t+".modifiers",
-				"%s is on a telehealth encounter without modifier 95/93/FQ or place of service 02/10", l.Code)
-		}
+		k.telehealth(l, t)
 	}
 }
 
@@ -125,13 +113,6 @@ func (k *checker) pointers(l Line, target string) {
 	}
 }
 
-func telehealth(l Line) bool {
-	if slices.Contains(telehealthPOS, strings.TrimSpace(l.PlaceOfService)) {
-		return true
-	}
-	return hasModifier(l, telehealthModifiers)
-}
-
 func hasModifier(l Line, set []string) bool {
 	for _, m := range l.Modifiers {
 		if slices.Contains(set, strings.ToUpper(strings.TrimSpace(m))) {
@@ -142,9 +123,20 @@ func hasModifier(l Line, set []string) bool {
 }
 
 // procedures checks the ICD-10-PCS procedures of an inpatient stay.
+// ICD-10-PCS is the procedure code set of inpatient hospital claims only
+// (HIPAA code-set rule, 45 CFR 162.1002(c)(3); UB-04 FL74 / 837I
+// "Principal Procedure Information" on type of bill 11x): on an outpatient
+// institutional or a professional claim procedures are CPT/HCPCS lines, so
+// an ICD-10-PCS code there is PX_NOT_INPATIENT, an error, and the Claim is
+// never built with it silently dropped.
 func (k *checker) procedures() {
 	for i, p := range k.c.Procedures {
 		t := fmt.Sprintf("procedures[%d]", i)
+		if !k.c.InpatientClaim() {
+			k.add(PxNotInpatient, Error, t,
+				"ICD-10-PCS %s: ICD-10-PCS procedures are reported on inpatient institutional claims only (HIPAA code sets, 45 CFR 162.1002); "+
+					"this %s claim reports procedures as CPT/HCPCS lines", codes.Normalize(codes.ICD10PCS, p.Code), k.c.claimKind())
+		}
 		// An inpatient stay's procedures take the release of its discharge
 		// date, whatever day they were done (codeSetDate).
 		dos := p.Date

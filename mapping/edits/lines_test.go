@@ -106,10 +106,10 @@ func TestCheckNCCI(t *testing.T) {
 		{name: "MUE partial table lists every code", base: office, lookup: partialMUE("11042"), change: lines(line("99213", 1), line("36415", 2))},
 		{name: "NO_RELEASE_FOR_DOS no MUE table, on the line with most units", base: office, lookup: noMUE,
 			change: lines(line("99213", 1), line("36415", 2), line("80053", 2)),
-			want:   []Edit{e(NoReleaseForDOS, Warning, "lines[1].units")}},
+			want:   []Edit{note(NoReleaseForDOS, codes.MUETable, "lines[1].units")}},
 		{name: "NO_RELEASE_FOR_DOS MUE partial table", base: office, lookup: partialMUE("80053", "36415"),
 			change: lines(line("99213", 1), line("80053", 1), line("36415", 2)),
-			want:   []Edit{e(NoReleaseForDOS, Warning, "lines[2].units")}},
+			want:   []Edit{note(NoReleaseForDOS, codes.MUETable, "lines[2].units")}},
 
 		// PTP, ch. I §E: modifier indicator 0 is never bypassed.
 		{name: "NCCI_PTP_NO_MODIFIER_ALLOWED 59 on column 2", base: office, change: lines(line("20610", 1), line("76942", 1, "59")),

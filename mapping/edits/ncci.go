@@ -157,11 +157,11 @@ func (k *checker) mueUnchecked(unchecked []uncheckedLine) {
 	worst := slices.MaxFunc(unchecked, func(a, b uncheckedLine) int { return a.line.Units - b.line.Units })
 	target := fmt.Sprintf("lines[%d].units", worst.idx)
 	if !worst.partial {
-		k.add(NoReleaseForDOS, Warning, target,
+		k.note(NoReleaseForDOS, codes.MUETable, target,
 			"no %s release is loaded for the date of service; these codes were not checked against it", codes.MUETable)
 		return
 	}
-	k.add(NoReleaseForDOS, Warning, target,
+	k.note(NoReleaseForDOS, codes.MUETable, target,
 		"the MUE table loaded for the date of service is a partial extract (date-of-service clinical edits only) that does not list %s; "+
 			"its units were not checked against an MUE: load the full CMS practitioner MUE table", worst.code)
 }

@@ -115,8 +115,15 @@ func NextStatus(cur, want Status, changed []string) (next Status, reason string)
 	return cur, ""
 }
 
-// inpatientClasses are the encounter classes of an inpatient stay.
-var inpatientClasses = []string{"IMP", "ACUTE"}
+// InpatientClasses are the FHIR v3-ActCode encounter classes of an
+// inpatient stay: IMP (inpatient encounter), ACUTE (inpatient acute) and
+// NONAC (inpatient non-acute). Every rule that depends on "inpatient" (POA
+// reporting, ICD-10-PCS on the claim, QA routing, straight-through,
+// priority, place of service 21) asks Inpatient.
+var InpatientClasses = []string{"IMP", "ACUTE", "NONAC"}
+
+// Inpatient reports whether an encounter class is an inpatient stay.
+func Inpatient(class string) bool { return slices.Contains(InpatientClasses, class) }
 
 // DefaultInstitutionalClasses are the encounter classes billed on an
 // institutional claim (837I / FHIR Claim type institutional) when
@@ -139,11 +146,11 @@ func InstitutionalClasses(configured []string) []string {
 // (QA) for every inpatient stay billed on an institutional claim, and for
 // a share rate of the rest; Completed otherwise. institutional are the
 // configured institutional classes (CODEBRIDGE_INSTITUTIONAL_CLASSES);
-// empty means the defaults, which include every inpatient class. draw
+// empty reviews every inpatient class (Inpatient), NONAC included. draw
 // returns a number in [0, 1) (rand.Float64); it is called only for items
 // not reviewed by class.
 func RouteCoded(class string, institutional []string, rate float64, draw func() float64) Status {
-	inpatient := slices.Contains(inpatientClasses, class)
+	inpatient := Inpatient(class)
 	if inpatient && slices.Contains(InstitutionalClasses(institutional), class) {
 		return InReview
 	}
