@@ -53,6 +53,14 @@
 //   - Lines: UNITS_INVALID (< 1), MODIFIER_INVALID (format; letter-first
 //     modifiers must be HCPCS Level II modifiers in force; digit-first are
 //     CPT modifiers, format only).
+//   - NCCI by claim type (ncci.go): the MUE and PTP tables loaded are
+//     practitioner tables, applied to professional claims only. Inpatient
+//     institutional claims get no NCCI edit (NCCI is not applied to
+//     inpatient facility claims: NCCI Policy Manual, Introduction).
+//     Outpatient institutional claims take CMS's outpatient hospital
+//     tables, which are not loaded: NO_RELEASE_FOR_DOS coverage notes
+//     (Covers mue: a code above 1 unit on a date; Covers ptp: two
+//     different codes on one date) instead of the practitioner edits.
 //   - NCCI MUE (NCCI Policy Manual ch. I §V; CMS MUE tables): units per
 //     line (MUE adjudication indicator 1) or summed per code and date of
 //     service (MAI 2, 3) above the MUE value: MUE_EXCEEDED (error, MAI 1
@@ -69,8 +77,10 @@
 //     25, 57, 24 or 27 on the E/M line of the pair (column 2 when both are); 59, XE, XP, XS, XU, 58,
 //     78, 79, 91 or an anatomic modifier (E1-E4, FA, F1-F9, TA, T1-T9, LT,
 //     RT, LC, LD, LM, RC, RI; not the same one as the column 1 line) on a
-//     column 2 code that is not E/M. Indicator 9 and deleted edits are not
-//     edits. 59 or X{EPSU} on an E/M code (99202-99499, 98000-98016) is an
+//     column 2 code that is not E/M; such a bypass is a warning naming the
+//     pair and the modifier (NCCI_PTP_BYPASSED: confirm the record supports
+//     a distinct service; HHS OIG reports on modifiers 59 and 25).
+//     Indicator 9 and deleted edits are not edits. 59 or X{EPSU} on an E/M code (99202-99499, 98000-98016) is an
 //     error of its own (NCCI_59_ON_EM; CPT 59 excludes E/M, NCCI Policy
 //     Manual ch. XI).
 //   - Telehealth (encounter class VR): each line needs modifier 95, 93, FQ,

@@ -20,8 +20,7 @@ func Check(ctx context.Context, lk codes.Lookup, c Chart) ([]Edit, error) {
 	k.diagnoses()
 	k.procedures()
 	k.lines()
-	k.mue()
-	k.ptp()
+	k.ncci()
 	if k.err != nil {
 		return nil, fmt.Errorf("edits.Check: %w", k.err)
 	}

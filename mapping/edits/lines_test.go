@@ -64,6 +64,7 @@ func TestCheckLines(t *testing.T) {
 // A4550 MUE 0).
 func TestCheckNCCI(t *testing.T) {
 	medicare := func(c *Chart) { c.Medicare = true }
+	outpatient := func(c *Chart) { c.Class, c.ClaimType = "OBSENC", Institutional }
 	both := func(fs ...func(*Chart)) func(*Chart) {
 		return func(c *Chart) {
 			for _, f := range fs {
@@ -126,36 +127,48 @@ func TestCheckNCCI(t *testing.T) {
 			c.Lines[1].ServiceDate = date(2025, 11, 15)
 		}},
 		// PTP, ch. I §E: 59 and X{EPSU} bypass on the column 2 code only.
-		{name: "PTP bypass 59 on column 2", base: office, change: lines(line("11042", 1), line("97597", 1, "59"))},
-		{name: "PTP bypass XS on column 2", base: office, change: lines(line("11042", 1), line("97597", 1, "XS"))},
+		{name: "NCCI_PTP_BYPASSED 59 on column 2", base: office, change: lines(line("11042", 1), line("97597", 1, "59")),
+			want: []Edit{bypass("lines[1].modifiers[0]")}},
+		{name: "NCCI_PTP_BYPASSED XS on column 2", base: office, change: lines(line("11042", 1), line("97597", 1, "XS")),
+			want: []Edit{bypass("lines[1].modifiers[0]")}},
 		{name: "NCCI_PTP 59 on column 1 does not bypass", base: office, change: lines(line("11042", 1, "59"), line("97597", 1)),
 			want: []Edit{e(NCCIPTP, Error, "lines[1].modifiers")}},
 		// PTP, ch. I §E: anatomic modifiers of a different site.
-		{name: "PTP bypass LT on column 2", base: office, change: lines(line("11042", 1), line("97597", 1, "LT"))},
-		{name: "PTP bypass RT and LT", base: office, change: lines(line("11042", 1, "RT"), line("97597", 1, "LT"))},
-		{name: "PTP bypass F1 on column 2", base: office, change: lines(line("11042", 1, "F2"), line("97597", 1, "F1"))},
+		{name: "NCCI_PTP_BYPASSED LT on column 2", base: office, change: lines(line("11042", 1), line("97597", 1, "LT")),
+			want: []Edit{bypass("lines[1].modifiers[0]")}},
+		{name: "NCCI_PTP_BYPASSED RT and LT", base: office, change: lines(line("11042", 1, "RT"), line("97597", 1, "LT")),
+			want: []Edit{bypass("lines[1].modifiers[0]")}},
+		{name: "NCCI_PTP_BYPASSED F1 on column 2", base: office, change: lines(line("11042", 1, "F2"), line("97597", 1, "F1")),
+			want: []Edit{bypass("lines[1].modifiers[0]")}},
 		{name: "NCCI_PTP same anatomic site on both lines", base: office, change: lines(line("11042", 1, "RT"), line("97597", 1, "RT")),
 			want: []Edit{e(NCCIPTP, Error, "lines[1].modifiers")}},
 		{name: "NCCI_PTP anatomic modifier on column 1 only", base: office, change: lines(line("11042", 1, "LT"), line("97597", 1)),
 			want: []Edit{e(NCCIPTP, Error, "lines[1].modifiers")}},
 		// PTP, ch. I §E: global surgery 58, 78, 79 and repeat lab 91 on
 		// the column 2 code.
-		{name: "PTP bypass 79 on column 2", base: office, change: lines(line("11042", 1), line("97597", 1, "79"))},
-		{name: "PTP bypass 91 on column 2", base: office, change: lines(line("80053", 1), line("85025", 1, "91"))},
+		{name: "NCCI_PTP_BYPASSED 79 on column 2", base: office, change: lines(line("11042", 1), line("97597", 1, "79")),
+			want: []Edit{bypass("lines[1].modifiers[0]")}},
+		{name: "NCCI_PTP_BYPASSED 91 on column 2", base: office, change: lines(line("80053", 1), line("85025", 1, "91")),
+			want: []Edit{bypass("lines[1].modifiers[0]")}},
 		{name: "NCCI_PTP 91 on column 1", base: office, change: lines(line("80053", 1, "91"), line("85025", 1)),
 			want: []Edit{e(NCCIPTP, Error, "lines[1].modifiers")}},
 		// PTP, ch. I §E: 25 (and 57) bypass from the E/M line only.
-		{name: "PTP bypass 25 on the E/M in column 2", base: office, change: lines(line("11042", 1), line("99213", 1, "25"))},
-		{name: "PTP bypass 57 on the E/M in column 2", base: office, change: lines(line("11042", 1), line("99213", 1, "57"))},
+		{name: "NCCI_PTP_BYPASSED 25 on the E/M in column 2", base: office, change: lines(line("11042", 1), line("99213", 1, "25")),
+			want: []Edit{bypass("lines[1].modifiers[0]")}},
+		{name: "NCCI_PTP_BYPASSED 57 on the E/M in column 2", base: office, change: lines(line("11042", 1), line("99213", 1, "57")),
+			want: []Edit{bypass("lines[1].modifiers[0]")}},
 		{name: "NCCI_PTP E/M in column 2 without 25", base: office, change: lines(line("11042", 1), line("99213", 1)),
 			want: []Edit{e(NCCIPTP, Error, "lines[1].modifiers")}},
 		{name: "NCCI_PTP 25 on the procedure, not the E/M", base: office, change: lines(line("11042", 1, "25"), line("99213", 1)),
 			want: []Edit{e(NCCIPTP, Error, "lines[1].modifiers")}},
 		{name: "NCCI_PTP two E/Ms, 25 on column 1 only", base: office, lookup: emPair, change: lines(line("99215", 1, "25"), line("99213", 1)),
 			want: []Edit{e(NCCIPTP, Error, "lines[1].modifiers")}},
-		{name: "PTP two E/Ms, 25 on column 2", base: office, lookup: emPair, change: lines(line("99215", 1), line("99213", 1, "25"))},
-		{name: "PTP bypass 25 on the E/M in column 1", base: office, change: lines(line("99213", 1, "25"), line("96372", 1))},
-		{name: "PTP bypass 59 on the procedure in column 2 of an E/M", base: office, change: lines(line("99213", 1), line("96372", 1, "59"))},
+		{name: "NCCI_PTP_BYPASSED two E/Ms, 25 on column 2", base: office, lookup: emPair, change: lines(line("99215", 1), line("99213", 1, "25")),
+			want: []Edit{bypass("lines[1].modifiers[0]")}},
+		{name: "NCCI_PTP_BYPASSED 25 on the E/M in column 1", base: office, change: lines(line("99213", 1, "25"), line("96372", 1)),
+			want: []Edit{bypass("lines[0].modifiers[0]")}},
+		{name: "NCCI_PTP_BYPASSED 59 on the procedure in column 2 of an E/M", base: office, change: lines(line("99213", 1), line("96372", 1, "59")),
+			want: []Edit{bypass("lines[1].modifiers[0]")}},
 		{name: "NCCI_PTP E/M in column 1, no modifier", base: office, change: lines(line("99213", 1), line("96372", 1)),
 			want: []Edit{e(NCCIPTP, Error, "lines[1].modifiers")}},
 		// ch. XI and CPT: 59/X{EPSU} may not be used with E/M services; on
@@ -167,8 +180,41 @@ func TestCheckNCCI(t *testing.T) {
 		{name: "NCCI_59_ON_EM alone", base: office, change: lines(line("99214", 1, "25", "xe")),
 			want: []Edit{e(NCCI59OnEM, Error, "lines[0].modifiers[1]")}},
 		{name: "59 on a procedure alone", base: office, change: lines(line("96372", 1, "59"))},
+		// PTP, ch. I §E: a bypass by a modifier sent with the chart is a
+		// warning naming the modifier; indicator 0 stays an error and
+		// indicator 9 says nothing, whatever the modifier.
+		{name: "NCCI_PTP_BYPASSED names the bypassing modifier", base: office, change: lines(line("11042", 1), line("97597", 1, "RT", "59")),
+			want: []Edit{bypass("lines[1].modifiers[1]")}},
+		{name: "NCCI_PTP_NO_MODIFIER_ALLOWED XU is no bypass", base: office, change: lines(line("20610", 1), line("76942", 1, "XU")),
+			want: []Edit{e(NCCIPTPNoModifier, Error, "lines[1].code")}},
+		{name: "PTP indicator 9 with 59 says nothing", base: office, lookup: indicator9, change: lines(line("11042", 1), line("97597", 1, "59"))},
+
+		// The loaded tables are practitioner tables: NCCI is not applied to
+		// inpatient facility claims (NCCI Policy Manual, Introduction), and
+		// outpatient hospital claims take CMS's outpatient hospital tables,
+		// which are not loaded: a coverage note where they could apply.
+		{name: "837I outpatient MUE 0 of the practitioner table not applied", base: office, change: both(outpatient, medicare, lines(line("A4550", 1)))},
+		{name: "837I outpatient NO_RELEASE_FOR_DOS mue above 1 unit", base: office, change: both(outpatient, lines(line("80053", 2))),
+			want: []Edit{note(NoReleaseForDOS, codes.MUETable, "lines[0].units")}},
+		{name: "837I outpatient NO_RELEASE_FOR_DOS mue summed per day", base: office, change: both(outpatient, lines(line("97110", 1), line("97110", 1))),
+			want: []Edit{note(NoReleaseForDOS, codes.MUETable, "lines[1].units")}},
+		{name: "837I outpatient NO_RELEASE_FOR_DOS ptp, no bypass warning", base: office,
+			change: both(outpatient, lines(line("11042", 1), line("97597", 1, "59"))),
+			want:   []Edit{note(NoReleaseForDOS, codes.PTPTable, "lines[1].code")}},
+		{name: "837I outpatient ptp pairs on other days", base: office, change: both(outpatient, func(c *Chart) {
+			c.Lines = []Line{line("11042", 1), line("97597", 1)}
+			c.Lines[1].ServiceDate = date(2025, 11, 15)
+		})},
+		{name: "837I inpatient no NCCI edit", base: stay, change: lines(line("11042", 1), line("97597", 1), line("80053", 2), line("A4550", 1))},
+		{name: "837P the same lines get the practitioner edits", base: office,
+			change: lines(line("11042", 1), line("97597", 1), line("80053", 2), line("A4550", 1)),
+			want: []Edit{e(MUEZero, Warning, "lines[3].code"), e(MUEExceededClinical, Warning, "lines[2].units"),
+				e(NCCIPTP, Error, "lines[1].modifiers")}},
 	})
 }
+
+// bypass is the NCCI_PTP_BYPASSED warning on the modifier at target.
+func bypass(target string) Edit { return e(NCCIPTPBypassed, Warning, target) }
 
 // partialMUE answers codes.ErrMUEPartial for the MUE of the given codes,
 // as a partial MUE table that does not list them would.

@@ -23,7 +23,78 @@ const (
 	MUEZero = "MUE_ZERO"
 	// NCCI59OnEM is modifier 59 or XE, XP, XS, XU on an E/M code.
 	NCCI59OnEM = "NCCI_59_ON_EM"
+	// NCCIPTPBypassed is a modifier-indicator-1 PTP pair that a modifier
+	// sent with the chart bypasses: a chart warning, so a person confirms
+	// the record supports it.
+	NCCIPTPBypassed = "NCCI_PTP_BYPASSED"
 )
+
+// ncci runs the NCCI edits the claim type is subject to. The MUE and PTP
+// tables codebridge loads are the practitioner tables (the bundled MUE
+// extract and `codes load --system mue|ptp`, README "NCCI edits"). NCCI is
+// a Part B program (NCCI Policy Manual for Medicare Services,
+// Introduction): its edits are not applied to facility claims for
+// inpatient services, and outpatient hospital claims are edited against
+// CMS's separate outpatient hospital PTP and MUE tables (in the I/OCE),
+// whose values differ from the practitioner ones (G0378 and G0463 have a
+// practitioner MUE of 0, yet are the hospital's observation and clinic
+// visit codes). So:
+//
+//   - professional claims: the practitioner MUE and PTP edits;
+//   - inpatient institutional claims: no NCCI edit;
+//   - outpatient institutional claims: no practitioner edit, but a coverage
+//     note (NO_RELEASE_FOR_DOS, Covers mue or ptp) where the outpatient
+//     hospital rule could have fired: a code above 1 unit on a date for
+//     MUE, two different codes on one date for PTP.
+func (k *checker) ncci() {
+	switch {
+	case k.c.InpatientClaim():
+	case k.c.ClaimType == Institutional:
+		k.outpatientNCCINotes()
+	default:
+		k.mue()
+		k.ptp()
+	}
+}
+
+// outpatientNCCINotes notes, on an outpatient institutional claim, that
+// the outpatient hospital MUE and PTP tables are not loaded, where they
+// could have applied (see ncci).
+func (k *checker) outpatientNCCINotes() {
+	type key struct {
+		code string
+		day  time.Time
+	}
+	bs := k.billedLines()
+	sum := map[key]int{}
+	mueAt, mueUnits, mueCode := -1, 1, ""
+	for _, b := range bs {
+		kk := key{b.code, b.day}
+		sum[kk] += max(b.line.Units, 1)
+		if sum[kk] > mueUnits {
+			mueAt, mueUnits, mueCode = b.idx, sum[kk], b.code
+		}
+	}
+	if mueAt >= 0 && !k.warned[codes.MUETable] {
+		k.warned[codes.MUETable] = true
+		k.note(NoReleaseForDOS, codes.MUETable, fmt.Sprintf("lines[%d].units", mueAt),
+			"the outpatient hospital MUE table is not loaded (codebridge loads the practitioner table, which does not apply to an "+
+				"outpatient institutional claim): %d units of %s on one date of service were not checked against an MUE "+
+				"(NCCI Policy Manual ch. I §V; CMS publishes separate outpatient hospital MUE values)", mueUnits, mueCode)
+	}
+	for i := range bs {
+		for j := i + 1; j < len(bs); j++ {
+			if bs[i].code == bs[j].code || !bs[i].day.Equal(bs[j].day) || k.warned[codes.PTPTable] {
+				continue
+			}
+			k.warned[codes.PTPTable] = true
+			k.note(NoReleaseForDOS, codes.PTPTable, fmt.Sprintf("lines[%d].code", bs[j].idx),
+				"the outpatient hospital NCCI PTP table is not loaded (codebridge loads the practitioner table, which does not apply to an "+
+					"outpatient institutional claim): %s and %s on one date of service were not checked against a PTP edit "+
+					"(NCCI Policy Manual ch. I §E; CMS publishes separate hospital outpatient PTP edits)", bs[i].code, bs[j].code)
+		}
+	}
+}
 
 // The NCCI-associated modifiers, as the NCCI Policy Manual for Medicare
 // Services lists them (ch. I §E "Modifiers and Modifier Indicators") and
@@ -267,7 +338,7 @@ func (k *checker) pair(col1, col2 billed) bool {
 		k.add(NCCIPTPNoModifier, Error, target+".code",
 			"NCCI PTP: %s is not payable with %s on the same date (modifier indicator 0: no modifier bypasses it; NCCI Policy Manual ch. I §E)",
 			col2.code, col1.code)
-	case bypassed(col1, col2):
+	case k.bypassedWarning(col1, col2):
 	case isEM(col2.code):
 		k.add(NCCIPTP, Error, target+".modifiers",
 			"NCCI PTP: the E/M %s is bundled into %s (modifier indicator 1); append 25 (or 57, 24, 27 as they apply) to %s "+
@@ -287,9 +358,36 @@ func (k *checker) pair(col1, col2 billed) bool {
 	return true
 }
 
+// bypassedWarning reports whether a modifier sent with the chart bypasses
+// the modifier-indicator-1 pair col1/col2, and then warns
+// (NCCI_PTP_BYPASSED) naming the pair and the modifier: a bypass is
+// correct only when the record documents a distinct service (or, for 25
+// and 57, a significant, separately identifiable E/M), and modifiers 59,
+// X{EPSU} and 25 are what auditors examine hardest (HHS OIG, "Use of
+// Modifier 59 to Bypass Medicare's National Correct Coding Initiative
+// Edits", 2005; "Use of Modifier 25", 2005). A
+// chart warning: it stops straight-through coding unless a site lists
+// NCCI_PTP_BYPASSED in CODEBRIDGE_AUTOCODE_ALLOW_WARNINGS.
+func (k *checker) bypassedWarning(col1, col2 billed) bool {
+	b, mod, ok := bypassed(col1, col2)
+	if !ok {
+		return false
+	}
+	what := "a distinct service (a different session, procedure, site or encounter)"
+	if slices.Contains(emModifiers, normMod(b.line.Modifiers[mod])) {
+		what = "a distinct service: a significant, separately identifiable E/M beyond the usual pre- and post-service work"
+	}
+	k.add(NCCIPTPBypassed, Warning, fmt.Sprintf("lines[%d].modifiers[%d]", b.idx, mod),
+		"NCCI PTP: modifier %s on %s bypasses the edit %s (column 1) / %s (column 2), modifier indicator 1; "+
+			"confirm the documentation supports %s (NCCI Policy Manual ch. I §E)",
+		normMod(b.line.Modifiers[mod]), b.code, col1.code, col2.code, what)
+	return true
+}
+
 // bypassed reports whether an NCCI-associated modifier on the right line
 // lets a modifier-indicator-1 pair be paid (NCCI Policy Manual ch. I §E;
-// PTP file README: the modifier goes on the column 2 code):
+// PTP file README: the modifier goes on the column 2 code), and which:
+// the line (col1 or col2) and the index of the modifier on it.
 //
 //   - E/M modifiers (25, 57, 24, 27) on the E/M line of the pair, whichever
 //     column it is in (the E/M exception); when both codes are E/M, on the
@@ -300,22 +398,33 @@ func (k *checker) pair(col1, col2 billed) bool {
 //
 // Nothing else bypasses: a modifier on the column 1 line of a non-E/M pair,
 // or 59/X{EPSU} on an E/M line (an error of its own, NCCI_59_ON_EM).
-func bypassed(col1, col2 billed) bool {
+func bypassed(col1, col2 billed) (billed, int, bool) {
 	if isEM(col2.code) { // only the column 2 E/M's own modifier makes it separately payable
-		return hasModifier(col2.line, emModifiers)
+		i := modifierIndex(col2.line, emModifiers)
+		return col2, i, i >= 0
 	}
-	if isEM(col1.code) && hasModifier(col1.line, emModifiers) {
-		return true
-	}
-	if hasModifier(col2.line, distinctModifiers) || hasModifier(col2.line, procedureModifiers) {
-		return true
-	}
-	for _, m := range col2.line.Modifiers {
-		if m = normMod(m); slices.Contains(anatomicModifiers, m) && !hasModifier(col1.line, []string{m}) {
-			return true
+	if isEM(col1.code) {
+		if i := modifierIndex(col1.line, emModifiers); i >= 0 {
+			return col1, i, true
 		}
 	}
-	return false
+	if i := modifierIndex(col2.line, distinctModifiers); i >= 0 {
+		return col2, i, true
+	}
+	if i := modifierIndex(col2.line, procedureModifiers); i >= 0 {
+		return col2, i, true
+	}
+	for i, m := range col2.line.Modifiers {
+		if m = normMod(m); slices.Contains(anatomicModifiers, m) && !hasModifier(col1.line, []string{m}) {
+			return col2, i, true
+		}
+	}
+	return col2, -1, false
+}
+
+// modifierIndex is the index of the first modifier of l in mods, or -1.
+func modifierIndex(l Line, mods []string) int {
+	return slices.IndexFunc(l.Modifiers, func(m string) bool { return slices.Contains(mods, normMod(m)) })
 }
 
 // normMod is a modifier as the tables spell it: trimmed, upper case.
