@@ -56,6 +56,16 @@ func headerColumns(row []string) columns {
 	return c
 }
 
+// name is the (squeezed) name of column i, or "".
+func (c columns) name(i int) string {
+	for n, j := range c {
+		if j == i {
+			return n
+		}
+	}
+	return ""
+}
+
 // find returns the index of the first column whose name starts with one of
 // the prefixes, or -1.
 func (c columns) find(prefixes ...string) int {

@@ -36,11 +36,15 @@ type MUE struct {
 	Rationale string
 }
 
-// ReadMUE reads a CMS MUE table in its published text layout (CSV or tab
-// separated; columns "HCPCS/CPT Code", "<Practitioner|Outpatient Hospital|
-// DME Supplier> Services MUE Values", "MUE Adjudication Indicator" such as
-// "3 Date of Service Edit: Clinical", and "MUE Rationale"). The copyright
-// notice lines CMS places above the header are skipped.
+// ReadMUE reads the CMS practitioner MUE table in its published text
+// layout (CSV or tab separated; columns "HCPCS/CPT Code", "Practitioner
+// Services MUE Values", "MUE Adjudication Indicator" such as "3 Date of
+// Service Edit: Clinical", and "MUE Rationale"). The copyright notice lines
+// CMS places above the header are skipped. The outpatient hospital and DME
+// supplier tables (same layout, "Outpatient Hospital Services MUE Values",
+// "DME Supplier Services MUE Values") are refused: the edits apply the one
+// loaded MUE table to professional claims only (mapping/edits ncci), so it
+// must hold practitioner values.
 func ReadMUE(r io.Reader, fn func(MUE) error) error {
 	var code, units, mai, why = -1, -1, -1, -1
 	rows := 0
@@ -51,6 +55,11 @@ func ReadMUE(r io.Reader, fn func(MUE) error) error {
 			mai, why = h.find("MUE ADJUDICATION"), h.find("MUE RATIONALE")
 			if units < 0 || mai < 0 {
 				code = -1 // still in the notice lines
+				return nil
+			}
+			if name := h.name(units); !strings.Contains(name, "PRACTITIONER") && (strings.Contains(name, "HOSPITAL") || strings.Contains(name, "DME")) {
+				return fmt.Errorf("line %d: column %q: only the practitioner MUE table is supported "+
+					"(its edits apply to professional claims; outpatient hospital and DME tables are not loaded)", line, name)
 			}
 			return nil
 		}

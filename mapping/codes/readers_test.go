@@ -128,6 +128,12 @@ func TestReadMUE(t *testing.T) {
 	if diff := cmp.Diff(want, map[string]MUE{"80053": got["80053"], "99213": got["99213"]}); diff != "" || len(got) != 27 {
 		t.Errorf("JSON: %d codes; mismatch (-want +got):\n%s", len(got), diff)
 	}
+	for _, table := range []string{"Outpatient Hospital", "DME Supplier"} {
+		in := "HCPCS/CPT Code," + table + " Services MUE Values,MUE Adjudication Indicator\n99213,1,3 Date of Service Edit: Clinical\n"
+		if err := ReadMUE(strings.NewReader(in), func(MUE) error { return nil }); err == nil {
+			t.Errorf("ReadMUE of the %s table succeeded, want error (practitioner table only)", table)
+		}
+	}
 	if err := ReadMUE(strings.NewReader("a,b\n1,2\n"), func(MUE) error { return nil }); err == nil {
 		t.Error("ReadMUE without a header succeeded, want error")
 	}
