@@ -2,6 +2,7 @@ package mapping
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/codebridge/codebridge/fhir"
 	"github.com/codebridge/codebridge/mapping/codes"
@@ -51,6 +52,9 @@ func AutoAssignment(c *workitem.Chart) (workitem.Assignment, []workitem.AutoReas
 		}
 	}
 	if len(a.Diagnoses) == 0 {
+		if i := slices.IndexFunc(o.Reasons, func(r workitem.AutoReason) bool { return r.Code == workitem.ReasonNoEncounterDx }); i >= 0 {
+			return a, o.Reasons[i : i+1] // the policy's own reason, which it does not repeat
+		}
 		return a, []workitem.AutoReason{{Code: workitem.ReasonNoEncounterDx,
 			Message: "no encounter diagnosis with an ICD-10-CM code is documented, so there is nothing to list first"}}
 	}

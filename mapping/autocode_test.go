@@ -97,6 +97,9 @@ func TestAutoAssignment(t *testing.T) {
 				ServiceDate: "2026-03-10", Reasons: []workitem.Coding{icd("J20.9"), icd("I10")}}),
 			workitem.Assignment{Diagnoses: []workitem.AssignedDiagnosis{{Code: "J20.9"}},
 				Lines: []workitem.AssignedLine{{Code: "99213", Units: 1, Diagnoses: []int{1}, ServiceDate: "2026-03-10"}}}, nil},
+		{"problem-list entries only: nothing to code", unranked(chart("AMB", []workitem.DocumentedItem{
+			{Reference: "Condition/4", Category: []string{"problem-list-item"}, Status: "active", VerificationStatus: "confirmed", Codings: []workitem.Coding{icd("I10")}}})),
+			workitem.Assignment{}, []string{workitem.ReasonNoEncounterDx}},
 		{"charge without CPT", withCharges(chart("AMB", []workitem.DocumentedItem{dx("Condition/1", icd("J20.9"))}),
 			workitem.Charge{Reference: "ChargeItem/7", Status: "billable", Codings: []workitem.Coding{{System: "urn:example:cdm", Code: "300101"}}}),
 			workitem.Assignment{}, []string{workitem.ReasonPxWithoutCPT}},
