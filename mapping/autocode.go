@@ -2,6 +2,7 @@ package mapping
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/codebridge/codebridge/fhir"
 	"github.com/codebridge/codebridge/mapping/codes"
@@ -19,9 +20,11 @@ import (
 //
 // The diagnoses are the ICD-10-CM codes of the encounter diagnoses in the
 // sequence workitem.SequenceDiagnoses gives (Encounter.diagnosis rank, then
-// code: never ids or arrival), then those of confirmed and active
-// problem-list entries; refuted and entered-in-error Conditions are never
-// coded. The lines are the suggested CPT/HCPCS codes, with the units,
+// code: never ids or arrival), and only those: a problem-list entry, even
+// confirmed and active, does not show that the condition required or
+// affected patient care at this visit (ICD-10-CM Official Guidelines IV.J),
+// so it stays on the chart as context and a coder may add it. Refuted and
+// entered-in-error Conditions are never coded. The lines are the suggested CPT/HCPCS codes, with the units,
 // modifiers, service date and diagnosis pointers a charge gave them (its
 // pointers follow its diagnoses into this sequence), else one unit pointing
 // at the first four diagnoses. Whether the sequence is unambiguous and the
@@ -33,7 +36,7 @@ func AutoAssignment(c *workitem.Chart) (workitem.Assignment, []workitem.AutoReas
 	}
 	o := workitem.SequenceDiagnoses(c)
 	pos := map[string]int{} // display code -> 1-based position in a.Diagnoses
-	for _, d := range append(o.Encounter, o.ProblemList...) {
+	for _, d := range o.Encounter {
 		if workitem.NeverCoded(d) {
 			continue
 		}
@@ -49,6 +52,9 @@ func AutoAssignment(c *workitem.Chart) (workitem.Assignment, []workitem.AutoReas
 		}
 	}
 	if len(a.Diagnoses) == 0 {
+		if i := slices.IndexFunc(o.Reasons, func(r workitem.AutoReason) bool { return r.Code == workitem.ReasonNoEncounterDx }); i >= 0 {
+			return a, o.Reasons[i : i+1] // the policy's own reason, which it does not repeat
+		}
 		return a, []workitem.AutoReason{{Code: workitem.ReasonNoEncounterDx,
 			Message: "no encounter diagnosis with an ICD-10-CM code is documented, so there is nothing to list first"}}
 	}

@@ -80,16 +80,26 @@ func TestAutoAssignment(t *testing.T) {
 			workitem.DocumentedItem{Reference: "Procedure/1", Codings: []workitem.Coding{cpt}}), "Condition/2", 2),
 			workitem.Assignment{Diagnoses: []workitem.AssignedDiagnosis{{Code: "I10"}, {Code: "A09"}},
 				Lines: []workitem.AssignedLine{{Code: "99213", Units: 1, Diagnoses: []int{1, 2}}}}, nil},
-		// Refuted and entered-in-error Conditions, and problem-list entries
-		// that are not confirmed and active, are never coded (IV.H, IV.J).
+		// Refuted and entered-in-error Conditions are never coded, and
+		// problem-list entries, even confirmed and active, are not coded
+		// straight through (IV.J): the charge's pointers to them are dropped.
 		{"refuted and resolved left out", withCharges(firstOnly(chart("AMB", []workitem.DocumentedItem{dx("Condition/1", icd("J20.9")),
 			with(dx("Condition/2", icd("J18.9")), func(d *workitem.DocumentedItem) { d.Category, d.VerificationStatus = nil, "refuted" }),
 			{Reference: "Condition/3", Category: []string{"problem-list-item"}, Status: "resolved", VerificationStatus: "confirmed", Codings: []workitem.Coding{icd("E11.9")}},
 			{Reference: "Condition/4", Category: []string{"problem-list-item"}, Status: "active", VerificationStatus: "confirmed", Codings: []workitem.Coding{icd("I10")}}})),
 			workitem.Charge{Reference: "ChargeItem/1", Status: "billable", Codings: []workitem.Coding{cpt}, Quantity: 1,
 				ServiceDate: "2026-03-10", Reasons: []workitem.Coding{icd("I10"), icd("E11.9")}}),
-			workitem.Assignment{Diagnoses: []workitem.AssignedDiagnosis{{Code: "J20.9"}, {Code: "I10"}},
-				Lines: []workitem.AssignedLine{{Code: "99213", Units: 1, Diagnoses: []int{2}, ServiceDate: "2026-03-10"}}}, nil},
+			workitem.Assignment{Diagnoses: []workitem.AssignedDiagnosis{{Code: "J20.9"}},
+				Lines: []workitem.AssignedLine{{Code: "99213", Units: 1, Diagnoses: []int{}, ServiceDate: "2026-03-10"}}}, nil},
+		{"confirmed active problem-list entry left out", withCharges(firstOnly(chart("AMB", []workitem.DocumentedItem{dx("Condition/1", icd("J20.9")),
+			{Reference: "Condition/4", Category: []string{"problem-list-item"}, Status: "active", VerificationStatus: "confirmed", Codings: []workitem.Coding{icd("I10")}}})),
+			workitem.Charge{Reference: "ChargeItem/1", Status: "billable", Codings: []workitem.Coding{cpt}, Quantity: 1,
+				ServiceDate: "2026-03-10", Reasons: []workitem.Coding{icd("J20.9"), icd("I10")}}),
+			workitem.Assignment{Diagnoses: []workitem.AssignedDiagnosis{{Code: "J20.9"}},
+				Lines: []workitem.AssignedLine{{Code: "99213", Units: 1, Diagnoses: []int{1}, ServiceDate: "2026-03-10"}}}, nil},
+		{"problem-list entries only: nothing to code", unranked(chart("AMB", []workitem.DocumentedItem{
+			{Reference: "Condition/4", Category: []string{"problem-list-item"}, Status: "active", VerificationStatus: "confirmed", Codings: []workitem.Coding{icd("I10")}}})),
+			workitem.Assignment{}, []string{workitem.ReasonNoEncounterDx}},
 		{"charge without CPT", withCharges(chart("AMB", []workitem.DocumentedItem{dx("Condition/1", icd("J20.9"))}),
 			workitem.Charge{Reference: "ChargeItem/7", Status: "billable", Codings: []workitem.Coding{{System: "urn:example:cdm", Code: "300101"}}}),
 			workitem.Assignment{}, []string{workitem.ReasonPxWithoutCPT}},

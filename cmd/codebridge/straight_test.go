@@ -24,6 +24,7 @@ type stCondition struct {
 	verification string // verificationStatus, "" for none
 	clinical     string // clinicalStatus, "" for none
 	otherEnc     bool   // documented for another (unfinished) encounter
+	also         string // a second ICD-10-CM coding on the same Condition
 }
 
 // stRank is one Encounter.diagnosis entry.
@@ -116,6 +117,9 @@ func (c stChart) bundle() []byte {
 		if d.code == "" {
 			code = concept(fhir.SystemSNOMED, "10509002")
 		}
+		if d.also != "" {
+			code["coding"] = append(code["coding"].([]any), map[string]any{"system": fhir.SystemICD10CM, "code": d.also})
+		}
 		res := map[string]any{"category": []any{concept(fhir.SystemConditionCategory, category)}, "code": code,
 			"subject": ref("patient"), "encounter": ref("encounter")}
 		if d.otherEnc {
@@ -186,7 +190,7 @@ func TestStraightThroughPolicyEndToEnd(t *testing.T) {
 			{key: "b", code: "J18.9", problemList: true, verification: "refuted", clinical: "inactive"}}, services: em, wantCodes: []string{"J20.9"}},
 		{name: "confirmed-active-problem", conds: []stCondition{{key: "a", code: "J20.9", verification: "confirmed", clinical: "active"},
 			{key: "b", code: "I10", problemList: true, verification: "confirmed", clinical: "active"}},
-			ranks: []stRank{{"a", 1, ""}}, services: em, wantCodes: []string{"J20.9", "I10"}},
+			ranks: []stRank{{"a", 1, ""}}, services: em, wantCodes: []string{"J20.9"}}, // IV.J: the problem-list entry is context
 		{name: "recurrence", conds: []stCondition{{key: "a", code: "K21.9", verification: "confirmed", clinical: "recurrence"}},
 			services: em, wantCodes: []string{"K21.9"}},
 		{name: "hcpcs-in-quarter", day: "2025-11-14", conds: []stCondition{dx("a", "Z23")},
@@ -210,6 +214,10 @@ func TestStraightThroughPolicyEndToEnd(t *testing.T) {
 		{name: "provisional-secondary", conds: []stCondition{dx("a", "J20.9"), {key: "b", code: "R05.9", verification: "provisional"}},
 			ranks: []stRank{{"a", 1, ""}, {"b", 2, ""}}, services: em, want: []string{"DX_NOT_CONFIRMED"}},
 		{name: "resolved-dx", conds: []stCondition{{key: "a", code: "J20.9", verification: "confirmed", clinical: "resolved"}}, services: em,
+			want: []string{"DX_NOT_ACTIVE"}},
+		{name: "multiple-codings", conds: []stCondition{{key: "a", code: "J20.9", also: "R05.9"}}, services: em,
+			want: []string{"DX_MULTIPLE_CODINGS"}},
+		{name: "remission", conds: []stCondition{{key: "a", code: "F10.21", verification: "confirmed", clinical: "remission"}}, services: em,
 			want: []string{"DX_NOT_ACTIVE"}},
 		{name: "problem-list-only", conds: []stCondition{{key: "a", code: "I10", problemList: true, verification: "confirmed", clinical: "active"}},
 			services: em, want: []string{"NO_ENCOUNTER_DIAGNOSIS"}},

@@ -11,35 +11,24 @@ import (
 // conditions maps each DG1 to an encounter-diagnosis Condition (id from
 // the Encounter and the code) and to its Encounter.diagnosis entry: DG1-3
 // code (system through the alias table, DG1-2 when DG1-3.3 is empty),
-// DG1-4 text, DG1-5 onset, DG1-6 use, DG1-15 rank (or, when no DG1 of the
-// message ranks, the order of the non-admitting DG1), DG1-21 "D" as
-// entered-in-error.
+// DG1-4 text, DG1-5 onset, DG1-6 use and verification status, DG1-15
+// rank, DG1-21 "D" as entered-in-error. Only DG1-15 (diagnosis priority)
+// gives a rank: segment order is the order of arrival, not a sequence a
+// clinician chose, so DG1 without a priority stay unranked (the
+// straight-through policy then takes a single encounter diagnosis as
+// first-listed and leaves several unranked ones to a coder).
 func (m *mapper) conditions() ([]condition, []encounterDiagnosis) {
-	segs := m.msg.All("DG1")
-	ranked := false
-	for _, seg := range segs {
-		ranked = ranked || value(seg.Value(15, 1)) != ""
-	}
 	var conds []condition
 	var dx []encounterDiagnosis
 	seen := map[string]bool{}
-	pos := 0
-	for _, seg := range segs {
+	for _, seg := range m.msg.All("DG1") {
 		c, ok := m.condition(seg)
 		if !ok || seen[c.ID] {
 			continue
 		}
 		seen[c.ID] = true
 		conds = append(conds, c)
-		d := encounterDiagnosis{Condition: ref("Condition", c.ID), Use: dgUse(seg)}
-		switch {
-		case ranked:
-			d.Rank = m.rank(seg)
-		case !strings.EqualFold(value(seg.Value(6, 1)), "A"):
-			pos++
-			d.Rank = pos
-		}
-		dx = append(dx, d)
+		dx = append(dx, encounterDiagnosis{Condition: ref("Condition", c.ID), Use: dgUse(seg), Rank: m.rank(seg)})
 	}
 	return conds, dx
 }
@@ -56,7 +45,7 @@ func (m *mapper) condition(seg *hl7v2.Segment) (condition, bool) {
 		return condition{}, false
 	}
 	c := condition{ResourceType: "Condition", ID: resourceID("Condition", m.encID, cs[0].System, cs[0].Code),
-		VerificationStatus: status(fhir.SystemConditionVerification, "confirmed"),
+		VerificationStatus: status(fhir.SystemConditionVerification, dgVerification(seg)),
 		ClinicalStatus:     ptr(status(fhir.SystemConditionClinical, "active")),
 		Category:           []concept{status(fhir.SystemConditionCategory, "encounter-diagnosis")},
 		Code:               concept{Coding: cs, Text: value(seg.Value(4, 1))},
@@ -67,6 +56,18 @@ func (m *mapper) condition(seg *hl7v2.Segment) (condition, bool) {
 	}
 	c.OnsetDateTime = m.timeAt(seg, 5, "diagnosis date/time")
 	return c, true
+}
+
+// dgVerification maps DG1-6 (diagnosis type, HL7 table 0052: A
+// admitting, W working, F final) to Condition.verificationStatus: a
+// working diagnosis is provisional, as ICD-10-CM Official Guidelines IV.H
+// treat a "working diagnosis" as uncertain (not coded as if certain in
+// outpatient coding); admitting, final and absent types are confirmed.
+func dgVerification(seg *hl7v2.Segment) string {
+	if strings.EqualFold(value(seg.Value(6, 1)), "W") {
+		return "provisional"
+	}
+	return "confirmed"
 }
 
 // rank reads DG1-15 (diagnosis priority): 1 is the principal diagnosis, 0

@@ -70,13 +70,13 @@
 // mapped.
 //
 // DG1 → Condition (category encounter-diagnosis, clinicalStatus active,
-// verificationStatus confirmed; DG1-21 "D" is entered-in-error): DG1-3
-// code, DG1-4 text, DG1-5 onset. Each DG1 is also an Encounter.diagnosis:
-// DG1-6 A is use AD (the IG's DiagnosisType map), F (final) is DD, which
-// the IG leaves unmapped, W (working) has no use; DG1-15 is the rank, and
-// when no DG1 of the message has one the non-admitting DG1 are ranked in
-// message order (so the principal diagnosis is the first final one, not a
-// hash order). The DG1 of an ADT message are the visit's diagnosis list:
+// verificationStatus confirmed, or provisional for DG1-6 W working, an
+// uncertain diagnosis under ICD-10-CM Official Guidelines IV.H; DG1-21
+// "D" is entered-in-error): DG1-3 code, DG1-4 text, DG1-5 onset. Each DG1
+// is also an Encounter.diagnosis: DG1-6 (HL7 table 0052) A is use AD (the
+// IG's DiagnosisType map), F (final) is DD, which the IG leaves unmapped,
+// W (working) has no use; DG1-15 (diagnosis priority) is the rank, and a
+// DG1 without it is unranked: segment order is arrival, never a rank. The DG1 of an ADT message are the visit's diagnosis list:
 // they replace the prior list. An ADT message without DG1, and a DFT
 // (whose DG1 explain its charges), keep the prior list.
 //

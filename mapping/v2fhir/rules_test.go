@@ -145,20 +145,21 @@ func TestDiagnosisList(t *testing.T) {
 		prior *v2fhir.Prior
 		want  []dx
 	}{
-		{"ranked by position, admitting unranked", visit("ADT", "A08", "I", admit, "",
+		// Segment order is arrival, not a sequence: without DG1-15 no rank.
+		{"no DG1-15: unranked, never ranked by position", visit("ADT", "A08", "I", admit, "",
 			dg1("1", "R10.31", "A", ""), dg1("2", "K35.80", "F", ""), dg1("3", "E11.9", "W", ""), dg1("4", "K35.80", "F", "")), nil,
-			[]dx{{"R10.31", "AD", 0}, {"K35.80", "DD", 1}, {"E11.9", "", 2}}},
+			[]dx{{"R10.31", "AD", 0}, {"K35.80", "DD", 0}, {"E11.9", "", 0}}},
 		{"ranked by DG1-15", visit("ADT", "A08", "I", admit, "",
 			dg1("1", "E11.9", "F", "2"), dg1("2", "K35.80", "F", "1"), dg1("3", "I10", "F", "")), nil,
 			[]dx{{"E11.9", "DD", 2}, {"K35.80", "DD", 1}, {"I10", "DD", 0}}},
 		{"no DG1 keeps the prior list", visit("ADT", "A08", "I", admit, ""), prior,
 			[]dx{{"Condition/earlier", "AD", 1}}},
 		{"an ADT list replaces the prior one", visit("ADT", "A03", "I", admit, disch, dg1("1", "K35.80", "F", "")), prior,
-			[]dx{{"K35.80", "DD", 1}}},
+			[]dx{{"K35.80", "DD", 0}}},
 		{"a DFT keeps the prior list", visit("DFT", "P03", "I", admit, "", dg1("1", "K35.80", "F", "")), prior,
 			[]dx{{"Condition/earlier", "AD", 1}}},
 		{"a DFT of a new visit lists its DG1", visit("DFT", "P03", "I", admit, "", dg1("1", "K35.80", "F", "")), nil,
-			[]dx{{"K35.80", "DD", 1}}},
+			[]dx{{"K35.80", "DD", 0}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -184,6 +185,31 @@ func TestDiagnosisList(t *testing.T) {
 			}
 			if diff := cmp.Diff(tt.want, got); diff != "" {
 				t.Errorf("mismatch (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestDiagnosisVerification: DG1-6 (HL7 table 0052) W working is an
+// uncertain diagnosis (ICD-10-CM Official Guidelines IV.H), so provisional;
+// A admitting, F final and an empty type stay confirmed.
+func TestDiagnosisVerification(t *testing.T) {
+	for _, tt := range []struct{ typ, want string }{{"W", "provisional"}, {"w", "provisional"}, {"F", "confirmed"}, {"A", "confirmed"}, {"", "confirmed"}} {
+		t.Run("type "+tt.typ, func(t *testing.T) {
+			res, err := v2fhir.Map(parse(t, visit("ADT", "A08", "I", admit, "", seg("DG1", 1, "1", 3, "E11.9^^I10", 6, tt.typ))), opts, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, w := range plan(t, res.Bundle) {
+				if w.Type == "Condition" {
+					var c fhir.Condition
+					_ = json.Unmarshal(w.Summary, &c)
+					got = append(got, c.VerificationStatus)
+				}
+			}
+			if diff := cmp.Diff([]string{tt.want}, got); diff != "" {
+				t.Errorf("verificationStatus mismatch (-want +got):\n%s", diff)
 			}
 		})
 	}

@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/codebridge/codebridge/fhir"
 	"github.com/codebridge/codebridge/mapping/codes"
 )
 
@@ -37,8 +38,14 @@ import (
 //     (DX_NOT_CONFIRMED otherwise: provisional, differential, unconfirmed,
 //     refuted, entered-in-error); clinicalStatus active, recurrence, relapse
 //     or absent (DX_NOT_ACTIVE otherwise: inactive, remission, resolved).
-//     Problem-list entries that are not confirmed and active are never
-//     coded; they stay on the chart as context and do not stop the chart.
+//     Only encounter diagnoses are coded: a problem-list entry, even
+//     confirmed and active, does not show that it required or affected
+//     patient care at this visit (Section IV.J); problem-list entries stay
+//     on the chart as context for a coder and never stop the chart.
+//     An encounter diagnosis with more than one distinct ICD-10-CM coding
+//     (DX_MULTIPLE_CODINGS) leaves the chart to a coder: which of them
+//     applies is a coding decision (Sections I.B.5 and IV.D: a sign or
+//     symptom integral to a definitive diagnosis is not coded).
 //  4. No error edit; no chart warning unless its code is on the allowlist
 //     (CODEBRIDGE_AUTOCODE_ALLOW_WARNINGS). Each such reason carries the
 //     edit's own code (SEX_CONFLICT, DX_HEADER, ...). The allowlist never
@@ -76,6 +83,7 @@ const (
 	ReasonUnresolvedDx        = "DX_UNRESOLVED_REFERENCE"
 	ReasonNotConfirmed        = "DX_NOT_CONFIRMED"
 	ReasonNotActive           = "DX_NOT_ACTIVE"
+	ReasonMultipleCodings     = "DX_MULTIPLE_CODINGS"
 	ReasonFailed              = "AUTOCODE_FAILED"
 )
 
@@ -235,9 +243,6 @@ type DiagnosisOrder struct {
 	// others by their codings. The first is the first-listed diagnosis
 	// when Reasons is empty.
 	Encounter []DocumentedItem
-	// ProblemList are the other Conditions that may be coded: confirmed
-	// and active problem-list entries, by their codings.
-	ProblemList []DocumentedItem
 	// Reasons say why the first-listed diagnosis or the sequence is
 	// ambiguous; empty when it is not.
 	Reasons []AutoReason
@@ -312,11 +317,8 @@ func SequenceDiagnoses(c *Chart) DiagnosisOrder {
 		}
 	}
 	for _, d := range c.Conditions {
-		switch {
-		case c.IsEncounterDiagnosis(d):
+		if c.IsEncounterDiagnosis(d) {
 			o.Encounter = append(o.Encounter, d)
-		case d.VerificationStatus == "confirmed" && slices.Contains(activeClinical, d.Status):
-			o.ProblemList = append(o.ProblemList, d)
 		}
 	}
 	sort.SliceStable(o.Encounter, func(i, j int) bool {
@@ -326,7 +328,6 @@ func SequenceDiagnoses(c *Chart) DiagnosisOrder {
 		}
 		return codingKey(a) < codingKey(b)
 	})
-	sort.SliceStable(o.ProblemList, func(i, j int) bool { return codingKey(o.ProblemList[i]) < codingKey(o.ProblemList[j]) })
 	switch {
 	case len(o.Encounter) == 0:
 		o.Reasons = append(o.Reasons, AutoReason{ReasonNoEncounterDx,
@@ -378,11 +379,38 @@ func standing(c *Chart, encounterDx []DocumentedItem) []AutoReason {
 			out = append(out, AutoReason{ReasonNotConfirmed, fmt.Sprintf(
 				"%s has verificationStatus %q, which is not confirmed", d.Reference, v)})
 		}
-		if s := d.Status; s != "" && !slices.Contains(activeClinical, s) && !NeverCoded(d) {
+		switch s := d.Status; {
+		case s == "" || slices.Contains(activeClinical, s) || NeverCoded(d):
+		case s == "remission":
+			out = append(out, AutoReason{ReasonNotActive, fmt.Sprintf(
+				"%s is in remission (clinicalStatus): some categories have in-remission codes (e.g. F10.21, F33.4-); a coder decides (ICD-10-CM Official Guidelines IV.J)",
+				d.Reference)})
+		default:
 			out = append(out, AutoReason{ReasonNotActive, fmt.Sprintf(
 				"%s is %s (clinicalStatus): a condition that no longer exists is not coded (ICD-10-CM Official Guidelines IV.J); a coder checks whether it was treated at this visit",
 				d.Reference, s)})
 		}
+		if cs := icd10cmCodes(d); len(cs) > 1 && !NeverCoded(d) {
+			out = append(out, AutoReason{ReasonMultipleCodings, fmt.Sprintf(
+				"%s carries %d ICD-10-CM codes (%s): which to report is a coder's decision, since a sign or symptom integral to a definitive diagnosis is not coded (ICD-10-CM Official Guidelines I.B.5, IV.D)",
+				d.Reference, len(cs), strings.Join(cs, ", "))})
+		}
 	}
+	return out
+}
+
+// icd10cmCodes are the distinct ICD-10-CM codes of Condition d, in display
+// form and sorted.
+func icd10cmCodes(d DocumentedItem) []string {
+	var out []string
+	for _, c := range d.Codings {
+		if c.System != fhir.SystemICD10CM || strings.TrimSpace(c.Code) == "" {
+			continue
+		}
+		if code := codes.Display(codes.ICD10CM, c.Code); !slices.Contains(out, code) {
+			out = append(out, code)
+		}
+	}
+	sort.Strings(out)
 	return out
 }

@@ -161,6 +161,23 @@ func TestStraightThroughPolicy(t *testing.T) {
 			chart: func(c *workitem.Chart) { c.Conditions[0].VerificationStatus = "refuted" }, want: []string{workitem.ReasonNotConfirmed}},
 		{name: "rule 3: a resolved encounter diagnosis is skipped (IV.J)",
 			chart: func(c *workitem.Chart) { c.Conditions[0].Status = "resolved" }, want: []string{workitem.ReasonNotActive}},
+		{name: "rule 3: a diagnosis in remission is skipped, for a coder to choose an in-remission code (IV.J)",
+			chart: func(c *workitem.Chart) { c.Conditions[0].Status = "remission" }, want: []string{workitem.ReasonNotActive}},
+		{name: "rule 3: a diagnosis with two ICD-10-CM codings is skipped (I.B.5, IV.D)",
+			chart: func(c *workitem.Chart) {
+				c.Conditions[0].Codings = append(c.Conditions[0].Codings, workitem.Coding{System: "http://hl7.org/fhir/sid/icd-10-cm", Code: "R05.9"})
+			}, want: []string{workitem.ReasonMultipleCodings}},
+		{name: "rule 3: the same ICD-10-CM code twice (J209, J20.9) and a SNOMED coding is one code",
+			chart: func(c *workitem.Chart) {
+				c.Conditions[0].Codings = append(c.Conditions[0].Codings, workitem.Coding{System: "http://hl7.org/fhir/sid/icd-10-cm", Code: "J209"},
+					workitem.Coding{System: "http://snomed.info/sct", Code: "10509002"})
+			}},
+		{name: "rule 3: two ICD-10-CM codings on a problem-list entry are context, not a stop",
+			chart: func(c *workitem.Chart) {
+				c.Conditions = append(c.Conditions, workitem.DocumentedItem{Reference: "Condition/pl", Category: []string{"problem-list-item"}, Status: "active",
+					VerificationStatus: "confirmed", Codings: []workitem.Coding{{System: "http://hl7.org/fhir/sid/icd-10-cm", Code: "I10"},
+						{System: "http://hl7.org/fhir/sid/icd-10-cm", Code: "E11.9"}}})
+			}},
 		{name: "rule 3: a recurrence is active",
 			chart: func(c *workitem.Chart) { c.Conditions[0].Status = "recurrence" }},
 		{name: "rule 3: a resolved or refuted problem-list entry is context, not a stop",
@@ -206,8 +223,9 @@ func TestStraightThroughPolicy(t *testing.T) {
 }
 
 // TestSequenceDiagnoses: ranked encounter diagnoses by rank, unranked ones
-// by code whatever their ids, then confirmed active problem-list entries;
-// the same chart in any arrival order gives the same sequence.
+// by code whatever their ids; problem-list entries, even confirmed and
+// active, are not in it (IV.J); the same chart in any arrival order gives
+// the same sequence.
 func TestSequenceDiagnoses(t *testing.T) {
 	pl := workitem.DocumentedItem{Reference: "Condition/a", Category: []string{"problem-list-item"}, Status: "active", VerificationStatus: "confirmed",
 		Codings: []workitem.Coding{{System: "http://hl7.org/fhir/sid/icd-10-cm", Code: "E11.9"}}}
@@ -221,10 +239,10 @@ func TestSequenceDiagnoses(t *testing.T) {
 		}
 		o := workitem.SequenceDiagnoses(c)
 		var got []string
-		for _, d := range append(o.Encounter, o.ProblemList...) {
+		for _, d := range o.Encounter {
 			got = append(got, d.Reference)
 		}
-		if diff := cmp.Diff([]string{"Condition/y", "Condition/x", "Condition/z", "Condition/a"}, got); diff != "" || len(o.Reasons) > 0 {
+		if diff := cmp.Diff([]string{"Condition/y", "Condition/x", "Condition/z"}, got); diff != "" || len(o.Reasons) > 0 {
 			t.Errorf("order %v: sequence mismatch (-want +got):\n%s reasons %v", order, diff, o.Reasons)
 		}
 	}
