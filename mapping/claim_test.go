@@ -292,7 +292,8 @@ func TestBuildClaimOptions(t *testing.T) {
 		{"ambulatory", "AMB", mapping.ClaimOptions{}, "", "professional", "11", false},
 		{"coder's place of service", "AMB", mapping.ClaimOptions{}, "19", "professional", "19", false},
 		{"observation", "OBSENC", mapping.ClaimOptions{}, "", "institutional", "22", false},
-		{"telehealth 02", "VR", mapping.ClaimOptions{TelehealthPOS: "02"}, "", "professional", "02", true},
+		// 83036 (HbA1c) is not on CPT Appendix P: no 95.
+		{"telehealth 02", "VR", mapping.ClaimOptions{TelehealthPOS: "02"}, "", "professional", "02", false},
 		{"emergency billed professional", "EMER", mapping.ClaimOptions{InstitutionalClasses: []string{"IMP"}}, "", "professional", "23", false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -382,6 +383,10 @@ func TestBuildClaimTelehealth(t *testing.T) {
 		{"98016 telehealth by definition: no 95", "VR", "98016", nil, "", "", "10"},
 		{"98000 telehealth by definition: no 95", "VR", "98000", nil, "", "", "10"},
 		{"office visit: no 95", "AMB", "99213", nil, "", "", "11"},
+		{"App. P psychotherapy 90834 gets 95", "VR", "90834", nil, "", "95", "10"},
+		{"e-visit 99421 not on App. P: no 95", "VR", "99421", nil, "", "", "10"},
+		{"remote monitoring 99454: no 95", "VR", "99454", nil, "", "", "10"},
+		{"unlisted 97999: no 95", "VR", "97999", nil, "", "", "10"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			in := officeInput()
