@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/codebridge/codebridge/mapping/edits"
 	"github.com/codebridge/codebridge/mapping/v2fhir"
 	"github.com/codebridge/codebridge/mapping/workitem"
 )
@@ -395,6 +396,11 @@ var editCodeRE = regexp.MustCompile(`^[A-Z][A-Z0-9_]{1,63}(:[a-z0-9]{2,16})?$`)
 
 // setEditCodes reads a comma-separated list of edit codes (empty: none),
 // the code upper-cased and its qualifier lower-cased, without repeats.
+// Each must be a chart-warning code of the edit engine
+// (edits.WarningCodes) or an allowable coverage note
+// (edits.AllowableCoverageNotes: NO_RELEASE_FOR_DOS:ptp or :mue): a code
+// the straight-through policy would never match is a typo, refused at
+// start-up.
 func setEditCodes(dst *[]string, v string) error {
 	var out []string
 	if strings.TrimSpace(v) == "" {
@@ -410,6 +416,10 @@ func setEditCodes(dst *[]string, v string) error {
 		}
 		if !editCodeRE.MatchString(code) {
 			return fmt.Errorf("%q is not an edit code (letters, digits and _, e.g. SEX_CONFLICT, or NO_RELEASE_FOR_DOS:ptp)", code)
+		}
+		if !slices.Contains(edits.WarningCodes(), code) && !slices.Contains(edits.AllowableCoverageNotes(), code) {
+			return fmt.Errorf("%q is not a warning edit code that can be allowed (CONTRACT §1: unknown values are a start-up error); "+
+				"known: %s, or %s", code, strings.Join(edits.WarningCodes(), ", "), strings.Join(edits.AllowableCoverageNotes(), ", "))
 		}
 		if !slices.Contains(out, code) {
 			out = append(out, code)

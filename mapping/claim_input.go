@@ -104,13 +104,18 @@ func (in *ClaimInput) add(s Source) error {
 
 // LookupPOAExempt sets in.POAExempt: the diagnoses of an inpatient
 // institutional claim that are on the POA-exempt list in force for the
-// stay, found by the same rule as the POA edit (edits.POAExemptCodes).
-// Call it once Options are set, since they decide the claim type. It does
-// no I/O of its own; lk does.
+// stay, found by the same rule as the POA edit (edits.POAExemptCodes) on
+// the same dates: the encounter's local dates in the facility time zone
+// (serviceDates, as EditChart takes them through EncounterDates), so the
+// list is the one in force on the local discharge date (Chart.poaDate;
+// ICD-10-CM Official Guidelines, Appendix I), not on the UTC date of the
+// instant sent. Call it once Options are set, since they decide the claim
+// type and the facility zone. It does no I/O of its own; lk does.
 func LookupPOAExempt(ctx context.Context, lk codes.Lookup, in *ClaimInput) error {
 	class := in.Encounter.Class.Code
+	start, end := in.serviceDates()
 	ec := edits.Chart{Class: class, ClaimType: ClaimTypeFor(class, in.Options.InstitutionalClasses),
-		Start: in.Encounter.Period.Start, End: in.Encounter.Period.End, Diagnoses: in.Diagnoses}
+		Start: start, End: end, Diagnoses: in.Diagnoses}
 	exempt, err := edits.POAExemptCodes(ctx, lk, ec)
 	if err != nil {
 		return fmt.Errorf("mapping.LookupPOAExempt: %w", err)

@@ -144,9 +144,9 @@ func modifier(m string) *d4pb.CodeableConcept {
 
 // lineModifiers returns the line's modifiers, normalised, with the
 // telehealth modifier 95 appended when edits.Add95 says so: a virtual (VR)
-// encounter's synchronous audio-video CPT/HCPCS line without 93, FQ, FR, GT
-// or GQ, not a CPT telemedicine code (98000-98016), at a telehealth place
-// of service (the coder's 02 or 10, or none given).
+// encounter's line whose code is on the CPT Appendix P table of
+// edits.AppendixPAudioVideo, without 93, FQ, FR, GT or GQ, at a telehealth
+// place of service (the coder's 02 or 10, or none given).
 func lineModifiers(l edits.Line, class string) []string {
 	out := make([]string, 0, len(l.Modifiers)+1)
 	for _, m := range l.Modifiers {

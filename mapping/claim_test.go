@@ -292,7 +292,8 @@ func TestBuildClaimOptions(t *testing.T) {
 		{"ambulatory", "AMB", mapping.ClaimOptions{}, "", "professional", "11", false},
 		{"coder's place of service", "AMB", mapping.ClaimOptions{}, "19", "professional", "19", false},
 		{"observation", "OBSENC", mapping.ClaimOptions{}, "", "institutional", "22", false},
-		{"telehealth 02", "VR", mapping.ClaimOptions{TelehealthPOS: "02"}, "", "professional", "02", true},
+		// 83036 (HbA1c) is not on CPT Appendix P: no 95.
+		{"telehealth 02", "VR", mapping.ClaimOptions{TelehealthPOS: "02"}, "", "professional", "02", false},
 		{"emergency billed professional", "EMER", mapping.ClaimOptions{InstitutionalClasses: []string{"IMP"}}, "", "professional", "23", false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -382,6 +383,10 @@ func TestBuildClaimTelehealth(t *testing.T) {
 		{"98016 telehealth by definition: no 95", "VR", "98016", nil, "", "", "10"},
 		{"98000 telehealth by definition: no 95", "VR", "98000", nil, "", "", "10"},
 		{"office visit: no 95", "AMB", "99213", nil, "", "", "11"},
+		{"App. P psychotherapy 90834 gets 95", "VR", "90834", nil, "", "95", "10"},
+		{"e-visit 99421 not on App. P: no 95", "VR", "99421", nil, "", "", "10"},
+		{"remote monitoring 99454: no 95", "VR", "99454", nil, "", "", "10"},
+		{"unlisted 97999: no 95", "VR", "97999", nil, "", "", "10"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			in := officeInput()
@@ -483,6 +488,66 @@ func TestLookupPOAExempt(t *testing.T) {
 			in.Encounter.Class.Code, in.Options.InstitutionalClasses = tc.class, tc.classes
 			if err := mapping.LookupPOAExempt(context.Background(), poaLookup{exempt: tc.list}, &in); err != nil {
 				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tc.want, in.POAExempt); diff != "" {
+				t.Errorf("POAExempt mismatch (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// datedPOALookup answers from the FY2025 list before 2025-10-01 and the
+// FY2026 list from then on, and records the dates it was asked for.
+type datedPOALookup struct {
+	codes.Lookup
+	asked *[]string
+}
+
+func (l datedPOALookup) POAExempt(_ context.Context, code string, on time.Time) (bool, error) {
+	*l.asked = append(*l.asked, on.Format(time.DateOnly))
+	if on.Before(time.Date(2025, 10, 1, 0, 0, 0, 0, time.UTC)) {
+		return code == "Z794", nil // FY2025
+	}
+	return code == "Z87891", nil // FY2026
+}
+
+// TestLookupPOAExemptLocalDischarge checks that the Claim's POA-exempt
+// list is the one of the local discharge date in the facility zone, the
+// date the POA edit uses (Chart.poaDate), when the discharge is sent in
+// UTC on the next UTC day.
+func TestLookupPOAExemptLocalDischarge(t *testing.T) {
+	ny, err := time.LoadLocation("America/New_York")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name     string
+		endSent  string
+		facility *time.Location
+		wantDate string
+		want     map[string]bool
+	}{
+		// 2025-10-01T02:00Z is 2025-09-30 22:00 in New York: FY2025.
+		{"UTC discharge, local date the day before", "2025-10-01T02:00:00Z", ny, "2025-09-30", map[string]bool{"Z794": true}},
+		{"UTC discharge, no facility zone: the UTC date", "2025-10-01T02:00:00Z", nil, "2025-10-01", map[string]bool{"Z87891": true}},
+		{"offset kept as sent", "2025-10-01T02:00:00-04:00", ny, "2025-10-01", map[string]bool{"Z87891": true}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			in := inpatientInput()
+			in.POAExempt = nil
+			in.Options.Facility = tc.facility
+			end, err := time.Parse(time.RFC3339, tc.endSent)
+			if err != nil {
+				t.Fatal(err)
+			}
+			in.Encounter.Period = fhir.Period{Start: end.Add(-72 * time.Hour), End: end}
+			in.Encounter.StartAsSent, in.Encounter.EndAsSent = "", tc.endSent
+			var asked []string
+			if err := mapping.LookupPOAExempt(context.Background(), datedPOALookup{asked: &asked}, &in); err != nil {
+				t.Fatal(err)
+			}
+			if len(asked) == 0 || asked[0] != tc.wantDate {
+				t.Errorf("POA list looked up on %v, want %s", asked, tc.wantDate)
 			}
 			if diff := cmp.Diff(tc.want, in.POAExempt); diff != "" {
 				t.Errorf("POAExempt mismatch (-want +got):\n%s", diff)

@@ -167,15 +167,26 @@ type autoPick struct {
 
 // pickAutoCodeTx locks the next items for the auto-coder, at most max: the
 // head of the ready items it has not looked at in their current version,
-// else items it skipped only because no code set covered their date,
-// retried each minute (the code sets may have been loaded since). Each
-// comes from its own partial index (migration 00014).
+// else items it skipped because no release of a code set the claim's codes
+// come from (ICD-10-CM, ICD-10-PCS, HCPCS and its modifiers, the POA-exempt
+// list: the notes the policy never allows away) covered their date, and only
+// once a release of that code set was loaded after its decision
+// (code_releases.loaded_at > autocode_at): the stored edits name the code
+// set (covers). An item skipped for a missing NCCI PTP or MUE table (every
+// chart of two or more lines where no PTP table is loaded) is not looked at
+// again until it changes. Each comes from its own partial index (migration
+// 00014).
 func pickAutoCodeTx(ctx context.Context, tx *sql.Tx, max int) ([]autoPick, error) {
 	for _, q := range []string{
 		`SELECT id, class, chart FROM work_items WHERE status = 'ready' AND autocode_version < version
 		  ORDER BY priority DESC, created_at LIMIT $1 FOR UPDATE SKIP LOCKED`,
-		`SELECT id, class, chart FROM work_items WHERE status = 'ready' AND autocode_note LIKE '%NO_RELEASE_FOR_DOS%'
-		  AND updated_at < now() - interval '1 minute' ORDER BY updated_at LIMIT $1 FOR UPDATE SKIP LOCKED`,
+		`SELECT w.id, w.class, w.chart FROM work_items w WHERE w.status = 'ready' AND w.autocode_note LIKE '%NO_RELEASE_FOR_DOS%'
+		  AND w.autocode->>'decision' = 'skipped' AND w.updated_at < now() - interval '1 minute'
+		  AND EXISTS (SELECT 1 FROM jsonb_array_elements(CASE WHEN jsonb_typeof(w.edits) = 'array' THEN w.edits ELSE '[]'::jsonb END) e
+		    JOIN code_releases r ON r.system = CASE e->>'covers' WHEN 'hcpcsmod' THEN 'hcpcs' ELSE e->>'covers' END
+		    WHERE e->>'code' = 'NO_RELEASE_FOR_DOS' AND e->>'covers' IN ('icd10cm', 'icd10pcs', 'hcpcs', 'hcpcsmod', 'poaexempt')
+		      AND r.loaded_at > COALESCE(w.autocode_at, '-infinity'::timestamptz))
+		  ORDER BY w.updated_at LIMIT $1 FOR UPDATE OF w SKIP LOCKED`,
 	} {
 		picks, err := scanAutoPicks(tx.QueryContext(ctx, q, max))
 		if err != nil || len(picks) > 0 {

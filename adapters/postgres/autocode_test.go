@@ -281,3 +281,64 @@ func TestAutoCodeDecisions(t *testing.T) {
 		t.Errorf("straight-through report mismatch (-want +got):\n%s", diff)
 	}
 }
+
+// TestAutoCodeRetryOnRelease: an item skipped for a missing ICD-10-CM
+// release is looked at again once an ICD-10-CM release is loaded after its
+// decision, and only then; an item skipped with only a missing PTP table
+// (a default install: no PTP table is bundled) is never looked at again
+// until it changes.
+func TestAutoCodeRetryOnRelease(t *testing.T) {
+	ctx := context.Background()
+	var looked []string
+	check := func(_ context.Context, _ codes.Lookup, _ *workitem.Chart, a workitem.Assignment) ([]workitem.Edit, error) {
+		looked = append(looked, a.Diagnoses[0].Code)
+		switch a.Diagnoses[0].Code {
+		case "J20.9":
+			return []workitem.Edit{{Code: "NO_RELEASE_FOR_DOS", Severity: "warning", Message: "no icd10cm release for 2026-03-10", Covers: "icd10cm"}}, nil
+		case "K21.9":
+			return []workitem.Edit{{Code: "NO_RELEASE_FOR_DOS", Severity: "warning", Message: "no ptp release for 2026-03-10", Covers: "ptp"}}, nil
+		}
+		return nil, nil
+	}
+	s := postgres.NewStore(pgtest.New(t), postgres.StoreOptions{StatusTopic: "status", Check: check,
+		ClaimOptions: mapping.ClaimOptions{SelfPay: true, BillingProvider: "Organization/billing"}})
+	icd := autoVisit(t, s, "icd-", "J20.9", "")
+	ptp := autoVisit(t, s, "ptp-", "K21.9", "")
+	if got, err := s.AutoCodeBatch(ctx, 1, 8); err != nil || got.Looked() != 2 {
+		t.Fatalf("first batch = %+v, %v; want both looked at", got, err)
+	}
+	// The PTP item as a two-line chart leaves it: skipped for the missing
+	// PTP table alone (one line here, so the note is set as stored).
+	if _, err := s.DB().ExecContext(ctx, `UPDATE work_items SET autocode = '{"decision":"skipped","reasons":[{"code":"NO_RELEASE_FOR_DOS","message":"no ptp release"}]}',
+		autocode_note = 'not coded straight through: NO_RELEASE_FOR_DOS: no ptp release' WHERE encounter_id = $1`, ptp); err != nil {
+		t.Fatal(err)
+	}
+	backdate := func() {
+		t.Helper()
+		if _, err := s.DB().ExecContext(ctx, `UPDATE work_items SET updated_at = now() - interval '10 minutes',
+			autocode_at = now() - interval '10 minutes' WHERE encounter_id IN ($1, $2)`, icd, ptp); err != nil {
+			t.Fatal(err)
+		}
+	}
+	backdate()
+	looked = nil
+	if got, err := s.AutoCodeBatch(ctx, 1, 8); err != nil || got.Looked() != 0 {
+		t.Fatalf("no release loaded: batch = %+v, %v (looked at %v); want none looked at again", got, err, looked)
+	}
+	// An ICD-10-CM release loaded after both decisions.
+	if _, err := s.DB().ExecContext(ctx, `INSERT INTO code_releases (system, version, valid_from, valid_to, sha256)
+		VALUES ('icd10cm', 'FY2026', '2025-10-01', '2026-09-30', '\x00'), ('ptp', '2026Q2', '2026-04-01', '2026-06-30', '\x01')`); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.AutoCodeBatch(ctx, 1, 8); err != nil || got.Looked() != 1 || len(looked) != 1 || looked[0] != "J20.9" {
+		t.Fatalf("after the ICD-10-CM release: batch = %+v, %v, looked at %v; want only the ICD-10-CM item", got, err, looked)
+	}
+	backdate()
+	if _, err := s.DB().ExecContext(ctx, `UPDATE work_items SET autocode_at = now() WHERE encounter_id = $1`, icd); err != nil {
+		t.Fatal(err)
+	}
+	looked = nil
+	if got, err := s.AutoCodeBatch(ctx, 1, 8); err != nil || got.Looked() != 0 {
+		t.Fatalf("no release since the retry: batch = %+v, %v (looked at %v); want none", got, err, looked)
+	}
+}

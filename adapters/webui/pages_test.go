@@ -211,8 +211,9 @@ func TestCheckQuery(t *testing.T) {
 }
 
 // TestStraightThroughInWorkbench: the worklist filters on "left by the
-// straight-through coder", and the dashboard shows the straight-through
-// rate with its reasons, linking to the charts left.
+// straight-through coder", and the dashboard shows the automatic share
+// of completed charts and the straight-through pass rate (README names)
+// with its reasons, linking to the charts left.
 func TestStraightThroughInWorkbench(t *testing.T) {
 	tb := newTestbed(t)
 	coder, auditor := tb.client(), tb.client()
@@ -232,7 +233,8 @@ func TestStraightThroughInWorkbench(t *testing.T) {
 		t.Errorf("a bad straight-through filter is not named:\n%s", w.Body)
 	}
 	body := auditor.do("GET", "/ui/dashboard", nil).Body.String()
-	for _, want := range []string{"25.0%", "1 of 4", "/ui/?status=ready&amp;autocode=skipped", "RANK_TIE", "DX_NOT_CONFIRMED", "Why charts were left to coders"} {
+	for _, want := range []string{"25.0%", "1 of 4", "/ui/?status=ready&amp;autocode=skipped", "RANK_TIE", "DX_NOT_CONFIRMED", "Why charts were left to coders",
+		"automatic share of completed charts", "straight-through pass rate"} {
 		if !strings.Contains(body, want) {
 			t.Errorf("dashboard lacks %q", want)
 		}

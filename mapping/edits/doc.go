@@ -88,5 +88,6 @@
 //     telemedicine code (98000-98016): TELEHEALTH_MODIFIER (warning). 95
 //     with 93 or FQ (audio-video and audio-only) is an error, 95 on
 //     98000-98016 a warning: TELEHEALTH_MODIFIER_CONFLICT. The Claim adds
-//     95 by Add95 (telehealth.go has the CMS sources).
+//     95 by Add95 only to the codes of its CPT Appendix P table
+//     (telehealth.go has the CMS and CPT sources).
 package edits

@@ -61,9 +61,45 @@ func TelehealthByDefinition(code string) bool {
 	return len(code) == 5 && code >= "98000" && code <= "98016"
 }
 
+// appendixPAudioVideo are the only codes the Claim appends modifier 95
+// to: CPT Appendix P lists them (the star symbol) as services typically
+// performed face to face that may be rendered by real-time audio and video,
+// and modifier 95 "may only be appended to the services listed in Appendix
+// P" (CPT modifier 95 descriptor). Kept to the ranges confirmed on Appendix
+// P since its 2017 introduction (AASM "Telemedicine Codes", listing CPT
+// 2017 Appendix P): office or other outpatient E/M 99202-99205 and
+// 99212-99215 (99211 is not on Appendix P), psychiatric diagnostic
+// evaluation 90791-90792, psychotherapy 90832-90838 and family
+// psychotherapy 90846-90847. Any other code on a virtual encounter (e-visits
+// 99421-99423 and 98970-98972, virtual check-ins G2012 and G2250-G2252,
+// remote monitoring 99453-99458, drugs, supplies) gets no 95: the coder
+// decides (TELEHEALTH_MODIFIER).
+var appendixPAudioVideo = [][2]string{
+	{"99202", "99205"},
+	{"99212", "99215"},
+	{"90791", "90792"},
+	{"90832", "90838"},
+	{"90846", "90847"},
+}
+
+// AppendixPAudioVideo reports whether code is on the Claim's Appendix P
+// table (appendixPAudioVideo).
+func AppendixPAudioVideo(code string) bool {
+	code = codes.Normalize(codes.CPT, code)
+	if len(code) != 5 {
+		return false
+	}
+	for _, r := range appendixPAudioVideo {
+		if code >= r[0] && code <= r[1] {
+			return true
+		}
+	}
+	return false
+}
+
 // Add95 reports whether the Claim appends modifier 95 to line l of an
-// encounter of class: only on a virtual (VR) encounter, on a CPT or HCPCS
-// line that is not telehealth by definition (98000-98016), carries no 95,
+// encounter of class: only on a virtual (VR) encounter, on a code of the
+// Appendix P table (appendixPAudioVideo) that carries no 95,
 // 93, FQ, FR, GT or GQ already, and whose place of service is not one the
 // coder chose other than 02 or 10 (a coder's POS 11 says the service was
 // billed as in person; 95 at POS 11 was the public-health-emergency
@@ -75,8 +111,7 @@ func Add95(class string, l Line) bool {
 	if pos := strings.TrimSpace(l.PlaceOfService); pos != "" && !TelehealthPOS(pos) {
 		return false
 	}
-	code := codes.Normalize(codes.CPT, l.Code)
-	if _, cpt := codes.CPTFormat(code); !cpt && !codes.HCPCSFormat(code) {
+	if !AppendixPAudioVideo(l.Code) {
 		return false
 	}
 	return !hasModifier(l, []string{TelehealthModifier95}) && !hasModifier(l, notAudioVideo)
@@ -109,5 +144,6 @@ func (k *checker) telehealth(l Line, target string) {
 		return
 	}
 	k.add(TelehealthModifier, Warning, target+".modifiers",
-		"%s is on a telehealth encounter without modifier 95, 93, FQ, FR, GT or GQ or place of service 02 or 10 (CMS CY2024 PFS)", l.Code)
+		"%s is on a telehealth encounter without modifier 95, 93, FQ, FR, GT or GQ or place of service 02 or 10 (CMS CY2024 PFS); "+
+			"it is not on the Claim's CPT Appendix P list, so the Claim adds no 95: the coder decides", l.Code)
 }

@@ -260,7 +260,7 @@ type StraightThroughReport struct {
 	Looked  int `json:"looked"`
 	Passed  int `json:"passed"`
 	Skipped int `json:"skipped"`
-	// PassRate is Passed / Looked, the straight-through rate; 0 when it
+	// PassRate is Passed / Looked, the straight-through pass rate; 0 when it
 	// looked at none.
 	PassRate float64 `json:"passRate"`
 	// Reasons count the skipped charts per reason code (a chart counts
