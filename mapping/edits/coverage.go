@@ -44,7 +44,7 @@ var chartWarnings = []string{
 	AgeConflict, SexConflict, // demographics.go
 	NoDischargeDate,              // dates.go
 	POAExemptIgnored, POAMissing, // diagnoses.go (POA_MISSING: a warning when no POA-exempt list is loaded)
-	MUEExceededClinical, MUEZero, // ncci.go
+	MUEExceededClinical, MUEZero, NCCIPTPBypassed, // ncci.go
 	TelehealthModifier, TelehealthModifierConflict, // telehealth.go
 }
 
