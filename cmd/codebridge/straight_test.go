@@ -310,8 +310,16 @@ func waitAutocode(t *testing.T, m *Main, enc string) map[string]any {
 	for {
 		_, list := apiCall(t, m, "GET", "/api/v1/work-items?encounter=Encounter/"+enc, "e2e-admin-token")
 		if items, _ := list["items"].([]any); len(items) == 1 {
-			_, it := apiCall(t, m, "GET", "/api/v1/work-items/"+items[0].(map[string]any)["id"].(string), "e2e-admin-token")
-			if it["autocode"] != nil {
+			id := items[0].(map[string]any)["id"].(string)
+			// The decision must be on the item's current version: a visit
+			// whose resources arrive one by one may be looked at before its
+			// Conditions arrive, and is looked at again once they have.
+			var current bool
+			if err := m.DB.QueryRow(`SELECT autocode_version = version FROM work_items WHERE id = $1`, id).Scan(&current); err != nil {
+				t.Fatal(err)
+			}
+			_, it := apiCall(t, m, "GET", "/api/v1/work-items/"+id, "e2e-admin-token")
+			if current && it["autocode"] != nil {
 				return it
 			}
 		}
