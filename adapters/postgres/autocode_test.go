@@ -37,36 +37,10 @@ func TestAutoCodeBatch(t *testing.T) {
 	}
 	s := postgres.NewStore(pgtest.New(t), postgres.StoreOptions{StatusTopic: "status", Check: check,
 		ClaimOptions: mapping.ClaimOptions{SelfPay: true, BillingProvider: "Organization/billing"}})
-	parser, err := fhir.NewParser()
-	if err != nil {
-		t.Fatal(err)
-	}
 	n := 0
 	visit := func(code string) string { // a ready visit whose suggestions are complete; returns its Encounter id
 		n++
-		prefix := fmt.Sprintf("v%d-", n)
-		raw := freshBundle(
-			"1", "Patient", `"name":[{"family":"Auto"}],"gender":"male","birthDate":"1970-01-01"`,
-			"2", "Encounter", fmt.Sprintf(fbEnc, "finished", "AMB", fbSubject("{1}")),
-			"3", "Condition", fmt.Sprintf(fbCond, code, "{1}", "{2}"),
-			"4", "Procedure", `"status":"completed","code":{"coding":[{"system":"http://www.ama-assn.org/go/cpt","code":"99213"}]},"subject":{"reference":"{1}"},"encounter":{"reference":"{2}"},"performedDateTime":"2026-03-10T14:30:00Z"`)
-		b, err := parser.ParseBundle(raw)
-		if err != nil {
-			t.Fatal(err)
-		}
-		i := 0
-		plans, err := mapping.PlanBundle(b, func() string { i++; return fmt.Sprintf("%s%d", prefix, i) })
-		if err != nil {
-			t.Fatal(err)
-		}
-		var ws []workitem.ResourceWrite
-		for _, p := range plans {
-			ws = append(ws, ingest.WriteFor(*p.Write))
-		}
-		if _, err := s.WriteResources(ctx, "ehr", ws); err != nil {
-			t.Fatal(err)
-		}
-		return prefix + "2"
+		return autoVisit(t, s, fmt.Sprintf("v%d-", n), code, "")
 	}
 	clean, flagged, held := visit("J20.9"), visit("I10"), visit("E11.9")
 

@@ -16,7 +16,6 @@ import (
 	"github.com/codebridge/codebridge/fhir"
 	"github.com/codebridge/codebridge/mapping/hl7v2"
 	"github.com/codebridge/codebridge/mapping/ingest"
-	"github.com/codebridge/codebridge/mapping/v2fhir"
 	"github.com/codebridge/codebridge/mapping/v2ingest"
 	"github.com/codebridge/codebridge/mapping/v2ingest/v2ingesttest"
 	"github.com/codebridge/codebridge/mapping/workitem"
@@ -107,20 +106,6 @@ func storedJSON(t *testing.T, m *Main, typ, id string) (map[string]any, int) {
 	return v, r.Version
 }
 
-// visitIDs are the Encounter and Patient ids a message maps to.
-func visitIDs(t *testing.T, msg []byte) (enc, pat string) {
-	t.Helper()
-	parsed, err := hl7v2.Parse(msg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	enc, pat, err = v2fhir.IDs(parsed, v2fhir.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return enc, pat
-}
-
 // TestMLLPThinMessageKeepsPatient: an A08 whose PID carries only the MRN
 // and name keeps the birth date, sex, address and phone the A01 stored
 // (and makes no new Patient version); a PID-7 sent as "" clears the birth
@@ -132,7 +117,7 @@ func TestMLLPThinMessageKeepsPatient(t *testing.T) {
 	if ack := sendHL7(t, c, a01); ackCode(ack) != "AA" {
 		t.Fatalf("A01: %s", ackCode(ack))
 	}
-	_, patID := visitIDs(t, a01)
+	_, patID := v2ingesttest.VisitIDs(t, a01)
 	full, v1 := storedJSON(t, m, "Patient", patID)
 	for _, k := range []string{"birthDate", "gender", "address", "telecom"} {
 		if full[k] == nil {
@@ -210,7 +195,7 @@ func TestMLLPConcurrentVisitMessages(t *testing.T) {
 			if n := attempts.Load(); n != 2 {
 				t.Errorf("parked %s was written %d times, want 2 (its first write lost)", tt.parked, n)
 			}
-			encID, _ := visitIDs(t, msgs["ADT^A01"])
+			encID, _ := v2ingesttest.VisitIDs(t, msgs["ADT^A01"])
 			enc, _ := storedJSON(t, m, "Encounter", encID)
 			if enc["status"] != "finished" || enc["period"].(map[string]any)["end"] == nil {
 				t.Errorf("Encounter %v %v, want finished with its discharge", enc["status"], enc["period"])
@@ -291,7 +276,7 @@ func TestMLLPControlIDReusedWhileInFlight(t *testing.T) {
 	if got := ackOf(h.Handle(ctx, a08)); got != "AA" {
 		t.Fatalf("A08: ACK %s", got)
 	}
-	_, patID := visitIDs(t, a08)
+	_, patID := v2ingesttest.VisitIDs(t, a08)
 	_, version := storedJSON(t, m, "Patient", patID)
 	close(release)
 	frames := <-done

@@ -91,20 +91,6 @@ func errAt(ack *hl7v2.Message) string {
 	return e.Get("2.1") + "-" + e.Get("2.3") + " " + e.Get("3.1")
 }
 
-// visitIDs are the Encounter and Patient ids a message maps to.
-func visitIDs(t testing.TB, msg []byte) (enc, pat string) {
-	t.Helper()
-	parsed, err := hl7v2.Parse(msg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	enc, pat, err = v2fhir.IDs(parsed, v2fhir.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return enc, pat
-}
-
 // storedJSON decodes the current version of Type/id in f.
 func storedJSON(t testing.TB, f *fakeStore, typ, id string) (map[string]any, int) {
 	t.Helper()

@@ -66,7 +66,7 @@ func TestHandleVisit(t *testing.T) {
 			t.Errorf("%s: MSA-2 %q, want the message's MSH-10 %q", name, got, want)
 		}
 	}
-	encID, _ := visitIDs(t, sample(t, "adt-a01.hl7"))
+	encID, _ := v2ingesttest.VisitIDs(t, sample(t, "adt-a01.hl7"))
 	enc, _ := storedJSON(t, f, "Encounter", encID)
 	if enc["status"] != "finished" || f.count("Encounter") != 1 || f.count("Patient") != 1 {
 		t.Errorf("Encounter %v (%d Encounters, %d Patients), want one finished visit of one patient", enc["status"], f.count("Encounter"), f.count("Patient"))
@@ -216,7 +216,7 @@ func TestHandleConcurrentVisitMessages(t *testing.T) {
 			if n := attempts.Load(); n != 2 {
 				t.Errorf("parked %s was written %d times, want 2 (its first write lost)", tt.parked, n)
 			}
-			encID, _ := visitIDs(t, parkedMsg)
+			encID, _ := v2ingesttest.VisitIDs(t, parkedMsg)
 			enc, _ := storedJSON(t, f, "Encounter", encID)
 			if enc["status"] != "finished" || enc["period"].(map[string]any)["end"] == nil {
 				t.Errorf("Encounter %v %v, want finished with its discharge", enc["status"], enc["period"])
@@ -254,7 +254,7 @@ func TestHandleControlIDReusedWhileInFlight(t *testing.T) {
 	if got := ackOf(t, s.Handle(ctx, a08)); got != "AA" {
 		t.Fatalf("A08: ACK %s", got)
 	}
-	_, patID := visitIDs(t, a08)
+	_, patID := v2ingesttest.VisitIDs(t, a08)
 	_, version := storedJSON(t, f, "Patient", patID)
 	close(release)
 	frames := <-done
@@ -289,7 +289,7 @@ func TestHandleWithdrawnVisit(t *testing.T) {
 	f := newFakeStore()
 	s := newService(t, f, nil)
 	a08 := sample(t, "adt-a08.hl7")
-	encID, _ := visitIDs(t, a08)
+	encID, _ := v2ingesttest.VisitIDs(t, a08)
 	f.withdrawn["Encounter/"+encID] = true
 	if got := ackOf(t, s.Handle(context.Background(), a08)); got != "AA" {
 		t.Fatalf("A08: ACK %s", got)

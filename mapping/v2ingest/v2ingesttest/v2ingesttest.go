@@ -1,6 +1,7 @@
 // Package v2ingesttest holds the test helpers the HL7 v2 use case's own
 // tests (mapping/v2ingest) and the end-to-end MLLP tests (cmd/codebridge)
-// share: rewriting MSH fields of a sample message, reading a counter, and
+// share: rewriting MSH fields of a sample message, the visit ids it maps
+// to, reading a counter, and
 // a log buffer safe for concurrent writers. It is imported by tests only.
 package v2ingesttest
 
@@ -10,6 +11,9 @@ import (
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/codebridge/codebridge/mapping/hl7v2"
+	"github.com/codebridge/codebridge/mapping/v2fhir"
 )
 
 // WithMSH replaces MSH-n (n ≥ 3) of a message with standard delimiters,
@@ -62,4 +66,18 @@ func (b *SyncBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
+}
+
+// VisitIDs are the Encounter and Patient ids an HL7 v2 message maps to.
+func VisitIDs(t testing.TB, msg []byte) (enc, pat string) {
+	t.Helper()
+	parsed, err := hl7v2.Parse(msg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	enc, pat, err = v2fhir.IDs(parsed, v2fhir.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return enc, pat
 }
