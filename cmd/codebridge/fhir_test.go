@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/codebridge/codebridge/adapters/postgres/pgtest"
 	"github.com/codebridge/codebridge/fhir"
@@ -330,6 +331,12 @@ func TestLoadSamples(t *testing.T) {
 	}
 	if got := count(t, m, `SELECT count(*) FROM work_items WHERE status = 'ready'`); got != n {
 		t.Fatalf("%d ready work items after loading %d sample bundles", got, n)
+	}
+	// The sample visits took place last week (issue #18): coded against
+	// today's code sets, not a past year's.
+	weekAgo := time.Now().UTC().AddDate(0, 0, -7)
+	if got := count(t, m, `SELECT count(*) FROM work_items WHERE (chart->'chart'->'encounter'->>'start')::timestamptz BETWEEN $1 AND now()`, weekAgo); got != n {
+		t.Fatalf("%d of %d sample visits dated in the last week", got, n)
 	}
 	// A second start does not load them again.
 	if n2, err := m.loadSamples(t.Context()); err != nil || n2 != 0 {
