@@ -73,7 +73,8 @@ func optionalDate(s, path string) (time.Time, error) {
 func DomainEdits(es []edits.Edit) []workitem.Edit {
 	out := make([]workitem.Edit, len(es))
 	for i, e := range es {
-		out[i] = workitem.Edit{Code: e.Code, Severity: string(e.Severity), Message: e.Message, Target: e.Target, Covers: string(e.Covers)}
+		out[i] = workitem.Edit{Code: e.Code, Severity: string(e.Severity), Message: e.Message, Target: e.Target, Covers: string(e.Covers),
+			Rule: e.Rule, RuleText: e.RuleText}
 	}
 	return out
 }

@@ -150,4 +150,14 @@ type Edit struct {
 	// Covers is, on a coverage note (IsCoverageNote), the code set or NCCI
 	// table that was not loaded; "" on every other edit.
 	Covers codes.System `json:"covers,omitempty"`
+	// Rule names the source of the rule the edit applies, precisely
+	// enough to look it up: "ICD-10-CM Official Guidelines FY2026
+	// I.C.20", "MCE v43.1 Manifestation codes not allowed as principal
+	// diagnosis", "ICD-10-CM Tabular List FY2027, Excludes1 at E10". ""
+	// where the message says it all (a code not in the code set).
+	Rule string `json:"rule,omitempty"`
+	// RuleText is the rule's own words (the guideline sentence, the
+	// Tabular note), for the coder to read beside the codes; "" when
+	// Rule is.
+	RuleText string `json:"ruleText,omitempty"`
 }

@@ -50,6 +50,10 @@ type Edit struct {
 	// NO_RELEASE_FOR_DOS), the code set or NCCI table it names (codes.System:
 	// cpt, icd10cm, hcpcs, mue, ptp, ...); "" on a finding about the chart.
 	Covers string `json:"covers,omitempty"`
+	// Rule and RuleText name the source of the rule the edit applies and
+	// quote it (edits.Edit); empty where the message says it all.
+	Rule     string `json:"rule,omitempty"`
+	RuleText string `json:"ruleText,omitempty"`
 }
 
 // Query is a physician query raised by a coder.
