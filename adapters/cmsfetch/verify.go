@@ -73,11 +73,13 @@ func Verify(p string, f File) (Check, error) {
 	}
 	c.Member = m.name
 	var buf *bytes.Buffer
+	var w io.Writer
 	c.Pinned = f.Verified()
 	if !c.Pinned {
 		buf = &bytes.Buffer{} // for the shape check below
+		w = buf
 	}
-	c.MemberSize, c.MemberSHA256, err = m.digest(buf)
+	c.MemberSize, c.MemberSHA256, err = m.digest(w)
 	if err != nil {
 		return c, err
 	}
