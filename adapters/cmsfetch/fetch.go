@@ -63,9 +63,10 @@ type Result struct {
 
 // Fetch downloads f (from url when not "", else from f.URL and then its
 // alternates on 404) to Dir/f.Name.part, verifies it (Verify) and renames
-// it to Dir/f.Name. A verified copy already in Dir is used as it is when
-// the table pins its digest; without a digest it is downloaded again (CMS
-// re-posts corrected files under the same name).
+// it to Dir/f.Name. A copy already in Dir is used as it is when the table
+// pins its digest (of the zip or its member) and it still verifies;
+// without a digest it is downloaded again (CMS re-posts corrected files
+// under the same name).
 //
 // On a verification failure the .part is deleted and the error wraps
 // ErrMismatch; on a 404 at every address the error wraps ErrNotFound; when
@@ -76,7 +77,7 @@ func (fe *Fetcher) Fetch(ctx context.Context, f File, url string) (Result, error
 		return Result{}, fmt.Errorf("cmsfetch: download directory: %w", err)
 	}
 	final := filepath.Join(fe.Dir, f.Name)
-	if f.SHA256 != "" {
+	if f.Verified() {
 		if c, err := Verify(final, f); err == nil {
 			return Result{Path: final, Check: c}, nil
 		}

@@ -374,3 +374,23 @@ func TestOfficialTable(t *testing.T) {
 		t.Error("FY2015: want an error")
 	}
 }
+
+// TestFetchTimeoutKeepsThePart: a server that stops sending is given up
+// after Fetcher.Timeout, and what came is kept for the next run.
+func TestFetchTimeoutKeepsThePart(t *testing.T) {
+	srv, fx, fe, _ := setup(t)
+	srv.SetMode(pcsZip, cmsfetchtest.Stall)
+	fe.Timeout = 200 * time.Millisecond
+	_, err := fe.Fetch(context.Background(), fx.File(t, codes.ICD10PCS), "")
+	if !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), "run again to resume") {
+		t.Fatalf("stalled server: %v; want a timeout keeping the part", err)
+	}
+	if got := dirFiles(t, fe.Dir); !slices.Equal(got, []string{pcsZip + ".part"}) {
+		t.Errorf("download directory holds %v", got)
+	}
+	fe.Timeout = 0
+	srv.SetMode(pcsZip, cmsfetchtest.Serve)
+	if res, err := fe.Fetch(context.Background(), fx.File(t, codes.ICD10PCS), ""); err != nil || res.Resumed != int64(len(fx.PCS)/2) {
+		t.Errorf("resume after the timeout: %+v, %v", res, err)
+	}
+}
