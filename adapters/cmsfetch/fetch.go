@@ -77,7 +77,7 @@ func (fe *Fetcher) Fetch(ctx context.Context, f File, url string) (Result, error
 		return Result{}, fmt.Errorf("cmsfetch: download directory: %w", err)
 	}
 	final := filepath.Join(fe.Dir, f.Name)
-	if f.Verified() {
+	if f.Pinned() {
 		if c, err := Verify(final, f); err == nil {
 			return Result{Path: final, Check: c}, nil
 		}

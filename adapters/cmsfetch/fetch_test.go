@@ -349,12 +349,12 @@ func TestOfficialTable(t *testing.T) {
 	fy26, _ := tab.FY(2026)
 	if fy26[0].SHA256 != "55a9124a27ca78a4a5c41e1101eda064ec2e08d105ff9e78d1fbd1a83298ef11" || fy26[0].Size != 2204985 ||
 		fy26[1].URL != "https://www.cms.gov/files/zip/2026-icd-10-pcs-order-file-long-and-abbreviated-titles.zip" || fy26[1].Size != 1319592 ||
-		fy26[2].Verified() {
+		fy26[2].Pinned() {
 		t.Errorf("FY2026: %+v", fy26)
 	}
 	// A later year follows the pattern, with nothing pinned.
 	fy28, _ := tab.FY(2028)
-	if fy28[0].URL != "https://www.cms.gov/files/zip/2028-code-descriptions-tabular-order.zip" || fy28[0].Verified() ||
+	if fy28[0].URL != "https://www.cms.gov/files/zip/2028-code-descriptions-tabular-order.zip" || fy28[0].Pinned() ||
 		fy28[2].Member != "POAexemptCodesFY28.txt" || fy28[0].Release.To.Format(time.DateOnly) != "2028-09-30" {
 		t.Errorf("FY2028: %+v", fy28)
 	}
@@ -392,5 +392,41 @@ func TestFetchTimeoutKeepsThePart(t *testing.T) {
 	srv.SetMode(pcsZip, cmsfetchtest.Serve)
 	if res, err := fe.Fetch(context.Background(), fx.File(t, codes.ICD10PCS), ""); err != nil || res.Resumed != int64(len(fx.PCS)/2) {
 		t.Errorf("resume after the timeout: %+v, %v", res, err)
+	}
+}
+
+// TestOfficialFY2026MembersAreTheBundledFiles: the member digests the
+// table pins for FY2026 are those of the files bundled in codebridge (the
+// loader records the digest of the content it loads), so `codes fetch
+// --fy 2026` on a database where load-bundled ran downloads nothing for
+// them.
+func TestOfficialFY2026MembersAreTheBundledFiles(t *testing.T) {
+	fy26, err := cmsfetch.Official().FY(2026)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pinned := 0
+	for _, b := range codes.Bundled() {
+		for _, f := range fy26 {
+			if f.Release != b.Release || f.MemberSHA256 == "" {
+				continue
+			}
+			rc, err := b.Open()
+			if err != nil {
+				t.Fatal(err)
+			}
+			data, err := io.ReadAll(rc)
+			rc.Close()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := cmsfetchtest.SHA256(data); got != f.MemberSHA256 || int64(len(data)) != f.MemberSize || !strings.EqualFold(b.Name, f.Member) {
+				t.Errorf("%s: bundled %s sha256 %s (%d bytes); the table pins %s %s (%d bytes)", b.Release, b.Name, got, len(data), f.Member, f.MemberSHA256, f.MemberSize)
+			}
+			pinned++
+		}
+	}
+	if pinned != 2 {
+		t.Errorf("%d FY2026 members checked, want 2 (icd10cm, icd10pcs)", pinned)
 	}
 }

@@ -61,9 +61,9 @@ type File struct {
 	MemberSHA256 string
 }
 
-// Verified reports whether the table pins the content of f by a digest
+// Pinned reports whether the table pins the content of f by a digest
 // (of the zip or of its member).
-func (f File) Verified() bool { return f.SHA256 != "" || f.MemberSHA256 != "" }
+func (f File) Pinned() bool { return f.SHA256 != "" || f.MemberSHA256 != "" }
 
 // Table is the list of official files codebridge knows, and the base URL
 // from which it derives the address of a file it does not list (a later

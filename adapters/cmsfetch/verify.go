@@ -74,7 +74,7 @@ func Verify(p string, f File) (Check, error) {
 	c.Member = m.name
 	var buf *bytes.Buffer
 	var w io.Writer
-	c.Pinned = f.Verified()
+	c.Pinned = f.Pinned()
 	if !c.Pinned {
 		buf = &bytes.Buffer{} // for the shape check below
 		w = buf
