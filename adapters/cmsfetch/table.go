@@ -90,7 +90,8 @@ func Official() Table {
 //     official FY2027 addenda (shared SOURCES.upstream.md §6).
 //   - POA-exempt FY2027: zip size and SHA-256 as stated in issue #18 and in
 //     that same manifest, which lists the member POAexemptCodesFY27.txt
-//     (4,077,325 bytes; no member digest known: not pinned).
+//     (4,077,325 bytes by that manifest alone: not enforced, the zip digest
+//     pins the content; no member digest known).
 //   - ICD-10-PCS FY2027: the URL is confirmed by two independent download
 //     scripts (dewittpe/medicalcoder data-raw/icd/icd10/download.sh and the
 //     manifest above, which lists it among the FY2027 files on the CMS
@@ -130,7 +131,6 @@ func officialFiles(base string) []File {
 	cm27.MemberSize, cm27.MemberSHA256 = 14_724_229, "38981fb2c1226e2b92393cef7d921d2293494dd184b5ad039dde08e4b364265f"
 	poa27 := patternFY(base, codes.POAExemptList, 2027)
 	poa27.Size, poa27.SHA256 = 1_654_940, "03f55091045024d07c99860470b9069ef2db4c19242d4c2ba0e9f30905bea904"
-	poa27.MemberSize = 4_077_325
 	cm26 := patternFY(base, codes.ICD10CM, 2026)
 	cm26.Size, cm26.SHA256 = 2_204_985, "55a9124a27ca78a4a5c41e1101eda064ec2e08d105ff9e78d1fbd1a83298ef11"
 	cm26.MemberSize, cm26.MemberSHA256 = 14_694_719, "6dc95c9c7e96c734806e1682f4bf9df76251d60e99199bba0d375ba3dd11026b"
