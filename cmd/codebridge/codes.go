@@ -24,7 +24,7 @@ func newCodesCmd(getenv func(string) string, g *globalFlags, stdout, stderr io.W
 		Short: "Load and list code sets and claim-edit tables (ICD-10-CM/PCS, HCPCS, CPT, MUE, PTP, POA-exempt)",
 	}
 	cmd.AddCommand(newCodesLoadCmd(getenv, g, stdout, stderr), newCodesListCmd(getenv, g, stdout),
-		newCodesLoadBundledCmd(getenv, g, stdout))
+		newCodesLoadBundledCmd(getenv, g, stdout), newCodesFetchCmd(getenv, g, stdout, stderr))
 	return cmd
 }
 
