@@ -165,9 +165,9 @@ func TestRollOverUsesTheReleaseOfTheItemsDate(t *testing.T) {
 // snapshot is what must not change on an item the re-check leaves alone.
 type snapshot struct {
 	Status, Codes, Edits, Claim, ClaimRow string
-	Version, History, Events               int
-	Updated                                time.Time
-	Checked                                time.Time // zero: never re-checked
+	Version, History, Events              int
+	Updated                               time.Time
+	Checked                               time.Time // zero: never re-checked
 }
 
 func snap(t *testing.T, s *postgres.Store, id string) snapshot {
@@ -229,7 +229,9 @@ func TestRecheckAfterRelease(t *testing.T) {
 	// The completed item: submitted through a store whose checker passes,
 	// so its Claim is issued.
 	lenient := postgres.NewStore(db, postgres.StoreOptions{StatusTopic: "status", ClaimOptions: claimOpts,
-		Check: func(context.Context, codes.Lookup, *workitem.Chart, workitem.Assignment) ([]workitem.Edit, error) { return nil, nil }})
+		Check: func(context.Context, codes.Lookup, *workitem.Chart, workitem.Assignment) ([]workitem.Edit, error) {
+			return nil, nil
+		}})
 	if err := lenient.Submit(ctx, done, alice, workitem.SubmitOptions{QASampleRate: 0}); err != nil {
 		t.Fatal(err)
 	}

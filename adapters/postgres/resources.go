@@ -23,7 +23,7 @@ type Store struct {
 	// release list is read afresh in each round, on the round's
 	// transaction, never from a list cached before a release committed.
 	recheck *recheckState
-	now   func() time.Time
+	now     func() time.Time
 	// noFreshPath turns off the one-statement path for fresh writes
 	// (fresh.go), so tests can compare it with the general path.
 	noFreshPath bool
