@@ -119,8 +119,9 @@ var rollDiagnoses = workitem.Assignment{Diagnoses: []workitem.AssignedDiagnosis{
 // ICD-10-CM loaded, an item dated 2026-09-30 is checked against FY2026 and
 // one dated 2026-10-01 against FY2027; an inpatient stay admitted
 // 2026-09-28 and discharged 2026-10-02 against FY2027 (the discharge date
-// governs an inpatient claim: CMS Claims Processing Manual ch. 3 §20.1.2,
-// mapping.EncounterDates).
+// governs an inpatient claim's ICD-10-CM/PCS release: Medicare Claims
+// Processing Manual, Pub. 100-04, ch. 23, sec. 10.2, as the edit engine
+// cites it; dates from mapping.EncounterDates).
 func TestRollOverUsesTheReleaseOfTheItemsDate(t *testing.T) {
 	ctx := context.Background()
 	db := pgtest.New(t)
