@@ -425,3 +425,108 @@ func TestRecheckFailureIsNoted(t *testing.T) {
 		t.Errorf("good item's edits %+v; want DX_HEADER", es)
 	}
 }
+
+// TestRecheckWaitsOutCachedReleaseLists: a release is re-checked only once
+// its grace has passed (longer than any process caches its release list),
+// so a save made meanwhile with a list cached from before the load is
+// re-checked too; until then it is pending and no item is looked at.
+func TestRecheckWaitsOutCachedReleaseLists(t *testing.T) {
+	ctx := context.Background()
+	db := pgtest.New(t)
+	s := postgres.NewStore(db, postgres.StoreOptions{Check: realChecker})
+	postgres.SetRecheckGrace(s, time.Hour)
+	alice := workitem.Actor{Name: "alice", Role: workitem.RoleCoder}
+	id := datedVisit(t, s, "wait-", "AMB", "2026-11-15T14:00:00Z", "2026-11-15T15:00:00Z")
+	leaseTo(t, s, id, "alice")
+	if _, err := s.SaveCodes(ctx, id, alice, 0, rollDiagnoses, time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	loadICD(t, postgres.NewCodeStore(db), "FY2027", icdFY2027)
+	if n, err := s.RecheckAfterRelease(ctx, 8); err != nil || n.Looked() != 0 {
+		t.Fatalf("round within the grace = %+v, %v; want nothing looked at", n, err)
+	}
+	var pending int
+	if err := db.QueryRow(`SELECT count(*) FROM code_release_rechecks WHERE done_at IS NULL`).Scan(&pending); err != nil || pending != 1 {
+		t.Fatalf("pending re-checks = %d, %v; want FY2027 seen and pending", pending, err)
+	}
+	// The grace over (as if an hour had passed), the item is re-checked.
+	if _, err := db.Exec(`UPDATE code_release_rechecks SET started_at = clock_timestamp()`); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := s.RecheckAfterRelease(ctx, 8); err != nil || n.Updated != 1 {
+		t.Fatalf("round after the grace = %+v, %v; want the item updated", n, err)
+	}
+}
+
+// TestRecheckSharedByProcesses: two stores (two codebridge processes)
+// re-checking at once share the items: each item's edits change once, with
+// one history entry, and the release ends done.
+func TestRecheckSharedByProcesses(t *testing.T) {
+	ctx := context.Background()
+	db := pgtest.New(t)
+	stores := []*postgres.Store{postgres.NewStore(db, postgres.StoreOptions{Check: realChecker}), postgres.NewStore(db, postgres.StoreOptions{Check: realChecker})}
+	for _, s := range stores {
+		postgres.SetRecheckGrace(s, 0)
+	}
+	alice := workitem.Actor{Name: "alice", Role: workitem.RoleCoder}
+	var ids []string
+	for i := range 8 {
+		id := datedVisit(t, stores[0], fmt.Sprintf("p%d-", i), "AMB", "2026-11-15T14:00:00Z", "2026-11-15T15:00:00Z")
+		leaseTo(t, stores[0], id, "alice")
+		if _, err := stores[0].SaveCodes(ctx, id, alice, 0, rollDiagnoses, time.Hour); err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, id)
+	}
+	loadICD(t, postgres.NewCodeStore(db), "FY2027", icdFY2027)
+	updated := make(chan int, 2)
+	errs := make(chan error, 2)
+	for _, s := range stores {
+		go func() {
+			total := 0
+			for {
+				n, err := s.RecheckAfterRelease(ctx, 2)
+				if err != nil {
+					errs <- err
+					return
+				}
+				total += n.Updated
+				if n.Looked() == 0 {
+					updated <- total
+					return
+				}
+			}
+		}()
+	}
+	total := 0
+	for range stores {
+		select {
+		case err := <-errs:
+			t.Fatal(err)
+		case n := <-updated:
+			total += n
+		}
+	}
+	// A round that found nothing may have ended while the other still held
+	// items: one more round each finishes the release.
+	for _, s := range stores {
+		n, err := s.RecheckAfterRelease(ctx, 8)
+		if err != nil {
+			t.Fatal(err)
+		}
+		total += n.Updated
+	}
+	if total != len(ids) {
+		t.Errorf("items updated = %d, want %d", total, len(ids))
+	}
+	for _, id := range ids {
+		var entries int
+		if err := db.QueryRow(`SELECT count(*) FROM work_item_history WHERE work_item_id = $1 AND actor = 'system'`, id).Scan(&entries); err != nil || entries != 1 {
+			t.Errorf("item %s: %d re-check history entries, %v; want 1", id, entries, err)
+		}
+	}
+	var pending int
+	if err := db.QueryRow(`SELECT count(*) FROM code_release_rechecks WHERE done_at IS NULL`).Scan(&pending); err != nil || pending != 0 {
+		t.Errorf("pending re-checks = %d, %v; want none", pending, err)
+	}
+}
