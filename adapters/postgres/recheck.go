@@ -132,7 +132,7 @@ func (s *Store) RecheckAfterRelease(ctx context.Context, max int) (counts workit
 		}
 		for _, p := range picks {
 			changed, err := s.recheckItemTx(ctx, tx, p)
-			if err != nil {
+			if err != nil { // the item's own failure, as in AutoCodeBatch
 				return &autoItemError{id: p.id, err: err}
 			}
 			if changed {
