@@ -118,6 +118,7 @@ func (m *Main) build(ctx context.Context) error {
 		return err
 	}
 	m.setupAutoCoder(wake)
+	m.setupRecheck()
 	if err := m.setupKafka(); err != nil {
 		return err
 	}
