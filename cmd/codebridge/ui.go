@@ -165,7 +165,7 @@ func (c uiCodes) Search(ctx context.Context, system, q string, date time.Time, l
 	res, err := c.s.SearchCodes(ctx, codes.System(system), q, date, limit)
 	if err != nil {
 		if errors.Is(err, codes.ErrNoRelease) {
-			return nil, "No " + system + " code set is loaded.", nil
+			return nil, codes.SearchNote(codes.System(system), date, codes.Release{}), nil
 		}
 		return nil, "", err
 	}
@@ -175,7 +175,7 @@ func (c uiCodes) Search(ctx context.Context, system, q string, date time.Time, l
 	}
 	note := ""
 	if !res.InForce {
-		note = "No release is in force on " + date.Format(time.DateOnly) + "; these are from " + res.Release.Version + "."
+		note = codes.SearchNote(codes.System(system), date, res.Release)
 	}
 	return out, note, nil
 }

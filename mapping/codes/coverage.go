@@ -186,3 +186,16 @@ func coveredThrough(rs []Release, end time.Time) time.Time {
 	}
 	return end
 }
+
+// SearchNote is what a code search says when no release of system covers
+// date: searched is the newest release loaded, whose codes the search
+// shows instead (never refusing to show codes), or the zero Release when
+// none of system is loaded at all.
+func SearchNote(system System, date time.Time, searched Release) string {
+	if searched.Version == "" {
+		return fmt.Sprintf("no %s release is loaded; %s", system, MissingRelease(system, date))
+	}
+	d := Day(date).Format(time.DateOnly)
+	return fmt.Sprintf("no %s release covers %s (%s); showing the newest release loaded, %s, for reference: "+
+		"its codes are not checked against %s", system, d, MissingRelease(system, date), searched, d)
+}
