@@ -42,6 +42,7 @@ func (m *Main) registerUI() error {
 		OIDC:                 uiOIDC(m.Config),
 		Logger:               m.Logger,
 		Audit:                auditUIRead,
+		CodeSets:             m.codeSetCoverage(),
 		Authenticate: func(ctx context.Context, token string) (webui.Principal, error) {
 			return authenticate(ctx, token)
 		},
