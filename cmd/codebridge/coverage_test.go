@@ -126,3 +126,25 @@ func TestFacilityToday(t *testing.T) {
 		t.Errorf("release for New York's today = %s, want FY2026", r)
 	}
 }
+
+// TestWorkbenchSearchNote: the workbench's code search says which release
+// a date needs and how to load it, both with no release of the system at
+// all and with only an earlier one (whose codes it shows).
+func TestWorkbenchSearchNote(t *testing.T) {
+	store := postgres.NewCodeStore(pgtest.New(t))
+	ctx := context.Background()
+	hits, note, err := uiCodes{store}.Search(ctx, "cpt", "99213", time.Date(2027, 1, 4, 0, 0, 0, 0, time.UTC), 10)
+	if err != nil || len(hits) != 0 || note != "no cpt release is loaded; it needs cpt 2027 (2027-01-01..2027-12-31): load it with `codebridge codes load --system cpt --version 2027 FILE`" {
+		t.Errorf("CPT search = %v, %q, %v", hits, note, err)
+	}
+	fy26, _ := codes.NewRelease(codes.ICD10CM, "FY2026")
+	order := "00001 J209    1 Acute bronchitis, unspecified                                Acute bronchitis, unspecified\r\n"
+	if _, err := store.LoadRelease(ctx, fy26, strings.NewReader(order), nil); err != nil {
+		t.Fatal(err)
+	}
+	hits, note, err = uiCodes{store}.Search(ctx, "icd10cm", "J20.9", time.Date(2026, 11, 15, 0, 0, 0, 0, time.UTC), 10)
+	if err != nil || len(hits) != 1 || !strings.HasPrefix(note, "no icd10cm release covers 2026-11-15 (it needs icd10cm FY2027 (2026-10-01..2027-09-30): "+
+		"load it with `codebridge codes fetch --fy 2027`); showing the newest release loaded, icd10cm FY2026") {
+		t.Errorf("ICD-10-CM search on 2026-11-15 = %v, %q, %v", hits, note, err)
+	}
+}
