@@ -76,6 +76,14 @@ func TestCodeSetCoverageAtStart(t *testing.T) {
 		t.Errorf("icd10cm warning = %v, want %s with %q", w, cm, codes.LoadHint(cm))
 	}
 
+	// The admin's dashboard names them too.
+	wb := newWorkbenchClient(t, m)
+	wb.signIn("e2e-admin-token")
+	if resp, page := wb.do("GET", "/ui/dashboard", nil); resp.StatusCode != 200 || !strings.Contains(page, `id="codeset-coverage"`) ||
+		!strings.Contains(page, "load "+cm.String()+" with <code>"+codes.LoadHint(cm)+"</code>") {
+		t.Errorf("admin dashboard = %d, no code-set banner naming %s:\n%s", resp.StatusCode, cm, page)
+	}
+
 	code, body := get(t, m, "/readyz", "")
 	if code != 200 || !strings.Contains(body, `"warnings":[`) || !strings.Contains(body, "no icd10cm release covers "+today.Format(time.DateOnly)) {
 		t.Fatalf("readyz = %d %s; want 200 with the coverage warnings", code, body)
