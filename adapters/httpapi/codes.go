@@ -88,7 +88,7 @@ func (h codeHandlers) search(c echo.Context) error {
 	}
 	res, err := h.cs.Search(c.Request().Context(), system, q, date, limit)
 	if errors.Is(err, codes.ErrNoRelease) {
-		return c.JSON(http.StatusOK, searchResponse{Results: []CodeHit{}, Note: "no " + string(system) + " release is loaded"})
+		return c.JSON(http.StatusOK, searchResponse{Results: []CodeHit{}, Note: codes.SearchNote(system, date, codes.Release{})})
 	}
 	if err != nil {
 		return err
@@ -100,8 +100,7 @@ func (h codeHandlers) search(c echo.Context) error {
 		out.Results = []CodeHit{}
 	}
 	if !res.InForce {
-		out.Note = "no " + string(system) + " release covers " + date.Format(time.DateOnly) +
-			"; searched the newest release, " + res.Release.Version
+		out.Note = codes.SearchNote(system, date, res.Release)
 	}
 	return c.JSON(http.StatusOK, out)
 }

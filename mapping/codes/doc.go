@@ -46,6 +46,11 @@
 // never mistake a missing code set for a clean pass. Catalog implements it
 // in memory; the PostgreSQL store implements the same interface.
 //
+// A date no loaded release covers is never answered from another release:
+// ReleaseFor names the release that would cover it and LoadHint the
+// command that loads it; Coverage reports, per code set a site needs
+// (SiteSystems), whether today is covered and for how many days.
+//
 // CPT is never checked against content codebridge ships: CPT descriptors
 // are AMA copyright. Without a user-loaded CPT release, Code(CPT, ...)
 // returns ErrNoRelease and callers fall back to CPTFormat.
