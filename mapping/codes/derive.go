@@ -235,6 +235,16 @@ func (a *OrderAddenda) bodyCounts() ([2]AddendaCounts, error) {
 	return out, nil
 }
 
+// CheckTarget refuses (ErrAddendaRefused) a target release other than the
+// one the addenda's footer updates to.
+func (a *OrderAddenda) CheckTarget(target Release) error {
+	if y := fiscalYear(target); target.System != ICD10CM || a.TargetYear != y {
+		return fmt.Errorf("%w: the addenda updates ICD-10-CM to FY%d (its footer names icd10cm_order_%d.txt), not %s %s",
+			ErrAddendaRefused, a.TargetYear, a.TargetYear, target.System, target.Version)
+	}
+	return nil
+}
+
 // fiscalYear returns the federal fiscal year of a fiscal-year release (the
 // year its window ends in).
 func fiscalYear(r Release) int { return r.To.Year() }
@@ -278,9 +288,8 @@ func DeriveOrder(a *OrderAddenda, baseRel Release, base []OrderRecord, target Re
 		return nil, fmt.Errorf("%w: only ICD-10-CM releases are derived from an order-file addenda (%s %s -> %s %s)",
 			ErrAddendaRefused, baseRel.System, baseRel.Version, target.System, target.Version)
 	}
-	if y := fiscalYear(target); a.TargetYear != y {
-		return nil, fmt.Errorf("%w: the addenda updates to FY%d (its footer names icd10cm_order_%d.txt), not to the requested %s",
-			ErrAddendaRefused, a.TargetYear, a.TargetYear, target.Version)
+	if err := a.CheckTarget(target); err != nil {
+		return nil, err
 	}
 	if y := fiscalYear(baseRel); a.BaseYear != y {
 		return nil, fmt.Errorf("%w: wrong base year: the addenda applies to FY%d (its footer names icd10cm_order_%d.txt), the base release is %s",
