@@ -144,6 +144,13 @@ func TestCodeSearchRouteInMain(t *testing.T) {
 	if status, _ := get(t, m, "/api/v1/codes/search?q=J209", "e2e-ehr-token"); status != 403 {
 		t.Errorf("search as ehr: %d, want 403", status)
 	}
+	// The release list counts the billable codes (4 of the 7 records of
+	// the extract; CONTRACT section 4).
+	if status, body := get(t, m, "/api/v1/codes/releases", "e2e-coder-token"); status != 200 ||
+		!strings.Contains(body, `"system":"icd10cm","version":"FY2025","validFrom":"2024-10-01","validTo":"2025-09-30"`) ||
+		!strings.Contains(body, `"rows":7,"billable":4`) {
+		t.Errorf("releases: %d %s", status, body)
+	}
 }
 
 // hcpcsTerminated is the HCPCS 2025-Oct file cut to A4397 (terminated
