@@ -229,7 +229,7 @@ func TestDeriveRefusals(t *testing.T) {
 		{name: "base counts differ from the footer", addenda: fixtureAddenda(footer(6, 8, 2, 0, 5, 6, 3, 2, 1, 2026, 2027)),
 			want: "wrong base: icd10cm FY2026 has 5 headers and 5 codes, the addenda's footer states 6 headers"},
 		{name: "wrong target version", addenda: fixtureAddenda(goodFooter), target: "FY2028",
-			want: "updates to FY2027"},
+			want: "updates ICD-10-CM to FY2027"},
 		{name: "delete of a code not in the base", addenda: strings.Replace(fixtureAddenda(goodFooter), "A000   ", "A009   ", 1),
 			want: "Delete A00.9: not in the base FY2026"},
 		{name: "delete with other titles", addenda: strings.Replace(fixtureAddenda(goodFooter), "biovar cholerae", "biovar X", 1),
