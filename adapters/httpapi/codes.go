@@ -44,8 +44,12 @@ type CodeRelease struct {
 	To       string    `json:"validTo"`
 	LoadedAt time.Time `json:"loadedAt"`
 	Rows     int       `json:"rows"`
-	Source   string    `json:"source,omitempty"`
-	SHA256   string    `json:"sha256"`
+	// Billable is the number of billable codes of the release (ICD-10
+	// codes that are not headers; every HCPCS and CPT code); 0 for the
+	// MUE, PTP and POA-exempt tables (CONTRACT section 4).
+	Billable int    `json:"billable"`
+	Source   string `json:"source,omitempty"`
+	SHA256   string `json:"sha256"`
 }
 
 // CodeSearcher is what the code routes need from the code-set store.

@@ -59,7 +59,9 @@
 //
 // Bundled embeds the public-domain FY2026 ICD-10-CM and ICD-10-PCS order
 // files, the FY2026 POA-exempt list and the October 2025 HCPCS Level II file
-// (gzip, about 3.2 MB), so a fresh install starts with real code sets, and
+// (gzip, about 3.2 MB), so a fresh install starts with real code sets, the
+// official FY2027 ICD-10-CM order-file addenda (5 KB) from which the FY2027
+// ICD-10-CM release is derived (DeriveOrder), and
 // the 2026 Q2 practitioner MUE date-of-service (MAI 3) values, a partial
 // derivative of the CMS table (code numbers and values only, 30 KB): it is
 // loaded as partial, so codes it does not list are reported as not checked.
