@@ -67,15 +67,6 @@ func TestReleaseFor(t *testing.T) {
 	}
 }
 
-func mustRelease(t *testing.T, system System, version string) Release {
-	t.Helper()
-	r, err := NewRelease(system, version)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return r
-}
-
 // TestCoverage checks the coverage report: which systems a day is covered
 // for and for how many days (following releases loaded ahead without a
 // gap), and for the others the release to load and how.
