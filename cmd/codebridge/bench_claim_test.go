@@ -10,7 +10,6 @@ import (
 
 	"github.com/segmentio/kafka-go"
 
-	"github.com/codebridge/codebridge/adapters/postgres"
 	"github.com/codebridge/codebridge/adapters/postgres/pgtest"
 	"github.com/codebridge/codebridge/config"
 )
@@ -29,10 +28,7 @@ func BenchmarkClaimLatency(b *testing.B) {
 }
 
 func claimBenchMain(b *testing.B, auto bool) *Main {
-	m := startMain(b, pgtest.NewURL(b), func(c *config.Config) { c.AutoCode = auto; c.QASampleRate = 0 })
-	if _, err := postgres.NewCodeStore(m.DB).LoadBundled(b.Context()); err != nil {
-		b.Fatal(err)
-	}
+	m := startMain(b, pgtest.NewURLWithBundledCodes(b), func(c *config.Config) { c.AutoCode = auto; c.QASampleRate = 0 })
 	return m
 }
 

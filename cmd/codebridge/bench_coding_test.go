@@ -12,7 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/codebridge/codebridge/adapters/postgres"
 	"github.com/codebridge/codebridge/adapters/postgres/pgtest"
 	"github.com/codebridge/codebridge/config"
 )
@@ -64,14 +63,11 @@ func BenchmarkCoderDay(b *testing.B) {
 
 func benchCoderDay(b *testing.B, think time.Duration) {
 	const coders = 50
-	m := startMain(b, pgtest.NewURL(b), func(c *config.Config) {
+	m := startMain(b, pgtest.NewURLWithBundledCodes(b), func(c *config.Config) {
 		c.Tokens = coderTokens(coders)
 		c.QASampleRate = 0
 		c.DBMaxOpenConns = 40
 	})
-	if _, err := postgres.NewCodeStore(m.DB).LoadBundled(b.Context()); err != nil {
-		b.Fatal(err)
-	}
 	seedQueue(b, m, 100_000)
 	codes, _ := json.Marshal(map[string]any{"diagnoses": []any{map[string]any{"code": "J20.9"}},
 		"lines": []any{map[string]any{"code": "99213", "modifiers": []string{"95"}, "units": 1, "diagnoses": []int{1}}}})

@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/codebridge/codebridge/adapters/postgres"
 	"github.com/codebridge/codebridge/adapters/postgres/pgtest"
 )
 
@@ -20,10 +19,7 @@ import (
 // send to the last byte read. Targets: worklist and chart <= 300 ms, search
 // <= 100 ms.
 func BenchmarkWorkbench(b *testing.B) {
-	m := startMain(b, pgtest.NewURL(b), workbenchConfig)
-	if _, err := postgres.NewCodeStore(m.DB).LoadBundled(b.Context()); err != nil {
-		b.Fatal(err)
-	}
+	m := startMain(b, pgtest.NewURLWithBundledCodes(b), workbenchConfig)
 	ids := workbenchCharts(b, m)
 	seedQueue(b, m, 100_000)
 	c := benchSignIn(b, m, "wb-alice-token")

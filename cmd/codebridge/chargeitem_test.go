@@ -8,7 +8,6 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/codebridge/codebridge/adapters/postgres"
 	"github.com/codebridge/codebridge/adapters/postgres/pgtest"
 	"github.com/codebridge/codebridge/config"
 	"github.com/codebridge/codebridge/fhir"
@@ -130,13 +129,10 @@ func TestChargeItemStoredServedAndSuggested(t *testing.T) {
 // TestChargeItemStraightThrough: the straight-through coder bills a charge
 // with its units, modifiers and diagnosis pointers.
 func TestChargeItemStraightThrough(t *testing.T) {
-	m := startMain(t, pgtest.NewURL(t), func(c *config.Config) {
+	m := startMain(t, pgtest.NewURLWithBundledCodes(t), func(c *config.Config) {
 		c.AutoCode = true
 		c.QASampleRate = 0
 	})
-	if _, err := postgres.NewCodeStore(m.DB).LoadBundled(t.Context()); err != nil {
-		t.Fatal(err)
-	}
 	org := fmt.Sprintf(`{"resourceType":"Organization","id":"clinic","identifier":[{"system":%q,"value":"1234567893"}],"name":"Clinic"}`, fhir.SystemNPI)
 	if r := send(t, m, "PUT", "/fhir/Organization/clinic", []byte(org)); r.code != 201 {
 		t.Fatalf("PUT Organization = %d %s", r.code, r.body)

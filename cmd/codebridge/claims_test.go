@@ -54,13 +54,10 @@ func readClaim(t *testing.T, m *Main, parser *fhir.Parser, ref string) map[strin
 }
 
 func TestClaimIssuedServedStreamedAndCorrected(t *testing.T) {
-	m := startMain(t, pgtest.NewURL(t), func(c *config.Config) {
+	m := startMain(t, pgtest.NewURLWithBundledCodes(t), func(c *config.Config) {
 		c.Tokens = append(c.Tokens, config.Token{Name: "bill", Role: workitem.RoleBiller, Value: billerTok})
 		c.QASampleRate = 0
 	})
-	if _, err := postgres.NewCodeStore(m.DB).LoadBundled(t.Context()); err != nil {
-		t.Fatal(err)
-	}
 	parser, _ := fhir.NewParser()
 	send(t, m, "POST", "/fhir", sample(t))
 	item := codeAndSubmit(t, m)

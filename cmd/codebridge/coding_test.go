@@ -10,7 +10,6 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/codebridge/codebridge/adapters/postgres"
 	"github.com/codebridge/codebridge/adapters/postgres/pgtest"
 	"github.com/codebridge/codebridge/config"
 	"github.com/codebridge/codebridge/mapping/workitem"
@@ -45,13 +44,10 @@ func editCodes(v any) []string {
 }
 
 func TestCodingDay(t *testing.T) {
-	m := startMain(t, pgtest.NewURL(t), func(c *config.Config) {
+	m := startMain(t, pgtest.NewURLWithBundledCodes(t), func(c *config.Config) {
 		c.Tokens = append(coderTokens(1), config.Token{Name: "bill", Role: workitem.RoleBiller, Value: "e2e-biller-token"})
 		c.QASampleRate = 0
 	})
-	if _, err := postgres.NewCodeStore(m.DB).LoadBundled(t.Context()); err != nil {
-		t.Fatalf("loading bundled code sets: %v", err)
-	}
 	if r := send(t, m, "POST", "/fhir", sample(t)); r.code != 200 {
 		t.Fatalf("sample = %d %s", r.code, r.body)
 	}

@@ -5,7 +5,6 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/codebridge/codebridge/adapters/postgres"
 	"github.com/codebridge/codebridge/adapters/postgres/pgtest"
 	"github.com/codebridge/codebridge/config"
 	"github.com/codebridge/codebridge/mapping/workitem"
@@ -16,13 +15,10 @@ import (
 // after a late Condition; every encounter's status events arrive on Kafka
 // in a valid order.
 func TestScriptedDay(t *testing.T) {
-	m := startMain(t, pgtest.NewURL(t), func(c *config.Config) {
+	m := startMain(t, pgtest.NewURLWithBundledCodes(t), func(c *config.Config) {
 		c.Tokens = append(coderTokens(3), auditorToken)
 		c.QASampleRate = 0.5
 	})
-	if _, err := postgres.NewCodeStore(m.DB).LoadBundled(t.Context()); err != nil {
-		t.Fatal(err)
-	}
 	classes := []string{"AMB", "AMB", "EMER", "AMB", "VR"}
 	const n = 50
 	for i := range n {

@@ -6,7 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/codebridge/codebridge/adapters/postgres"
 	"github.com/codebridge/codebridge/adapters/postgres/pgtest"
 	"github.com/codebridge/codebridge/config"
 	"github.com/codebridge/codebridge/fhir"
@@ -65,13 +64,10 @@ func submit(t *testing.T, m *Main, id, token, want string) map[string]any {
 }
 
 func TestQAAccuracyQueriesAndReports(t *testing.T) {
-	m := startMain(t, pgtest.NewURL(t), func(c *config.Config) {
+	m := startMain(t, pgtest.NewURLWithBundledCodes(t), func(c *config.Config) {
 		c.Tokens = append(coderTokens(0), auditorToken)
 		c.QASampleRate = 1
 	})
-	if _, err := postgres.NewCodeStore(m.DB).LoadBundled(t.Context()); err != nil {
-		t.Fatal(err)
-	}
 	putBillableEncounter(t, m, "qa1", "AMB", 100, "")
 	putBillableEncounter(t, m, "qa2", "AMB", 100, "")
 	putBillableEncounter(t, m, "qa3", "AMB", 90, "dr1")

@@ -11,7 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/codebridge/codebridge/adapters/postgres"
 	"github.com/codebridge/codebridge/adapters/postgres/pgtest"
 	"github.com/codebridge/codebridge/config"
 )
@@ -83,14 +82,11 @@ func startSinkMain(t *testing.T, sink *fakeSink) *Main {
 	t.Cleanup(func() { claimSinkRetryBase, claimSinkPoll = base, poll })
 	srv := httptest.NewServer(sink)
 	t.Cleanup(srv.Close)
-	m := startMain(t, pgtest.NewURL(t), func(c *config.Config) {
+	m := startMain(t, pgtest.NewURLWithBundledCodes(t), func(c *config.Config) {
 		c.ClaimSinkURL = srv.URL + "/fhir"
 		c.ClaimSinkToken = "sink-token"
 		c.QASampleRate = 0
 	})
-	if _, err := postgres.NewCodeStore(m.DB).LoadBundled(t.Context()); err != nil {
-		t.Fatal(err)
-	}
 	if r := send(t, m, "POST", "/fhir", sample(t)); r.code != 200 {
 		t.Fatalf("ingest = %d %s", r.code, r.body)
 	}

@@ -10,7 +10,6 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/codebridge/codebridge/adapters/postgres"
 	"github.com/codebridge/codebridge/adapters/postgres/pgtest"
 	"github.com/codebridge/codebridge/config"
 	"github.com/codebridge/codebridge/fhir"
@@ -163,14 +162,11 @@ func uuidOf(s string) string {
 // of the policy (README "Straight-through coding") waits in the queue with
 // that rule's reason code. TELEHEALTH_MODIFIER is allowlisted.
 func TestStraightThroughPolicyEndToEnd(t *testing.T) {
-	m := startMain(t, pgtest.NewURL(t), func(c *config.Config) {
+	m := startMain(t, pgtest.NewURLWithBundledCodes(t), func(c *config.Config) {
 		c.AutoCode = true
 		c.QASampleRate = 0
 		c.AutoCodeAllowWarnings = []string{"TELEHEALTH_MODIFIER"}
 	})
-	if _, err := postgres.NewCodeStore(m.DB).LoadBundled(t.Context()); err != nil {
-		t.Fatal(err)
-	}
 	org := fmt.Sprintf(`{"resourceType":"Organization","id":"clinic","identifier":[{"system":%q,"value":"1234567893"}],"name":"Clinic"}`, fhir.SystemNPI)
 	if r := send(t, m, "PUT", "/fhir/Organization/clinic", []byte(org)); r.code != 201 {
 		t.Fatalf("PUT Organization = %d %s", r.code, r.body)

@@ -35,6 +35,12 @@ var (
 	found    bool
 	template string
 	admin    *sql.DB
+
+	// codesTemplate is a clone of template with the bundled code sets
+	// loaded (NewURLWithBundledCodes); codesErr is why it could not be
+	// made.
+	codesTemplate string
+	codesErr      error
 )
 
 // Run runs the tests and then tears down what pgtest started.
@@ -42,8 +48,10 @@ func Run(m *testing.M) int {
 	code := m.Run()
 	mu.Lock()
 	defer mu.Unlock()
-	if admin != nil && template != "" {
-		_, _ = admin.Exec(`DROP DATABASE IF EXISTS ` + quote(template) + ` WITH (FORCE)`)
+	for _, tpl := range []string{codesTemplate, template} {
+		if admin != nil && tpl != "" {
+			_, _ = admin.Exec(`DROP DATABASE IF EXISTS ` + quote(tpl) + ` WITH (FORCE)`)
+		}
 	}
 	if admin != nil {
 		admin.Close()
@@ -85,15 +93,88 @@ func NewURL(t testing.TB) string {
 	mu.Lock()
 	defer mu.Unlock()
 	ctx := context.Background()
-	if template == "" {
-		name := fmt.Sprintf("cbtpl_%d_%d", os.Getpid(), rand.IntN(1e9))
-		if err := createMigrated(ctx, base, name); err != nil {
-			t.Fatalf("pgtest: template: %v", err)
-		}
-		template = name
+	if err := ensureTemplate(ctx, base); err != nil {
+		t.Fatalf("pgtest: template: %v", err)
 	}
+	return cloneLocked(t, base, template)
+}
+
+// NewURLWithBundledCodes is NewURL with the code sets bundled in codebridge
+// already loaded (postgres.CodeStore.LoadBundled: ICD-10-CM FY2026 and the
+// FY2027 derived from the addenda, ICD-10-PCS, POA-exempt, HCPCS, the MUE
+// extract). They are loaded once per test binary into a second template
+// and cloned, which is much faster than loading them in every test that
+// needs code sets in force. Tests of loading itself use NewURL.
+func NewURLWithBundledCodes(t testing.TB) string {
+	t.Helper()
+	base := ServerURL(t)
+	mu.Lock()
+	defer mu.Unlock()
+	ctx := context.Background()
+	if err := ensureTemplate(ctx, base); err != nil {
+		t.Fatalf("pgtest: template: %v", err)
+	}
+	if codesTemplate == "" && codesErr == nil {
+		name := fmt.Sprintf("cbtplcodes_%d_%d", os.Getpid(), rand.IntN(1e9))
+		codesErr = createWithBundledCodes(ctx, base, name)
+		if codesErr == nil {
+			codesTemplate = name
+		} else {
+			_, _ = admin.Exec(`DROP DATABASE IF EXISTS ` + quote(name) + ` WITH (FORCE)`)
+		}
+	}
+	if codesErr != nil {
+		t.Fatalf("pgtest: template with bundled code sets: %v", codesErr)
+	}
+	return cloneLocked(t, base, codesTemplate)
+}
+
+// ensureTemplate makes the migrated template once; mu is held.
+func ensureTemplate(ctx context.Context, base string) error {
+	if template != "" {
+		return nil
+	}
+	name := fmt.Sprintf("cbtpl_%d_%d", os.Getpid(), rand.IntN(1e9))
+	if err := createMigrated(ctx, base, name); err != nil {
+		return err
+	}
+	template = name
+	return nil
+}
+
+// createWithBundledCodes clones the migrated template as name and loads
+// the bundled code sets into it; no connection to it stays open, so it
+// can serve as a template.
+func createWithBundledCodes(ctx context.Context, base, name string) error {
+	if err := createFrom(ctx, name, template); err != nil {
+		return err
+	}
+	db, err := postgres.Open(ctx, withDatabase(base, name), postgres.Options{MaxOpenConns: 2})
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	_, err = postgres.NewCodeStore(db).LoadBundled(ctx)
+	return err
+}
+
+// createFrom creates database name as a copy of tpl: by file copy where
+// the server has it (PostgreSQL 15+; much faster than WAL_LOG for a
+// template holding the code sets), else the server's default strategy.
+func createFrom(ctx context.Context, name, tpl string) error {
+	_, err := admin.ExecContext(ctx, `CREATE DATABASE `+quote(name)+` TEMPLATE `+quote(tpl)+` STRATEGY FILE_COPY`)
+	if err != nil {
+		_, err = admin.ExecContext(ctx, `CREATE DATABASE `+quote(name)+` TEMPLATE `+quote(tpl))
+	}
+	return err
+}
+
+// cloneLocked creates a fresh copy of tpl dropped when the test ends; mu
+// is held.
+func cloneLocked(t testing.TB, base, tpl string) string {
+	t.Helper()
 	name := fmt.Sprintf("cbtest_%d_%d", os.Getpid(), rand.IntN(1e9))
-	if _, err := admin.ExecContext(ctx, `CREATE DATABASE `+quote(name)+` TEMPLATE `+quote(template)); err != nil {
+	if err := createFrom(context.Background(), name, tpl); err != nil {
 		t.Fatalf("pgtest: create database: %v", err)
 	}
 	t.Cleanup(func() {
