@@ -85,7 +85,16 @@ export function initCombobox() {
     const opt = e.target instanceof Element && e.target.closest('#code-results [role="option"]');
     if (opt) choose(opt);
   });
-  document.body.addEventListener('htmx:afterSettle', () => {
+  // A new answer resets the choice, on the swap itself (not on settle, 20 ms
+  // later, when a key pressed as soon as the options show would lose its
+  // choice), and only when the code results were swapped: the autosave's
+  // swap of the edits pane must not undo an arrow key.
+  document.body.addEventListener('htmx:afterSwap', (e) => {
+    // (the search swaps #code-results outerHTML: the target is then the
+    // old list, out of the document, with the same id)
+    const t = e.detail && e.detail.target;
+    const l = list();
+    if (!(t instanceof Element) || !(t.id === 'code-results' || (l && t.contains(l)))) return;
     const q = input();
     if (!q) return;
     const opts = options();
