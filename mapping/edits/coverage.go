@@ -9,7 +9,8 @@ import (
 // Coverage notes are the edits that say a rule set was not loaded, not
 // that the chart is at risk: the code set or table they name (Edit.Covers)
 // had no release for the date of service, so its rules were not checked.
-// They are warnings for a coder; the straight-through policy
+// They are warnings for a coder, except a missing ICD-10-CM or ICD-10-PCS
+// release, which is an error (blocksClaim in engine.go); the straight-through policy
 // (workitem.StraightThroughPolicy) reads Covers to decide whether the
 // missing rules could have fired on the chart. Every other warning is a
 // chart warning (sex, age, telehealth modifier, ...).

@@ -101,14 +101,37 @@ func (k *checker) noRelease(system codes.System, dos time.Time, target string) {
 	}
 	k.warned[system] = true
 	k.note(NoReleaseForDOS, system, target, "%s", noReleaseMessage(system, dos))
+	if blocksClaim(system) {
+		k.edits[len(k.edits)-1].Severity = Error
+	}
+}
+
+// blocksClaim reports whether a missing release of system is an error (a
+// claim cannot be issued) rather than a warning. ICD-10-CM and ICD-10-PCS
+// codes must be valid on the date of service, with no grace period (Pub.
+// 100-04 ch. 23 §10.2; 45 CFR 162.1002): unchecked, a chart could be
+// billed with a code deleted or turned into a header on October 1, so a
+// coder cannot acknowledge the gap away; the operator loads the release
+// the message names. The quarterly HCPCS Level II file, the NCCI tables,
+// CPT (AMA-licensed, never shipped) and the POA-exempt list stay warnings:
+// their gaps leave some lines unchecked, not the claim's validity unknown
+// as a whole, and a coder decides (the straight-through coder never does
+// for a code set the claim's codes come from).
+func blocksClaim(system codes.System) bool {
+	return system == codes.ICD10CM || system == codes.ICD10PCS
 }
 
 // noReleaseMessage is the NO_RELEASE_FOR_DOS message for system on dos:
 // what was not checked, why no other release stood in, and the release to
 // load with its command.
 func noReleaseMessage(system codes.System, dos time.Time) string {
+	blocks := ""
+	if blocksClaim(system) {
+		blocks = "; no claim can be issued with them until it is loaded: a code a payer finds invalid on the date " +
+			"of service rejects the claim (HIPAA code sets, 45 CFR 162.1002)"
+	}
 	return fmt.Sprintf("no %s release is loaded for the date of service %s; these codes were not checked against it "+
-		"(%s): %s", system, day(dos), releaseRule(system), codes.MissingRelease(system, dos))
+		"(%s)%s: %s", system, day(dos), releaseRule(system), blocks, codes.MissingRelease(system, dos))
 }
 
 // releaseRule says why a release is applied only to its own dates.

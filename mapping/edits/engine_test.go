@@ -36,8 +36,15 @@ func e(code string, sev Severity, target string) Edit {
 }
 
 // note is a coverage note on target saying system was not loaded.
+// note is a coverage note as the engine raises it: a warning, except a
+// missing ICD-10-CM or ICD-10-PCS release, which no claim may be issued
+// without (an error).
 func note(code string, system codes.System, target string) Edit {
-	return Edit{Code: code, Severity: Warning, Target: target, Covers: system}
+	sev := Warning
+	if code == NoReleaseForDOS && (system == codes.ICD10CM || system == codes.ICD10PCS) {
+		sev = Error
+	}
+	return Edit{Code: code, Severity: sev, Target: target, Covers: system}
 }
 
 func lines(ls ...Line) func(*Chart) { return func(c *Chart) { c.Lines = ls } }

@@ -104,6 +104,9 @@ func TestNoReleaseNamesTheMissingRelease(t *testing.T) {
 					continue
 				}
 				seen[ed.Covers] = true
+				if blocks := ed.Covers == codes.ICD10CM || ed.Covers == codes.ICD10PCS; blocks != (ed.Severity == Error) {
+					t.Errorf("NO_RELEASE_FOR_DOS for %s is %s: want an error for icd10cm and icd10pcs (no claim without them), else a warning", ed.Covers, ed.Severity)
+				}
 				want, ok := tt.want[ed.Covers]
 				if !ok {
 					t.Errorf("unexpected NO_RELEASE_FOR_DOS for %s: %s", ed.Covers, ed.Message)
