@@ -190,7 +190,7 @@ func (fe *Fetcher) download(ctx context.Context, url, part string, f File) (Resu
 			return res, err
 		}
 		if have > 0 && start == 0 {
-			fe.logf("%s changed on the server since the %d bytes kept were downloaded; downloading it again\n", url, have)
+			fe.logf("%s answered with the whole file (it changed since the %d bytes kept were downloaded, or the server does not resume); downloading it from byte 0\n", url, have)
 		}
 		res.Resumed = start
 		err = fe.copyBody(resp, part, start, f)

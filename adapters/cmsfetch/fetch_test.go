@@ -205,7 +205,7 @@ func TestFetchRepostedFileIsNotAppended(t *testing.T) {
 			t.Errorf("mode %d: download directory holds %v", mode, got)
 		}
 	}
-	if !strings.Contains(log.String(), "changed on the server") {
+	if !strings.Contains(log.String(), "answered with the whole file (it changed since the "+strconv.Itoa(len(fx.PCS)/2)+" bytes kept were downloaded") {
 		t.Errorf("log %q; want the restart said", log.String())
 	}
 	// A part without a remembered validator (no meta) is not resumed.
