@@ -112,7 +112,7 @@ func (fe *Fetcher) Fetch(ctx context.Context, f File, url string) (Result, error
 			removePart(part)
 		}
 		if have := partSize(part); have > 0 {
-			what := "broke off"
+			what := "incomplete"
 			if ctx.Err() != nil || errors.Is(err, context.DeadlineExceeded) {
 				what = "interrupted"
 			}
