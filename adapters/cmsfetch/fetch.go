@@ -2,6 +2,7 @@ package cmsfetch
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -68,10 +69,17 @@ type Result struct {
 // without a digest it is downloaded again (CMS re-posts corrected files
 // under the same name).
 //
-// On a verification failure the .part is deleted and the error wraps
-// ErrMismatch; on a 404 at every address the error wraps ErrNotFound; when
-// ctx ends (or Timeout passes) the .part is kept for the next run to
-// resume.
+// A download that did not complete (the connection dropped mid-body, a
+// server error, ctx cancelled or Timeout passed) keeps its .part, and the
+// validator of the response it came from (ETag, else Last-Modified) in
+// Dir/f.Name.part.meta; the next run asks for the rest with Range and
+// If-Range, so a file the publisher replaced in between is downloaded
+// anew rather than appended to the old prefix. A complete download that
+// fails verification (size, digest, structure) is deleted and the error
+// wraps ErrMismatch; on a 404 at every address the error wraps
+// ErrNotFound and nothing is kept. A zip whose member is ambiguous
+// (ErrAmbiguous) is complete and may be the official one: it is kept as
+// Dir/f.Name for the operator to extract the member from.
 func (fe *Fetcher) Fetch(ctx context.Context, f File, url string) (Result, error) {
 	if err := os.MkdirAll(fe.Dir, 0o755); err != nil {
 		return Result{}, fmt.Errorf("cmsfetch: download directory: %w", err)
@@ -100,33 +108,45 @@ func (fe *Fetcher) Fetch(ctx context.Context, f File, url string) (Result, error
 		fe.logf("%s: 404 Not Found at %s; trying %s\n", f.Name, u, urls[i+1])
 	}
 	if err != nil {
-		if ctx.Err() != nil || errors.Is(err, context.DeadlineExceeded) {
-			if st, serr := os.Stat(part); serr == nil {
-				return res, fmt.Errorf("cmsfetch: %s interrupted; %d bytes kept in %s, run again to resume: %w", f.Name, st.Size(), part, err)
-			}
-			return res, fmt.Errorf("cmsfetch: %s interrupted: %w", f.Name, err)
+		if errors.Is(err, ErrMismatch) || errors.Is(err, ErrNotFound) {
+			removePart(part)
 		}
-		os.Remove(part)
+		if have := partSize(part); have > 0 {
+			what := "incomplete"
+			if ctx.Err() != nil || errors.Is(err, context.DeadlineExceeded) {
+				what = "interrupted"
+			}
+			return res, fmt.Errorf("cmsfetch: %s %s; %d bytes kept in %s, run again to resume: %w", f.Name, what, have, part, err)
+		}
+		removePart(part)
 		if errors.Is(err, ErrNotFound) {
 			return res, fmt.Errorf("cmsfetch: %w; CMS may have renamed the file: give its address with --url %s=URL, or download it yourself and use --file", err, f.Release.System)
 		}
 		return res, fmt.Errorf("cmsfetch: %w; nothing kept", err)
 	}
 	res.Check, err = Verify(part, f)
+	if errors.Is(err, ErrAmbiguous) {
+		if rerr := os.Rename(part, final); rerr == nil {
+			os.Remove(metaPath(part))
+			return res, fmt.Errorf("cmsfetch: %s from %s kept as %s, not loaded: %w", f.Name, res.URL, final, err)
+		}
+	}
 	if err != nil {
-		os.Remove(part)
+		removePart(part)
 		return res, fmt.Errorf("cmsfetch: %s from %s refused, nothing kept: %w", f.Name, res.URL, err)
 	}
 	if err := os.Rename(part, final); err != nil {
-		os.Remove(part)
+		removePart(part)
 		return res, fmt.Errorf("cmsfetch: %w", err)
 	}
+	os.Remove(metaPath(part))
 	res.Path = final
 	return res, nil
 }
 
-// download fetches url into part, resuming what part holds when the server
-// honours the Range request, and restarting from nothing otherwise.
+// download fetches url into part, resuming what part holds when its meta
+// file names a validator and the server honours Range and If-Range with
+// it, and starting from nothing otherwise.
 func (fe *Fetcher) download(ctx context.Context, url, part string, f File) (Result, error) {
 	res := Result{URL: url}
 	if fe.Timeout > 0 {
@@ -136,33 +156,88 @@ func (fe *Fetcher) download(ctx context.Context, url, part string, f File) (Resu
 	}
 	for attempt := 0; ; attempt++ {
 		have := partSize(part)
-		if f.Size > 0 && have > f.Size {
-			os.Remove(part)
+		v := readMeta(part)
+		if have > 0 && (v.ifRange() == "" || (f.Size > 0 && have > f.Size)) {
+			// Nothing tells that the server still has the file these
+			// bytes came from: start again.
+			removePart(part)
 			have = 0
 		}
 		if f.Size > 0 && have == f.Size {
 			res.Resumed = have // complete already (stopped before the rename)
 			return res, nil
 		}
-		resp, err := fe.get(ctx, url, have)
+		ifRange := ""
+		if have > 0 {
+			ifRange = v.ifRange()
+		}
+		resp, err := fe.get(ctx, url, have, ifRange)
 		if err != nil {
 			return res, err
 		}
 		start, restart, err := rangeStart(resp, have)
+		if err == nil && start > 0 && v.ETag != "" && resp.Header.Get("ETag") != "" && resp.Header.Get("ETag") != v.ETag {
+			// A server that ignored If-Range: the rest is of another file.
+			restart, err = true, fmt.Errorf("GET %s: 206 for ETag %s, the kept bytes are of ETag %s", url, resp.Header.Get("ETag"), v.ETag)
+		}
 		if restart && attempt == 0 {
 			resp.Body.Close()
-			os.Remove(part)
+			removePart(part)
 			continue
 		}
 		if err != nil {
 			resp.Body.Close()
 			return res, err
 		}
+		if have > 0 && start == 0 {
+			fe.logf("%s answered with the whole file (it changed since the %d bytes kept were downloaded, or the server does not resume); downloading it from byte 0\n", url, have)
+		}
 		res.Resumed = start
 		err = fe.copyBody(resp, part, start, f)
 		resp.Body.Close()
 		return res, err
 	}
+}
+
+// validators are what the response a .part came from said of the file,
+// kept in NAME.part.meta for If-Range on resume.
+type validators struct {
+	URL          string `json:"url"`
+	ETag         string `json:"etag,omitempty"`
+	LastModified string `json:"lastModified,omitempty"`
+}
+
+// ifRange is the If-Range value: the ETag when strong (RFC 9110 §13.1.5
+// allows no weak one), else the Last-Modified date; "" for none.
+func (v validators) ifRange() string {
+	if v.ETag != "" && !strings.HasPrefix(v.ETag, "W/") {
+		return v.ETag
+	}
+	return v.LastModified
+}
+
+func metaPath(part string) string { return part + ".meta" }
+
+func readMeta(part string) validators {
+	var v validators
+	if b, err := os.ReadFile(metaPath(part)); err == nil {
+		_ = json.Unmarshal(b, &v) // an unreadable meta is no validator: restart
+	}
+	return v
+}
+
+func writeMeta(part string, v validators) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(metaPath(part), b, 0o644)
+}
+
+// removePart deletes part and its meta file.
+func removePart(part string) {
+	os.Remove(part)
+	os.Remove(metaPath(part))
 }
 
 func partSize(part string) int64 {
@@ -173,8 +248,8 @@ func partSize(part string) int64 {
 	return st.Size()
 }
 
-// get sends the GET, with a Range header when have > 0.
-func (fe *Fetcher) get(ctx context.Context, url string, have int64) (*http.Response, error) {
+// get sends the GET, with Range and If-Range headers when have > 0.
+func (fe *Fetcher) get(ctx context.Context, url string, have int64, ifRange string) (*http.Response, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
 		return nil, fmt.Errorf("GET %s: %w", url, err)
@@ -184,6 +259,7 @@ func (fe *Fetcher) get(ctx context.Context, url string, have int64) (*http.Respo
 	}
 	if have > 0 {
 		req.Header.Set("Range", fmt.Sprintf("bytes=%d-", have))
+		req.Header.Set("If-Range", ifRange)
 	}
 	client := fe.Client
 	if client == nil {
@@ -197,7 +273,8 @@ func (fe *Fetcher) get(ctx context.Context, url string, have int64) (*http.Respo
 }
 
 // rangeStart returns the offset at which the body of resp starts: have for
-// a 206 resuming at have, 0 for a 200. restart is true when part must be
+// a 206 resuming at have, 0 for a 200 (the whole file: no Range support,
+// or If-Range found the file changed). restart is true when part must be
 // discarded and the request sent again without a Range (a 416, or a 206
 // for other bytes).
 func rangeStart(resp *http.Response, have int64) (start int64, restart bool, err error) {
@@ -256,6 +333,12 @@ func (fe *Fetcher) copyBody(resp *http.Response, part string, start int64, f Fil
 	flag := os.O_CREATE | os.O_WRONLY | os.O_TRUNC
 	if start > 0 {
 		flag = os.O_WRONLY | os.O_APPEND
+	}
+	if start == 0 {
+		v := validators{URL: url, ETag: resp.Header.Get("ETag"), LastModified: resp.Header.Get("Last-Modified")}
+		if err := writeMeta(part, v); err != nil {
+			return err
+		}
 	}
 	out, err := os.OpenFile(part, flag, 0o644)
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"os"
+	"path"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -105,20 +106,69 @@ func TestFetchHashMismatchKeepsNothing(t *testing.T) {
 	}
 }
 
-func TestFetchTruncatedKeepsNothing(t *testing.T) {
-	srv, fx, fe, _ := setup(t)
-	srv.SetMode(cmZip, cmsfetchtest.Truncate)
-	srv.SetMode(pcsZip, cmsfetchtest.Truncate)
-	for _, sys := range []codes.System{codes.ICD10CM, codes.ICD10PCS} { // size known / unknown
-		f := fx.File(t, sys)
+// TestFetchTruncatedResumes: a body cut short (the connection dropped)
+// keeps its .part and the validator of its response; the next run asks for
+// the rest with Range and If-Range and ends with a verified file.
+func TestFetchTruncatedResumes(t *testing.T) {
+	srv, fx, fe, log := setup(t)
+	for _, tc := range []struct {
+		sys  codes.System
+		name string
+		data []byte
+	}{{codes.ICD10CM, cmZip, fx.CM}, {codes.ICD10PCS, pcsZip, fx.PCS}} { // size known / unknown
+		fe.Dir = t.TempDir()
+		srv.SetMode(tc.name, cmsfetchtest.Truncate)
+		f := fx.File(t, tc.sys)
+		half := int64(len(tc.data) / 2)
+		part := filepath.Join(fe.Dir, tc.name+".part")
 		_, err := fe.Fetch(context.Background(), f, "")
-		if err == nil || !strings.Contains(err.Error(), "broke off") || !strings.Contains(err.Error(), "nothing kept") {
-			t.Errorf("%s: err %v; want a download that broke off, nothing kept", sys, err)
+		if err == nil || !strings.Contains(err.Error(), "broke off") ||
+			!strings.Contains(err.Error(), strconv.FormatInt(half, 10)+" bytes kept in "+part+", run again to resume") {
+			t.Errorf("%s: err %v; want a download that broke off, the part kept", tc.sys, err)
 		}
-		if got := dirFiles(t, fe.Dir); len(got) != 0 {
-			t.Errorf("%s: download directory holds %v after a truncated body", sys, got)
+		if got := dirFiles(t, fe.Dir); !slices.Equal(got, []string{tc.name + ".part", tc.name + ".part.meta"}) {
+			t.Errorf("%s: download directory holds %v after a truncated body; want the part and its meta", tc.sys, got)
+		}
+		if st, err := os.Stat(part); err != nil || st.Size() != half {
+			t.Errorf("%s: part %v, %v; want the %d bytes received", tc.sys, st, err, half)
+		}
+		srv.SetMode(tc.name, cmsfetchtest.Serve)
+		res, err := fe.Fetch(context.Background(), f, "")
+		if err != nil || res.Resumed != half || res.Check.SHA256 != cmsfetchtest.SHA256(tc.data) {
+			t.Fatalf("%s: rerun: %+v, %v; want it resumed at %d and verified", tc.sys, res, err, half)
+		}
+		r, ifr := srv.Ranges(), srv.IfRanges()
+		if r[len(r)-1] != "bytes="+strconv.FormatInt(half, 10)+"-" || ifr[len(ifr)-1] != cmsfetchtest.ETag(tc.data) {
+			t.Errorf("%s: Range %q, If-Range %q; want the rest asked for on the condition of the first response's ETag", tc.sys, r, ifr)
+		}
+		if got := dirFiles(t, fe.Dir); !slices.Equal(got, []string{tc.name}) {
+			t.Errorf("%s: download directory holds %v; want the zip and no part", tc.sys, got)
 		}
 	}
+	if !strings.Contains(log.String(), "resuming at byte") {
+		t.Errorf("log %q", log.String())
+	}
+
+	// A truncated resume of a pinned file whose kept bytes are wrong: the
+	// complete download fails its digest and is deleted.
+	fe.Dir = t.TempDir()
+	srv.SetMode(cmZip, cmsfetchtest.Truncate)
+	f := fx.File(t, codes.ICD10CM)
+	if _, err := fe.Fetch(context.Background(), f, ""); err == nil {
+		t.Fatal("truncated: want an error")
+	}
+	part := filepath.Join(fe.Dir, cmZip+".part")
+	if err := os.WriteFile(part, bytes.Repeat([]byte{'x'}, len(fx.CM)/2), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	srv.SetMode(cmZip, cmsfetchtest.Serve)
+	if _, err := fe.Fetch(context.Background(), f, ""); !errors.Is(err, cmsfetch.ErrMismatch) || !strings.Contains(err.Error(), "refused, nothing kept") {
+		t.Errorf("bad prefix resumed: %v; want a refused mismatch", err)
+	}
+	if got := dirFiles(t, fe.Dir); len(got) != 0 {
+		t.Errorf("download directory holds %v after a mismatch", got)
+	}
+
 	// A server announcing another length than the official size is refused
 	// before the body is read.
 	srv.Put(cmZip, append(bytes.Clone(fx.CM), 0), cmsfetchtest.Serve)
@@ -128,6 +178,45 @@ func TestFetchTruncatedKeepsNothing(t *testing.T) {
 	}
 	if got := dirFiles(t, fe.Dir); len(got) != 0 {
 		t.Errorf("download directory holds %v", got)
+	}
+}
+
+// TestFetchRepostedFileIsNotAppended: a file the publisher replaced
+// between the interruption and the rerun is downloaded anew (If-Range
+// answers 200), not appended to the old prefix; a server that ignores
+// If-Range is caught by the ETag of its 206.
+func TestFetchRepostedFileIsNotAppended(t *testing.T) {
+	srv, fx, fe, log := setup(t)
+	f := fx.File(t, codes.ICD10PCS) // no digest: only the structure would tell
+	reposted := cmsfetchtest.Zip(t, cmsfetchtest.Member{Name: "icd10pcs_order_2027.txt", Data: fx.PCSMember},
+		cmsfetchtest.Member{Name: "readme_corrected.txt", Data: []byte("corrected\r\n")})
+	for _, mode := range []cmsfetchtest.Mode{cmsfetchtest.Serve, cmsfetchtest.IgnoreIfRange} {
+		fe.Dir = t.TempDir()
+		srv.Put(pcsZip, fx.PCS, cmsfetchtest.Truncate)
+		if _, err := fe.Fetch(context.Background(), f, ""); err == nil || !strings.Contains(err.Error(), "run again to resume") {
+			t.Fatalf("truncated: %v", err)
+		}
+		srv.Put(pcsZip, reposted, mode)
+		res, err := fe.Fetch(context.Background(), f, "")
+		if err != nil || res.Resumed != 0 || res.Check.SHA256 != cmsfetchtest.SHA256(reposted) {
+			t.Errorf("mode %d: rerun after a re-post: %+v, %v; want the new file downloaded from byte 0", mode, res, err)
+		}
+		if got := dirFiles(t, fe.Dir); !slices.Equal(got, []string{pcsZip}) {
+			t.Errorf("mode %d: download directory holds %v", mode, got)
+		}
+	}
+	if !strings.Contains(log.String(), "answered with the whole file (it changed since the "+strconv.Itoa(len(fx.PCS)/2)+" bytes kept were downloaded") {
+		t.Errorf("log %q; want the restart said", log.String())
+	}
+	// A part without a remembered validator (no meta) is not resumed.
+	fe.Dir = t.TempDir()
+	if err := os.WriteFile(filepath.Join(fe.Dir, pcsZip+".part"), fx.PCS[:len(fx.PCS)/2], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	srv.Put(pcsZip, fx.PCS, cmsfetchtest.Serve)
+	n := len(srv.Ranges())
+	if res, err := fe.Fetch(context.Background(), f, ""); err != nil || res.Resumed != 0 || srv.Ranges()[n] != "" {
+		t.Errorf("part without meta: %+v, %v, Range %q; want a download from byte 0", res, err, srv.Ranges()[n:])
 	}
 }
 
@@ -231,7 +320,20 @@ func TestFetchResumesAnInterruptedDownload(t *testing.T) {
 	if err := os.Remove(res.Path); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(part, bytes.Repeat([]byte{'x'}, half), 0o644); err != nil {
+	srv.SetMode(cmZip, cmsfetchtest.Stall)
+	ctx, cancel = context.WithCancel(context.Background())
+	fe.Progress = func(string, int64, int64) (io.Writer, func()) {
+		return &cancelAfter{n: int64(half), cancel: cancel}, func() {}
+	}
+	if _, err := fe.Fetch(ctx, f, ""); err == nil {
+		t.Fatal("interrupted again: want an error")
+	}
+	fe.Progress = nil
+	st, err = os.Stat(part)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(part, bytes.Repeat([]byte{'x'}, int(st.Size())), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	srv.SetMode(cmZip, cmsfetchtest.Serve)
@@ -271,11 +373,12 @@ func TestVerifyStructureWithoutDigest(t *testing.T) {
 	if got := dirFiles(t, fe.Dir); len(got) != 0 {
 		t.Errorf("download directory holds %v", got)
 	}
-	// HCPCS: the ANWEB workbook found by its pattern, the transaction
-	// report beside it ignored, the workbook read by the loader.
+	// HCPCS: the ANWEB workbook found by its pattern, the text file, the
+	// transaction report and the corrections beside it ignored, the
+	// workbook read by the loader.
 	h := fx.File(t, codes.HCPCS)
 	res, err = fe.Fetch(context.Background(), h, "")
-	if err != nil || res.Check.Member != "HCPC2027_JAN_ANWEB_12012026.xlsx" {
+	if err != nil || res.Check.Member != "HCPC2027_JAN_ANWEB_v2.xlsx" || res.Check.MemberSHA256 != cmsfetchtest.SHA256(fx.HCPCSMember) {
 		t.Fatalf("HCPCS: %+v, %v", res, err)
 	}
 }
@@ -308,7 +411,9 @@ func TestVerifyLocalFiles(t *testing.T) {
 	// Two members matching: refused with a way out.
 	two := cmsfetchtest.Zip(t, cmsfetchtest.Member{Name: "a/POAexemptCodesFY27.txt", Data: fx.POAMember},
 		cmsfetchtest.Member{Name: "b/POAexemptCodesFY27.txt", Data: fx.POAMember})
-	if _, err := cmsfetch.Verify(write("two.zip", two), f); !errors.Is(err, cmsfetch.ErrMismatch) || !strings.Contains(err.Error(), "codes load --system poaexempt --version FY2027") {
+	if _, err := cmsfetch.Verify(write("two.zip", two), f); !errors.Is(err, cmsfetch.ErrAmbiguous) || errors.Is(err, cmsfetch.ErrMismatch) ||
+		!strings.Contains(err.Error(), "a/POAexemptCodesFY27.txt, b/POAexemptCodesFY27.txt") ||
+		!strings.Contains(err.Error(), "codes load --system poaexempt --version FY2027") {
 		t.Errorf("two members: %v", err)
 	}
 	// The size of the official file is enforced even without a digest.
@@ -361,7 +466,7 @@ func TestOfficialTable(t *testing.T) {
 	h, err := tab.HCPCS(2027, time.January)
 	if err != nil || h.URL != "https://www.cms.gov/files/zip/january-2027-alpha-numeric-hcpcs-file.zip" ||
 		h.Alternates[0] != "https://www.cms.gov/files/zip/january-2027-alpha-numeric-hcpcs-files.zip" ||
-		h.Member != "HCPC2027_JAN_ANWEB*.xlsx" || h.Release.Version != "2027-Jan" || h.Release.To.Format(time.DateOnly) != "2027-03-31" {
+		h.Member != "HCPC2027_JAN_ANWEB[_vN|_MMDDYYYY].xlsx" || h.Release.Version != "2027-Jan" || h.Release.To.Format(time.DateOnly) != "2027-03-31" {
 		t.Errorf("HCPCS 2027-01: %+v, %v", h, err)
 	}
 	if h, _ := tab.HCPCS(2027, time.October); h.Release.Version != "2027-Oct" || h.URL != "https://www.cms.gov/files/zip/october-2027-alpha-numeric-hcpcs-file.zip" {
@@ -385,7 +490,7 @@ func TestFetchTimeoutKeepsThePart(t *testing.T) {
 	if !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), "run again to resume") {
 		t.Fatalf("stalled server: %v; want a timeout keeping the part", err)
 	}
-	if got := dirFiles(t, fe.Dir); !slices.Equal(got, []string{pcsZip + ".part"}) {
+	if got := dirFiles(t, fe.Dir); !slices.Equal(got, []string{pcsZip + ".part", pcsZip + ".part.meta"}) {
 		t.Errorf("download directory holds %v", got)
 	}
 	fe.Timeout = 0
@@ -428,5 +533,87 @@ func TestOfficialFY2026MembersAreTheBundledFiles(t *testing.T) {
 	}
 	if pinned != 2 {
 		t.Errorf("%d FY2026 members checked, want 2 (icd10cm, icd10pcs)", pinned)
+	}
+}
+
+// TestHCPCSMember: of the files CMS ships in a quarterly HCPCS zip, the
+// ANWEB workbook is the one loaded, in each naming CMS has used; of two
+// versions the higher; a tie is refused naming what was found.
+func TestHCPCSMember(t *testing.T) {
+	workbook := cmsfetchtest.HCPCSXLSX(t)
+	other := cmsfetchtest.Workbook(t, [][]string{{"HCPC", "ACTION CD"}, {"J0139", "N"}})
+	tab := cmsfetch.Table{BaseURL: "http://mirror.invalid/files/zip"}
+	oct26, err := tab.HCPCS(2026, time.October)
+	if err != nil {
+		t.Fatal(err)
+	}
+	jan26, _ := tab.HCPCS(2026, time.January)
+	oct25, _ := tab.HCPCS(2025, time.October)
+	m := func(name string, data []byte) cmsfetchtest.Member { return cmsfetchtest.Member{Name: name, Data: data} }
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		what    string
+		f       cmsfetch.File
+		members []cmsfetchtest.Member
+		want    string // the member loaded; "" for a refusal
+		err     error
+		msg     string
+	}{
+		{"October 2026 (the real contents)", oct26, []cmsfetchtest.Member{
+			m("HCPC2026_OCT_ANWEB_Transaction Report_v2.xlsx", other),
+			m("HCPC2026_OCT_ANWEB_v2.txt", []byte("J0139 fixed-width record\r\n")),
+			m("HCPC2026_OCT_ANWEB_Corrections_v2.xlsx", other),
+			m("HCPC2026_OCT_ANWEB_v2.xlsx", workbook)}, "HCPC2026_OCT_ANWEB_v2.xlsx", nil, ""},
+		{"two versions", oct26, []cmsfetchtest.Member{
+			m("HCPC2026_OCT_ANWEB_v10.xlsx", workbook), m("HCPC2026_OCT_ANWEB_v2.xlsx", other),
+			m("HCPC2026_OCT_ANWEB.xlsx", other), m("HCPC2026_OCT_ANWEB_Transaction Report_v11.xlsx", other)}, "HCPC2026_OCT_ANWEB_v10.xlsx", nil, ""},
+		{"dated (January 2026)", jan26, []cmsfetchtest.Member{
+			m("HCPC2026_JAN_ANWEB_Transaction Report_01122026.xlsx", other), m("hcpc2026_jan_anweb_01122026.XLSX", workbook)},
+			"hcpc2026_jan_anweb_01122026.XLSX", nil, ""},
+		{"no suffix (October 2025)", oct25, []cmsfetchtest.Member{
+			m("HCPC2025_OCT_ANWEB.txt", []byte("x\r\n")), m("HCPC2025_OCT_ANWEB.xlsx", workbook)}, "HCPC2025_OCT_ANWEB.xlsx", nil, ""},
+		{"only the transaction report", oct26, []cmsfetchtest.Member{
+			m("HCPC2026_OCT_ANWEB_Transaction Report_v2.xlsx", other), m("HCPC2026_OCT_ANWEB_v2.txt", []byte("x\r\n"))},
+			"", cmsfetch.ErrMismatch, "no member named HCPC2026_OCT_ANWEB[_vN|_MMDDYYYY].xlsx (members: HCPC2026_OCT_ANWEB_Transaction Report_v2.xlsx, HCPC2026_OCT_ANWEB_v2.txt)"},
+		{"another quarter's workbook", oct26, []cmsfetchtest.Member{m("HCPC2026_JUL_ANWEB_v2.xlsx", workbook)}, "", cmsfetch.ErrMismatch, "no member named"},
+		{"a tie", oct26, []cmsfetchtest.Member{
+			m("a/HCPC2026_OCT_ANWEB_v2.xlsx", workbook), m("b/HCPC2026_OCT_ANWEB_v2.xlsx", workbook), m("HCPC2026_OCT_ANWEB_v1.xlsx", workbook)},
+			"", cmsfetch.ErrAmbiguous, "2 members match HCPC2026_OCT_ANWEB[_vN|_MMDDYYYY].xlsx equally well (a/HCPC2026_OCT_ANWEB_v2.xlsx, b/HCPC2026_OCT_ANWEB_v2.xlsx); extract the right one and load it with `codebridge codes load --system hcpcs --version 2026-Oct FILE`"},
+	} {
+		p := filepath.Join(dir, strings.ReplaceAll(tc.what, " ", "_")+".zip")
+		if err := os.WriteFile(p, cmsfetchtest.Zip(t, tc.members...), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		c, err := cmsfetch.Verify(p, tc.f)
+		if tc.want != "" {
+			if err != nil || c.Member != tc.want || c.MemberSHA256 != cmsfetchtest.SHA256(workbook) {
+				t.Errorf("%s: %+v, %v; want %s loaded", tc.what, c, err, tc.want)
+			}
+			out, err := cmsfetch.Extract(p, tc.f, t.TempDir())
+			if b, _ := os.ReadFile(out); err != nil || filepath.Base(out) != path.Base(tc.want) || !bytes.Equal(b, workbook) {
+				t.Errorf("%s: extracted %q, %v", tc.what, out, err)
+			}
+			continue
+		}
+		if !errors.Is(err, tc.err) || !strings.Contains(err.Error(), tc.msg) {
+			t.Errorf("%s: %v; want %v with %q", tc.what, err, tc.err, tc.msg)
+		}
+		if tc.err == cmsfetch.ErrAmbiguous && (errors.Is(err, cmsfetch.ErrMismatch) || strings.Contains(err.Error(), "not the official file")) {
+			t.Errorf("%s: %v; a tie is not a mismatch", tc.what, err)
+		}
+	}
+
+	// Fetched, an ambiguous zip is complete: it is kept under its name for
+	// the operator to extract the member, not deleted.
+	srv := cmsfetchtest.NewServer(t)
+	f, _ := cmsfetch.Table{BaseURL: srv.Base()}.HCPCS(2026, time.October)
+	srv.Put(f.Name, cmsfetchtest.Zip(t, m("a/HCPC2026_OCT_ANWEB_v2.xlsx", workbook), m("b/HCPC2026_OCT_ANWEB_v2.xlsx", workbook)), cmsfetchtest.Serve)
+	fe := &cmsfetch.Fetcher{Dir: t.TempDir()}
+	_, err = fe.Fetch(context.Background(), f, "")
+	if !errors.Is(err, cmsfetch.ErrAmbiguous) || !strings.Contains(err.Error(), "kept as "+filepath.Join(fe.Dir, f.Name)+", not loaded") {
+		t.Errorf("ambiguous fetch: %v", err)
+	}
+	if got := dirFiles(t, fe.Dir); !slices.Equal(got, []string{f.Name}) {
+		t.Errorf("download directory holds %v", got)
 	}
 }

@@ -9,22 +9,28 @@
 //
 // A file whose SHA-256 the table knows is accepted only with that digest
 // (and that size). A file whose digest nobody published is accepted on its
-// structure: the size when known, the zip opens, exactly one member has the
-// expected name, it reads back with a good CRC-32, and its records pass the
-// loader's own shape checks (codes.Catalog.Load); the digest seen is
-// reported so an operator can record it.
+// structure: the size when known, the zip opens, one member has the
+// expected name (of several versions, the highest: File.MemberPattern),
+// it reads back with a good CRC-32, and its records pass the loader's own
+// shape checks (codes.Catalog.Load); the digest seen is reported so an
+// operator can record it.
 //
 // # Keeping nothing partial
 //
 // A download goes to DIR/NAME.part and becomes DIR/NAME only once verified.
-// A verification failure (wrong size or digest, a body cut short, a bad
-// zip) deletes the .part. An interrupted download (the context cancelled or
-// timed out) keeps it, and the next run resumes it with an HTTP Range
-// request when the server answers 206 (else it starts again).
+// A complete download that fails verification (wrong size or digest, a bad
+// zip, the member missing or of the wrong shape) deletes the .part. A
+// download that did not complete (the connection dropped mid-body, a
+// server error, the context cancelled or timed out) keeps it, with the
+// ETag or Last-Modified of its response in DIR/NAME.part.meta, and the
+// next run asks for the rest with an HTTP Range request conditioned on it
+// (If-Range): a 206 resumes, a 200 (the server has another file now, or
+// does not do ranges) starts again from nothing.
 package cmsfetch
 
 import (
 	"fmt"
+	"regexp"
 	"strings"
 	"time"
 
@@ -52,7 +58,15 @@ type File struct {
 	SHA256 string
 	// Member is the base name of the member to load, matched without regard
 	// to case and to the folder it sits in; it may hold * and ? (path.Match).
+	// When MemberPattern is set, Member only names the member in messages.
 	Member string
+	// MemberPattern, when not "", is a regular expression the member's base
+	// name must match (case folded, anchored by the pattern itself). Its
+	// submatch named "rev", when a member has it, is a revision number:
+	// of several matching members the one with the highest revision is
+	// loaded (a member without it counts as revision 0), and two members
+	// of the same highest revision are refused as ambiguous (ErrAmbiguous).
+	MemberPattern string
 	// MemberSize and MemberSHA256 describe the member's content when known
 	// (0 and "" otherwise). The loader records the SHA-256 of the content
 	// it loads, so a known MemberSHA256 tells before any download whether
@@ -122,7 +136,8 @@ func Official() Table {
 // /files/zip/MONTH-YYYY-alpha-numeric-hcpcs-file.zip (confirmed for
 // january-2025, october-2025, january-2026, july-2026 in third-party
 // scripts; some quarters, e.g. October 2023, used "-hcpcs-files.zip"),
-// holding HCPCYYYY_MON_ANWEB*.xlsx (e.g. HCPC2026_JAN_ANWEB_01122026.xlsx).
+// holding the ANWEB workbook HCPCYYYY_MON_ANWEB[_vN|_MMDDYYYY].xlsx (see
+// hcpcsMember).
 // CMS re-posts corrected files under new names ("-updated-..."): then
 // `--url` gives the new address.
 func officialFiles(base string) []File {
@@ -173,9 +188,26 @@ func (t Table) HCPCS(y int, m time.Month) (File, error) {
 	}
 	name := fmt.Sprintf("%s-%d-alpha-numeric-hcpcs-file.zip", strings.ToLower(m.String()), y)
 	f := File{Release: rel, Name: name, URL: t.BaseURL + "/" + name,
-		Alternates: []string{t.BaseURL + "/" + strings.TrimSuffix(name, "file.zip") + "files.zip"},
-		Member:     fmt.Sprintf("HCPC%d_%s_ANWEB*.xlsx", y, strings.ToUpper(mon))}
+		Alternates: []string{t.BaseURL + "/" + strings.TrimSuffix(name, "file.zip") + "files.zip"}}
+	f.Member, f.MemberPattern = hcpcsMember(y, mon)
 	return t.lookup(f), nil
+}
+
+// hcpcsMember returns the display name and the pattern of the ANWEB
+// workbook of the HCPCS quarter y, mon. The quarterly zip holds more than
+// the workbook, all under the same prefix; the October 2026 zip, for one,
+// holds HCPC2026_OCT_ANWEB_v2.xlsx (the workbook), HCPC2026_OCT_ANWEB_v2.txt
+// (the same records, fixed width), "HCPC2026_OCT_ANWEB_Transaction
+// Report_v2.xlsx" (the changes of the quarter) and a
+// HCPC2026_OCT_ANWEB_Corrections_*.xlsx. Earlier quarters name the
+// workbook with a date (HCPC2026_JAN_ANWEB_01122026.xlsx) or nothing after
+// ANWEB (HCPC2025_OCT_ANWEB.xlsx). So the workbook is HCPCYYYY_MON_ANWEB,
+// then nothing, _vN or _MMDDYYYY, then .xlsx; a re-posted zip holding two
+// versions loads the highest _vN.
+func hcpcsMember(y int, mon string) (display, pattern string) {
+	prefix := fmt.Sprintf("HCPC%d_%s_ANWEB", y, strings.ToUpper(mon))
+	return prefix + "[_vN|_MMDDYYYY].xlsx",
+		`(?i)^` + regexp.QuoteMeta(prefix) + `(?:_v(?P<rev>\d+)|_\d{8})?\.xlsx$`
 }
 
 // lookup returns the table's entry for the release of f, or f itself.

@@ -12,7 +12,9 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/codebridge/codebridge/mapping/codes"
@@ -22,6 +24,13 @@ import (
 // not the one the table lists, or whose structure is not the official one
 // (not a zip, the member missing, a bad CRC, records of the wrong shape).
 var ErrMismatch = errors.New("not the official file")
+
+// ErrAmbiguous is wrapped by the error of a zip holding several members
+// that match the file's member name equally well (the same name in two
+// folders, two workbooks of the same revision): the zip may well be the
+// official one, but which member to load is not known. The error names
+// the members found.
+var ErrAmbiguous = errors.New("several members could be the one to load")
 
 // Check is what Verify saw.
 type Check struct {
@@ -42,12 +51,14 @@ type Check struct {
 const maxMember = 512 << 20
 
 // Verify checks the zip at p against f: its size and SHA-256 where the
-// table knows them; that it opens and holds exactly one member matching
-// f.Member (at any depth, or inside one nested zip), that the member reads
+// table knows them; that it opens and holds one member matching f.Member
+// or f.MemberPattern (at any depth, or inside one nested zip; of several,
+// the one of the highest revision), that the member reads
 // back with a good CRC-32, and its size and SHA-256 where known. When no
 // digest pins the content, the member's records must also pass the
 // loader's shape checks for f.Release (codes.Catalog.Load). Every failure
-// wraps ErrMismatch, except an I/O error reading p.
+// wraps ErrMismatch, except an I/O error reading p and a tie between
+// members (ErrAmbiguous).
 func Verify(p string, f File) (Check, error) {
 	var c Check
 	fl, err := os.Open(p)
@@ -134,6 +145,7 @@ func Extract(p string, f File, dir string) (string, error) {
 type member struct {
 	name string
 	zf   *zip.File
+	rev  int // the revision its name carries (File.MemberPattern)
 }
 
 // digest reads the member through (checking its CRC-32), copying it to w
@@ -161,15 +173,21 @@ func (m member) digest(w io.Writer) (int64, string, error) {
 
 func hexSum(h hash.Hash) string { return hex.EncodeToString(h.Sum(nil)) }
 
-// openMember finds the one member of the zip r matching f.Member, looking
-// into nested zips (the CDC ships POAexemptCodesFYyy.zip inside its own
-// archive) when the outer zip has none.
+// openMember finds the one member of the zip r matching f.Member (or
+// f.MemberPattern), looking into nested zips (the CDC ships
+// POAexemptCodesFYyy.zip inside its own archive) when the outer zip has
+// none. Of several matches the one of the highest revision is taken
+// (File.MemberPattern); a tie is refused with ErrAmbiguous.
 func openMember(r io.ReaderAt, size int64, f File, name string) (member, error) {
 	zr, err := zip.NewReader(r, size)
 	if err != nil {
 		return member{}, fmt.Errorf("%s: not a zip file: %w (%w)", name, ErrMismatch, err)
 	}
-	found, names := matchMembers(zr, f.Member)
+	match, err := memberMatcher(f)
+	if err != nil {
+		return member{}, err
+	}
+	found, names := matchMembers(zr, match)
 	if len(found) == 0 {
 		for _, zf := range zr.File {
 			if !strings.EqualFold(path.Ext(zf.Name), ".zip") || zf.UncompressedSize64 > maxMember {
@@ -179,37 +197,67 @@ func openMember(r io.ReaderAt, size int64, f File, name string) (member, error) 
 			if err != nil {
 				continue
 			}
-			in, _ := matchMembers(inner, f.Member)
+			in, _ := matchMembers(inner, match)
 			for _, m := range in {
-				found = append(found, member{name: zf.Name + "/" + m.name, zf: m.zf})
+				m.name = zf.Name + "/" + m.name
+				found = append(found, m)
 			}
 		}
 	}
-	switch len(found) {
-	case 0:
+	if len(found) == 0 {
 		return member{}, fmt.Errorf("%s: no member named %s (members: %s): %w", name, f.Member, strings.Join(names, ", "), ErrMismatch)
-	case 1:
+	}
+	top := slices.MaxFunc(found, func(a, b member) int { return a.rev - b.rev }).rev
+	found = slices.DeleteFunc(found, func(m member) bool { return m.rev < top })
+	if len(found) == 1 {
 		return found[0], nil
 	}
 	var all []string
 	for _, m := range found {
 		all = append(all, m.name)
 	}
-	return member{}, fmt.Errorf("%s: %d members match %s (%s); extract the right one and load it with `codebridge codes load --system %s --version %s FILE`: %w",
-		name, len(found), f.Member, strings.Join(all, ", "), f.Release.System, f.Release.Version, ErrMismatch)
+	return member{}, fmt.Errorf("%s: %d members match %s equally well (%s); extract the right one and load it with `codebridge codes load --system %s --version %s FILE`: %w",
+		name, len(found), f.Member, strings.Join(all, ", "), f.Release.System, f.Release.Version, ErrAmbiguous)
 }
 
-// matchMembers returns the files of zr whose base name matches glob (case
-// folded), and the names of all files for messages.
-func matchMembers(zr *zip.Reader, glob string) (found []member, names []string) {
-	glob = strings.ToLower(glob)
+// memberMatcher returns the test of a member's base name against f: the
+// revision of a match (0 when the name carries none), ok false otherwise.
+func memberMatcher(f File) (func(base string) (rev int, ok bool), error) {
+	if f.MemberPattern == "" {
+		glob := strings.ToLower(f.Member)
+		return func(base string) (int, bool) {
+			ok, _ := path.Match(glob, strings.ToLower(base))
+			return 0, ok
+		}, nil
+	}
+	re, err := regexp.Compile(f.MemberPattern)
+	if err != nil {
+		return nil, fmt.Errorf("cmsfetch: member pattern of %s: %w", f.Name, err)
+	}
+	i := re.SubexpIndex("rev")
+	return func(base string) (int, bool) {
+		m := re.FindStringSubmatch(base)
+		if m == nil {
+			return 0, false
+		}
+		rev := 0
+		if i >= 0 && m[i] != "" {
+			rev, _ = strconv.Atoi(m[i])
+		}
+		return rev, true
+	}, nil
+}
+
+// matchMembers returns the files of zr whose base name match accepts, and
+// the names of all files for messages.
+func matchMembers(zr *zip.Reader, match func(string) (int, bool)) (found []member, names []string) {
 	for _, zf := range zr.File {
 		if zf.FileInfo().IsDir() || strings.HasPrefix(zf.Name, "__MACOSX/") {
 			continue
 		}
 		names = append(names, zf.Name)
-		if ok, _ := path.Match(glob, strings.ToLower(path.Base(zf.Name))); ok {
-			found = append(found, member{name: zf.Name, zf: zf})
+		if rev, ok := match(path.Base(zf.Name)); ok {
+			found = append(found, member{name: zf.Name, zf: zf, rev: rev})
 		}
 	}
 	slices.Sort(names)

@@ -78,10 +78,21 @@ func RegisterCodes(s *Server, cs CodeSearcher) {
 type codeHandlers struct{ cs CodeSearcher }
 
 type searchResponse struct {
-	Results []CodeHit    `json:"results"`
-	Release *CodeRelease `json:"release,omitempty"`
-	InForce bool         `json:"inForce"`
-	Note    string       `json:"note,omitempty"`
+	Results []CodeHit      `json:"results"`
+	Release *searchRelease `json:"release,omitempty"`
+	InForce bool           `json:"inForce"`
+	Note    string         `json:"note,omitempty"`
+}
+
+// searchRelease names the release a search answered from: its system,
+// version and dates only. The counts and digest of a release are those of
+// GET /api/v1/codes/releases (CodeRelease); the search does not know them,
+// and zeros here would read as "0 billable codes".
+type searchRelease struct {
+	System  string `json:"system"`
+	Version string `json:"version"`
+	From    string `json:"validFrom"`
+	To      string `json:"validTo"`
 }
 
 // search answers ?system=&q=&date=&limit=.
@@ -97,7 +108,7 @@ func (h codeHandlers) search(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	out := searchResponse{Results: res.Hits, InForce: res.InForce, Release: &CodeRelease{
+	out := searchResponse{Results: res.Hits, InForce: res.InForce, Release: &searchRelease{
 		System: string(res.Release.System), Version: res.Release.Version,
 		From: res.Release.From.Format(time.DateOnly), To: res.Release.To.Format(time.DateOnly)}}
 	if out.Results == nil {

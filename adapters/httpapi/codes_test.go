@@ -72,6 +72,15 @@ func TestCodeSearchParams(t *testing.T) {
 	if fmt.Sprint(got.Results[0]) != fmt.Sprint(want) {
 		t.Errorf("result = %v, want %v", got.Results[0], want)
 	}
+	// The release searched: system, version and dates, nothing more (no
+	// zero counts that would read as "0 billable codes").
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal(rec.Body.Bytes(), &raw); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := string(raw["release"]), `{"system":"icd10cm","version":"FY2026","validFrom":"2025-10-01","validTo":"2026-09-30"}`; got != want {
+		t.Errorf("release = %s, want %s", got, want)
+	}
 	do(t, s, "GET", "/api/v1/codes/search?q=J209", "tok-coder-123", "")
 	if f.system != codes.ICD10CM || f.limit != 20 || !f.date.Equal(codes.Day(time.Now())) {
 		t.Errorf("defaults: searcher got %+v", f)
@@ -112,7 +121,7 @@ func TestCodeSearchNoRelease(t *testing.T) {
 	}
 	rec = do(t, s, "GET", "/api/v1/codes/releases", "tok-auditor-123", "")
 	if rec.Code != 200 || !strings.Contains(rec.Body.String(), `"version":"FY2026","validFrom":"2025-10-01","validTo":"2026-09-30"`) ||
-		!strings.Contains(rec.Body.String(), `"rows":98186,"billable":74719`) {
+		!strings.Contains(rec.Body.String(), `"rows":98186,"billable":74719`) || !strings.Contains(rec.Body.String(), `"sha256":`) {
 		t.Errorf("releases: %d %s; want system, version, validFrom, validTo, rows, billable (CONTRACT section 4)", rec.Code, rec.Body)
 	}
 }

@@ -81,25 +81,18 @@ func loadRelease(system, version string) (codes.Release, error) {
 	return rel, nil
 }
 
-// loadCodesFile loads path with a progress bar on stderr and a summary
-// line on stdout.
+// loadCodesFile loads path with a progress bar on stderr (a terminal; a
+// plain line otherwise) and a summary line on stdout.
 func loadCodesFile(ctx context.Context, s *postgres.CodeStore, rel codes.Release, path string, stdout, stderr io.Writer) error {
 	f, err := os.Open(path)
 	if err != nil {
 		return err
 	}
 	defer f.Close()
-	bar := progressbar.NewOptions(-1, progressbar.OptionSetWriter(stderr),
-		progressbar.OptionSetDescription(fmt.Sprintf("loading %s %s", rel.System, rel.Version)),
-		progressbar.OptionShowCount(), progressbar.OptionShowIts(), progressbar.OptionSetItsString("records"),
-		progressbar.OptionThrottle(100*time.Millisecond), progressbar.OptionClearOnFinish(),
-		// No spinner ticker: progressbar's ticker goroutine reads the bar's
-		// state without its lock (a data race under -race); the bar redraws
-		// on each Set instead.
-		progressbar.OptionSetSpinnerChangeInterval(0))
 	start := time.Now()
-	res, err := s.LoadRelease(ctx, rel, f, func(n int) { _ = bar.Set(n) })
-	_ = bar.Finish()
+	progress, done := loadProgress(stderr, rel, filepath.Base(path))
+	res, err := s.LoadRelease(ctx, rel, f, progress)
+	done()
 	if err != nil {
 		return fmt.Errorf("%s not loaded as %s %s; nothing changed: %w", filepath.Base(path), rel.System, rel.Version, err)
 	}
@@ -110,6 +103,25 @@ func loadCodesFile(ctx context.Context, s *postgres.CodeStore, rel codes.Release
 	fmt.Fprintf(stdout, "loaded %s: %d records from %s in %s\n", rel, res.Rows, filepath.Base(path),
 		time.Since(start).Round(time.Millisecond))
 	return nil
+}
+
+// loadProgress reports the load of rel from name on w: a progress bar of
+// the records read when w is a terminal; otherwise one plain line, so a
+// log or a pipe gets no carriage-return frames (as downloadProgress).
+func loadProgress(w io.Writer, rel codes.Release, name string) (progress func(int), done func()) {
+	if !isTerminal(w) {
+		fmt.Fprintf(w, "loading %s %s from %s\n", rel.System, rel.Version, name)
+		return func(int) {}, func() {}
+	}
+	bar := progressbar.NewOptions(-1, progressbar.OptionSetWriter(w),
+		progressbar.OptionSetDescription(fmt.Sprintf("loading %s %s", rel.System, rel.Version)),
+		progressbar.OptionShowCount(), progressbar.OptionShowIts(), progressbar.OptionSetItsString("records"),
+		progressbar.OptionThrottle(100*time.Millisecond), progressbar.OptionClearOnFinish(),
+		// No spinner ticker: progressbar's ticker goroutine reads the bar's
+		// state without its lock (a data race under -race); the bar redraws
+		// on each Set instead.
+		progressbar.OptionSetSpinnerChangeInterval(0))
+	return func(n int) { _ = bar.Set(n) }, func() { _ = bar.Finish() }
 }
 
 func newCodesListCmd(getenv func(string) string, g *globalFlags, stdout io.Writer) *cobra.Command {

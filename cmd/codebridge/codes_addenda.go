@@ -10,8 +10,6 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/schollz/progressbar/v3"
-
 	"github.com/codebridge/codebridge/adapters/postgres"
 	"github.com/codebridge/codebridge/mapping/codes"
 )
@@ -74,8 +72,8 @@ func deriveAndLoad(ctx context.Context, s *postgres.CodeStore, rel codes.Release
 	}
 	base, err := s.OrderRecords(ctx, baseRel)
 	if !found || errors.Is(err, postgres.ErrReleaseNotLoaded) {
-		return refused(fmt.Errorf("no %s %s release is loaded to derive %s from: load %s %s first (codebridge codes load-bundled, or codes load --system %s --version %s icd10cm_order_%d.txt)",
-			baseRel.System, baseRel.Version, rel.Version, baseRel.System, baseRel.Version, baseRel.System, baseRel.Version, baseRel.To.Year()))
+		return refused(fmt.Errorf("no %s %s release is loaded to derive %s from: load %s %s first (%s)",
+			baseRel.System, baseRel.Version, rel.Version, baseRel.System, baseRel.Version, howToLoad(baseRel)))
 	}
 	if err != nil {
 		return refused(err)
@@ -91,14 +89,9 @@ func deriveAndLoad(ctx context.Context, s *postgres.CodeStore, rel codes.Release
 	if source == "" {
 		source = string(baseRel.System) + " " + baseRel.Version
 	}
-	bar := progressbar.NewOptions(-1, progressbar.OptionSetWriter(stderr),
-		progressbar.OptionSetDescription(fmt.Sprintf("loading %s %s", rel.System, rel.Version)),
-		progressbar.OptionShowCount(), progressbar.OptionShowIts(), progressbar.OptionSetItsString("records"),
-		progressbar.OptionThrottle(100*time.Millisecond), progressbar.OptionClearOnFinish(),
-		progressbar.OptionSetSpinnerChangeInterval(0)) // no ticker goroutine (see loadCodesFile)
-	res, err := s.LoadRelease(ctx, rel, namedBytes{bytes.NewReader(buf.Bytes()), name + " applied to " + source},
-		func(n int) { _ = bar.Set(n) })
-	_ = bar.Finish()
+	progress, done := loadProgress(stderr, rel, name+" applied to "+source)
+	res, err := s.LoadRelease(ctx, rel, namedBytes{bytes.NewReader(buf.Bytes()), name + " applied to " + source}, progress)
+	done()
 	if err != nil {
 		return refused(err)
 	}
@@ -115,6 +108,19 @@ func deriveAndLoad(ctx context.Context, s *postgres.CodeStore, rel codes.Release
 	fmt.Fprintf(stdout, "loaded %s: %d records (%d billable) derived from %s %s with %s in %s\n", rel, res.Rows, billable,
 		baseRel.System, baseRel.Version, name, time.Since(start).Round(time.Millisecond))
 	return nil
+}
+
+// howToLoad says how to load the ICD-10-CM release rel: `codes
+// load-bundled` only when codebridge bundles it (codes.Bundled), else a
+// fetch of its fiscal year or a load of its order file.
+func howToLoad(rel codes.Release) string {
+	file := fmt.Sprintf("codebridge codes load --system %s --version %s icd10cm_order_%d.txt", rel.System, rel.Version, rel.To.Year())
+	for _, b := range codes.Bundled() {
+		if b.Release.System == rel.System && b.Release.Version == rel.Version {
+			return "codebridge codes load-bundled, or " + file
+		}
+	}
+	return fmt.Sprintf("it is not bundled in codebridge: codebridge codes fetch --fy %d --system %s, or %s", rel.To.Year(), rel.System, file)
 }
 
 // namedBytes gives derived content a source name for LoadRelease.

@@ -75,8 +75,9 @@ func TestCodesLoadAddenda(t *testing.T) {
 			t.Errorf("codes %s changed the releases:\n%s\nnow\n%s", strings.Join(args, " "), before, after)
 		}
 	}
-	// No base release.
-	refused("load icd10cm FY2026 first", "load", "--system", "icd10cm", "--version", "2027", "--addenda", addenda)
+	// No base release: FY2026 is bundled, so load-bundled is suggested.
+	refused("load icd10cm FY2026 first (codebridge codes load-bundled, or codebridge codes load --system icd10cm --version FY2026 icd10cm_order_2026.txt)",
+		"load", "--system", "icd10cm", "--version", "2027", "--addenda", addenda)
 	// Another system.
 	refused("only an ICD-10-CM release can be derived", "load", "--system", "icd10pcs", "--version", "2027", "--addenda", addenda)
 	// A FILE argument besides --addenda.
@@ -103,9 +104,13 @@ func TestCodesLoadAddenda(t *testing.T) {
 	}
 	refused("footer is missing", "load", "--system", "icd10cm", "--version", "2027", "--addenda", noFooter)
 
-	out, _, err := runCodes(t, dbURL, "load", "--system", "icd10cm", "--version", "2027", "--addenda", addenda)
+	out, errOut, err := runCodes(t, dbURL, "load", "--system", "icd10cm", "--version", "2027", "--addenda", addenda)
 	if err != nil || !strings.Contains(out, "loaded icd10cm FY2027 (2026-10-01..2027-09-30): 98403 records (74879 billable) derived from icd10cm FY2026 with icd10cm_order_addenda_2027.txt") {
 		t.Fatalf("load --addenda: %q, %v", out, err)
+	}
+	// stderr is not a terminal: a plain line, no progress bar frames.
+	if strings.Contains(errOut, "\r") || !strings.Contains(errOut, "loading icd10cm FY2027 from icd10cm_order_addenda_2027.txt applied to icd10cm_order_2026.txt\n") {
+		t.Errorf("load --addenda stderr %q; want one plain line and no carriage return", errOut)
 	}
 	out, _, err = runCodes(t, dbURL, "load", "--system", "icd10cm", "--version", "FY2027", "--addenda", addenda)
 	if err != nil || !strings.Contains(out, "already loaded from identical content (98403 records)") {
@@ -167,6 +172,36 @@ func TestCodesLoadAddendaWrongBase(t *testing.T) {
 	}
 	if out, _, _ := runCodes(t, dbURL, "list"); strings.Contains(out, "FY2027") {
 		t.Errorf("FY2027 stored after a refusal:\n%s", out)
+	}
+}
+
+// TestCodesLoadAddendaBaseNotBundled: when the base year is missing and
+// codebridge does not bundle it, the refusal suggests fetching or loading
+// it, not load-bundled (which would not load it).
+func TestCodesLoadAddendaBaseNotBundled(t *testing.T) {
+	dbURL := pgtest.NewURL(t)
+	dir := t.TempDir()
+	rc, err := codes.BundledFile("icd10cm_order_addenda_2027.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := io.ReadAll(rc)
+	rc.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The same addenda, its footer naming FY2025 -> FY2026 (no FY2025 is bundled).
+	text := strings.ReplaceAll(string(data), "icd10cm_order_2026.txt", "icd10cm_order_2025.txt")
+	text = strings.ReplaceAll(text, "icd10cm_order_2027.txt", "icd10cm_order_2026.txt")
+	p := filepath.Join(dir, "icd10cm_order_addenda_2026.txt")
+	if err := os.WriteFile(p, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, _, err := runCodes(t, dbURL, "load", "--system", "icd10cm", "--version", "2026", "--addenda", p)
+	want := "no icd10cm FY2025 release is loaded to derive FY2026 from: load icd10cm FY2025 first (it is not bundled in codebridge: " +
+		"codebridge codes fetch --fy 2025 --system icd10cm, or codebridge codes load --system icd10cm --version FY2025 icd10cm_order_2025.txt)"
+	if err == nil || !strings.Contains(err.Error(), want) || strings.Contains(err.Error(), "load-bundled") {
+		t.Errorf("load --version 2026 --addenda without FY2025: %q, %v; want %q and no load-bundled", out, err, want)
 	}
 }
 

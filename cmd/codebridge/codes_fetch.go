@@ -109,7 +109,7 @@ func runCodesFetch(ctx context.Context, getenv func(string) string, g *globalFla
 		Log: stderr, Progress: downloadProgress(stderr), Timeout: o.timeout,
 	}}
 	if o.downloadOnly {
-		return f.each(ctx, files, func(file cmsfetch.File) error {
+		return f.each(ctx, files, "downloaded", func(file cmsfetch.File) error {
 			_, _, err := f.obtain(ctx, file)
 			return err
 		})
@@ -119,7 +119,7 @@ func runCodesFetch(ctx context.Context, getenv func(string) string, g *globalFla
 		if err != nil {
 			return err
 		}
-		return f.each(ctx, files, func(file cmsfetch.File) error {
+		return f.each(ctx, files, "loaded", func(file cmsfetch.File) error {
 			return f.fetchAndLoad(ctx, s, rels, file, stderr)
 		})
 	})
@@ -218,8 +218,9 @@ type fetchRun struct {
 
 // each runs fn on every file, going on after a failure (a 404 on one file
 // does not keep the others from loading) unless ctx ends; it returns every
-// failure.
-func (f *fetchRun) each(ctx context.Context, files []cmsfetch.File, fn func(cmsfetch.File) error) error {
+// failure. what is what a failed file was not: "loaded", or "downloaded"
+// with --download-only.
+func (f *fetchRun) each(ctx context.Context, files []cmsfetch.File, what string, fn func(cmsfetch.File) error) error {
 	var errs []error
 	for _, file := range files {
 		if err := fn(file); err != nil {
@@ -230,7 +231,7 @@ func (f *fetchRun) each(ctx context.Context, files []cmsfetch.File, fn func(cmsf
 		}
 	}
 	if len(errs) > 0 {
-		fmt.Fprintf(f.stdout, "%d of %d files not loaded\n", len(errs), len(files))
+		fmt.Fprintf(f.stdout, "%d of %d files not %s\n", len(errs), len(files), what)
 	}
 	return errors.Join(errs...)
 }
@@ -323,11 +324,17 @@ func (f *fetchRun) report(file cmsfetch.File, p, url string, c cmsfetch.Check) {
 	}
 }
 
+// isTerminal reports whether w is a terminal (the only place a progress
+// bar is drawn: its carriage-return frames would litter a log or a pipe).
+func isTerminal(w io.Writer) bool {
+	fl, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(fl.Fd()))
+}
+
 // downloadProgress returns a progress bar per download when w is a
 // terminal, else nil (the fetcher then writes plain lines).
 func downloadProgress(w io.Writer) func(name string, total, have int64) (io.Writer, func()) {
-	fl, ok := w.(*os.File)
-	if !ok || !term.IsTerminal(int(fl.Fd())) {
+	if !isTerminal(w) {
 		return nil
 	}
 	return func(name string, total, have int64) (io.Writer, func()) {

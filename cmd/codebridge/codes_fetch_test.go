@@ -153,13 +153,8 @@ func TestCodesFetchRefuses(t *testing.T) {
 		t.Errorf("download directory holds %v; want only the PCS zip", es)
 	}
 
-	// A truncated body and a 404 (after the alternate spelling) alike.
-	srv.SetMode(fetchCMZip, cmsfetchtest.Truncate)
+	// A 404 (after the alternate spelling) loads and keeps nothing.
 	fx.Table.Files[0].SHA256 = cmsfetchtest.SHA256(fx.CM)
-	_, _, err = runFetch(t, dbURL, fx.Table, "--fy", "2027", "--system", "icd10cm", "--dir", dir)
-	if err == nil || !strings.Contains(err.Error(), "broke off") {
-		t.Errorf("truncated: %v", err)
-	}
 	_, _, err = runFetch(t, dbURL, fx.Table, "--fy", "2026", "--system", "icd10pcs", "--dir", dir)
 	if err == nil || !strings.Contains(err.Error(), "GET "+srv.Base()+"/2026-icd-10-pcs-order-file-long-and-abbreviated-titles.zip: 404 Not Found") ||
 		!strings.Contains(err.Error(), "--url icd10pcs=URL") {
@@ -170,6 +165,25 @@ func TestCodesFetchRefuses(t *testing.T) {
 	}
 	if es, _ := os.ReadDir(dir); len(es) != 1 {
 		t.Errorf("download directory holds %v", es)
+	}
+
+	// A truncated body loads nothing but keeps what came, and the next run
+	// resumes it to a verified, loaded file.
+	srv.SetMode(fetchCMZip, cmsfetchtest.Truncate)
+	_, _, err = runFetch(t, dbURL, fx.Table, "--fy", "2027", "--system", "icd10cm", "--dir", dir)
+	if err == nil || !strings.Contains(err.Error(), "broke off") || !strings.Contains(err.Error(), "run again to resume") {
+		t.Errorf("truncated: %v", err)
+	}
+	if r := storedRelease(t, dbURL, codes.ICD10CM, "FY2027"); r != nil {
+		t.Errorf("icd10cm FY2027 stored after a truncated download: %+v", r)
+	}
+	if _, err := os.Stat(filepath.Join(dir, fetchCMZip+".part")); err != nil {
+		t.Errorf("part after a truncated download: %v", err)
+	}
+	srv.SetMode(fetchCMZip, cmsfetchtest.Serve)
+	out, errOut, err := runFetch(t, dbURL, fx.Table, "--fy", "2027", "--system", "icd10cm", "--dir", dir)
+	if err != nil || !strings.Contains(out, "loaded icd10cm FY2027") || !strings.Contains(errOut, "resuming at byte "+strconv.Itoa(len(fx.CM)/2)) {
+		t.Errorf("rerun after the truncation: %q, %q, %v; want it resumed and loaded", out, errOut, err)
 	}
 }
 
@@ -212,8 +226,8 @@ func TestCodesFetchHCPCS(t *testing.T) {
 	if err != nil {
 		t.Fatalf("%q: %v", out, err)
 	}
-	wantContains(t, "fetch", out, "checked january-2027-alpha-numeric-hcpcs-file.zip", "member HCPC2027_JAN_ANWEB_12012026.xlsx",
-		"loaded hcpcs 2027-Jan (2027-01-01..2027-03-31): 9 records from HCPC2027_JAN_ANWEB_12012026.xlsx")
+	wantContains(t, "fetch", out, "checked january-2027-alpha-numeric-hcpcs-file.zip", "member HCPC2027_JAN_ANWEB_v2.xlsx",
+		"loaded hcpcs 2027-Jan (2027-01-01..2027-03-31): 9 records from HCPC2027_JAN_ANWEB_v2.xlsx")
 	if _, _, err := runFetch(t, dbURL, fx.Table, "--hcpcs", "2027-04", "--dir", t.TempDir()); err == nil ||
 		!strings.Contains(err.Error(), "april-2027-alpha-numeric-hcpcs-files.zip: 404 Not Found") {
 		t.Errorf("April (not published): %v; want a 404 after trying both spellings", err)
@@ -256,6 +270,13 @@ func TestCodesFetchOfflineAndMirror(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dl, fetchCMZip)); err != nil {
 		t.Errorf("download only: %v", err)
+	}
+	// A failure with --download-only is a file not downloaded (nothing is
+	// loaded either way).
+	srv.Put(fetchPOAZip, fx.POA, cmsfetchtest.Fail500)
+	out, _, err = runFetch(t, "", fx.Table, "--fy", "2027", "--system", "poaexempt", "--download-only", "--dir", dl)
+	if err == nil || !strings.Contains(out, "1 of 1 files not downloaded") || strings.Contains(out, "not loaded") {
+		t.Errorf("download only, server error: %q, %v; want \"1 of 1 files not downloaded\"", out, err)
 	}
 }
 

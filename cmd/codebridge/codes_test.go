@@ -26,9 +26,14 @@ func runCodes(t *testing.T, dbURL string, args ...string) (stdout, stderr string
 func TestCodesCommands(t *testing.T) {
 	dbURL := pgtest.NewURL(t)
 	extract := filepath.Join("..", "..", "testdata", "codesets", "icd10cm_order_2025_extract.txt")
-	out, _, err := runCodes(t, dbURL, "load", "--system", "icd10cm", "--version", "FY2025", extract)
+	out, errOut, err := runCodes(t, dbURL, "load", "--system", "icd10cm", "--version", "FY2025", extract)
 	if err != nil || !strings.Contains(out, "loaded icd10cm FY2025 (2024-10-01..2025-09-30): 7 records from icd10cm_order_2025_extract.txt") {
 		t.Fatalf("load: %q, %v", out, err)
+	}
+	// stderr is not a terminal (a buffer, as a pipe or a log): one plain
+	// line, no progress bar and its carriage-return frames.
+	if strings.Contains(errOut, "\r") || errOut != "loading icd10cm FY2025 from icd10cm_order_2025_extract.txt\n" {
+		t.Errorf("load stderr %q; want one plain line and no carriage return", errOut)
 	}
 	out, _, err = runCodes(t, dbURL, "load", "--system", "icd10cm", "--version", "FY2025", extract)
 	if err != nil || !strings.Contains(out, "already loaded") {

@@ -53,6 +53,12 @@ func HCPCSXLSX(t testing.TB) []byte {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return Workbook(t, rows)
+}
+
+// Workbook returns an .xlsx holding rows on its first sheet.
+func Workbook(t testing.TB, rows [][]string) []byte {
+	t.Helper()
 	x := excelize.NewFile()
 	defer x.Close()
 	sheet := x.GetSheetName(0)
@@ -110,14 +116,20 @@ type Mode int
 
 // The modes of Server.
 const (
-	Serve       Mode = iota // 200, or 206 for a Range request
-	IgnoreRange             // always 200 with the whole content
-	Truncate                // announces the whole length, sends half, closes
-	Fail500                 // 500 Internal Server Error
-	Stall                   // announces the whole length, sends half, waits for the client to leave
+	Serve         Mode = iota // 200, or 206 for a Range request
+	IgnoreRange               // always 200 with the whole content
+	Truncate                  // announces the whole length, sends half, closes
+	Fail500                   // 500 Internal Server Error
+	Stall                     // announces the whole length, sends half, waits for the client to leave
+	IgnoreIfRange             // honours Range but not If-Range (206 with the current content, whatever the tag)
 )
 
+// ETag is the entity tag Server sends for data: a strong tag derived from
+// the content, so a file put again with other content gets another tag.
+func ETag(data []byte) string { return `"` + SHA256(data)[:16] + `"` }
+
 // Server serves fixture files under /files/zip/NAME and counts requests.
+// Every answer carries the file's ETag; a Range request honours If-Range.
 type Server struct {
 	*httptest.Server
 
@@ -126,6 +138,7 @@ type Server struct {
 	modes  map[string]Mode
 	hits   map[string]int
 	ranges []string
+	ifr    []string
 	agents []string
 }
 
@@ -179,6 +192,13 @@ func (s *Server) Ranges() []string {
 	return append([]string(nil), s.ranges...)
 }
 
+// IfRanges returns the If-Range headers received, in order ("" for none).
+func (s *Server) IfRanges() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.ifr...)
+}
+
 // Agents returns the User-Agent headers received.
 func (s *Server) Agents() []string {
 	s.mu.Lock()
@@ -191,6 +211,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	s.hits[name]++
 	s.ranges = append(s.ranges, r.Header.Get("Range"))
+	s.ifr = append(s.ifr, r.Header.Get("If-Range"))
 	s.agents = append(s.agents, r.UserAgent())
 	data, ok := s.files[name]
 	mode := s.modes[name]
@@ -199,6 +220,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 		return
 	}
+	w.Header().Set("ETag", ETag(data))
 	switch mode {
 	case Fail500:
 		http.Error(w, "internal error", http.StatusInternalServerError)
@@ -216,8 +238,8 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		defer conn.Close()
-		_, _ = buf.WriteString("HTTP/1.1 200 OK\r\nContent-Type: application/zip\r\nContent-Length: " +
-			strconv.Itoa(len(data)) + "\r\nConnection: close\r\n\r\n")
+		_, _ = buf.WriteString("HTTP/1.1 200 OK\r\nContent-Type: application/zip\r\nETag: " + ETag(data) +
+			"\r\nContent-Length: " + strconv.Itoa(len(data)) + "\r\nConnection: close\r\n\r\n")
 		_, _ = buf.Write(data[:len(data)/2])
 		_ = buf.Flush()
 	case Stall:
@@ -228,6 +250,9 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 			fl.Flush()
 		}
 		<-r.Context().Done()
+	case IgnoreIfRange:
+		r.Header.Del("If-Range")
+		http.ServeContent(w, r, name, time.Time{}, bytes.NewReader(data))
 	default:
 		http.ServeContent(w, r, name, time.Time{}, bytes.NewReader(data))
 	}
@@ -255,9 +280,7 @@ func NewFY2027(t testing.TB, base string) *FY2027 {
 	fx.PCS = Zip(t, Member{"icd10pcs_order_2027.txt", fx.PCSMember}, Member{"order_addenda_2027.txt", []byte("x\r\n")})
 	fx.POA = Zip(t, Member{"POAexemptCodesFY27.txt", fx.POAMember}, Member{"POAexemptAddFY27.txt", fx.POAMember},
 		Member{"ReadMePOAexemptFY27.txt", []byte("Description of Present On Admission (POA) files\r\n")})
-	fx.HCPCS = Zip(t, Member{"HCPC2027_JAN_ANWEB_12012026.xlsx", fx.HCPCSMember},
-		Member{"HCPC2027_JAN_Transreport_ANWEB.xlsx", []byte("not a workbook")},
-		Member{"HCPC2027_recordlayout.txt", []byte("layout\r\n")})
+	fx.HCPCS = HCPCSZip(t, 2027, "JAN", fx.HCPCSMember)
 	fx.Table = cmsfetch.Table{BaseURL: base}
 	fy, err := fx.Table.FY(2027)
 	if err != nil {
@@ -268,6 +291,28 @@ func NewFY2027(t testing.TB, base string) *FY2027 {
 	poa.Size, poa.SHA256, poa.MemberSize = int64(len(fx.POA)), SHA256(fx.POA), int64(len(fx.POAMember))
 	fx.Table.Files = []cmsfetch.File{cm, pcs, poa}
 	return fx
+}
+
+// HCPCSZip returns a quarterly HCPCS zip of year y and quarter mon (JAN,
+// APR, JUL, OCT) in the layout of the October 2026 zip: beside the ANWEB
+// workbook (anweb) the same records as fixed-width text, the quarter's
+// "Transaction Report" workbook and a "Corrections" workbook, all under the
+// one prefix HCPCYYYY_MON_ANWEB (the real zip:
+// HCPC2026_OCT_ANWEB_v2.xlsx, HCPC2026_OCT_ANWEB_v2.txt,
+// "HCPC2026_OCT_ANWEB_Transaction Report_v2.xlsx",
+// HCPC2026_OCT_ANWEB_Corrections_....xlsx; the suffix of the last is not
+// known here). The other workbooks hold real .xlsx content, so loading one
+// of them instead of the ANWEB workbook shows.
+func HCPCSZip(t testing.TB, y int, mon string, anweb []byte) []byte {
+	t.Helper()
+	p := "HCPC" + strconv.Itoa(y) + "_" + mon + "_ANWEB"
+	report := Workbook(t, [][]string{{"HCPC", "ACTION CD", "ACTION EFFECTIVE DATE", "LONG DESCRIPTION"},
+		{"J0139", "N", "20261001", "Injection, adalimumab, 1 mg"}})
+	corrections := Workbook(t, [][]string{{"HCPC", "CORRECTION"}, {"J0139", "long description corrected"}})
+	return Zip(t, Member{p + "_v2.xlsx", anweb},
+		Member{p + "_v2.txt", []byte("J0139 fixed-width record\r\n")},
+		Member{p + "_Transaction Report_v2.xlsx", report},
+		Member{p + "_Corrections_v2.xlsx", corrections})
 }
 
 // Serve puts the fixtures on s under their official names.
