@@ -46,6 +46,7 @@ var chartWarnings = []string{
 	POAExemptIgnored, POAMissing, // diagnoses.go (POA_MISSING: a warning when no POA-exempt list is loaded)
 	MUEExceededClinical, MUEZero, NCCIPTPBypassed, // ncci.go
 	TelehealthModifier, TelehealthModifierConflict, // telehealth.go
+	GLSequelaNatureUnclear, // guidelines.go
 }
 
 // WarningCodes returns the chart-warning edit codes, sorted: the codes a
