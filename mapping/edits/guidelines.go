@@ -2,6 +2,7 @@ package edits
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -189,14 +190,8 @@ func (k *checker) guidelines() {
 				"the principal or first-listed diagnosis; list the condition it explains first (Official Guidelines I.C.20)", show(first))
 		rule("I.C.20", textExternalCause)
 	case injurySequela(first):
-		nature := ""
-		for _, c := range dx[1:] {
-			if c != "" && !injury(c) && !externalCause(c) {
-				nature = c
-				break
-			}
-		}
-		if nature != "" {
+		if n := slices.IndexFunc(dx[1:], natureCandidate); n >= 0 {
+			nature := dx[1+n]
 			k.add(GLSequelaFirst, Error, target(0),
 				"ICD-10-CM %s is a sequela code (7th character S) and is first-listed: the nature of the sequela is sequenced "+
 					"first and the injury code with S after it; if %s is the residual condition, list it before %s "+
@@ -225,7 +220,7 @@ func (k *checker) guidelines() {
 				show(c), row, i)
 			rule("I.C.21.c.15", textZFirstListed+" "+row)
 		}
-		if injurySequela(c) && !injurySequela(first) && slicesAll(dx[:i], func(p string) bool { return p == "" || injury(p) || externalCause(p) }) {
+		if injurySequela(c) && !injurySequela(first) && !slices.ContainsFunc(dx[:i], natureCandidate) {
 			k.add(GLSequelaNatureUnclear, Warning, target(i),
 				"ICD-10-CM %s is a sequela code (7th character S) and only injury or external cause codes are listed before it: "+
 					"check that the condition or nature of the sequela is coded and sequenced before it (Official Guidelines I.B.10, I.C.19.a)",
@@ -235,12 +230,6 @@ func (k *checker) guidelines() {
 	}
 }
 
-// slicesAll reports whether f holds for every element of s.
-func slicesAll(s []string, f func(string) bool) bool {
-	for _, x := range s {
-		if !f(x) {
-			return false
-		}
-	}
-	return true
-}
+// natureCandidate reports whether a normalised code could be the nature of
+// a sequela: a code outside chapters 19 and 20.
+func natureCandidate(code string) bool { return code != "" && !injury(code) && !externalCause(code) }
