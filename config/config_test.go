@@ -84,6 +84,8 @@ func TestFromEnv(t *testing.T) {
 		{name: "unknown allowed warning (typo)", env: map[string]string{"CODEBRIDGE_AUTOCODE_ALLOW_WARNINGS": "TELEHEALTH_MODIFER"}, wantErr: "CODEBRIDGE_AUTOCODE_ALLOW_WARNINGS"},
 		{name: "an error code is no allowed warning", env: map[string]string{"CODEBRIDGE_AUTOCODE_ALLOW_WARNINGS": "DX_UNKNOWN"}, wantErr: "CODEBRIDGE_AUTOCODE_ALLOW_WARNINGS"},
 		{name: "code-set release cannot be allowed", env: map[string]string{"CODEBRIDGE_AUTOCODE_ALLOW_WARNINGS": "NO_RELEASE_FOR_DOS:icd10cm"}, wantErr: "CODEBRIDGE_AUTOCODE_ALLOW_WARNINGS"},
+		{name: "a guideline warning only a person clears", env: map[string]string{"CODEBRIDGE_AUTOCODE_ALLOW_WARNINGS": "GL_SEQUELA_NATURE_UNCLEAR"}, wantErr: "only a person"},
+		{name: "a guideline error", env: map[string]string{"CODEBRIDGE_AUTOCODE_ALLOW_WARNINGS": "GL_Z_FIRST_LISTED_ONLY"}, wantErr: "CODEBRIDGE_AUTOCODE_ALLOW_WARNINGS"},
 		{name: "unqualified coverage note", env: map[string]string{"CODEBRIDGE_AUTOCODE_ALLOW_WARNINGS": "NO_RELEASE_FOR_DOS"}, wantErr: "CODEBRIDGE_AUTOCODE_ALLOW_WARNINGS"},
 		{name: "empty processing id", env: map[string]string{"CODEBRIDGE_HL7_PROCESSING_IDS": "P,,T"}, wantErr: "CODEBRIDGE_HL7_PROCESSING_IDS"},
 	}

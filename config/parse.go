@@ -417,6 +417,9 @@ func setEditCodes(dst *[]string, v string) error {
 		if !editCodeRE.MatchString(code) {
 			return fmt.Errorf("%q is not an edit code (letters, digits and _, e.g. SEX_CONFLICT, or NO_RELEASE_FOR_DOS:ptp)", code)
 		}
+		if slices.Contains(edits.PersonWarningCodes(), code) {
+			return fmt.Errorf("%q is a warning only a person may clear (a classification rule the codes cannot decide) and cannot be allowed", code)
+		}
 		if !slices.Contains(edits.WarningCodes(), code) && !slices.Contains(edits.AllowableCoverageNotes(), code) {
 			return fmt.Errorf("%q is not a warning edit code that can be allowed (CONTRACT §1: unknown values are a start-up error); "+
 				"known: %s, or %s", code, strings.Join(edits.WarningCodes(), ", "), strings.Join(edits.AllowableCoverageNotes(), ", "))

@@ -48,10 +48,28 @@ var chartWarnings = []string{
 	TelehealthModifier, TelehealthModifierConflict, // telehealth.go
 }
 
+// personWarnings are chart warnings that only a person may clear: the
+// classification's own rules where the codes cannot tell whether the rule
+// is kept (guidelines.go). They are not among WarningCodes, so no
+// straight-through allowlist can name them (config refuses them) and the
+// auto-coder never bills a chart that has one.
+var personWarnings = []string{
+	GLSequelaNatureUnclear, // guidelines.go
+}
+
 // WarningCodes returns the chart-warning edit codes, sorted: the codes a
-// straight-through allowlist may name by themselves.
+// straight-through allowlist may name by themselves. The warnings only a
+// person may clear (PersonWarningCodes) are not among them.
 func WarningCodes() []string {
 	out := slices.Clone(chartWarnings)
+	slices.Sort(out)
+	return out
+}
+
+// PersonWarningCodes returns, sorted, the chart warnings that no
+// straight-through allowlist may name: a person reviews each.
+func PersonWarningCodes() []string {
+	out := slices.Clone(personWarnings)
 	slices.Sort(out)
 	return out
 }

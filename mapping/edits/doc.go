@@ -36,6 +36,16 @@
 //     could have fired (coverage.go).
 //   - Sequence: DX_PRINCIPAL_MISSING, DX_DUPLICATE (the MCE "duplicate of
 //     PDX" generalised to any repeat).
+//   - Guideline sequencing (guidelines.go; ICD-10-CM Official Guidelines for
+//     Coding and Reporting FY2026), each edit with Rule (the section) and
+//     RuleText (the guideline's words): an external cause code (V00-Y99)
+//     first-listed, I.C.20 (GL_EXTERNAL_CAUSE_FIRST, error); a Z code of the
+//     I.C.21.c.15 table "Z Codes That May Only be Principal/First-Listed
+//     Diagnosis" in another place (GL_Z_FIRST_LISTED_ONLY, error); a
+//     chapter 19 sequela code (7th character S) or O94 first-listed, I.C.19.a,
+//     I.C.15.p.3, I.B.10 (GL_SEQUELA_FIRST, error); a chapter 19 sequela code
+//     after only injury or external cause codes, where whether its nature
+//     is coded first cannot be told (GL_SEQUELA_NATURE_UNCLEAR, warning).
 //   - Present on admission, inpatient institutional claims only: values Y,
 //     N, U, W; the CDC/CMS POA-exempt list honoured, where blank or 1 (the
 //     exemption marker) is expected: POA_MISSING, POA_INVALID. A POA given

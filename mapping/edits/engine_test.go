@@ -114,10 +114,10 @@ func TestCheckDiagnoses(t *testing.T) {
 			want: []Edit{e(DxPrincipalMissing, Error, "diagnoses[0]"), e(LinePointerRange, Error, "lines[0].diagnoses[0]")}},
 		{name: "DX_DUPLICATE", base: office, change: dx("J20.9", "R50.9", "J209"), want: []Edit{e(DxDuplicate, Error, "diagnoses[2]")}},
 		{name: "PROF_TOO_MANY_DX", base: office,
-			change: dx("J20.9", "R50.9", "I10", "E11.9", "R06.00", "Z00.00", "K21.9", "J02.9", "E78.5", "F41.9", "G47.00", "N39.0", "A00.0"),
+			change: dx("J20.9", "R50.9", "I10", "E11.9", "R06.00", "Z79.4", "K21.9", "J02.9", "E78.5", "F41.9", "G47.00", "N39.0", "A00.0"),
 			want:   []Edit{e(ProfTooManyDx, Error, "diagnoses[12]")}},
 		{name: "twelve diagnoses", base: office,
-			change: dx("J20.9", "R50.9", "I10", "E11.9", "R06.00", "Z00.00", "K21.9", "J02.9", "E78.5", "F41.9", "G47.00", "N39.0")},
+			change: dx("J20.9", "R50.9", "I10", "E11.9", "R06.00", "Z79.4", "K21.9", "J02.9", "E78.5", "F41.9", "G47.00", "N39.0")},
 	})
 }
 
