@@ -85,7 +85,7 @@ func TestCodeStoreTabular(t *testing.T) {
 	// nothing, not even the release row.
 	before, _ := s.ListReleases(ctx)
 	for name, data := range map[string][]byte{
-		"truncated": xml[:len(xml)/2],
+		"truncated":  xml[:len(xml)/2],
 		"order file": orderFile(orderLine{"E119", true, "Type 2 diabetes mellitus without complications"}),
 	} {
 		rel28, _ := codes.NewRelease(codes.ICD10CMTabular, "2028")
