@@ -18,6 +18,7 @@ func Check(ctx context.Context, lk codes.Lookup, c Chart) ([]Edit, error) {
 	k := &checker{ctx: ctx, lk: lk, c: c, warned: map[codes.System]bool{}}
 	k.dischargeDate()
 	k.diagnoses()
+	k.tabular() // tabular.go: the Tabular List instructions
 	k.procedures()
 	k.lines()
 	k.ncci()

@@ -193,7 +193,7 @@ func (p StraightThroughPolicy) editReasons(a Assignment, es []Edit) []AutoReason
 // rather than a code set a claim's codes come from, which it never may.
 func tableNote(e Edit) bool {
 	switch codes.System(e.Covers) {
-	case codes.PTPTable, codes.MUETable, codes.CPT:
+	case codes.PTPTable, codes.MUETable, codes.CPT, codes.ICD10CMTabular:
 		return true
 	}
 	return false
@@ -215,6 +215,8 @@ func coverageStops(e Edit, a Assignment) string {
 			return fmt.Sprintf("%s is billed %d units on one date of service, so an MUE could apply and a coder checks the units", code, units)
 		}
 		return ""
+	case codes.ICD10CMTabular:
+		return "the Tabular List instructions (Excludes1, code first, 7th characters) could apply to any diagnosis, so a coder checks them"
 	}
 	return "the code set in force on the date of service must be loaded for every code system a straight-through claim uses"
 }
