@@ -59,9 +59,13 @@ import (
 //     code set the claim uses (NO_RELEASE_FOR_DOS for icd10cm, hcpcs,
 //     hcpcsmod, icd10pcs, poaexempt) always stops it: the code sets in force
 //     on the date of service must be loaded for every code system used.
-//     A site that deliberately bills without an NCCI table lists its note
-//     with the table on the allowlist ("NO_RELEASE_FOR_DOS:ptp"); a code
-//     set's release cannot be allowed away.
+//     No ICD-10-CM Tabular List (NO_RELEASE_FOR_DOS:icd10cm-tabular: its
+//     Excludes1, code-first and 7th-character instructions unchecked)
+//     always stops it: they could apply to any diagnosis.
+//     A site that deliberately bills without an NCCI table or the Tabular
+//     List lists its note with the table on the allowlist
+//     ("NO_RELEASE_FOR_DOS:ptp", "NO_RELEASE_FOR_DOS:icd10cm-tabular"); a
+//     code set's release cannot be allowed away.
 
 // The straight-through decisions.
 const (
