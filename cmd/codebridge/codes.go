@@ -35,8 +35,11 @@ func newCodesLoadCmd(getenv func(string) string, g *globalFlags, stdout, stderr 
 		Short: "Load one release from its official file (idempotent; replaces a release of the same version)",
 		Long: `Load one release of a code set or edit table from the file as its publisher
 distributes it: icd10cm and icd10pcs order files, hcpcs ANWEB .xlsx (or its
-CSV dump), mue and ptp CMS tables, cpt lists, the poaexempt list. VERSION
-names the release and its dates of service: FY2026 for ICD-10 and POA-exempt,
+CSV dump), mue and ptp CMS tables, cpt lists, the poaexempt list, and
+icd10cm-tabular, the ICD-10-CM Tabular List XML (icd10cm_tabular_2027.xml from
+the CMS "Code Tables, Tabular and Index" zip: its Excludes1, code first, use
+additional code and 7th-character instructions). VERSION names the release and
+its dates of service: FY2026 for ICD-10, POA-exempt and the Tabular List,
 2026Q2 or 2025-Oct for HCPCS, MUE and PTP, 2026 for CPT.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -49,7 +52,7 @@ names the release and its dates of service: FY2026 for ICD-10 and POA-exempt,
 			})
 		},
 	}
-	cmd.Flags().StringVar(&system, "system", "", "icd10cm|icd10pcs|hcpcs|mue|ptp|cpt|poaexempt (required)")
+	cmd.Flags().StringVar(&system, "system", "", "icd10cm|icd10pcs|hcpcs|mue|ptp|cpt|poaexempt|icd10cm-tabular (required)")
 	cmd.Flags().StringVar(&version, "version", "", "release version, e.g. FY2026, 2026Q2, 2025-Oct (required)")
 	_ = cmd.MarkFlagRequired("system")
 	_ = cmd.MarkFlagRequired("version")
@@ -60,7 +63,7 @@ names the release and its dates of service: FY2026 for ICD-10 and POA-exempt,
 func loadRelease(system, version string) (codes.Release, error) {
 	sys, err := codes.ParseSystem(system)
 	if err != nil || sys == codes.HCPCSModifier {
-		return codes.Release{}, fmt.Errorf("--system %q: want icd10cm, icd10pcs, hcpcs, mue, ptp, cpt or poaexempt", system)
+		return codes.Release{}, fmt.Errorf("--system %q: want icd10cm, icd10pcs, hcpcs, mue, ptp, cpt, poaexempt or icd10cm-tabular", system)
 	}
 	rel, err := codes.NewRelease(sys, version)
 	if err != nil {
