@@ -33,6 +33,12 @@
 //     could have fired (coverage.go).
 //   - Sequence: DX_PRINCIPAL_MISSING, DX_DUPLICATE (the MCE "duplicate of
 //     PDX" generalised to any repeat).
+//   - ICD-10-CM Tabular List instructions (tabular.go; an icd10cm-tabular
+//     release, ICD-10-CM Official Guidelines I.A): TABULAR_EXCLUDES1,
+//     TABULAR_CODE_FIRST, TABULAR_USE_ADDITIONAL_CODE, TABULAR_7TH_CHARACTER
+//     (errors), TABULAR_ETIOLOGY_UNLISTED (warning); Excludes2 raises none.
+//     Without a Tabular List for the date: NO_RELEASE_FOR_DOS covering
+//     icd10cm-tabular.
 //   - Present on admission, inpatient institutional claims only: values Y,
 //     N, U, W; the CDC/CMS POA-exempt list honoured, where blank or 1 (the
 //     exemption marker) is expected: POA_MISSING, POA_INVALID. A POA given
