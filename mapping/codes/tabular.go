@@ -52,18 +52,6 @@ var noteElements = map[string]NoteKind{
 	"codeAlso": NoteCodeAlso, "notes": NoteNotes, "sevenChrNote": NoteSevenChrNote,
 }
 
-// ParseNoteKind returns the NoteKind named s (an XML element name of the
-// schema), or an error.
-func ParseNoteKind(s string) (NoteKind, error) {
-	if k, ok := noteElements[s]; ok {
-		return k, nil
-	}
-	if s == string(NoteSevenChrDef) {
-		return NoteSevenChrDef, nil
-	}
-	return "", fmt.Errorf("codes: unknown Tabular note kind %q", s)
-}
-
 // TabularNote is one note of a Tabular List node: one <note> (or one
 // sevenChrDef <extension>) of the XML.
 type TabularNote struct {

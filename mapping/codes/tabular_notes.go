@@ -8,29 +8,31 @@ import (
 // TabularInstructions are the Tabular List instructions in force for one
 // ICD-10-CM code: the notes of its node and of every node above it, as
 // the XML nests them (chapter, section, category, subcategory, code). An
-// instructional note at a chapter, section, category or subcategory
-// applies to every code below it (ICD-10-CM Official Guidelines, Section
-// I.A.12 and the Tabular's own conventions); a sevenChrDef applies to
-// every code below it until a deeper one replaces it.
+// instructional note written at a chapter, section, category or
+// subcategory heading applies to every code below it, the Tabular List's
+// convention (the ICD-10-CM Official Guidelines say it of 7th characters,
+// I.A.5: "required for all codes within the category, or as the notes in
+// the Tabular List instruct"); a sevenChrDef applies to every code below
+// it until a deeper one replaces it.
 type TabularInstructions struct {
 	// Release is the icd10cm-tabular release the instructions come from.
-	Release Release
+	Release Release `json:"release"`
 	// Code is the code asked about, in storage form.
-	Code string
+	Code string `json:"code"`
 	// Node is the code's own node, or the nearest node above it that the
 	// Tabular List has (a code with its 7th character is found at its
 	// first six characters, or fewer when placeholders follow).
-	Node TabularRef
+	Node TabularRef `json:"node"`
 	// Desc is Node's description.
-	Desc string
+	Desc string `json:"desc"`
 	// Leaf is true when Node has no subdivisions.
-	Leaf bool
+	Leaf bool `json:"leaf"`
 	// Notes are the notes in force, from the chapter's down to Node's, in
 	// document order within a node. The 7th characters are in SevenChr.
-	Notes []TabularInstruction
+	Notes []TabularInstruction `json:"notes"`
 	// SevenChr is the 7th-character definition in force: the nearest one
 	// at Node or above it; nil when none applies.
-	SevenChr *SevenChrDef
+	SevenChr *SevenChrDef `json:"sevenChr,omitempty"`
 }
 
 // TabularInstruction is one note in force for a code, with the node it is
