@@ -38,8 +38,8 @@ func TestCodeStoreTabular(t *testing.T) {
 		t.Fatal(err)
 	}
 	nodes, notes := count(t, db, `SELECT count(*) FROM code_tabular_nodes`), count(t, db, `SELECT count(*) FROM code_tabular_notes`)
-	if nodes != 30 || notes != 59 || res.Rows != nodes+notes || res.Unchanged {
-		t.Errorf("loaded %+v: %d nodes, %d notes; want 30 nodes, 59 notes", res, nodes, notes)
+	if nodes != 39 || notes != 61 || res.Rows != nodes+notes || res.Unchanged {
+		t.Errorf("loaded %+v: %d nodes, %d notes; want 39 nodes, 61 notes", res, nodes, notes)
 	}
 	if len(progress) == 0 || progress[len(progress)-1] != res.Rows {
 		t.Errorf("progress %v, want it to end at %d", progress, res.Rows)
@@ -59,7 +59,7 @@ func TestCodeStoreTabular(t *testing.T) {
 	}
 	defer tx.Rollback()
 	for _, code := range []string{"E10", "E10.9", "E11", "E11.42", "E11.9", "E11.65", "G63", "R40.2112", "R40.2413",
-		"S13.4", "S13.4XXA", "S52", "S52.521", "S52.521A", "S52.90XA", "S52.599A"} {
+		"S13.4", "S13.4XXA", "S52", "S52.521", "S52.521A", "S52.90XA", "S52.599A", "B96.20", "N39.0"} {
 		want, err := cat.Tabular(ctx, code, dos)
 		if err != nil {
 			t.Fatal(err)

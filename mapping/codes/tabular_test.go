@@ -59,15 +59,16 @@ func TestReadTabularFixture(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Children end before their parent.
-	want := []string{"E10.9", "E10", "E11.42", "E11.4", "E11.9", "E11", "section E08-E13", "chapter 4",
-		"G63", "section G60-G65", "chapter 6",
+	want := []string{"B96.20", "B96.2", "B96", "section B95-B97", "chapter 1",
+		"E10.9", "E10", "E11.42", "E11.4", "E11.9", "E11", "section E08-E13", "chapter 4",
+		"G63", "section G60-G65", "chapter 6", "N39.0", "N39", "section N30-N39", "chapter 14",
 		"R40.211", "R40.21", "R40.241", "R40.24", "R40.2", "R40", "section R40-R46", "chapter 18",
 		"S13.4", "S13", "section S10-S19", "S52.521", "S52.52", "S52.5", "S52.90", "S52.9", "S52", "section S50-S59", "chapter 19"}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("nodes mismatch (-want +got):\n%s", diff)
 	}
-	wantKinds := map[NoteKind]int{NoteNotes: 4, NoteExcludes1: 15, NoteExcludes2: 5, NoteInclusionTerm: 3, NoteIncludes: 2,
-		NoteUseAdditionalCode: 3, NoteCodeFirst: 5, NoteCodeAlso: 1, NoteSevenChrNote: 2, NoteSevenChrDef: 19}
+	wantKinds := map[NoteKind]int{NoteNotes: 5, NoteExcludes1: 15, NoteExcludes2: 5, NoteInclusionTerm: 3, NoteIncludes: 2,
+		NoteUseAdditionalCode: 4, NoteCodeFirst: 5, NoteCodeAlso: 1, NoteSevenChrNote: 2, NoteSevenChrDef: 19}
 	if diff := cmp.Diff(wantKinds, kinds); diff != "" {
 		t.Errorf("note kinds mismatch (-want +got):\n%s", diff)
 	}

@@ -49,7 +49,7 @@ var chartWarnings = []string{
 	POAExemptIgnored, POAMissing, // diagnoses.go (POA_MISSING: a warning when no POA-exempt list is loaded)
 	MUEExceededClinical, MUEZero, NCCIPTPBypassed, // ncci.go
 	TelehealthModifier, TelehealthModifierConflict, // telehealth.go
-	TabularEtiologyUnlisted, // tabular_sequence.go
+	TabularEtiologyUnlisted, TabularUseAdditional, // tabular_sequence.go
 }
 
 // WarningCodes returns the chart-warning edit codes, sorted: the codes a

@@ -35,8 +35,10 @@
 //     PDX" generalised to any repeat).
 //   - ICD-10-CM Tabular List instructions (tabular.go; an icd10cm-tabular
 //     release, ICD-10-CM Official Guidelines I.A): TABULAR_EXCLUDES1,
-//     TABULAR_CODE_FIRST, TABULAR_USE_ADDITIONAL_CODE, TABULAR_7TH_CHARACTER
-//     (errors), TABULAR_ETIOLOGY_UNLISTED (warning); Excludes2 raises none.
+//     TABULAR_CODE_FIRST, TABULAR_7TH_CHARACTER (errors),
+//     TABULAR_USE_ADDITIONAL_CODE (an error for a code "classified
+//     elsewhere", else a warning), TABULAR_ETIOLOGY_UNLISTED (warning);
+//     Excludes2 raises none.
 //     Without a Tabular List for the date: NO_RELEASE_FOR_DOS covering
 //     icd10cm-tabular.
 //   - Present on admission, inpatient institutional claims only: values Y,

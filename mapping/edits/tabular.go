@@ -32,10 +32,14 @@ import (
 //     other diagnoses none of which its "code first" note names: the
 //     note's list is often examples ("such as"), so a person confirms
 //     that a diagnosis before it is its underlying condition.
-//   - TABULAR_USE_ADDITIONAL_CODE (error): a diagnosis named by a "use
-//     additional code" note of another diagnosis listed before it (I.B.7:
-//     the same sequencing rule as the etiology/manifestation pair, the
-//     additional code is secondary; I.A.13).
+//   - TABULAR_USE_ADDITIONAL_CODE: a diagnosis named by a "use additional
+//     code" note of a diagnosis listed after it (I.B.7: the same
+//     sequencing rule as the etiology/manifestation pair, the additional
+//     code is secondary; I.A.13). An error when the misplaced code is
+//     "classified elsewhere" (a manifestation, or a B95-B97 infectious
+//     agent), which never precedes the condition it qualifies; otherwise a
+//     warning, since the first-listed diagnosis is the chief reason for the
+//     encounter (Section IV.G) and a person confirms the sequence.
 //   - TABULAR_7TH_CHARACTER (error): a code below a sevenChrDef reported
 //     without its 7th character, without the placeholder X that fills a
 //     code of fewer than six characters, or with a 7th character the

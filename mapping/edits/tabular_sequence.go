@@ -59,8 +59,14 @@ func (k *checker) codeFirst(dxs []tabDx, ordered map[[2]int]bool) {
 }
 
 // useAdditional applies the "use additional code" notes (ICD-10-CM
-// Official Guidelines I.B.7, I.A.13): a diagnosis such a note names is a
-// secondary code and follows the code the note is in force for.
+// Official Guidelines I.B.7: "the sequencing rule is the same as the
+// etiology/manifestation pair", the additional code is secondary; I.A.13):
+// a diagnosis such a note names, listed before the code the note is in
+// force for, is an error when it is a code "classified elsewhere" (a
+// manifestation, or an infectious agent of B95-B97, never sequenced before
+// the condition it qualifies) and a warning otherwise, since the
+// first-listed diagnosis is the chief reason for the encounter (Section
+// IV.G) and a person confirms the sequence.
 func (k *checker) useAdditional(dxs []tabDx, ordered map[[2]int]bool) {
 	for i, d := range dxs {
 		if d.in == nil {
@@ -74,12 +80,28 @@ func (k *checker) useAdditional(dxs []tabDx, ordered map[[2]int]bool) {
 				continue
 			}
 			ordered[[2]int{j, i}] = true
-			k.tabularEdit(TabularUseAdditional, Error, o.target(), d.in, "use additional code", n.At,
-				noteGroup(d.in, codes.NoteUseAdditionalCode, n.At),
-				"ICD-10-CM %s is listed before %s, but the \"use additional code\" note at %s makes %s a secondary code "+
-					"that follows it (ICD-10-CM Official Guidelines I.B.7 and I.A.13)", o.shown(), d.shown(), n.At, o.shown())
+			words := noteGroup(d.in, codes.NoteUseAdditionalCode, n.At)
+			if elsewhere(o.in) {
+				k.tabularEdit(TabularUseAdditional, Error, o.target(), d.in, "use additional code", n.At, words,
+					"ICD-10-CM %s (%s) is listed before %s, but the \"use additional code\" note at %s makes it a secondary code "+
+						"that follows %s (ICD-10-CM Official Guidelines I.B.7 and I.A.13)", o.shown(), o.in.Desc, d.shown(), n.At, d.shown())
+				continue
+			}
+			k.add(TabularUseAdditional, Warning, o.target(),
+				"ICD-10-CM %s is listed before %s, whose \"use additional code\" note at %s names it as a secondary code: confirm "+
+					"the sequence (ICD-10-CM Official Guidelines I.B.7: the additional code follows; Section IV.G: the first-listed "+
+					"diagnosis is the chief reason for the encounter)", o.shown(), d.shown(), n.At)
+			k.cite(d.in, "use additional code", n.At, words)
 		}
 	}
+}
+
+// elsewhere reports whether the code's title says it is "classified
+// elsewhere": a manifestation "in diseases classified elsewhere" (I.A.13)
+// or an agent "as the cause of diseases classified elsewhere" (B95-B97,
+// I.B.7), codes that follow the condition they qualify.
+func elsewhere(in *codes.TabularInstructions) bool {
+	return in != nil && strings.Contains(strings.ToLower(in.Desc), "diseases classified elsewhere")
 }
 
 // namedBy reports whether any of notes refers to code.

@@ -70,8 +70,11 @@ func TestTabularEdits(t *testing.T) {
 			[]Edit{tab(TabularEtiologyUnlisted, Warning, "diagnoses[1]", "code first", "G63")}},
 		// Use additional code (I.B.7).
 		{"use additional code pass: E11.9 then Z79.4", dx("E11.9", "Z79.4"), nil},
-		{"use additional code: Z79.4 before E11.9", dx("Z79.4", "E11.9"),
-			[]Edit{tab(TabularUseAdditional, Error, "diagnoses[0]", "use additional code", "E11")}},
+		{"use additional code: Z79.4 before E11.9, a person confirms", dx("Z79.4", "E11.9"),
+			[]Edit{tab(TabularUseAdditional, Warning, "diagnoses[0]", "use additional code", "E11")}},
+		{"use additional code pass: N39.0 then B96.20", dx("N39.0", "B96.20"), nil},
+		{"use additional code: the agent B96.20 before N39.0", dx("B96.20", "N39.0"),
+			[]Edit{tab(TabularUseAdditional, Error, "diagnoses[0]", "use additional code", "N39.0")}},
 		// 7th characters (I.A.3, I.A.4, I.A.5), defined at the category.
 		{"7th character pass: S52.521A", dx("S52.521A"), nil},
 		{"7th character missing: S52.521", dx("S52.521"), []Edit{
@@ -129,9 +132,14 @@ func TestTabularEditWords(t *testing.T) {
 			"Code first underlying disease, such as: amyloidosis (E85.-); endocrine disease, except diabetes (E00-E07, E15-E16, E20-E34); " +
 				"metabolic diseases (E70-E88); neoplasm (C00-D49)"},
 		{[]string{"Z79.4", "E11.9"},
-			`ICD-10-CM Z79.4 is listed before E11.9, but the "use additional code" note at E11 makes Z79.4 a secondary code that follows it ` +
-				"(ICD-10-CM Official Guidelines I.B.7 and I.A.13)",
+			`ICD-10-CM Z79.4 is listed before E11.9, whose "use additional code" note at E11 names it as a secondary code: confirm ` +
+				"the sequence (ICD-10-CM Official Guidelines I.B.7: the additional code follows; Section IV.G: the first-listed " +
+				"diagnosis is the chief reason for the encounter)",
 			"Use additional code to identify control using: insulin (Z79.4); oral antidiabetic drugs (Z79.84)"},
+		{[]string{"B96.20", "N39.0"},
+			`ICD-10-CM B96.20 (Unspecified Escherichia coli [E. coli] as the cause of diseases classified elsewhere) is listed before N39.0, ` +
+				`but the "use additional code" note at N39.0 makes it a secondary code that follows N39.0 (ICD-10-CM Official Guidelines I.B.7 and I.A.13)`,
+			"Use additional code (B95-B97), to identify infectious agent."},
 		{[]string{"S13.4A"},
 			"ICD-10-CM S13.4A is not a valid code of S13.4: the 7th character of S13.4 is the seventh character of the code, " +
 				"the placeholder X filling the positions before it (ICD-10-CM Official Guidelines I.A.4, I.A.5): e.g. S13.4XXA",
