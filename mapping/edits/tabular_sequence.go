@@ -18,20 +18,10 @@ func (k *checker) codeFirst(dxs []tabDx, ordered map[[2]int]bool) {
 		if len(notes) == 0 {
 			continue
 		}
-		before, after := -1, -1 // a named diagnosis listed before d, after d
-		for j, o := range dxs {
-			if j != i && namedBy(notes, o.code) {
-				if j < i && before < 0 {
-					before = j
-				}
-				if j > i && after < 0 {
-					after = j
-				}
-			}
-		}
+		before, after := namedAround(dxs, i, notes)
 		at := notes[len(notes)-1].At // the nearest node with such a note
 		words := noteGroup(d.in, codes.NoteCodeFirst, at)
-		manifestation := strings.Contains(strings.ToLower(d.in.Desc), "in diseases classified elsewhere")
+		manifestation := isManifestation(d.in)
 		switch {
 		case before >= 0:
 		case after >= 0:
@@ -56,6 +46,28 @@ func (k *checker) codeFirst(dxs []tabDx, ordered map[[2]int]bool) {
 			k.cite(d.in, "code first", at, words)
 		}
 	}
+}
+
+// namedAround returns the first diagnosis before dxs[i] and the first
+// after it that notes name, -1 for none.
+func namedAround(dxs []tabDx, i int, notes []codes.TabularInstruction) (before, after int) {
+	before, after = -1, -1
+	for j, o := range dxs {
+		switch {
+		case j == i || !namedBy(notes, o.code):
+		case j < i && before < 0:
+			before = j
+		case j > i && after < 0:
+			after = j
+		}
+	}
+	return before, after
+}
+
+// isManifestation reports whether the code's title marks it a
+// manifestation: "in diseases classified elsewhere" (I.A.13).
+func isManifestation(in *codes.TabularInstructions) bool {
+	return strings.Contains(strings.ToLower(in.Desc), "in diseases classified elsewhere")
 }
 
 // useAdditional applies the "use additional code" notes (ICD-10-CM
