@@ -367,6 +367,7 @@ func TestAutoCodeAllowWarnings(t *testing.T) {
 		{"telehealth_modifier, SEX_CONFLICT,TELEHEALTH_MODIFIER", []string{"TELEHEALTH_MODIFIER", "SEX_CONFLICT"}},
 		{"no_release_for_dos:PTP", []string{"NO_RELEASE_FOR_DOS:ptp"}},
 		{"NO_RELEASE_FOR_DOS:mue,MUE_ZERO,age_conflict", []string{"NO_RELEASE_FOR_DOS:mue", "MUE_ZERO", "AGE_CONFLICT"}},
+		{"NO_RELEASE_FOR_DOS:ICD10CM-Tabular,tabular_etiology_unlisted", []string{"NO_RELEASE_FOR_DOS:icd10cm-tabular", "TABULAR_ETIOLOGY_UNLISTED"}},
 	} {
 		c, err := FromEnv(func(k string) string {
 			if k == "CODEBRIDGE_AUTOCODE_ALLOW_WARNINGS" {

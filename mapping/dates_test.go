@@ -91,6 +91,9 @@ func (quietTables) PTP(context.Context, string, string, time.Time) (codes.PTP, e
 	return codes.PTP{}, codes.ErrNotFound
 }
 func (quietTables) POAExempt(context.Context, string, time.Time) (bool, error) { return false, nil }
+func (quietTables) Tabular(context.Context, string, time.Time) (codes.TabularInstructions, error) {
+	return codes.TabularInstructions{}, codes.ErrNotFound
+}
 
 // TestDateOfServiceEdits runs charts as the EHR sent them through
 // EditChart and the edits: the date of service is the encounter's local

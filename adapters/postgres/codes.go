@@ -251,7 +251,7 @@ func (s *CodeStore) OrderRecords(ctx context.Context, rel codes.Release) ([]code
 // planner statistics, so that the first searches after a load are fast.
 func settle(ctx context.Context, tx *sql.Tx, system codes.System) error {
 	table := map[codes.System]string{codes.MUETable: "code_mues", codes.PTPTable: "code_ptps",
-		codes.POAExemptList: "code_poa_exempt"}[system]
+		codes.POAExemptList: "code_poa_exempt", codes.ICD10CMTabular: "code_tabular_nodes, code_tabular_notes"}[system]
 	if table == "" {
 		table = "code_entries"
 		_, err := tx.ExecContext(ctx, `SELECT gin_clean_pending_list('code_entries_search_idx'),
@@ -375,6 +375,9 @@ var entryCols = []string{"release_id", "system", "code", "display", "billable", 
 // copyRelease parses src in the format of system and copies its records
 // into the tables of release id.
 func copyRelease(ctx context.Context, tx *sql.Tx, id int64, system codes.System, r io.Reader, sc *codes.ShapeCheck, progress func(int)) (int, error) {
+	if system == codes.ICD10CMTabular { // read twice, from its start
+		return copyTabular(ctx, tx, id, r, sc, progress)
+	}
 	br := bufio.NewReaderSize(r, 64<<10)
 	head, _ := br.Peek(512)
 	switch system {

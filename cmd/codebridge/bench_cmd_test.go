@@ -67,9 +67,10 @@ func TestBenchCommand(t *testing.T) {
 	m := startMain(t, dbURL, func(c *config.Config) {
 		c.AutoCode, c.QASampleRate = true, 0
 		// The synthetic visits carry no telehealth modifier and the test
-		// loads no NCCI tables: allow those notes so every outpatient
-		// visit is billed, as the load model expects.
-		c.AutoCodeAllowWarnings = []string{"TELEHEALTH_MODIFIER", "NO_RELEASE_FOR_DOS:ptp", "NO_RELEASE_FOR_DOS:mue"}
+		// loads no NCCI tables and no Tabular List: allow those notes so
+		// every outpatient visit is billed, as the load model expects.
+		c.AutoCodeAllowWarnings = []string{"TELEHEALTH_MODIFIER", "NO_RELEASE_FOR_DOS:ptp", "NO_RELEASE_FOR_DOS:mue",
+			"NO_RELEASE_FOR_DOS:icd10cm-tabular"}
 	})
 	loadBenchCodeSets(t, m)
 	out := filepath.Join(t.TempDir(), "report.json")

@@ -25,6 +25,12 @@
 //   - ReadPTP: CMS NCCI column 1 / column 2 tables.
 //   - ReadCPT: a user-supplied CPT list ("code<TAB>description",
 //     "code,description" or a bare code a line).
+//   - ReadTabular: the ICD-10-CM Tabular List XML (icd10cm_tabular.xsd),
+//     streamed with encoding/xml: chapters, sections and <diag> nodes with
+//     their parents and notes. Lookup.Tabular answers the instructions in
+//     force for a code (TabularInstructions: the notes of its node and of
+//     every node above it, the nearest 7th-character definition), with
+//     the codes each note names (ParseCodeRefs).
 //
 // # Normalisation
 //

@@ -19,6 +19,7 @@ import (
 //	                   which is recorded as partial (MUEPartialMarker)
 //	ptp                CMS PTP table (ReadPTP)
 //	cpt                user-supplied CPT list (ReadCPT)
+//	icd10cm-tabular    ICD-10-CM Tabular List XML (ReadTabular)
 //
 // Formats are told apart by content (a zip signature means .xlsx, a
 // leading "{" means JSON). A release with the same system and version as a
@@ -57,6 +58,8 @@ func (c *Catalog) Load(rel Release, r io.Reader) (int, error) {
 			t.ptps[k] = append(t.ptps[k], p)
 			return nil
 		})
+	case ICD10CMTabular:
+		err = loadTabular(t, br, &sc)
 	case CPT:
 		err = ReadCPT(br, func(p CPTRecord) error {
 			sc.Add(rel.System, p.Code, false)
@@ -78,6 +81,9 @@ func (c *Catalog) Load(rel Release, r io.Reader) (int, error) {
 
 func (t *table) size() int {
 	n := len(t.entries) + len(t.mues) + len(t.exempt) + len(t.ptps)
+	if t.tabular != nil {
+		n += len(t.tabular.nodes)
+	}
 	if _, ok := t.mues[MUEPartialMarker]; ok {
 		n--
 	}

@@ -21,13 +21,16 @@ const (
 	MUETable      System = "mue"
 	PTPTable      System = "ptp"
 	POAExemptList System = "poaexempt"
+	// ICD10CMTabular is the ICD-10-CM Tabular List XML: the instructional
+	// notes (Excludes1, code first, 7th characters, ...) of the fiscal year.
+	ICD10CMTabular System = "icd10cm-tabular"
 )
 
 // ParseSystem returns the System named s, or an error if s is not one of the
 // systems above.
 func ParseSystem(s string) (System, error) {
 	switch sys := System(strings.ToLower(strings.TrimSpace(s))); sys {
-	case ICD10CM, ICD10PCS, HCPCS, HCPCSModifier, CPT, MUETable, PTPTable, POAExemptList:
+	case ICD10CM, ICD10PCS, HCPCS, HCPCSModifier, CPT, MUETable, PTPTable, POAExemptList, ICD10CMTabular:
 		return sys, nil
 	}
 	return "", fmt.Errorf("codes: unknown system %q", s)
@@ -63,8 +66,8 @@ func Day(t time.Time) time.Time {
 }
 
 // NewRelease builds a Release whose window is derived from version with
-// Window. Fiscal-year labels of ICD-10-CM, ICD-10-PCS and the POA-exempt
-// list are normalised to "FY2026" ("2026", "fy26" and " FY2026 " are the
+// Window. Fiscal-year labels of ICD-10-CM, ICD-10-PCS, the POA-exempt
+// list and the Tabular List are normalised to "FY2026" ("2026", "fy26" and " FY2026 " are the
 // same release). Quarterly and CPT labels keep their spelling (trimmed);
 // two spellings of one quarter ("2025-Oct", "2025Q4") are told apart by
 // the loaders, which refuse a second release over the same dates.
@@ -74,7 +77,7 @@ func NewRelease(system System, version string) (Release, error) {
 		return Release{}, err
 	}
 	switch system {
-	case ICD10CM, ICD10PCS, POAExemptList:
+	case ICD10CM, ICD10PCS, POAExemptList, ICD10CMTabular:
 		version = fmt.Sprintf("FY%d", to.Year())
 	default:
 		version = strings.TrimSpace(version)
@@ -84,15 +87,15 @@ func NewRelease(system System, version string) (Release, error) {
 
 // Window derives the validity window of a release from its version label.
 //
-// ICD-10-CM, ICD-10-PCS and the POA-exempt list follow the federal fiscal
-// year: "FY2026" or "2026" is 2025-10-01..2026-09-30. HCPCS Level II, MUE
+// ICD-10-CM, ICD-10-PCS, the POA-exempt list and the ICD-10-CM Tabular
+// List follow the federal fiscal year: "FY2026" or "2026" is 2025-10-01..2026-09-30. HCPCS Level II, MUE
 // and PTP tables are quarterly: "2026Q2", "2026-Q2", "2025-Oct" or "2025-10"
 // (the first month of a quarter) name that calendar quarter. CPT is
 // annual: "2026" is the calendar year 2026; a quarter label is accepted too.
 func Window(system System, version string) (from, to time.Time, err error) {
 	v := strings.ToUpper(strings.TrimSpace(version))
 	switch system {
-	case ICD10CM, ICD10PCS, POAExemptList:
+	case ICD10CM, ICD10PCS, POAExemptList, ICD10CMTabular:
 		y, err := parseYear(strings.TrimPrefix(v, "FY"))
 		if err != nil {
 			return from, to, fmt.Errorf("codes: %s version %q: want FY2026", system, version)

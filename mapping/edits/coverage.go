@@ -19,8 +19,11 @@ import (
 //   - CPT_UNVERIFIED (Covers "cpt"): no CPT release is loaded; the code was
 //     checked by format only (CPT content is AMA-licensed and never shipped).
 //   - NO_RELEASE_FOR_DOS (Covers the system: icd10cm, icd10pcs, hcpcs,
-//     hcpcsmod, mue, ptp, poaexempt): no release of that code set or NCCI
-//     table is in force on the date of service.
+//     hcpcsmod, mue, ptp, poaexempt, icd10cm-tabular): no release of that
+//     code set, NCCI table or the ICD-10-CM Tabular List is in force on
+//     the date of service. For icd10cm-tabular (never bundled: an operator
+//     loads the CMS file) it says the Tabular List instructions (Excludes1,
+//     code first, use additional code, 7th characters) were not checked.
 var coverageNotes = map[string]bool{
 	CPTUnverified:   true,
 	NoReleaseForDOS: true,
@@ -46,6 +49,7 @@ var chartWarnings = []string{
 	POAExemptIgnored, POAMissing, // diagnoses.go (POA_MISSING: a warning when no POA-exempt list is loaded)
 	MUEExceededClinical, MUEZero, NCCIPTPBypassed, // ncci.go
 	TelehealthModifier, TelehealthModifierConflict, // telehealth.go
+	TabularEtiologyUnlisted, TabularUseAdditional, // tabular_sequence.go
 }
 
 // personWarnings are chart warnings that only a person may clear: the
@@ -75,14 +79,17 @@ func PersonWarningCodes() []string {
 }
 
 // AllowableCoverageNotes returns the coverage notes a straight-through
-// allowlist may name, with the NCCI table they cover: no PTP table
-// (NO_RELEASE_FOR_DOS:ptp) and no MUE table (NO_RELEASE_FOR_DOS:mue). A
-// missing code-set release (ICD-10-CM, ICD-10-PCS, HCPCS) can never be
+// allowlist may name, with the table they cover: no PTP table
+// (NO_RELEASE_FOR_DOS:ptp), no MUE table (NO_RELEASE_FOR_DOS:mue), no
+// ICD-10-CM Tabular List (NO_RELEASE_FOR_DOS:icd10cm-tabular: a site that
+// bills straight through without the Tabular List instructions says so).
+// A missing code-set release (ICD-10-CM, ICD-10-PCS, HCPCS) can never be
 // allowed away (workitem.StraightThroughPolicy, rule 5), and CPT_UNVERIFIED
 // never stops a chart.
 func AllowableCoverageNotes() []string {
 	return []string{
 		NoReleaseForDOS + ":" + string(codes.MUETable),
 		NoReleaseForDOS + ":" + string(codes.PTPTable),
+		NoReleaseForDOS + ":" + string(codes.ICD10CMTabular),
 	}
 }

@@ -46,6 +46,14 @@
 //     I.C.15.p.3, I.B.10 (GL_SEQUELA_FIRST, error); a chapter 19 sequela code
 //     after only injury or external cause codes, where whether its nature
 //     is coded first cannot be told (GL_SEQUELA_NATURE_UNCLEAR, warning).
+//   - ICD-10-CM Tabular List instructions (tabular.go; an icd10cm-tabular
+//     release, ICD-10-CM Official Guidelines I.A): TABULAR_EXCLUDES1,
+//     TABULAR_CODE_FIRST, TABULAR_7TH_CHARACTER (errors),
+//     TABULAR_USE_ADDITIONAL_CODE (an error for a code "classified
+//     elsewhere", else a warning), TABULAR_ETIOLOGY_UNLISTED (warning);
+//     Excludes2 raises none.
+//     Without a Tabular List for the date: NO_RELEASE_FOR_DOS covering
+//     icd10cm-tabular.
 //   - Present on admission, inpatient institutional claims only: values Y,
 //     N, U, W; the CDC/CMS POA-exempt list honoured, where blank or 1 (the
 //     exemption marker) is expected: POA_MISSING, POA_INVALID. A POA given

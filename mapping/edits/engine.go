@@ -20,6 +20,7 @@ func Check(ctx context.Context, lk codes.Lookup, c Chart) ([]Edit, error) {
 	k.dischargeDate()
 	k.diagnoses()
 	k.guidelines()
+	k.tabular() // tabular.go: the Tabular List instructions
 	k.procedures()
 	k.lines()
 	k.ncci()
