@@ -4,7 +4,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/codebridge/codebridge/adapters/postgres"
 	"github.com/codebridge/codebridge/adapters/postgres/pgtest"
 	"github.com/codebridge/codebridge/config"
 )
@@ -17,10 +16,7 @@ import (
 // guideline, and each submit is refused (422) with the rule in the details.
 // The same codes in the guideline's order are submitted.
 func TestGuidelineSequencingE2E(t *testing.T) {
-	m := startMain(t, pgtest.NewURL(t), func(c *config.Config) { c.QASampleRate = 0 })
-	if _, err := postgres.NewCodeStore(m.DB).LoadBundled(t.Context()); err != nil {
-		t.Fatalf("loading bundled code sets: %v", err)
-	}
+	m := startMain(t, pgtest.NewURLWithBundledCodes(t), func(c *config.Config) { c.QASampleRate = 0 })
 	if r := send(t, m, "POST", "/fhir", sample(t)); r.code != 200 {
 		t.Fatalf("sample = %d %s", r.code, r.body)
 	}
