@@ -56,6 +56,7 @@ var bundles = []struct {
 	{POAExemptList, "FY2026", "POAexemptCodesFY26.txt"},
 	{HCPCS, "2025-Oct", "HCPC2025_OCT_ANWEB.derived.csv"},
 	{MUETable, "2026Q2", "mue_practitioner_2026q2_dos_only.json"},
+	{MCE, "43.1", "mce_v43_1_reference.json"},
 }
 
 // Bundled returns the code sets embedded in codebridge: the public-domain

@@ -11,7 +11,8 @@ import (
 
 func TestCatalogBundledCounts(t *testing.T) {
 	c := bundledCatalog(t)
-	want := map[System]int{ICD10CM: 98186, ICD10PCS: 80029, HCPCS: 8463, HCPCSModifier: 383, POAExemptList: 38349, MUETable: 9637}
+	want := map[System]int{ICD10CM: 98186, ICD10PCS: 80029, HCPCS: 8463, HCPCSModifier: 383, POAExemptList: 38349, MUETable: 9637,
+		MCE: 42 + 125 + 2543 + 856 + 422 + 30 + 2651 + 1} // MCE v43.1: SOURCES.upstream.md §7, Z51.89 on MCEUnacceptableAlone
 	got := map[System]int{}
 	c.mu.RLock()
 	for s, ts := range c.releases {

@@ -19,6 +19,8 @@ import (
 //	                   which is recorded as partial (MUEPartialMarker)
 //	ptp                CMS PTP table (ReadPTP)
 //	cpt                user-supplied CPT list (ReadCPT)
+//	mce                Medicare Code Editor lists: the CMS text file or the
+//	                   JSON extraction (ReadMCE)
 //
 // Formats are told apart by content (a zip signature means .xlsx, a
 // leading "{" means JSON). A release with the same system and version as a
@@ -63,6 +65,8 @@ func (c *Catalog) Load(rel Release, r io.Reader) (int, error) {
 			t.entries[p.Code] = Entry{System: CPT, Code: p.Code, Billable: true, Long: p.Description}
 			return nil
 		})
+	case MCE:
+		err = ReadMCE(br, rel.Version, func(m MCERecord) error { return t.addMCE(&sc, m) })
 	default:
 		err = fmt.Errorf("codes: cannot load system %q", rel.System)
 	}
@@ -78,6 +82,9 @@ func (c *Catalog) Load(rel Release, r io.Reader) (int, error) {
 
 func (t *table) size() int {
 	n := len(t.entries) + len(t.mues) + len(t.exempt) + len(t.ptps)
+	for _, ls := range t.mce {
+		n += len(ls)
+	}
 	if _, ok := t.mues[MUEPartialMarker]; ok {
 		n--
 	}

@@ -81,4 +81,10 @@ type Lookup interface {
 	// depend on a date, so it never returns ErrNoRelease: with no release
 	// of system loaded both lists are empty.
 	History(ctx context.Context, system System, code string) (History, error)
+	// MCE returns the Medicare Code Editor lists the ICD-10-CM code is
+	// on, in the MCE release applied on dos (PickMCE: the one covering
+	// dos, else the nearest, with MCEFacts.Note saying so); no lists when
+	// it is on none. It returns ErrNoRelease only when no MCE release is
+	// loaded.
+	MCE(ctx context.Context, code string, dos time.Time) (MCEFacts, error)
 }

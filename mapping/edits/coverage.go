@@ -46,6 +46,7 @@ var chartWarnings = []string{
 	POAExemptIgnored, POAMissing, // diagnoses.go (POA_MISSING: a warning when no POA-exempt list is loaded)
 	MUEExceededClinical, MUEZero, NCCIPTPBypassed, // ncci.go
 	TelehealthModifier, TelehealthModifierConflict, // telehealth.go
+	MCEAgeConflict, MCEQuestionableAdmission, // mce.go (MCE_AGE_CONFLICT: maternity and adult lists)
 }
 
 // WarningCodes returns the chart-warning edit codes, sorted: the codes a

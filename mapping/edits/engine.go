@@ -10,7 +10,8 @@ import (
 )
 
 // Check runs every edit on chart c against the code sets in lk and returns
-// the findings in a fixed order: diagnoses, procedures, lines, then NCCI.
+// the findings in a fixed order: diagnoses, the Medicare Code Editor lists
+// (mce.go), procedures, lines, then NCCI.
 // A nil slice means a clean chart. The error is non-nil only when a lookup
 // failed for a reason other than the codes sentinel errors; the edits are
 // then incomplete and must not be taken as a pass.
@@ -18,6 +19,7 @@ func Check(ctx context.Context, lk codes.Lookup, c Chart) ([]Edit, error) {
 	k := &checker{ctx: ctx, lk: lk, c: c, warned: map[codes.System]bool{}}
 	k.dischargeDate()
 	k.diagnoses()
+	k.mce()
 	k.procedures()
 	k.lines()
 	k.ncci()
@@ -35,6 +37,8 @@ type checker struct {
 	edits  []Edit
 	warned map[codes.System]bool
 	err    error
+	// mceSeen caches the MCE lookups of the run (mce.go).
+	mceSeen map[string]mceAnswer
 }
 
 func (k *checker) add(code string, sev Severity, target, format string, args ...any) {
