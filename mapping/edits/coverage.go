@@ -46,7 +46,7 @@ var chartWarnings = []string{
 	POAExemptIgnored, POAMissing, // diagnoses.go (POA_MISSING: a warning when no POA-exempt list is loaded)
 	MUEExceededClinical, MUEZero, NCCIPTPBypassed, // ncci.go
 	TelehealthModifier, TelehealthModifierConflict, // telehealth.go
-	MCEAgeConflict, MCEQuestionableAdmission, // mce.go (MCE_AGE_CONFLICT: maternity and adult lists)
+	MCEAgeConflict, MCEQuestionableAdmission, MCEUnacceptablePrincipal, // mce.go (warnings: maternity and adult ages; an outpatient first-listed diagnosis)
 }
 
 // WarningCodes returns the chart-warning edit codes, sorted: the codes a

@@ -2,6 +2,7 @@ package edits
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/codebridge/codebridge/mapping/codes"
 )
@@ -32,9 +33,18 @@ import (
 //   - MCE_MANIFESTATION_AS_PRINCIPAL (edit 6): a manifestation code
 //     principal or first-listed: error.
 //   - MCE_UNACCEPTABLE_PRINCIPAL (edit 9): an unacceptable principal
-//     diagnosis principal (inpatient) or first-listed (outpatient): error;
-//     a code CMS accepts only with a secondary diagnosis (Z51.89), when
-//     it is the only diagnosis: error.
+//     diagnosis as the principal diagnosis of an inpatient stay: error; a
+//     code CMS accepts only with a secondary diagnosis (Z51.89), when it is
+//     the only diagnosis of a stay: error. As the first-listed diagnosis of
+//     an outpatient or professional claim it is a warning, and no edit for
+//     a Z code or O09: the list is written for the UHDDS principal
+//     diagnosis, which "does not apply to hospital-based outpatient
+//     services and provider-based office visits" (Official Guidelines
+//     FY2026, Section IV), and the guidelines make many of its codes the
+//     first-listed one there (Z00.00 for a routine examination, IV.P; O09
+//     for a high-risk prenatal visit, I.C.15.b.2). Issue #19 asked for an
+//     error on the outpatient first-listed diagnosis too; that would
+//     refuse every routine physical and high-risk prenatal visit.
 //   - MCE_QUESTIONABLE_ADMISSION (edit 8): a questionable admission code
 //     as the principal diagnosis of an inpatient stay: warning.
 //
@@ -59,9 +69,10 @@ const (
 const (
 	mceAgeText = "The Medicare Code Editor detects inconsistencies between a patient's age and any diagnosis on the patient's record. " +
 		"The diagnosis is clinically and virtually impossible in a patient of the stated age; therefore, either the diagnosis or the age is presumed to be incorrect."
-	mceManifestationText = "Manifestation codes describe the manifestation of an underlying disease, not the disease itself, and therefore should not be used as a principal diagnosis."
-	mceQuestionableText  = "There are some diagnoses which are not usually sufficient justification for admission to an acute care hospital."
-	mceUnacceptableText  = "There are selected codes that describe a circumstance which influences an individual's health status but not a current illness or injury, " +
+	mceManifestationText = "Manifestation codes describe the manifestation of an underlying disease, not the disease itself, and therefore should not be used as a principal diagnosis. " +
+		"\"In diseases classified elsewhere\" codes are never permitted to be used as first listed or principal diagnosis codes (ICD-10-CM Official Guidelines FY2026, I.A.13)."
+	mceQuestionableText = "There are some diagnoses which are not usually sufficient justification for admission to an acute care hospital."
+	mceUnacceptableText = "There are selected codes that describe a circumstance which influences an individual's health status but not a current illness or injury, " +
 		"or codes that are not specific manifestations but may be due to an underlying cause. These codes are considered unacceptable as a principal diagnosis."
 	mceAloneText = mceUnacceptableText + " In a few cases, codes are considered \"acceptable\" when a secondary diagnosis is also coded on the record."
 )
@@ -178,17 +189,29 @@ func (k *checker) mce() {
 				shown, first, mceSuffix(f))
 			k.rule(mceSource(f)+": Manifestation code as principal diagnosis §6", mceManifestationText)
 		}
-		if _, on := f.On(codes.MCEUnacceptablePrincipal); on {
+		_, unacceptable := f.On(codes.MCEUnacceptablePrincipal)
+		_, alone := f.On(codes.MCEUnacceptableAlone)
+		alone = alone && len(distinct) == 1
+		switch {
+		case !unacceptable && !alone:
+		case k.c.inpatient() && unacceptable:
 			k.add(MCEUnacceptablePrincipal, Error, target,
-				"ICD-10-CM %s is unacceptable as the %s diagnosis: it does not describe a current illness or injury as the reason for the encounter%s",
-				shown, first, mceSuffix(f))
+				"ICD-10-CM %s is unacceptable as the principal diagnosis of an inpatient stay: it does not describe a current illness or injury that occasioned the admission%s",
+				shown, mceSuffix(f))
 			k.rule(mceSource(f)+": Unacceptable principal diagnosis §9", mceUnacceptableText)
-		}
-		if _, on := f.On(codes.MCEUnacceptableAlone); on && len(distinct) == 1 {
+		case k.c.inpatient():
 			k.add(MCEUnacceptablePrincipal, Error, target,
-				"ICD-10-CM %s is acceptable as the %s diagnosis only with a secondary diagnosis, and none is coded%s",
-				shown, first, mceSuffix(f))
+				"ICD-10-CM %s is acceptable as the principal diagnosis only with a secondary diagnosis, and none is coded%s", shown, mceSuffix(f))
 			k.rule(mceSource(f)+": Unacceptable principal diagnosis §9 (acceptable with a secondary diagnosis)", mceAloneText)
+		case outpatientFirstListed(code):
+			// Not an MCE finding outside an inpatient stay (see mce above).
+		default:
+			k.add(MCEUnacceptablePrincipal, Warning, target,
+				"ICD-10-CM %s is on the MCE list of unacceptable principal diagnoses; the list is written for the principal diagnosis of an inpatient stay, "+
+					"so as the first-listed diagnosis of this outpatient or professional claim a person confirms it is the reason for the visit%s",
+				shown, mceSuffix(f))
+			k.rule(mceSource(f)+": Unacceptable principal diagnosis §9; ICD-10-CM Official Guidelines FY2026 Section IV (outpatient)",
+				mceUnacceptableText+" "+outpatientText)
 		}
 		if _, on := f.On(codes.MCEQuestionableAdmission); on && k.c.inpatient() {
 			k.add(MCEQuestionableAdmission, Warning, target,
@@ -197,6 +220,25 @@ func (k *checker) mce() {
 			k.rule(mceSource(f)+": Questionable admission §8", mceQuestionableText)
 		}
 	}
+}
+
+// outpatientText is the Official Guidelines' own sentence on why the
+// inpatient principal-diagnosis rules do not carry over to outpatient
+// claims (FY2026, Section IV introduction).
+const outpatientText = "The Uniform Hospital Discharge Data Set (UHDDS) definition of principal diagnosis does not apply to " +
+	"hospital-based outpatient services and provider-based office visits (ICD-10-CM Official Guidelines FY2026, Section IV)."
+
+// outpatientFirstListed reports whether code is on the MCE unacceptable
+// list yet first-listed by the Official Guidelines in outpatient settings:
+// chapter 21 Z codes (encounters for examinations, screening, aftercare
+// and the like are first-listed: FY2026 Section IV.P and IV.Q, and the
+// table of first-listed Z codes in I.C.21.c.16, which the guideline
+// sequencing edits apply) and category O09 ("For routine prenatal
+// outpatient visits for patients with high-risk pregnancies, a code from
+// category O09, Supervision of high-risk pregnancy, should be used as the
+// first-listed diagnosis": I.C.15.b.2).
+func outpatientFirstListed(code string) bool {
+	return strings.HasPrefix(code, "Z") || strings.HasPrefix(code, "O09")
 }
 
 // rule sets the rule source and text of the edit added last.
