@@ -96,7 +96,7 @@ func TestCheckMCE(t *testing.T) {
 		{name: "questionable I10 principal of a stay: warning", base: mceStay, change: dx("I10"),
 			want: []mceEdit{{MCEQuestionableAdmission, Warning, "diagnoses[0]", v431 + "Questionable admission §8"}}},
 		{name: "after v43.1: the newest applied, and said", base: mceVisit,
-			change: with(dx("O80"), born(1955, 1, 1), func(c *Chart) { c.Start = date(2026, 12, 1) }),
+			change:  with(dx("O80"), born(1955, 1, 1), func(c *Chart) { c.Start = date(2026, 12, 1) }),
 			want:    []mceEdit{{MCEAgeConflict, Warning, "diagnoses[0]", v431 + "Age conflict (maternity diagnoses, age 9-64) §4.C"}},
 			message: "(Medicare Code Editor v43.1; MCE v43.1 (valid to 2026-09-30) applied: no later MCE release is loaded)"},
 		{name: "no MCE release loaded: NO_RELEASE_FOR_DOS mce", base: mceVisit, change: dx("O80", "Z38.00"), lookup: noMCE{cat},
