@@ -35,9 +35,11 @@ func newCodesLoadCmd(getenv func(string) string, g *globalFlags, stdout, stderr 
 		Short: "Load one release from its official file (idempotent; replaces a release of the same version)",
 		Long: `Load one release of a code set or edit table from the file as its publisher
 distributes it: icd10cm and icd10pcs order files, hcpcs ANWEB .xlsx (or its
-CSV dump), mue and ptp CMS tables, cpt lists, the poaexempt list. VERSION
-names the release and its dates of service: FY2026 for ICD-10 and POA-exempt,
-2026Q2 or 2025-Oct for HCPCS, MUE and PTP, 2026 for CPT.`,
+CSV dump), mue and ptp CMS tables, cpt lists, the poaexempt list, mce (the
+CMS "Definitions of Medicare Code Edits" text file, or its JSON extraction).
+VERSION names the release and its dates of service: FY2026 for ICD-10 and
+POA-exempt, 2026Q2 or 2025-Oct for HCPCS, MUE and PTP, 2026 for CPT, 43.1
+for MCE (vNN is FY(NN-17), vNN.1 its April update).`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			rel, err := loadRelease(system, version)
@@ -49,8 +51,8 @@ names the release and its dates of service: FY2026 for ICD-10 and POA-exempt,
 			})
 		},
 	}
-	cmd.Flags().StringVar(&system, "system", "", "icd10cm|icd10pcs|hcpcs|mue|ptp|cpt|poaexempt (required)")
-	cmd.Flags().StringVar(&version, "version", "", "release version, e.g. FY2026, 2026Q2, 2025-Oct (required)")
+	cmd.Flags().StringVar(&system, "system", "", "icd10cm|icd10pcs|hcpcs|mue|ptp|cpt|poaexempt|mce (required)")
+	cmd.Flags().StringVar(&version, "version", "", "release version, e.g. FY2026, 2026Q2, 2025-Oct, 43.1 (required)")
 	_ = cmd.MarkFlagRequired("system")
 	_ = cmd.MarkFlagRequired("version")
 	return cmd
@@ -60,7 +62,7 @@ names the release and its dates of service: FY2026 for ICD-10 and POA-exempt,
 func loadRelease(system, version string) (codes.Release, error) {
 	sys, err := codes.ParseSystem(system)
 	if err != nil || sys == codes.HCPCSModifier {
-		return codes.Release{}, fmt.Errorf("--system %q: want icd10cm, icd10pcs, hcpcs, mue, ptp, cpt or poaexempt", system)
+		return codes.Release{}, fmt.Errorf("--system %q: want icd10cm, icd10pcs, hcpcs, mue, ptp, cpt, poaexempt or mce", system)
 	}
 	rel, err := codes.NewRelease(sys, version)
 	if err != nil {

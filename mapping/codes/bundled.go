@@ -68,7 +68,9 @@ var bundles = []struct {
 // testdata/codesets/README.md). The official CMS practitioner MUE file
 // could not be obtained, so the bundle is that extract, loaded as partial
 // (MUEPartialMarker): a code it does not list is "not checked", never
-// "no MUE". PTP and CPT are never bundled.
+// "no MUE". The Medicare Code Editor v43.1 lists (April 2026 update) are
+// bundled as the JSON extraction of the CMS text file (SOURCES.upstream.md
+// §7). PTP and CPT are never bundled.
 func Bundled() []Bundle {
 	out := make([]Bundle, 0, len(bundles))
 	for _, b := range bundles {
