@@ -20,9 +20,11 @@ import (
 // facts of the classification that every pre-bill scrubber applies, so
 // these edits run on every chart, whatever the payer (Chart.Medicare is
 // not read) and whatever the claim form. The principal diagnosis of an
-// inpatient stay and the first-listed diagnosis of an outpatient or
-// professional claim are both Chart.Diagnoses[0]; edits 6 and 9 apply to
-// either, edit 8 (an admission) to inpatient stays only.
+// inpatient institutional claim (the UHDDS principal diagnosis, which the
+// MCE edits) and the first-listed diagnosis of an outpatient or
+// professional claim are both Chart.Diagnoses[0]; edit 6 applies to
+// either, edits 8 and 9 as below. A physician's professional claim for an
+// inpatient stay reports a first-listed diagnosis (Section IV).
 //
 //   - MCE_AGE_CONFLICT (edit 4): the patient's age in completed years on
 //     the code-set date outside the range of a list the code is on: an
@@ -33,7 +35,8 @@ import (
 //   - MCE_MANIFESTATION_AS_PRINCIPAL (edit 6): a manifestation code
 //     principal or first-listed: error.
 //   - MCE_UNACCEPTABLE_PRINCIPAL (edit 9): an unacceptable principal
-//     diagnosis as the principal diagnosis of an inpatient stay: error; a
+//     diagnosis as the principal diagnosis of an inpatient institutional
+//     claim: error; a
 //     code CMS accepts only with a secondary diagnosis (Z51.89), when it is
 //     the only diagnosis of a stay: error. As the first-listed diagnosis of
 //     an outpatient or professional claim it is a warning, and no edit for
@@ -46,7 +49,8 @@ import (
 //     error on the outpatient first-listed diagnosis too; that would
 //     refuse every routine physical and high-risk prenatal visit.
 //   - MCE_QUESTIONABLE_ADMISSION (edit 8): a questionable admission code
-//     as the principal diagnosis of an inpatient stay: warning.
+//     as the principal diagnosis of an inpatient institutional claim:
+//     warning.
 //
 // Sex (edit 5): CMS deactivated the MCE sex-conflict edit as of 10/01/2024
 // (Definitions of Medicare Code Edits v42, "5. Sex conflict (deactivated
@@ -62,10 +66,16 @@ const (
 )
 
 // The rule texts are the words of the CMS "Definitions of Medicare Code
-// Edits" (chapter 1, the edit's section) as published with the ICD-10 MCE
-// (v33 onwards; the text of sections 4 and 6 was checked against quotations
-// of the v41.1 and v43.1 text files; sections 8 and 9 are as CMS states
-// them in the same document).
+// Edits" (chapter 1, the edit's section). The CMS zip could not be
+// obtained here, so they were checked against what public parsers of the
+// v41.1 and v43.1 text files quote of it: sections 4 ("clinically and
+// virtually impossible in a patient of the stated age"), 6 ("describe the
+// manifestation of an underlying disease, not the disease itself") and 9
+// ("a circumstance which influences an individual's health status but not
+// a current illness or injury"; "considered \"acceptable\" when a
+// secondary diagnosis is also coded"). The sentence of section 8 is the
+// wording CMS has used for the edit since the ICD-9 MCE, not checked
+// against the v43.1 file.
 const (
 	mceAgeText = "The Medicare Code Editor detects inconsistencies between a patient's age and any diagnosis on the patient's record. " +
 		"The diagnosis is clinically and virtually impossible in a patient of the stated age; therefore, either the diagnosis or the age is presumed to be incorrect."
@@ -180,7 +190,7 @@ func (k *checker) mce() {
 			continue
 		}
 		first := "first-listed"
-		if k.c.inpatient() {
+		if k.c.InpatientClaim() {
 			first = "principal"
 		}
 		if _, on := f.On(codes.MCEManifestation); on {
@@ -194,12 +204,12 @@ func (k *checker) mce() {
 		alone = alone && len(distinct) == 1
 		switch {
 		case !unacceptable && !alone:
-		case k.c.inpatient() && unacceptable:
+		case k.c.InpatientClaim() && unacceptable:
 			k.add(MCEUnacceptablePrincipal, Error, target,
 				"ICD-10-CM %s is unacceptable as the principal diagnosis of an inpatient stay: it does not describe a current illness or injury that occasioned the admission%s",
 				shown, mceSuffix(f))
 			k.rule(mceSource(f)+": Unacceptable principal diagnosis §9", mceUnacceptableText)
-		case k.c.inpatient():
+		case k.c.InpatientClaim():
 			k.add(MCEUnacceptablePrincipal, Error, target,
 				"ICD-10-CM %s is acceptable as the principal diagnosis only with a secondary diagnosis, and none is coded%s", shown, mceSuffix(f))
 			k.rule(mceSource(f)+": Unacceptable principal diagnosis §9 (acceptable with a secondary diagnosis)", mceAloneText)
@@ -213,7 +223,7 @@ func (k *checker) mce() {
 			k.rule(mceSource(f)+": Unacceptable principal diagnosis §9; ICD-10-CM Official Guidelines FY2026 Section IV (outpatient)",
 				mceUnacceptableText+" "+outpatientText)
 		}
-		if _, on := f.On(codes.MCEQuestionableAdmission); on && k.c.inpatient() {
+		if _, on := f.On(codes.MCEQuestionableAdmission); on && k.c.InpatientClaim() {
 			k.add(MCEQuestionableAdmission, Warning, target,
 				"ICD-10-CM %s as the principal diagnosis is a questionable admission: it is not usually sufficient justification for an inpatient stay; "+
 					"a person confirms the principal diagnosis%s", shown, mceSuffix(f))
