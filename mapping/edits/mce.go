@@ -36,9 +36,9 @@ import (
 //     principal or first-listed: error.
 //   - MCE_UNACCEPTABLE_PRINCIPAL (edit 9): an unacceptable principal
 //     diagnosis as the principal diagnosis of an inpatient institutional
-//     claim: error; a
-//     code CMS accepts only with a secondary diagnosis (Z51.89), when it is
-//     the only diagnosis of a stay: error. As the first-listed diagnosis of
+//     claim: error; a code CMS accepts only with a secondary diagnosis
+//     (Z51.89), when it is the only diagnosis of such a claim: error. As
+//     the first-listed diagnosis of
 //     an outpatient or professional claim it is a warning, and no edit for
 //     a Z code or O09: the list is written for the UHDDS principal
 //     diagnosis, which "does not apply to hospital-based outpatient
@@ -52,9 +52,10 @@ import (
 //     as the principal diagnosis of an inpatient institutional claim:
 //     warning.
 //
-// Sex (edit 5): CMS deactivated the MCE sex-conflict edit as of 10/01/2024
-// (Definitions of Medicare Code Edits v42, "5. Sex conflict (deactivated
-// as of 10/01/2024)"); codebridge's own SEX_CONFLICT (demographics.go)
+// Sex (edit 5): CMS deactivated the MCE sex-conflict edit as of 10/01/2024,
+// the start of FY2025 (MCE v42); the v43.1 text file's heading reads "5.
+// Sex conflict (deactivated as of 10/01/2024)" and lists no codes, and the
+// last version with sex lists is v41.1; codebridge's own SEX_CONFLICT (demographics.go)
 // stays a warning. The code's own validity (edit 1), external causes as
 // principal (edit 2) and duplicates (edit 3) are other edits of this
 // package (DX_*, the guideline sequencing edits, DX_DUPLICATE).
