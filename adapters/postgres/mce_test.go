@@ -106,11 +106,11 @@ func TestCodeStoreMCE(t *testing.T) {
 	// of that version loaded before stays as it was.
 	good := string(bundleBytes(t, "mce_v43_1_reference.json"))
 	bad := strings.Replace(good, `"maternity": "age 9 through 64 (inclusive)"`, `"maternity": "adults"`, 1)
-	v431, _ := codes.NewRelease(codes.MCE, "43.1")
-	if _, err := s.LoadRelease(ctx, v431, bytes.NewReader([]byte(bad)), nil); err == nil || !strings.Contains(err.Error(), "no age range for the maternity list") {
+	mceV431, _ := codes.NewRelease(codes.MCE, "43.1")
+	if _, err := s.LoadRelease(ctx, mceV431, bytes.NewReader([]byte(bad)), nil); err == nil || !strings.Contains(err.Error(), "no age range for the maternity list") {
 		t.Errorf("malformed MCE file: %v, want the missing age range named", err)
 	}
-	if _, err := s.LoadRelease(ctx, v431, bytes.NewReader([]byte(good[:1000])), nil); err == nil {
+	if _, err := s.LoadRelease(ctx, mceV431, bytes.NewReader([]byte(good[:1000])), nil); err == nil {
 		t.Error("truncated MCE file loaded")
 	}
 	v44, _ := codes.NewRelease(codes.MCE, "44")

@@ -265,11 +265,11 @@ type mceJSON struct {
 	} `json:"principal_dx_special_rules"`
 }
 
-var ageRangeRE = regexp.MustCompile(`(?i)age\s+(\d{1,3})(?:\s*(?:through|to|-|\x{2013})\s*(\d{1,3}))?`)
+var mceAgeRangeRE = regexp.MustCompile(`(?i)age\s+(\d{1,3})(?:\s*(?:through|to|-|\x{2013})\s*(\d{1,3}))?`)
 
-// parseAgeRange reads "age 0 through 17", "age 9-64" or "age 0 years only".
-func parseAgeRange(s string) (lo, hi int, ok bool) {
-	m := ageRangeRE.FindStringSubmatch(s)
+// mceParseAgeRange reads "age 0 through 17", "age 9-64" or "age 0 years only".
+func mceParseAgeRange(s string) (lo, hi int, ok bool) {
+	m := mceAgeRangeRE.FindStringSubmatch(s)
 	if m == nil {
 		return 0, 0, false
 	}
@@ -313,7 +313,7 @@ func readMCEJSON(r io.Reader, version string) ([]MCERecord, error) {
 		if err != nil || !l.IsAge() {
 			return nil, fmt.Errorf("age_conflict_lists: unknown age list %q (want perinatal, pediatric, maternity or adult)", name)
 		}
-		lo, hi, ok := parseAgeRange(f.AgeRanges[name])
+		lo, hi, ok := mceParseAgeRange(f.AgeRanges[name])
 		if !ok {
 			return nil, fmt.Errorf("age_ranges: no age range for the %s list (%q)", name, f.AgeRanges[name])
 		}
@@ -390,7 +390,7 @@ func readMCEText(r io.Reader) ([]MCERecord, error) {
 	)
 	for sc.Scan() {
 		line++
-		text := cp1252(strings.TrimRight(sc.Text(), "\r"))
+		text := mceCP1252(strings.TrimRight(sc.Text(), "\r"))
 		trimmed := strings.TrimSpace(text)
 		if trimmed == "" {
 			continue
@@ -453,7 +453,7 @@ func readMCEText(r io.Reader) ([]MCERecord, error) {
 				if l == "" {
 					return nil, fmt.Errorf("line %d: unknown age-conflict list %q", line, trimmed)
 				}
-				if a, b, ok := parseAgeRange(head); ok {
+				if a, b, ok := mceParseAgeRange(head); ok {
 					dlo, dhi = a, b
 				}
 				section, lo, hi = l, dlo, dhi // hi -1: no range stated, an error if codes follow
@@ -502,10 +502,10 @@ func mceCodeLine(s string) (code, title string, ok bool) {
 	return code, title, true
 }
 
-// cp1252 returns s as UTF-8: CMS text files are Windows-1252, whose
+// mceCP1252 returns s as UTF-8: CMS text files are Windows-1252, whose
 // punctuation (0x91-0x97) becomes its Unicode character and every other
 // byte its Latin-1 character. Valid UTF-8 is kept as it is.
-func cp1252(s string) string {
+func mceCP1252(s string) string {
 	if utf8.ValidString(s) {
 		return s
 	}

@@ -75,7 +75,7 @@ func byList(recs []MCERecord) map[MCEList][]string {
 // the section 8 procedure list and the later chapter not read, Z51.89
 // (acceptable only with a secondary diagnosis) on its own list.
 func TestReadMCEText(t *testing.T) {
-	data, err := readAll(openTestdata(t, mceTextFixture))
+	data, err := readMCEFile(openTestdata(t, mceTextFixture))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -111,7 +111,7 @@ func TestReadMCEText(t *testing.T) {
 	}
 }
 
-func readAll(r io.Reader) ([]byte, error) { return io.ReadAll(r) }
+func readMCEFile(r io.Reader) ([]byte, error) { return io.ReadAll(r) }
 
 // TestReadMCEJSON reads the bundled v43.1 extraction: the counts of
 // SOURCES.upstream.md §7 and the age ranges of the file.
@@ -145,7 +145,7 @@ func TestReadMCEJSON(t *testing.T) {
 // TestLoadMCEMalformed: a malformed MCE file is refused with a clear
 // error, and the catalog keeps what it had.
 func TestLoadMCEMalformed(t *testing.T) {
-	text, err := readAll(openTestdata(t, mceTextFixture))
+	text, err := readMCEFile(openTestdata(t, mceTextFixture))
 	if err != nil {
 		t.Fatal(err)
 	}

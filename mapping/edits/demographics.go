@@ -56,13 +56,13 @@ func (k *checker) demographics(e codes.Entry, target string) {
 		}
 		if r.sex != "" && (k.c.Sex == Male || k.c.Sex == Female) && k.c.Sex != r.sex {
 			k.add(SexConflict, Warning, target, "ICD-10-CM %s is %s, for %s patients only", e.Display(), r.what, r.sex)
-			k.rule(sexRule(r), sexRuleText)
+			k.citeLast(sexRule(r), sexRuleText)
 		}
 		// An age the MCE lists cover is MCE_AGE_CONFLICT's (mce.go).
 		if r.minAge >= 0 && !k.c.BirthDate.IsZero() && !k.mceAgeListed(e.Code, target) {
 			if age := ageAt(k.c.BirthDate, k.c.Start); age < r.minAge || age > r.maxAge {
 				k.add(AgeConflict, Warning, target, "ICD-10-CM %s is %s, expected for ages %s", e.Display(), r.what, ages(r))
-				k.rule("codebridge demographic table (mapping/edits/demographics.go), after the MCE age ranges (edit 4)",
+				k.citeLast("codebridge demographic table (mapping/edits/demographics.go), after the MCE age ranges (edit 4)",
 					"The code's ICD-10-CM chapter is expected for ages "+ages(r)+" (the MCE range of its kind); an age outside it is a warning for a person to review. "+
 						"Chapter 16 codes may be used throughout the life of the patient when the condition is still present (ICD-10-CM Official Guidelines FY2026 I.C.16.a.4).")
 			}

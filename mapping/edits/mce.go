@@ -177,15 +177,15 @@ func (k *checker) mce() {
 			if age := ageAt(k.c.BirthDate, on); age >= l.MinAge && age <= l.MaxAge {
 				continue
 			}
-			rule := fmt.Sprintf("%s: Age conflict (%s, age %s)", mceSource(f), a.what, ageRange(l))
+			rule := fmt.Sprintf("%s: Age conflict (%s, age %s)", mceSource(f), a.what, mceAgeRange(l))
 			msg := fmt.Sprintf("ICD-10-CM %s is on the MCE list of %s (age %s); the patient's age on %s is outside it",
-				shown, a.what, ageRange(l), day(on))
+				shown, a.what, mceAgeRange(l), day(on))
 			if a.err {
 				k.add(MCEAgeConflict, Error, target, "%s%s", msg, mceSuffix(f))
 			} else {
 				k.add(MCEAgeConflict, Warning, target, "%s: a person confirms the code or the birth date%s", msg, mceSuffix(f))
 			}
-			k.rule(rule+" §"+a.section, mceAgeText)
+			k.citeLast(rule+" §"+a.section, mceAgeText)
 		}
 		if i > 0 {
 			continue
@@ -198,7 +198,7 @@ func (k *checker) mce() {
 			k.add(MCEManifestationAsPrincipal, Error, target,
 				"ICD-10-CM %s is a manifestation code and cannot be the %s diagnosis: sequence the underlying condition first%s",
 				shown, first, mceSuffix(f))
-			k.rule(mceSource(f)+": Manifestation code as principal diagnosis §6", mceManifestationText)
+			k.citeLast(mceSource(f)+": Manifestation code as principal diagnosis §6", mceManifestationText)
 		}
 		_, unacceptable := f.On(codes.MCEUnacceptablePrincipal)
 		_, alone := f.On(codes.MCEUnacceptableAlone)
@@ -209,37 +209,37 @@ func (k *checker) mce() {
 			k.add(MCEUnacceptablePrincipal, Error, target,
 				"ICD-10-CM %s is unacceptable as the principal diagnosis of an inpatient stay: it does not describe a current illness or injury that occasioned the admission%s",
 				shown, mceSuffix(f))
-			k.rule(mceSource(f)+": Unacceptable principal diagnosis §9", mceUnacceptableText)
+			k.citeLast(mceSource(f)+": Unacceptable principal diagnosis §9", mceUnacceptableText)
 		case k.c.InpatientClaim():
 			k.add(MCEUnacceptablePrincipal, Error, target,
 				"ICD-10-CM %s is acceptable as the principal diagnosis only with a secondary diagnosis, and none is coded%s", shown, mceSuffix(f))
-			k.rule(mceSource(f)+": Unacceptable principal diagnosis §9 (acceptable with a secondary diagnosis)", mceAloneText)
-		case outpatientFirstListed(code):
+			k.citeLast(mceSource(f)+": Unacceptable principal diagnosis §9 (acceptable with a secondary diagnosis)", mceAloneText)
+		case mceOutpatientFirstListed(code):
 			// Not an MCE finding outside an inpatient stay (see mce above).
 		default:
 			k.add(MCEUnacceptablePrincipal, Warning, target,
 				"ICD-10-CM %s is on the MCE list of unacceptable principal diagnoses; the list is written for the principal diagnosis of an inpatient stay, "+
 					"so as the first-listed diagnosis of this outpatient or professional claim a person confirms it is the reason for the visit%s",
 				shown, mceSuffix(f))
-			k.rule(mceSource(f)+": Unacceptable principal diagnosis §9; ICD-10-CM Official Guidelines FY2026 Section IV (outpatient)",
-				mceUnacceptableText+" "+outpatientText)
+			k.citeLast(mceSource(f)+": Unacceptable principal diagnosis §9; ICD-10-CM Official Guidelines FY2026 Section IV (outpatient)",
+				mceUnacceptableText+" "+mceOutpatientText)
 		}
 		if _, on := f.On(codes.MCEQuestionableAdmission); on && k.c.InpatientClaim() {
 			k.add(MCEQuestionableAdmission, Warning, target,
 				"ICD-10-CM %s as the principal diagnosis is a questionable admission: it is not usually sufficient justification for an inpatient stay; "+
 					"a person confirms the principal diagnosis%s", shown, mceSuffix(f))
-			k.rule(mceSource(f)+": Questionable admission §8", mceQuestionableText)
+			k.citeLast(mceSource(f)+": Questionable admission §8", mceQuestionableText)
 		}
 	}
 }
 
-// outpatientText is the Official Guidelines' own sentence on why the
+// mceOutpatientText is the Official Guidelines' own sentence on why the
 // inpatient principal-diagnosis rules do not carry over to outpatient
 // claims (FY2026, Section IV introduction).
-const outpatientText = "The Uniform Hospital Discharge Data Set (UHDDS) definition of principal diagnosis does not apply to " +
+const mceOutpatientText = "The Uniform Hospital Discharge Data Set (UHDDS) definition of principal diagnosis does not apply to " +
 	"hospital-based outpatient services and provider-based office visits (ICD-10-CM Official Guidelines FY2026, Section IV)."
 
-// outpatientFirstListed reports whether code is on the MCE unacceptable
+// mceOutpatientFirstListed reports whether code is on the MCE unacceptable
 // list yet first-listed by the Official Guidelines in outpatient settings:
 // chapter 21 Z codes (encounters for examinations, screening, aftercare
 // and the like are first-listed: FY2026 Section IV.P and IV.Q, and the
@@ -248,12 +248,12 @@ const outpatientText = "The Uniform Hospital Discharge Data Set (UHDDS) definiti
 // outpatient visits for patients with high-risk pregnancies, a code from
 // category O09, Supervision of high-risk pregnancy, should be used as the
 // first-listed diagnosis": I.C.15.b.2).
-func outpatientFirstListed(code string) bool {
+func mceOutpatientFirstListed(code string) bool {
 	return strings.HasPrefix(code, "Z") || strings.HasPrefix(code, "O09")
 }
 
-// rule sets the rule source and text of the edit added last.
-func (k *checker) rule(source, text string) {
+// citeLast sets the rule source and text of the edit added last.
+func (k *checker) citeLast(source, text string) {
 	k.edits[len(k.edits)-1].Rule = source
 	k.edits[len(k.edits)-1].RuleText = text
 }
@@ -270,7 +270,7 @@ func mceSuffix(f codes.MCEFacts) string {
 	return " (" + mceSource(f) + "; " + f.Note + ")"
 }
 
-func ageRange(l codes.MCEListing) string {
+func mceAgeRange(l codes.MCEListing) string {
 	if l.MinAge == l.MaxAge {
 		return fmt.Sprint(l.MinAge)
 	}
