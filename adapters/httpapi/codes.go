@@ -44,8 +44,12 @@ type CodeRelease struct {
 	To       string    `json:"validTo"`
 	LoadedAt time.Time `json:"loadedAt"`
 	Rows     int       `json:"rows"`
-	Source   string    `json:"source,omitempty"`
-	SHA256   string    `json:"sha256"`
+	// Billable is the number of billable codes of the release (ICD-10
+	// codes that are not headers; every HCPCS and CPT code); 0 for the
+	// MUE, PTP and POA-exempt tables (CONTRACT section 4).
+	Billable int    `json:"billable"`
+	Source   string `json:"source,omitempty"`
+	SHA256   string `json:"sha256"`
 }
 
 // CodeSearcher is what the code routes need from the code-set store.
@@ -88,7 +92,7 @@ func (h codeHandlers) search(c echo.Context) error {
 	}
 	res, err := h.cs.Search(c.Request().Context(), system, q, date, limit)
 	if errors.Is(err, codes.ErrNoRelease) {
-		return c.JSON(http.StatusOK, searchResponse{Results: []CodeHit{}, Note: "no " + string(system) + " release is loaded"})
+		return c.JSON(http.StatusOK, searchResponse{Results: []CodeHit{}, Note: codes.SearchNote(system, date, codes.Release{})})
 	}
 	if err != nil {
 		return err
@@ -100,8 +104,7 @@ func (h codeHandlers) search(c echo.Context) error {
 		out.Results = []CodeHit{}
 	}
 	if !res.InForce {
-		out.Note = "no " + string(system) + " release covers " + date.Format(time.DateOnly) +
-			"; searched the newest release, " + res.Release.Version
+		out.Note = codes.SearchNote(system, date, res.Release)
 	}
 	return c.JSON(http.StatusOK, out)
 }

@@ -30,7 +30,7 @@ func (f *fakeCodes) Search(_ context.Context, system codes.System, q string, dat
 }
 
 func (f *fakeCodes) Releases(context.Context) ([]CodeRelease, error) {
-	return []CodeRelease{{System: "icd10cm", Version: "FY2026", From: "2025-10-01", To: "2026-09-30", Rows: 98186}}, nil
+	return []CodeRelease{{System: "icd10cm", Version: "FY2026", From: "2025-10-01", To: "2026-09-30", Rows: 98186, Billable: 74719}}, nil
 }
 
 func newCodesServer(t *testing.T) (*Server, *fakeCodes) {
@@ -111,8 +111,9 @@ func TestCodeSearchNoRelease(t *testing.T) {
 		t.Errorf("date out of range: %s", rec.Body)
 	}
 	rec = do(t, s, "GET", "/api/v1/codes/releases", "tok-auditor-123", "")
-	if rec.Code != 200 || !strings.Contains(rec.Body.String(), `"version":"FY2026"`) {
-		t.Errorf("releases: %d %s", rec.Code, rec.Body)
+	if rec.Code != 200 || !strings.Contains(rec.Body.String(), `"version":"FY2026","validFrom":"2025-10-01","validTo":"2026-09-30"`) ||
+		!strings.Contains(rec.Body.String(), `"rows":98186,"billable":74719`) {
+		t.Errorf("releases: %d %s; want system, version, validFrom, validTo, rows, billable (CONTRACT section 4)", rec.Code, rec.Body)
 	}
 }
 

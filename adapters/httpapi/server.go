@@ -37,19 +37,25 @@ type Options struct {
 	// for a slot before 503; 0 means 10s.
 	MaxInFlight  int
 	QueueTimeout time.Duration
+	// CodeSets, when set, adds the code-set coverage of today to the
+	// /readyz body ("codeSets", and a "warnings" line per system no
+	// release covers; never a failure) and exports it as the gauges
+	// codebridge_codeset_coverage_days and codebridge_codeset_covered.
+	CodeSets CodeSetCoverage
 }
 
 // Server is codebridge's HTTP server.
 type Server struct {
 	Echo *echo.Echo
 	// FHIR and API are the authenticated route groups /fhir and /api/v1.
-	FHIR    *echo.Group
-	API     *echo.Group
-	log     *slog.Logger
-	auth    *Authenticator
-	ready   []Check
-	httpSrv *http.Server
-	metrics *httpMetrics
+	FHIR     *echo.Group
+	API      *echo.Group
+	log      *slog.Logger
+	auth     *Authenticator
+	ready    []Check
+	httpSrv  *http.Server
+	metrics  *httpMetrics
+	codeSets CodeSetCoverage
 }
 
 // New builds the server with its middleware, health and metrics routes.
@@ -62,7 +68,10 @@ func New(o Options) *Server {
 	}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
-	s := &Server{Echo: e, log: o.Logger, auth: o.Auth, ready: o.Ready, metrics: newHTTPMetrics(o.Registry)}
+	s := &Server{Echo: e, log: o.Logger, auth: o.Auth, ready: o.Ready, metrics: newHTTPMetrics(o.Registry), codeSets: o.CodeSets}
+	if o.CodeSets != nil && o.Registry != nil {
+		o.Registry.MustRegister(newCoverageCollector(o.CodeSets))
+	}
 	e.HTTPErrorHandler = s.errorHandler
 	e.Use(middleware.RequestIDWithConfig(middleware.RequestIDConfig{TargetHeader: echo.HeaderXRequestID}))
 	e.Use(s.accessLog)
@@ -116,7 +125,9 @@ func (s *Server) healthz(c echo.Context) error {
 	return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
 }
 
-// readyz answers 200 only when every dependency check passes.
+// readyz answers 200 only when every dependency check passes. Its body
+// also carries the code-set coverage ("codeSets") and a warning per code
+// system no release covers today ("warnings"), which never fail it.
 func (s *Server) readyz(c echo.Context) error {
 	ctx, cancel := context.WithTimeout(c.Request().Context(), 3*time.Second)
 	defer cancel()
@@ -131,10 +142,16 @@ func (s *Server) readyz(c echo.Context) error {
 			checks[ch.Name] = "ok"
 		}
 	}
+	status, body := http.StatusOK, map[string]any{"status": "ok", "checks": checks}
 	if !ok {
-		return c.JSON(http.StatusServiceUnavailable, map[string]any{"status": "unavailable", "checks": checks})
+		status, body["status"] = http.StatusServiceUnavailable, "unavailable"
+	} else if d, warnings := s.codeSetDetails(ctx); d != nil {
+		body["codeSets"] = d
+		if len(warnings) > 0 {
+			body["warnings"] = warnings
+		}
 	}
-	return c.JSON(http.StatusOK, map[string]any{"status": "ok", "checks": checks})
+	return c.JSON(status, body)
 }
 
 func (s *Server) whoami(c echo.Context) error {

@@ -53,6 +53,10 @@ type ReleaseInfo struct {
 	LoadedAt time.Time
 	// Rows is the number of records stored for the release.
 	Rows int
+	// Billable is the number of billable codes among them: ICD-10 codes
+	// valid for HIPAA transactions (not headers), every HCPCS and CPT
+	// code; 0 for the MUE, PTP and POA-exempt tables.
+	Billable int
 	// Source is the file name it was loaded from, when known.
 	Source string
 	// SHA256 is the hex digest of the file as loaded.
@@ -141,7 +145,18 @@ func (s *CodeStore) loadTx(ctx context.Context, tx *sql.Tx, rel codes.Release, s
 		rel.System, rel.Version).Scan(&oldID, &oldSum, &oldRows)
 	switch {
 	case err == nil && bytes.Equal(oldSum, sum):
-		return LoadResult{Rows: oldRows, Unchanged: true}, nil
+		unordered, err := missingOrder(ctx, tx, oldID, rel.System)
+		if err != nil {
+			return LoadResult{}, err
+		}
+		if !unordered {
+			return LoadResult{Rows: oldRows, Unchanged: true}, nil
+		}
+		// Stored before tabular order was recorded (migration 00018):
+		// replace it with the same content, order numbers included.
+		if _, err := tx.ExecContext(ctx, `DELETE FROM code_releases WHERE id = $1`, oldID); err != nil {
+			return LoadResult{}, fmt.Errorf("replace: %w", err)
+		}
 	case err == nil:
 		if _, err := tx.ExecContext(ctx, `DELETE FROM code_releases WHERE id = $1`, oldID); err != nil {
 			return LoadResult{}, fmt.Errorf("replace: %w", err)
@@ -163,10 +178,73 @@ func (s *CodeStore) loadTx(ctx context.Context, tx *sql.Tx, rel codes.Release, s
 	if err != nil {
 		return LoadResult{}, err
 	}
-	if _, err := tx.ExecContext(ctx, `UPDATE code_releases SET row_count = $2 WHERE id = $1`, id, n); err != nil {
+	if _, err := tx.ExecContext(ctx, `UPDATE code_releases SET row_count = $2, billable_count = (
+		SELECT count(*) FROM code_entries WHERE release_id = $1 AND system = $3 AND billable) WHERE id = $1`, id, n, rel.System); err != nil {
 		return LoadResult{}, fmt.Errorf("row count: %w", err)
 	}
 	return LoadResult{Rows: n}, settle(ctx, tx, rel.System)
+}
+
+// missingOrder reports whether the stored ICD-10 release id lacks the
+// order numbers of its order file (stored before migration 00018).
+func missingOrder(ctx context.Context, tx *sql.Tx, id int64, system codes.System) (bool, error) {
+	if system != codes.ICD10CM && system != codes.ICD10PCS {
+		return false, nil
+	}
+	var missing bool
+	err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM code_entries WHERE release_id = $1 AND ord IS NULL)`, id).Scan(&missing)
+	if err != nil {
+		return false, fmt.Errorf("find order numbers: %w", err)
+	}
+	return missing, nil
+}
+
+// ErrReleaseNotLoaded is wrapped by the error of OrderRecords when no
+// release of the system and version is stored.
+var ErrReleaseNotLoaded = errors.New("release not loaded")
+
+// OrderRecords returns the records of the stored ICD-10-CM or ICD-10-PCS
+// release rel in tabular order, with their order numbers, as the order
+// file it was loaded from has them: the base a fiscal year's addenda is
+// applied to (codes.DeriveOrder). It wraps ErrReleaseNotLoaded when rel is
+// not stored, and refuses a release stored before order numbers were
+// recorded (loading the same file again records them).
+func (s *CodeStore) OrderRecords(ctx context.Context, rel codes.Release) ([]codes.OrderRecord, error) {
+	if rel.System != codes.ICD10CM && rel.System != codes.ICD10PCS {
+		return nil, fmt.Errorf("postgres.OrderRecords: %s has no order file", rel.System)
+	}
+	var id int64
+	err := s.db.QueryRowContext(ctx, `SELECT id FROM code_releases WHERE system = $1 AND version = $2`, rel.System, rel.Version).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("postgres.OrderRecords: %s %s: %w", rel.System, rel.Version, ErrReleaseNotLoaded)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("postgres.OrderRecords: %w", err)
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT ord, code, billable, short_title, long_title FROM code_entries
+		WHERE release_id = $1 ORDER BY ord NULLS FIRST`, id)
+	if err != nil {
+		return nil, fmt.Errorf("postgres.OrderRecords: %w", err)
+	}
+	defer rows.Close()
+	var out []codes.OrderRecord
+	for rows.Next() {
+		var o codes.OrderRecord
+		var ord sql.NullInt64
+		if err := rows.Scan(&ord, &o.Code, &o.Billable, &o.Short, &o.Long); err != nil {
+			return nil, fmt.Errorf("postgres.OrderRecords: %w", err)
+		}
+		if !ord.Valid {
+			return nil, fmt.Errorf("postgres.OrderRecords: %s %s was stored before codebridge recorded the tabular order of order files; load its order file again (codes load --system %s --version %s FILE) to record it",
+				rel.System, rel.Version, rel.System, rel.Version)
+		}
+		o.Order = int(ord.Int64)
+		out = append(out, o)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("postgres.OrderRecords: %w", err)
+	}
+	return out, nil
 }
 
 // settle merges the GIN pending lists the load filled and refreshes the
@@ -292,7 +370,7 @@ func (c *copier) finish(ctx context.Context, readErr error) (int, error) {
 	return c.n, nil
 }
 
-var entryCols = []string{"release_id", "system", "code", "display", "billable", "short_title", "long_title", "valid_from", "valid_to", "action"}
+var entryCols = []string{"release_id", "system", "code", "display", "billable", "short_title", "long_title", "valid_from", "valid_to", "action", "ord"}
 
 // copyRelease parses src in the format of system and copies its records
 // into the tables of release id.
@@ -307,7 +385,7 @@ func copyRelease(ctx context.Context, tx *sql.Tx, id int64, system codes.System,
 		}
 		return c.finish(ctx, codes.ReadOrder(br, func(o codes.OrderRecord) error {
 			sc.Add(system, o.Code, !o.Billable)
-			return c.add(ctx, o.Code, id, system, o.Code, codes.Display(system, o.Code), o.Billable, o.Short, o.Long, nil, nil, "")
+			return c.add(ctx, o.Code, id, system, o.Code, codes.Display(system, o.Code), o.Billable, o.Short, o.Long, nil, nil, "", o.Order)
 		}))
 	case codes.HCPCS:
 		return copyHCPCS(ctx, tx, id, br, bytes.HasPrefix(head, []byte("PK\x03\x04")), sc, progress)
@@ -318,7 +396,7 @@ func copyRelease(ctx context.Context, tx *sql.Tx, id int64, system codes.System,
 		}
 		return c.finish(ctx, codes.ReadCPT(br, func(p codes.CPTRecord) error {
 			sc.Add(system, p.Code, false)
-			return c.add(ctx, p.Code, id, system, p.Code, p.Code, true, "", p.Description, nil, nil, "")
+			return c.add(ctx, p.Code, id, system, p.Code, p.Code, true, "", p.Description, nil, nil, "", nil)
 		}))
 	case codes.POAExemptList:
 		c, err := newCopier(ctx, tx, "code_poa_exempt", progress, "release_id", "code", "title")
@@ -354,7 +432,7 @@ func copyHCPCS(ctx context.Context, tx *sql.Tx, id int64, r io.Reader, xlsx bool
 			sys = codes.HCPCSModifier
 		}
 		sc.Add(sys, h.Code, false)
-		return c.add(ctx, h.Code, id, sys, h.Code, h.Code, true, h.Short, h.Long, nullDate(h.Added), nullDate(h.Terminated), h.Action)
+		return c.add(ctx, h.Code, id, sys, h.Code, h.Code, true, h.Short, h.Long, nullDate(h.Added), nullDate(h.Terminated), h.Action, nil)
 	}))
 }
 
@@ -403,7 +481,7 @@ func nullDate(t time.Time) any {
 
 // ListReleases returns the loaded releases by system, newest first.
 func (s *CodeStore) ListReleases(ctx context.Context) ([]ReleaseInfo, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT system, version, valid_from, valid_to, loaded_at, row_count, source_name, sha256
+	rows, err := s.db.QueryContext(ctx, `SELECT system, version, valid_from, valid_to, loaded_at, row_count, billable_count, source_name, sha256
 		FROM code_releases ORDER BY system, valid_from DESC, version`)
 	if err != nil {
 		return nil, fmt.Errorf("postgres.ListReleases: %w", err)
@@ -413,7 +491,7 @@ func (s *CodeStore) ListReleases(ctx context.Context) ([]ReleaseInfo, error) {
 	for rows.Next() {
 		var ri ReleaseInfo
 		var sum []byte
-		if err := rows.Scan(&ri.System, &ri.Version, &ri.From, &ri.To, &ri.LoadedAt, &ri.Rows, &ri.Source, &sum); err != nil {
+		if err := rows.Scan(&ri.System, &ri.Version, &ri.From, &ri.To, &ri.LoadedAt, &ri.Rows, &ri.Billable, &ri.Source, &sum); err != nil {
 			return nil, fmt.Errorf("postgres.ListReleases: %w", err)
 		}
 		ri.From, ri.To, ri.SHA256 = codes.Day(ri.From), codes.Day(ri.To), hex.EncodeToString(sum)

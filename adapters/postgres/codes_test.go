@@ -105,6 +105,8 @@ func TestCodeStore(t *testing.T) {
 	}
 	loadExtras(t, s, cat)
 	t.Run("Counts", func(t *testing.T) { testCounts(t, db) })
+	t.Run("FY2027", func(t *testing.T) { testFY2027(t, s) })
+	t.Run("OrderRecords", func(t *testing.T) { testOrderRecords(t, db, s) })
 	t.Run("Idempotent", func(t *testing.T) { testIdempotent(t, db, s) })
 	t.Run("LookupParity", func(t *testing.T) {
 		for name, l := range map[string]codes.Lookup{"catalog": cat, "postgres": s} {
@@ -215,17 +217,20 @@ const countEntries = `SELECT count(*) FROM code_entries e JOIN code_releases r O
 
 func testCounts(t *testing.T, db *postgres.DB) {
 	got := map[string]int{
-		"icd10cm billable":  count(t, db, countEntries, "FY2026", "icd10cm", true),
-		"icd10cm headers":   count(t, db, countEntries, "FY2026", "icd10cm", false),
-		"icd10pcs billable": count(t, db, countEntries, "FY2026", "icd10pcs", true),
-		"hcpcs":             count(t, db, countEntries, "2025-Oct", "hcpcs", true),
-		"hcpcsmod":          count(t, db, countEntries, "2025-Oct", "hcpcsmod", true),
-		"poaexempt":         count(t, db, `SELECT count(*) FROM code_poa_exempt`),
-		"mue":               count(t, db, `SELECT count(*) FROM code_mues WHERE code <> $1`, codes.MUEPartialMarker),
-		"mue partial":       count(t, db, `SELECT count(*) FROM code_mues WHERE code = $1`, codes.MUEPartialMarker),
-		"ptp":               count(t, db, `SELECT count(*) FROM code_ptps`),
+		"icd10cm billable":        count(t, db, countEntries, "FY2026", "icd10cm", true),
+		"icd10cm headers":         count(t, db, countEntries, "FY2026", "icd10cm", false),
+		"icd10cm FY2027 billable": count(t, db, countEntries, "FY2027", "icd10cm", true),
+		"icd10cm FY2027 headers":  count(t, db, countEntries, "FY2027", "icd10cm", false),
+		"icd10pcs billable":       count(t, db, countEntries, "FY2026", "icd10pcs", true),
+		"hcpcs":                   count(t, db, countEntries, "2025-Oct", "hcpcs", true),
+		"hcpcsmod":                count(t, db, countEntries, "2025-Oct", "hcpcsmod", true),
+		"poaexempt":               count(t, db, `SELECT count(*) FROM code_poa_exempt`),
+		"mue":                     count(t, db, `SELECT count(*) FROM code_mues WHERE code <> $1`, codes.MUEPartialMarker),
+		"mue partial":             count(t, db, `SELECT count(*) FROM code_mues WHERE code = $1`, codes.MUEPartialMarker),
+		"ptp":                     count(t, db, `SELECT count(*) FROM code_ptps`),
 	}
 	want := map[string]int{"icd10cm billable": 74719, "icd10cm headers": 23467, "icd10pcs billable": 79115,
+		"icd10cm FY2027 billable": 74879, "icd10cm FY2027 headers": 23524,
 		"hcpcs": 8463, "hcpcsmod": 383, "poaexempt": 38349, "mue": 27, "mue partial": 1, "ptp": 9}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("row counts mismatch (-want +got):\n%s", diff)
@@ -253,7 +258,7 @@ func testIdempotent(t *testing.T, db *postgres.DB, s *postgres.CodeStore) {
 	if diff := cmp.Diff(before, after); diff != "" {
 		t.Errorf("releases changed by a no-op load (-before +after):\n%s", diff)
 	}
-	if len(after) != 8 { // the 6 bundled sets (MCE v43.1 among them) and the extras that do not replace one
+	if len(after) != 9 { // main's 8 and the bundled MCE v43.1
 		t.Errorf("%d releases listed, want 8: %+v", len(after), after)
 	}
 }
@@ -278,7 +283,7 @@ func testLookup(t *testing.T, l codes.Lookup) {
 		{codes.ICD10CM, "J20", fy26, lookupResult{"J20", "FY2026", false, nil}},
 		{codes.ICD10CM, "B88.0", fy26, lookupResult{"B880", "FY2026", false, nil}},
 		{codes.ICD10CM, "B88.0", fy25, lookupResult{"B880", "FY2025", true, nil}},
-		{codes.ICD10CM, "B88.01", fy25, lookupResult{"B8801", "FY2026", true, codes.ErrNotInForce}},
+		{codes.ICD10CM, "B88.01", fy25, lookupResult{"B8801", "FY2027", true, codes.ErrNotInForce}}, // the newest release with it
 		{codes.ICD10CM, "B88.0", ymd(2024, 1, 1), lookupResult{Err: codes.ErrNoRelease}},
 		{codes.ICD10CM, "Q99.99", fy26, lookupResult{Err: codes.ErrNotFound}},
 		{codes.ICD10PCS, "0016070", fy26, lookupResult{"0016070", "FY2026", true, nil}},
@@ -317,11 +322,11 @@ func testHistory(t *testing.T, l codes.Lookup) {
 		dos           time.Time
 		want          codes.State
 	}{
-		{codes.ICD10CM, "B88.01", "icd10cm FY2026,icd10cm FY2025", "icd10cm FY2026", ymd(2024, 6, 1), codes.NotYetValid},
-		{codes.ICD10CM, "J20.9", "icd10cm FY2026,icd10cm FY2025", "icd10cm FY2026,icd10cm FY2025", ymd(2024, 6, 1), codes.Unknown},
+		{codes.ICD10CM, "B88.01", "icd10cm FY2027,icd10cm FY2026,icd10cm FY2025", "icd10cm FY2027,icd10cm FY2026", ymd(2024, 6, 1), codes.NotYetValid},
+		{codes.ICD10CM, "J20.9", "icd10cm FY2027,icd10cm FY2026,icd10cm FY2025", "icd10cm FY2027,icd10cm FY2026,icd10cm FY2025", ymd(2024, 6, 1), codes.Unknown},
 		{codes.HCPCS, "A4397", "hcpcs 2025-Oct", "hcpcs 2025-Oct", ymd(2025, 11, 14), codes.Deleted},
 		{codes.HCPCSModifier, "XU", "hcpcsmod 2025-Oct", "hcpcsmod 2025-Oct", ymd(2025, 11, 14), codes.Unknown},
-		{codes.ICD10CM, "Q99.99", "icd10cm FY2026,icd10cm FY2025", "", ymd(2025, 11, 14), codes.Unknown},
+		{codes.ICD10CM, "Q99.99", "icd10cm FY2027,icd10cm FY2026,icd10cm FY2025", "", ymd(2025, 11, 14), codes.Unknown},
 		{codes.CPT, "99213", "", "", ymd(2025, 11, 14), codes.Unknown},
 	} {
 		h, err := l.History(ctx, tt.system, tt.code)
@@ -462,7 +467,8 @@ func testSearchDate(t *testing.T, s *postgres.CodeStore) {
 	}{
 		{ymd(2025, 9, 15), "FY2025", true, true},
 		{ymd(2025, 11, 14), "FY2026", true, false},
-		{ymd(2031, 1, 1), "FY2026", false, false},
+		{ymd(2026, 12, 8), "FY2027", true, false},
+		{ymd(2031, 1, 1), "FY2027", false, false},
 	} {
 		res := search(t, s, codes.ICD10CM, "B88.0", tt.date)
 		if res.Release.Version != tt.version || res.InForce != tt.inForce || len(res.Hits) == 0 ||

@@ -40,3 +40,7 @@ func PlansFresh(ctx context.Context, s *Store, ws []workitem.ResourceWrite) (boo
 	_, ok, err := s.planFresh(ctx, ws, s.now())
 	return ok, err
 }
+
+// SetRecheckGrace sets how long after seeing a release the re-check starts
+// on it (recheckGrace); tests run it at once.
+func SetRecheckGrace(s *Store, d time.Duration) { s.recheck.grace = d }

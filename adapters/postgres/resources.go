@@ -19,7 +19,11 @@ type Store struct {
 	db    *DB
 	o     StoreOptions
 	codes *CodeStore // the edits' code lookups, always on the coding transaction (codeLookup)
-	now   func() time.Time
+	// recheck is the release re-check's own code lookups (recheck.go): its
+	// release list is read afresh in each round, on the round's
+	// transaction, never from a list cached before a release committed.
+	recheck *recheckState
+	now     func() time.Time
 	// noFreshPath turns off the one-statement path for fresh writes
 	// (fresh.go), so tests can compare it with the general path.
 	noFreshPath bool
@@ -54,7 +58,7 @@ type StoreOptions struct {
 
 // NewStore returns a store on db with the settings and dependencies in o.
 func NewStore(db *DB, o StoreOptions) *Store {
-	return &Store{db: db, o: o, codes: NewCodeStore(db), now: func() time.Time { return time.Now().UTC().Truncate(time.Millisecond) }}
+	return &Store{db: db, o: o, codes: NewCodeStore(db), recheck: &recheckState{codes: NewCodeStore(db), grace: recheckGrace}, now: func() time.Time { return time.Now().UTC().Truncate(time.Millisecond) }}
 }
 
 // checkTx runs the store's edit checker on chart and as, its code lookups

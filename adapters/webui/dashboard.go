@@ -79,6 +79,38 @@ type dashboardData struct {
 	Errors        []string
 	StraightShare string
 	PassShare     string // the straight-through coder's pass rate over the charts it looked at
+	// CodeSetDate and CodeSetGaps are, for an admin, today's date and the
+	// code sets no loaded release covers today (see codeSetGaps).
+	CodeSetDate string
+	CodeSetGaps []codeSetGap
+}
+
+// codeSetGap is one code set without a release for today, as the admin's
+// banner shows it.
+type codeSetGap struct {
+	System, Missing, Hint, Impact string
+}
+
+// codeSetGaps answers, for an admin, the code sets no loaded release covers
+// today with the release to load and how (codes.Coverage); nothing for
+// other roles, and nothing (logged) when the coverage cannot be read: the
+// dashboard never fails for it.
+func (h *Handler) codeSetGaps(r *http.Request, s *session) (string, []codeSetGap) {
+	if h.o.CodeSets == nil || s.Role != workitem.RoleAdmin {
+		return "", nil
+	}
+	today, cov, err := h.o.CodeSets(r.Context())
+	if err != nil {
+		h.o.Logger.WarnContext(r.Context(), "code-set coverage unavailable", "error", err.Error())
+		return "", nil
+	}
+	var gaps []codeSetGap
+	for _, c := range cov {
+		if !c.Covered {
+			gaps = append(gaps, codeSetGap{System: string(c.System), Missing: c.Missing.String(), Hint: c.Hint, Impact: c.Impact})
+		}
+	}
+	return today.Format(time.DateOnly), gaps
 }
 
 // dashboard reads the reports (the store methods behind /api/v1/reports)
@@ -110,6 +142,7 @@ func (h *Handler) dashboard(w http.ResponseWriter, r *http.Request, s *session) 
 	d.MedianHours, d.P90Hours = hours(d.Queries.MedianTurnaroundHours), hours(d.Queries.P90TurnaroundHours)
 	d.StraightShare = strconv.FormatFloat(d.Straight.Rate*100, 'f', 1, 64) + "%"
 	d.PassShare = strconv.FormatFloat(d.Straight.PassRate*100, 'f', 1, 64) + "%"
+	d.CodeSetDate, d.CodeSetGaps = h.codeSetGaps(r, s)
 	h.renderPage(w, r, s, http.StatusOK, "dashboard.html", "Dashboards", d)
 	return nil
 }

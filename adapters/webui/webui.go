@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/codebridge/codebridge/mapping/codes"
 	"github.com/codebridge/codebridge/mapping/workitem"
 )
 
@@ -183,6 +184,11 @@ type Options struct {
 	// OIDC, when set, offers "Sign in with your organisation" through an
 	// OpenID Connect provider (oidc.go).
 	OIDC *OIDC
+	// CodeSets, when set, answers the code-set coverage of today (the
+	// facility's date, and codes.Coverage of the loaded releases): the
+	// dashboard shows an admin a banner naming each code set no release
+	// covers today, with the command that loads it.
+	CodeSets func(ctx context.Context) (today time.Time, cov []codes.SystemCoverage, err error)
 	// Audit, when set, is told of every page that shows patient data; ctx
 	// is the request's.
 	Audit  func(ctx context.Context, a ChartAccess)

@@ -24,14 +24,14 @@ func newCodesCmd(getenv func(string) string, g *globalFlags, stdout, stderr io.W
 		Short: "Load and list code sets and claim-edit tables (ICD-10-CM/PCS, HCPCS, CPT, MUE, PTP, POA-exempt)",
 	}
 	cmd.AddCommand(newCodesLoadCmd(getenv, g, stdout, stderr), newCodesListCmd(getenv, g, stdout),
-		newCodesLoadBundledCmd(getenv, g, stdout))
+		newCodesLoadBundledCmd(getenv, g, stdout), newCodesFetchCmd(getenv, g, stdout, stderr))
 	return cmd
 }
 
 func newCodesLoadCmd(getenv func(string) string, g *globalFlags, stdout, stderr io.Writer) *cobra.Command {
-	var system, version string
+	var system, version, addenda string
 	cmd := &cobra.Command{
-		Use:   "load --system SYSTEM --version VERSION FILE",
+		Use:   "load --system SYSTEM --version VERSION (FILE | --addenda ADDENDA)",
 		Short: "Load one release from its official file (idempotent; replaces a release of the same version)",
 		Long: `Load one release of a code set or edit table from the file as its publisher
 distributes it: icd10cm and icd10pcs order files, hcpcs ANWEB .xlsx (or its
@@ -39,12 +39,23 @@ CSV dump), mue and ptp CMS tables, cpt lists, the poaexempt list, mce (the
 CMS "Definitions of Medicare Code Edits" text file, or its JSON extraction).
 VERSION names the release and its dates of service: FY2026 for ICD-10 and
 POA-exempt, 2026Q2 or 2025-Oct for HCPCS, MUE and PTP, 2026 for CPT, 43.1
-for MCE (vNN is FY(NN-17), vNN.1 its April update).`,
-		Args: cobra.ExactArgs(1),
+for MCE (vNN is FY(NN-17), vNN.1 its April update).
+
+With --addenda, an ICD-10-CM fiscal year is derived instead from the loaded
+release of the year before and the official order-file addenda CMS publishes
+with it (icd10cm_order_addenda_2027.txt), checked against the counts of the
+addenda's footer; nothing is loaded when they do not match.`,
+		Args: cobra.RangeArgs(0, 1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			rel, err := loadRelease(system, version)
 			if err != nil {
 				return err
+			}
+			if addenda != "" {
+				return loadAddendaCmd(cmd.Context(), getenv, g, rel, addenda, args, stdout, stderr)
+			}
+			if len(args) != 1 {
+				return fmt.Errorf("codes load: the file to load is required (or --addenda for an ICD-10-CM addenda)")
 			}
 			return withCodeStore(cmd.Context(), getenv, g, func(s *postgres.CodeStore) error {
 				return loadCodesFile(cmd.Context(), s, rel, args[0], stdout, stderr)
@@ -53,6 +64,7 @@ for MCE (vNN is FY(NN-17), vNN.1 its April update).`,
 	}
 	cmd.Flags().StringVar(&system, "system", "", "icd10cm|icd10pcs|hcpcs|mue|ptp|cpt|poaexempt|mce (required)")
 	cmd.Flags().StringVar(&version, "version", "", "release version, e.g. FY2026, 2026Q2, 2025-Oct, 43.1 (required)")
+	cmd.Flags().StringVar(&addenda, "addenda", "", "icd10cm only: derive VERSION from the loaded previous fiscal year and this order-file addenda (icd10cm_order_addenda_YYYY.txt)")
 	_ = cmd.MarkFlagRequired("system")
 	_ = cmd.MarkFlagRequired("version")
 	return cmd
@@ -114,10 +126,10 @@ func newCodesListCmd(getenv func(string) string, g *globalFlags, stdout io.Write
 					return err
 				}
 				tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-				fmt.Fprintln(tw, "SYSTEM\tVERSION\tFROM\tTO\tROWS\tLOADED\tSOURCE")
+				fmt.Fprintln(tw, "SYSTEM\tVERSION\tFROM\tTO\tROWS\tBILLABLE\tLOADED\tSOURCE")
 				for _, r := range rels {
-					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\t%s\n", r.System, r.Version, r.From.Format(time.DateOnly),
-						r.To.Format(time.DateOnly), r.Rows, r.LoadedAt.UTC().Format(time.RFC3339), r.Source)
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\t%s\t%s\n", r.System, r.Version, r.From.Format(time.DateOnly),
+						r.To.Format(time.DateOnly), r.Rows, billableColumn(r), r.LoadedAt.UTC().Format(time.RFC3339), r.Source)
 				}
 				return tw.Flush()
 			})
@@ -220,7 +232,7 @@ func (c codeSearcher) Releases(ctx context.Context) ([]httpapi.CodeRelease, erro
 	out := make([]httpapi.CodeRelease, len(rels))
 	for i, r := range rels {
 		out[i] = httpapi.CodeRelease{System: string(r.System), Version: r.Version, From: r.From.Format(time.DateOnly),
-			To: r.To.Format(time.DateOnly), LoadedAt: r.LoadedAt, Rows: r.Rows, Source: r.Source, SHA256: r.SHA256}
+			To: r.To.Format(time.DateOnly), LoadedAt: r.LoadedAt, Rows: r.Rows, Billable: r.Billable, Source: r.Source, SHA256: r.SHA256}
 	}
 	return out, nil
 }

@@ -98,8 +98,9 @@ func TestCodesLoadBundled(t *testing.T) {
 	dbURL := pgtest.NewURL(t)
 	out, _, err := runCodes(t, dbURL, "load-bundled")
 	if err != nil || !strings.Contains(out, "loaded mue 2026Q2 (2026-04-01..2026-06-30): 9637 records from mue_practitioner_2026q2_dos_only.json") ||
-		!strings.Contains(out, "loaded icd10cm FY2026") {
-		t.Fatalf("load-bundled: %q, %v; want the MUE extract and ICD-10-CM loaded", out, err)
+		!strings.Contains(out, "loaded icd10cm FY2026") ||
+		!strings.Contains(out, "loaded icd10cm FY2027 (2026-10-01..2027-09-30): 98403 records from icd10cm_order_addenda_2027.txt applied to icd10cm_order_2026.txt") {
+		t.Fatalf("load-bundled: %q, %v; want the MUE extract and ICD-10-CM FY2026 and FY2027 loaded", out, err)
 	}
 	out, _, err = runCodes(t, dbURL, "load-bundled")
 	if err != nil || !strings.Contains(out, "every bundled code set is already loaded") {
@@ -108,6 +109,16 @@ func TestCodesLoadBundled(t *testing.T) {
 	out, _, err = runCodes(t, dbURL, "list")
 	if err != nil || !strings.Contains(out, "mue") || !strings.Contains(out, "2026Q2") {
 		t.Errorf("list after load-bundled: %q, %v; want the mue 2026Q2 release", out, err)
+	}
+	// codes list: validity, rows and billable codes of each release.
+	for _, want := range []string{
+		"icd10cm FY2027 2026-10-01 2027-09-30 98403 74879 ",
+		"icd10cm FY2026 2025-10-01 2026-09-30 98186 74719 ",
+		"mue 2026Q2 2026-04-01 2026-06-30 9637 - ",
+	} {
+		if !strings.Contains(strings.Join(strings.Fields(strings.ReplaceAll(out, "\n", " | ")), " "), want) {
+			t.Errorf("list after load-bundled: no row %q in\n%s", want, out)
+		}
 	}
 }
 
@@ -132,6 +143,13 @@ func TestCodeSearchRouteInMain(t *testing.T) {
 	}
 	if status, _ := get(t, m, "/api/v1/codes/search?q=J209", "e2e-ehr-token"); status != 403 {
 		t.Errorf("search as ehr: %d, want 403", status)
+	}
+	// The release list counts the billable codes (4 of the 7 records of
+	// the extract; CONTRACT section 4).
+	if status, body := get(t, m, "/api/v1/codes/releases", "e2e-coder-token"); status != 200 ||
+		!strings.Contains(body, `"system":"icd10cm","version":"FY2025","validFrom":"2024-10-01","validTo":"2025-09-30"`) ||
+		!strings.Contains(body, `"rows":7,"billable":4`) {
+		t.Errorf("releases: %d %s", status, body)
 	}
 }
 

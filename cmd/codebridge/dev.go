@@ -50,7 +50,7 @@ func newDevCmd(getenv func(string) string, g *globalFlags, stdout, stderr io.Wri
 			if len(cfg.Tokens) == 0 {
 				cfg.Tokens = devTokens()
 			}
-			m := &Main{Config: cfg, Logger: log, Stdout: stdout}
+			m := &Main{Config: cfg, Logger: log, Stdout: stdout, deferCoverageWarn: true}
 			if err := m.Start(ctx); err != nil {
 				return errors.Join(err, m.Close(context.Background()))
 			}
@@ -60,6 +60,7 @@ func newDevCmd(getenv func(string) string, g *globalFlags, stdout, stderr io.Wri
 			if err := loadBundledCodes(ctx, m); err != nil {
 				return errors.Join(err, m.Close(context.Background()))
 			}
+			m.warnCodeSetCoverage(ctx)
 			if n, err := m.loadSamples(ctx); err != nil {
 				log.Warn("loading sample data failed", "error", err.Error())
 			} else if n > 0 {

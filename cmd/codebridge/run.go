@@ -39,6 +39,9 @@ type Main struct {
 	// MLLPAddr is the HL7 v2 listener's address when it runs.
 	MLLPAddr string
 	Store    *postgres.Store
+	// deferCoverageWarn leaves the code-set coverage warnings of Start to
+	// the caller (`codebridge dev` loads the bundled sets after Start).
+	deferCoverageWarn bool
 
 	parser      *fhir.Parser            // the one validating FHIR parser (setupIngest)
 	ingestSvc   *ingest.Service         // the one inbound use case every way in shares (setupIngest)
@@ -105,7 +108,13 @@ func (m *Main) Start(ctx context.Context) error {
 	if err := m.build(ctx); err != nil {
 		return err
 	}
-	return m.start()
+	if err := m.start(); err != nil {
+		return err
+	}
+	if !m.deferCoverageWarn {
+		m.warnCodeSetCoverage(ctx)
+	}
+	return nil
 }
 
 // build constructs every service with all its dependencies and starts
@@ -118,6 +127,7 @@ func (m *Main) build(ctx context.Context) error {
 		return err
 	}
 	m.setupAutoCoder(wake)
+	m.setupRecheck()
 	if err := m.setupKafka(); err != nil {
 		return err
 	}
@@ -178,6 +188,7 @@ func (m *Main) setupHTTP() error {
 		Ready:        append([]httpapi.Check{{Name: "database", Fn: m.DB.PingContext}}, m.readyChecks...),
 		MaxInFlight:  m.Config.MaxInFlight(),
 		QueueTimeout: m.Config.HTTPQueueTimeout,
+		CodeSets:     m.codeSetCoverage(),
 	})
 	for _, register := range m.routes {
 		register(m.HTTP)

@@ -42,6 +42,7 @@ func (m *Main) registerUI() error {
 		OIDC:                 uiOIDC(m.Config),
 		Logger:               m.Logger,
 		Audit:                auditUIRead,
+		CodeSets:             m.codeSetCoverage(),
 		Authenticate: func(ctx context.Context, token string) (webui.Principal, error) {
 			return authenticate(ctx, token)
 		},
@@ -165,7 +166,7 @@ func (c uiCodes) Search(ctx context.Context, system, q string, date time.Time, l
 	res, err := c.s.SearchCodes(ctx, codes.System(system), q, date, limit)
 	if err != nil {
 		if errors.Is(err, codes.ErrNoRelease) {
-			return nil, "No " + system + " code set is loaded.", nil
+			return nil, codes.SearchNote(codes.System(system), date, codes.Release{}), nil
 		}
 		return nil, "", err
 	}
@@ -175,7 +176,7 @@ func (c uiCodes) Search(ctx context.Context, system, q string, date time.Time, l
 	}
 	note := ""
 	if !res.InForce {
-		note = "No release is in force on " + date.Format(time.DateOnly) + "; these are from " + res.Release.Version + "."
+		note = codes.SearchNote(codes.System(system), date, res.Release)
 	}
 	return out, note, nil
 }

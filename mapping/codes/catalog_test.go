@@ -11,16 +11,62 @@ import (
 
 func TestCatalogBundledCounts(t *testing.T) {
 	c := bundledCatalog(t)
-	want := map[System]int{ICD10CM: 98186, ICD10PCS: 80029, HCPCS: 8463, HCPCSModifier: 383, POAExemptList: 38349, MUETable: 9637,
-		MCE: 42 + 125 + 2543 + 856 + 422 + 30 + 2651 + 1} // MCE v43.1: SOURCES.upstream.md §7, Z51.89 on MCEUnacceptableAlone
-	got := map[System]int{}
+	want := map[string]int{"icd10cm FY2026": 98186, "icd10cm FY2027": 98403, "icd10pcs FY2026": 80029, "hcpcs 2025-Oct": 8463,
+		"hcpcsmod 2025-Oct": 383, "poaexempt FY2026": 38349, "mue 2026Q2": 9637,
+		"mce v43.1": 42 + 125 + 2543 + 856 + 422 + 30 + 2651 + 1} // MCE v43.1: SOURCES.upstream.md §7, Z51.89 on MCEUnacceptableAlone
+	got := map[string]int{}
 	c.mu.RLock()
 	for s, ts := range c.releases {
-		got[s] = ts[0].size()
+		for _, t := range ts {
+			got[string(s)+" "+t.rel.Version] = t.size()
+		}
 	}
 	c.mu.RUnlock()
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("mismatch (-want +got):\n%s", diff)
+	}
+}
+
+// TestCatalogBundledFY2027: the bundled catalog has FY2026 and the derived
+// FY2027 ICD-10-CM, each in force on its own dates. D69.1 became a header
+// in FY2027 (its codes D69.11, D69.19 are new): the FY2027 addenda.
+func TestCatalogBundledFY2027(t *testing.T) {
+	c := bundledCatalog(t)
+	ctx := context.Background()
+	today, before := ymd(2026, 12, 8), ymd(2026, 9, 30)
+	for _, tt := range []struct {
+		code     string
+		dos      time.Time
+		version  string
+		billable bool
+		err      error
+		state    State
+	}{
+		{"D69.11", today, "FY2027", true, nil, Unknown},
+		{"D69.11", before, "FY2027", true, ErrNotInForce, NotYetValid},
+		{"D69.1", today, "FY2027", false, nil, Unknown},
+		{"D69.1", before, "FY2026", true, nil, Unknown},
+	} {
+		e, err := c.Code(ctx, ICD10CM, tt.code, tt.dos)
+		if e.Release.Version != tt.version || e.Billable != tt.billable || !errors.Is(err, tt.err) && err != tt.err {
+			t.Errorf("Code(%s, %s) = %s billable %v, %v; want %s billable %v, %v", tt.code, tt.dos.Format(time.DateOnly),
+				e.Release.Version, e.Billable, err, tt.version, tt.billable, tt.err)
+		}
+		h, _ := c.History(ctx, ICD10CM, tt.code)
+		if got := h.On(tt.dos).State; got != tt.state {
+			t.Errorf("History(%s).On(%s) = %v, want %v", tt.code, tt.dos.Format(time.DateOnly), got, tt.state)
+		}
+	}
+	for _, tt := range []struct {
+		dos     time.Time
+		version string
+	}{{ymd(2026, 9, 30), "FY2026"}, {ymd(2026, 10, 1), "FY2027"}, {ymd(2027, 9, 30), "FY2027"}} {
+		if r, ok := c.InForce(ICD10CM, tt.dos); !ok || r.Version != tt.version {
+			t.Errorf("InForce(%s) = %v %v, want %s", tt.dos.Format(time.DateOnly), r, ok, tt.version)
+		}
+	}
+	if _, ok := c.InForce(ICD10CM, ymd(2027, 10, 1)); ok {
+		t.Errorf("an ICD-10-CM release is in force on 2027-10-01")
 	}
 }
 

@@ -50,6 +50,11 @@
 // never mistake a missing code set for a clean pass. Catalog implements it
 // in memory; the PostgreSQL store implements the same interface.
 //
+// A date no loaded release covers is never answered from another release:
+// ReleaseFor names the release that would cover it and LoadHint the
+// command that loads it; Coverage reports, per code set a site needs
+// (SiteSystems), whether today is covered and for how many days.
+//
 // CPT is never checked against content codebridge ships: CPT descriptors
 // are AMA copyright. Without a user-loaded CPT release, Code(CPT, ...)
 // returns ErrNoRelease and callers fall back to CPTFormat.
@@ -58,7 +63,9 @@
 //
 // Bundled embeds the public-domain FY2026 ICD-10-CM and ICD-10-PCS order
 // files, the FY2026 POA-exempt list and the October 2025 HCPCS Level II file
-// (gzip, about 3.2 MB), so a fresh install starts with real code sets, and
+// (gzip, about 3.2 MB), so a fresh install starts with real code sets, the
+// official FY2027 ICD-10-CM order-file addenda (5 KB) from which the FY2027
+// ICD-10-CM release is derived (DeriveOrder), and
 // the 2026 Q2 practitioner MUE date-of-service (MAI 3) values, a partial
 // derivative of the CMS table (code numbers and values only, 30 KB): it is
 // loaded as partial, so codes it does not list are reported as not checked.

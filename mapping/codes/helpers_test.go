@@ -67,3 +67,18 @@ func bundledReader(tb testing.TB, name string) *bytes.Reader {
 	tb.Helper()
 	return bytes.NewReader(bundled(tb, name))
 }
+
+// bundledFile returns the uncompressed content of an embedded file.
+func bundledFile(tb testing.TB, name string) []byte {
+	tb.Helper()
+	rc, err := BundledFile(name)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer rc.Close()
+	data, err := io.ReadAll(rc)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return data
+}

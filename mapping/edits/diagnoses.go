@@ -132,7 +132,7 @@ func (k *checker) poa(e codes.Entry, poa, target string) {
 	listKnown := true
 	switch k.classify(err) {
 	case noRelease:
-		k.noRelease(codes.POAExemptList, target)
+		k.noRelease(codes.POAExemptList, k.c.poaDate(), target)
 		listKnown = false
 	case failed:
 		return

@@ -14,7 +14,10 @@
 //   - CPT without a CPT release: checked by format only, CPT_UNVERIFIED
 //     (warning). CPT content is AMA-licensed and never shipped.
 //   - A code set with no release for the date of service: NO_RELEASE_FOR_DOS
-//     (warning, once per system), never a silent pass.
+//     (warning, once per system), never a silent pass and never an earlier
+//     release applied in its place; the message names the release that
+//     would cover the date and the command that loads it
+//     (codes.ReleaseFor, codes.LoadHint).
 //   - Dates of service (Medicare Claims Processing Manual, Pub. 100-04,
 //     ch. 23, sec. 10.2: codes by date of service, by discharge date for
 //     inpatient stays; ICD-10-CM/PCS releases take effect October 1): the

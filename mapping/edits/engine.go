@@ -80,7 +80,7 @@ func (k *checker) code(system codes.System, code string, dos time.Time, target s
 	e, err := k.lk.Code(k.ctx, system, code, dos)
 	st := k.classify(err)
 	if st == noRelease {
-		k.noRelease(system, target)
+		k.noRelease(system, dos, target)
 	}
 	return e, st
 }
@@ -93,14 +93,44 @@ func (k *checker) known(system codes.System, code string, dos time.Time) bool {
 	return st == found || st == notInForce
 }
 
-// noRelease warns, once per system, that a code set was not checked.
-func (k *checker) noRelease(system codes.System, target string) {
+// noRelease warns, once per system, that a code set was not checked on
+// dos, naming the release that would cover dos and the command that loads
+// it (codes.MissingRelease). An earlier release is never applied in its
+// place: codes are reported by the date of service, with the annual update
+// effective each October 1 and no grace period (Medicare Claims Processing
+// Manual, Pub. 100-04, ch. 23 §10.2).
+func (k *checker) noRelease(system codes.System, dos time.Time, target string) {
 	if k.warned[system] {
 		return
 	}
 	k.warned[system] = true
-	k.note(NoReleaseForDOS, system, target,
-		"no %s release is loaded for the date of service; these codes were not checked against it", system)
+	k.note(NoReleaseForDOS, system, target, "%s", noReleaseMessage(system, dos))
+}
+
+// noReleaseMessage is the NO_RELEASE_FOR_DOS message for system on dos:
+// what was not checked, why no other release stood in, and the release to
+// load with its command.
+func noReleaseMessage(system codes.System, dos time.Time) string {
+	return fmt.Sprintf("no %s release is loaded for the date of service %s; these codes were not checked against it "+
+		"(%s): %s", system, day(dos), releaseRule(system), codes.MissingRelease(system, dos))
+}
+
+// releaseRule says why a release is applied only to its own dates.
+func releaseRule(system codes.System) string {
+	switch system {
+	case codes.ICD10CM, codes.ICD10PCS, codes.POAExemptList:
+		return "ICD-10 codes are reported by the date of service, the annual update taking effect each October 1 " +
+			"with no grace period, so an earlier release is never applied: Pub. 100-04 ch. 23 §10.2"
+	case codes.HCPCS, codes.HCPCSModifier:
+		return "HCPCS Level II codes are reported by the date of service; CMS updates the file every quarter, " +
+			"so an earlier quarter's file is never applied"
+	case codes.MUETable, codes.PTPTable:
+		return "CMS publishes the NCCI PTP and MUE tables every quarter, each for its own dates of service, " +
+			"so an earlier quarter's table is never applied"
+	case codes.MCE:
+		return "no Medicare Code Editor release is loaded at all; any one loaded would be applied, the nearest outside its window (mce.go)"
+	}
+	return "a release is applied only to its own dates of service"
 }
 
 // lineDate is the service date of line l.

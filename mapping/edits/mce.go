@@ -121,7 +121,7 @@ func (k *checker) mceFacts(code, target string) (codes.MCEFacts, bool) {
 	case found:
 		a.ok = true
 	case noRelease:
-		k.noRelease(codes.MCE, target)
+		k.noRelease(codes.MCE, k.c.codeSetDate(), target)
 	}
 	if k.mceSeen == nil {
 		k.mceSeen = map[string]mceAnswer{}

@@ -228,8 +228,7 @@ func (k *checker) mueUnchecked(unchecked []uncheckedLine) {
 	worst := slices.MaxFunc(unchecked, func(a, b uncheckedLine) int { return a.line.Units - b.line.Units })
 	target := fmt.Sprintf("lines[%d].units", worst.idx)
 	if !worst.partial {
-		k.note(NoReleaseForDOS, codes.MUETable, target,
-			"no %s release is loaded for the date of service; these codes were not checked against it", codes.MUETable)
+		k.note(NoReleaseForDOS, codes.MUETable, target, "%s", noReleaseMessage(codes.MUETable, worst.day))
 		return
 	}
 	k.note(NoReleaseForDOS, codes.MUETable, target,
@@ -324,7 +323,7 @@ func (k *checker) pair(col1, col2 billed) bool {
 	p, err := k.lk.PTP(k.ctx, col1.code, col2.code, col1.day)
 	switch k.classify(err) {
 	case noRelease:
-		k.noRelease(codes.PTPTable, fmt.Sprintf("lines[%d].code", col2.idx))
+		k.noRelease(codes.PTPTable, col1.day, fmt.Sprintf("lines[%d].code", col2.idx))
 		return true
 	case found:
 	default:

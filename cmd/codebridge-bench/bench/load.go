@@ -196,8 +196,11 @@ func (p phase) run(ctx context.Context) (*tally, time.Duration) {
 	t := newTally()
 	var next, queued atomic.Int64
 	start := time.Now()
-	stop := make(chan struct{})
-	go p.report(t, start, stop)
+	stop, reported := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(reported)
+		p.report(t, start, stop)
+	}()
 	var wg sync.WaitGroup
 	for range p.workers {
 		wg.Add(1)
@@ -219,8 +222,10 @@ func (p phase) run(ctx context.Context) (*tally, time.Duration) {
 		}()
 	}
 	wg.Wait()
+	elapsed := time.Since(start)
 	close(stop)
-	return t, time.Since(start)
+	<-reported // no progress line is written after run returns (the caller writes to the same stream)
+	return t, elapsed
 }
 
 // report prints a progress line every interval until stop closes.

@@ -1,0 +1,432 @@
+package cmsfetch_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/codebridge/codebridge/adapters/cmsfetch"
+	"github.com/codebridge/codebridge/adapters/cmsfetch/cmsfetchtest"
+	"github.com/codebridge/codebridge/mapping/codes"
+)
+
+const (
+	cmZip  = "2027-code-descriptions-tabular-order.zip"
+	pcsZip = "2027-icd-10-pcs-order-file-long-abbreviated-titles.zip"
+	poaZip = "2027-poa-exempt-codes.zip"
+)
+
+// setup starts a server with the FY2027 fixtures and a fetcher on a fresh
+// directory.
+func setup(t *testing.T) (*cmsfetchtest.Server, *cmsfetchtest.FY2027, *cmsfetch.Fetcher, *bytes.Buffer) {
+	t.Helper()
+	srv := cmsfetchtest.NewServer(t)
+	fx := cmsfetchtest.NewFY2027(t, srv.Base())
+	fx.Serve(srv)
+	var log bytes.Buffer
+	return srv, fx, &cmsfetch.Fetcher{Dir: t.TempDir(), UserAgent: "codebridge-test", Log: &log}, &log
+}
+
+// dirFiles lists the names in dir.
+func dirFiles(t *testing.T, dir string) []string {
+	t.Helper()
+	es, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, e := range es {
+		out = append(out, e.Name())
+	}
+	return out
+}
+
+func TestFetchVerifiedAndExtract(t *testing.T) {
+	srv, fx, fe, log := setup(t)
+	f := fx.File(t, codes.ICD10CM)
+	res, err := fe.Fetch(context.Background(), f, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Path != filepath.Join(fe.Dir, cmZip) || !res.Check.Pinned || res.Check.SHA256 != f.SHA256 ||
+		res.Check.Member != "Code Descriptions/icd10cm_order_2027.txt" || res.Check.MemberSHA256 != f.MemberSHA256 {
+		t.Errorf("result %+v", res)
+	}
+	if got := dirFiles(t, fe.Dir); !slices.Equal(got, []string{cmZip}) {
+		t.Errorf("download directory holds %v, want only the zip", got)
+	}
+	if !strings.Contains(log.String(), "downloading "+srv.Base()+"/"+cmZip) || !strings.Contains(log.String(), "downloaded "+cmZip) {
+		t.Errorf("log %q: want plain start and end lines", log.String())
+	}
+	if got := srv.Agents(); len(got) != 1 || got[0] != "codebridge-test" {
+		t.Errorf("User-Agent %v", got)
+	}
+	out, err := cmsfetch.Extract(res.Path, f, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(out); filepath.Base(out) != "icd10cm_order_2027.txt" || !bytes.Equal(b, fx.CMMember) {
+		t.Errorf("extracted %s: %d bytes, want the order file", out, len(b))
+	}
+	// A verified copy in the directory is used again without a request.
+	if res, err := fe.Fetch(context.Background(), f, ""); err != nil || res.URL != "" || srv.Hits(cmZip) != 1 {
+		t.Errorf("second fetch: %+v, %v, %d requests; want the copy reused", res, err, srv.Hits(cmZip))
+	}
+}
+
+func TestFetchHashMismatchKeepsNothing(t *testing.T) {
+	srv, fx, fe, _ := setup(t)
+	f := fx.File(t, codes.ICD10CM)
+	f.SHA256 = strings.Repeat("0", 64)
+	_, err := fe.Fetch(context.Background(), f, "")
+	if !errors.Is(err, cmsfetch.ErrMismatch) || !strings.Contains(err.Error(), "refused, nothing kept") ||
+		!strings.Contains(err.Error(), "the published one is "+f.SHA256) {
+		t.Errorf("err %v; want a refused mismatch naming both digests", err)
+	}
+	if got := dirFiles(t, fe.Dir); len(got) != 0 {
+		t.Errorf("download directory holds %v after a mismatch", got)
+	}
+	// A wrong member digest (the zip itself not pinned) is refused too.
+	f = fx.File(t, codes.ICD10CM)
+	f.SHA256, f.MemberSHA256 = "", strings.Repeat("1", 64)
+	if _, err := fe.Fetch(context.Background(), f, ""); !errors.Is(err, cmsfetch.ErrMismatch) || !strings.Contains(err.Error(), "member") {
+		t.Errorf("member mismatch: %v", err)
+	}
+	if got := dirFiles(t, fe.Dir); len(got) != 0 || srv.Hits(cmZip) != 2 {
+		t.Errorf("download directory holds %v; %d requests", got, srv.Hits(cmZip))
+	}
+}
+
+func TestFetchTruncatedKeepsNothing(t *testing.T) {
+	srv, fx, fe, _ := setup(t)
+	srv.SetMode(cmZip, cmsfetchtest.Truncate)
+	srv.SetMode(pcsZip, cmsfetchtest.Truncate)
+	for _, sys := range []codes.System{codes.ICD10CM, codes.ICD10PCS} { // size known / unknown
+		f := fx.File(t, sys)
+		_, err := fe.Fetch(context.Background(), f, "")
+		if err == nil || !strings.Contains(err.Error(), "broke off") || !strings.Contains(err.Error(), "nothing kept") {
+			t.Errorf("%s: err %v; want a download that broke off, nothing kept", sys, err)
+		}
+		if got := dirFiles(t, fe.Dir); len(got) != 0 {
+			t.Errorf("%s: download directory holds %v after a truncated body", sys, got)
+		}
+	}
+	// A server announcing another length than the official size is refused
+	// before the body is read.
+	srv.Put(cmZip, append(bytes.Clone(fx.CM), 0), cmsfetchtest.Serve)
+	if _, err := fe.Fetch(context.Background(), fx.File(t, codes.ICD10CM), ""); !errors.Is(err, cmsfetch.ErrMismatch) ||
+		!strings.Contains(err.Error(), "announces") {
+		t.Errorf("longer body: %v", err)
+	}
+	if got := dirFiles(t, fe.Dir); len(got) != 0 {
+		t.Errorf("download directory holds %v", got)
+	}
+}
+
+func TestFetchHTTPErrors(t *testing.T) {
+	srv, fx, fe, log := setup(t)
+	srv.SetMode(poaZip, cmsfetchtest.Fail500)
+	_, err := fe.Fetch(context.Background(), fx.File(t, codes.POAExemptList), "")
+	if err == nil || !strings.Contains(err.Error(), "GET "+srv.Base()+"/"+poaZip+": 500 Internal Server Error") {
+		t.Errorf("500: %v; want the URL and the status", err)
+	}
+	f := fx.File(t, codes.ICD10PCS)
+	f.URL, f.Name = srv.Base()+"/no-such.zip", "no-such.zip"
+	f.Alternates = []string{srv.Base() + "/also-missing.zip"}
+	_, err = fe.Fetch(context.Background(), f, "")
+	if !errors.Is(err, cmsfetch.ErrNotFound) || !strings.Contains(err.Error(), "GET "+srv.Base()+"/also-missing.zip: 404 Not Found") ||
+		!strings.Contains(err.Error(), "--url icd10pcs=URL") {
+		t.Errorf("404: %v; want the URL, the status and the --url hint", err)
+	}
+	if srv.Hits("no-such.zip") != 1 || srv.Hits("also-missing.zip") != 1 || !strings.Contains(log.String(), "trying "+srv.Base()+"/also-missing.zip") {
+		t.Errorf("want the alternate tried after the 404; log %q", log.String())
+	}
+	// The alternate is used when the first address is gone.
+	f.Alternates = []string{srv.Base() + "/" + pcsZip}
+	if res, err := fe.Fetch(context.Background(), f, ""); err != nil || res.URL != srv.Base()+"/"+pcsZip {
+		t.Errorf("alternate: %+v, %v", res, err)
+	}
+	if got := dirFiles(t, fe.Dir); !slices.Equal(got, []string{"no-such.zip"}) {
+		t.Errorf("download directory holds %v", got)
+	}
+}
+
+// cancelAfter is a progress writer that cancels a download once n bytes
+// went through, standing for an operator's Ctrl-C.
+type cancelAfter struct {
+	n      int64
+	seen   int64
+	cancel context.CancelFunc
+}
+
+func (c *cancelAfter) Write(p []byte) (int, error) {
+	c.seen += int64(len(p))
+	if c.seen >= c.n {
+		c.cancel()
+	}
+	return len(p), nil
+}
+
+func TestFetchResumesAnInterruptedDownload(t *testing.T) {
+	srv, fx, fe, log := setup(t)
+	f := fx.File(t, codes.ICD10CM)
+	// A server that sends half and then waits for the client to go away.
+	half := len(fx.CM) / 2
+	srv.SetMode(cmZip, cmsfetchtest.Stall)
+	ctx, cancel := context.WithCancel(context.Background())
+	fe.Progress = func(name string, total, have int64) (io.Writer, func()) {
+		if name != cmZip || total != f.Size || have != 0 {
+			t.Errorf("progress(%q, %d, %d)", name, total, have)
+		}
+		return &cancelAfter{n: int64(half), cancel: cancel}, func() {}
+	}
+	_, err := fe.Fetch(ctx, f, "")
+	if err == nil || !strings.Contains(err.Error(), "run again to resume") {
+		t.Fatalf("interrupted fetch: %v", err)
+	}
+	part := filepath.Join(fe.Dir, cmZip+".part")
+	st, err := os.Stat(part)
+	if err != nil || st.Size() == 0 || st.Size() >= int64(len(fx.CM)) {
+		t.Fatalf("part after the interruption: %v, %v; want a partial download kept", st, err)
+	}
+	kept := st.Size()
+	fe.Progress = nil
+	srv.SetMode(cmZip, cmsfetchtest.Serve)
+	res, err := fe.Fetch(context.Background(), f, "")
+	if err != nil || res.Resumed != kept {
+		t.Fatalf("resumed fetch: %+v, %v; want it resumed at %d", res, err, kept)
+	}
+	if r := srv.Ranges(); r[len(r)-1] != "bytes="+strconv.FormatInt(kept, 10)+"-" {
+		t.Errorf("Range headers %q", r)
+	}
+	if !strings.Contains(log.String(), "resuming at byte") {
+		t.Errorf("log %q", log.String())
+	}
+	if got := dirFiles(t, fe.Dir); !slices.Equal(got, []string{cmZip}) {
+		t.Errorf("download directory holds %v", got)
+	}
+
+	// A server that ignores Range gets the whole file again; a .part that
+	// does not match is overwritten, not appended to.
+	if err := os.Remove(res.Path); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(part, []byte("garbage that is not the start of the zip"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	srv.SetMode(cmZip, cmsfetchtest.IgnoreRange)
+	if res, err := fe.Fetch(context.Background(), f, ""); err != nil || res.Resumed != 0 {
+		t.Errorf("fetch from a server ignoring Range: %+v, %v", res, err)
+	}
+	// A resumed .part whose start is wrong fails verification and is
+	// deleted.
+	if err := os.Remove(res.Path); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(part, bytes.Repeat([]byte{'x'}, half), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	srv.SetMode(cmZip, cmsfetchtest.Serve)
+	if _, err := fe.Fetch(context.Background(), f, ""); !errors.Is(err, cmsfetch.ErrMismatch) {
+		t.Errorf("bad prefix resumed: %v; want a mismatch", err)
+	}
+	if got := dirFiles(t, fe.Dir); len(got) != 0 {
+		t.Errorf("download directory holds %v", got)
+	}
+}
+
+func TestVerifyStructureWithoutDigest(t *testing.T) {
+	srv, fx, fe, _ := setup(t)
+	// PCS: no digest; checked by structure and shape, the digest reported.
+	f := fx.File(t, codes.ICD10PCS)
+	res, err := fe.Fetch(context.Background(), f, "")
+	if err != nil || res.Check.Pinned || res.Check.SHA256 != cmsfetchtest.SHA256(fx.PCS) ||
+		res.Check.MemberSHA256 != cmsfetchtest.SHA256(fx.PCSMember) {
+		t.Fatalf("PCS: %+v, %v", res, err)
+	}
+	// The CM order file served as the PCS zip: right name, wrong shape.
+	wrong := cmsfetchtest.Zip(t, cmsfetchtest.Member{Name: "icd10pcs_order_2027.txt", Data: fx.CMMember})
+	srv.Put(pcsZip, wrong, cmsfetchtest.Serve)
+	if _, err := fe.Fetch(context.Background(), f, ""); !errors.Is(err, cmsfetch.ErrMismatch) || !errors.Is(err, codes.ErrWrongShape) {
+		t.Errorf("wrong shape: %v", err)
+	}
+	// Not a zip; a zip without the member.
+	srv.Put(pcsZip, []byte("<html>moved</html>"), cmsfetchtest.Serve)
+	if _, err := fe.Fetch(context.Background(), f, ""); !errors.Is(err, cmsfetch.ErrMismatch) || !strings.Contains(err.Error(), "not a zip") {
+		t.Errorf("html: %v", err)
+	}
+	srv.Put(pcsZip, cmsfetchtest.Zip(t, cmsfetchtest.Member{Name: "readme.txt", Data: []byte("x")}), cmsfetchtest.Serve)
+	if _, err := fe.Fetch(context.Background(), f, ""); !errors.Is(err, cmsfetch.ErrMismatch) ||
+		!strings.Contains(err.Error(), "no member named icd10pcs_order_2027.txt (members: readme.txt)") {
+		t.Errorf("no member: %v", err)
+	}
+	if got := dirFiles(t, fe.Dir); len(got) != 0 {
+		t.Errorf("download directory holds %v", got)
+	}
+	// HCPCS: the ANWEB workbook found by its pattern, the transaction
+	// report beside it ignored, the workbook read by the loader.
+	h := fx.File(t, codes.HCPCS)
+	res, err = fe.Fetch(context.Background(), h, "")
+	if err != nil || res.Check.Member != "HCPC2027_JAN_ANWEB_12012026.xlsx" {
+		t.Fatalf("HCPCS: %+v, %v", res, err)
+	}
+}
+
+func TestVerifyLocalFiles(t *testing.T) {
+	fx := cmsfetchtest.NewFY2027(t, "http://mirror.invalid/files/zip")
+	dir := t.TempDir()
+	write := func(name string, b []byte) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	if c, err := cmsfetch.Verify(write(poaZip, fx.POA), fx.File(t, codes.POAExemptList)); err != nil || !c.Pinned || c.Member != "POAexemptCodesFY27.txt" {
+		t.Errorf("POA: %+v, %v", c, err)
+	}
+	// The CDC layout: the list inside a nested zip.
+	nested := cmsfetchtest.Zip(t, cmsfetchtest.Member{Name: "POAexemptCodesFY27.zip",
+		Data: cmsfetchtest.Zip(t, cmsfetchtest.Member{Name: "POAexemptCodesFY27.txt", Data: fx.POAMember})})
+	f := fx.File(t, codes.POAExemptList)
+	f.Size, f.SHA256 = 0, ""
+	c, err := cmsfetch.Verify(write("cdc.zip", nested), f)
+	if err != nil || c.Member != "POAexemptCodesFY27.zip/POAexemptCodesFY27.txt" || c.MemberSize != int64(len(fx.POAMember)) {
+		t.Errorf("nested: %+v, %v", c, err)
+	}
+	if out, err := cmsfetch.Extract(filepath.Join(dir, "cdc.zip"), f, t.TempDir()); err != nil || filepath.Base(out) != "POAexemptCodesFY27.txt" {
+		t.Errorf("extract nested: %q, %v", out, err)
+	}
+	// Two members matching: refused with a way out.
+	two := cmsfetchtest.Zip(t, cmsfetchtest.Member{Name: "a/POAexemptCodesFY27.txt", Data: fx.POAMember},
+		cmsfetchtest.Member{Name: "b/POAexemptCodesFY27.txt", Data: fx.POAMember})
+	if _, err := cmsfetch.Verify(write("two.zip", two), f); !errors.Is(err, cmsfetch.ErrMismatch) || !strings.Contains(err.Error(), "codes load --system poaexempt --version FY2027") {
+		t.Errorf("two members: %v", err)
+	}
+	// The size of the official file is enforced even without a digest.
+	f.Size = int64(len(fx.POA)) + 1
+	if _, err := cmsfetch.Verify(filepath.Join(dir, poaZip), f); !errors.Is(err, cmsfetch.ErrMismatch) || !strings.Contains(err.Error(), "bytes, the official file has") {
+		t.Errorf("size: %v", err)
+	}
+	if _, err := cmsfetch.Verify(filepath.Join(dir, "missing.zip"), f); err == nil || errors.Is(err, cmsfetch.ErrMismatch) {
+		t.Errorf("missing file: %v; want an I/O error", err)
+	}
+}
+
+func TestOfficialTable(t *testing.T) {
+	tab := cmsfetch.Official()
+	fy, err := tab.FY(2027)
+	if err != nil || len(fy) != 3 {
+		t.Fatal(fy, err)
+	}
+	want := []struct {
+		sys          codes.System
+		url, member  string
+		size         int64
+		sha, memberH string
+	}{
+		{codes.ICD10CM, "https://www.cms.gov/files/zip/2027-code-descriptions-tabular-order.zip", "icd10cm_order_2027.txt", 2208022,
+			"91c6c9d1117764ce72375a0f3a5493b1725dafbc1ab283b55799076c9e194965", "38981fb2c1226e2b92393cef7d921d2293494dd184b5ad039dde08e4b364265f"},
+		{codes.ICD10PCS, "https://www.cms.gov/files/zip/2027-icd-10-pcs-order-file-long-abbreviated-titles.zip", "icd10pcs_order_2027.txt", 0, "", ""},
+		{codes.POAExemptList, "https://www.cms.gov/files/zip/2027-poa-exempt-codes.zip", "POAexemptCodesFY27.txt", 1654940,
+			"03f55091045024d07c99860470b9069ef2db4c19242d4c2ba0e9f30905bea904", ""},
+	}
+	for i, w := range want {
+		f := fy[i]
+		if f.Release.System != w.sys || f.Release.Version != "FY2027" || f.URL != w.url || f.Member != w.member ||
+			f.Size != w.size || f.SHA256 != w.sha || f.MemberSHA256 != w.memberH || f.Release.From.Format(time.DateOnly) != "2026-10-01" {
+			t.Errorf("FY2027 %s: %+v", w.sys, f)
+		}
+	}
+	fy26, _ := tab.FY(2026)
+	if fy26[0].SHA256 != "55a9124a27ca78a4a5c41e1101eda064ec2e08d105ff9e78d1fbd1a83298ef11" || fy26[0].Size != 2204985 ||
+		fy26[1].URL != "https://www.cms.gov/files/zip/2026-icd-10-pcs-order-file-long-and-abbreviated-titles.zip" || fy26[1].Size != 1319592 ||
+		fy26[2].Pinned() {
+		t.Errorf("FY2026: %+v", fy26)
+	}
+	// A later year follows the pattern, with nothing pinned.
+	fy28, _ := tab.FY(2028)
+	if fy28[0].URL != "https://www.cms.gov/files/zip/2028-code-descriptions-tabular-order.zip" || fy28[0].Pinned() ||
+		fy28[2].Member != "POAexemptCodesFY28.txt" || fy28[0].Release.To.Format(time.DateOnly) != "2028-09-30" {
+		t.Errorf("FY2028: %+v", fy28)
+	}
+	h, err := tab.HCPCS(2027, time.January)
+	if err != nil || h.URL != "https://www.cms.gov/files/zip/january-2027-alpha-numeric-hcpcs-file.zip" ||
+		h.Alternates[0] != "https://www.cms.gov/files/zip/january-2027-alpha-numeric-hcpcs-files.zip" ||
+		h.Member != "HCPC2027_JAN_ANWEB*.xlsx" || h.Release.Version != "2027-Jan" || h.Release.To.Format(time.DateOnly) != "2027-03-31" {
+		t.Errorf("HCPCS 2027-01: %+v, %v", h, err)
+	}
+	if h, _ := tab.HCPCS(2027, time.October); h.Release.Version != "2027-Oct" || h.URL != "https://www.cms.gov/files/zip/october-2027-alpha-numeric-hcpcs-file.zip" {
+		t.Errorf("HCPCS 2027-10: %+v", h)
+	}
+	if _, err := tab.HCPCS(2027, time.February); err == nil || !strings.Contains(err.Error(), "quarterly") {
+		t.Errorf("HCPCS 2027-02: %v", err)
+	}
+	if _, err := tab.FY(2015); err == nil {
+		t.Error("FY2015: want an error")
+	}
+}
+
+// TestFetchTimeoutKeepsThePart: a server that stops sending is given up
+// after Fetcher.Timeout, and what came is kept for the next run.
+func TestFetchTimeoutKeepsThePart(t *testing.T) {
+	srv, fx, fe, _ := setup(t)
+	srv.SetMode(pcsZip, cmsfetchtest.Stall)
+	fe.Timeout = 200 * time.Millisecond
+	_, err := fe.Fetch(context.Background(), fx.File(t, codes.ICD10PCS), "")
+	if !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), "run again to resume") {
+		t.Fatalf("stalled server: %v; want a timeout keeping the part", err)
+	}
+	if got := dirFiles(t, fe.Dir); !slices.Equal(got, []string{pcsZip + ".part"}) {
+		t.Errorf("download directory holds %v", got)
+	}
+	fe.Timeout = 0
+	srv.SetMode(pcsZip, cmsfetchtest.Serve)
+	if res, err := fe.Fetch(context.Background(), fx.File(t, codes.ICD10PCS), ""); err != nil || res.Resumed != int64(len(fx.PCS)/2) {
+		t.Errorf("resume after the timeout: %+v, %v", res, err)
+	}
+}
+
+// TestOfficialFY2026MembersAreTheBundledFiles: the member digests the
+// table pins for FY2026 are those of the files bundled in codebridge (the
+// loader records the digest of the content it loads), so `codes fetch
+// --fy 2026` on a database where load-bundled ran downloads nothing for
+// them.
+func TestOfficialFY2026MembersAreTheBundledFiles(t *testing.T) {
+	fy26, err := cmsfetch.Official().FY(2026)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pinned := 0
+	for _, b := range codes.Bundled() {
+		for _, f := range fy26 {
+			if f.Release != b.Release || f.MemberSHA256 == "" {
+				continue
+			}
+			rc, err := b.Open()
+			if err != nil {
+				t.Fatal(err)
+			}
+			data, err := io.ReadAll(rc)
+			rc.Close()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := cmsfetchtest.SHA256(data); got != f.MemberSHA256 || int64(len(data)) != f.MemberSize || !strings.EqualFold(b.Name, f.Member) {
+				t.Errorf("%s: bundled %s sha256 %s (%d bytes); the table pins %s %s (%d bytes)", b.Release, b.Name, got, len(data), f.Member, f.MemberSHA256, f.MemberSize)
+			}
+			pinned++
+		}
+	}
+	if pinned != 2 {
+		t.Errorf("%d FY2026 members checked, want 2 (icd10cm, icd10pcs)", pinned)
+	}
+}

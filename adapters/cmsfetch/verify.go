@@ -1,0 +1,230 @@
+package cmsfetch
+
+import (
+	"archive/zip"
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"os"
+	"path"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/codebridge/codebridge/mapping/codes"
+)
+
+// ErrMismatch is wrapped by the error of a file whose size or SHA-256 is
+// not the one the table lists, or whose structure is not the official one
+// (not a zip, the member missing, a bad CRC, records of the wrong shape).
+var ErrMismatch = errors.New("not the official file")
+
+// Check is what Verify saw.
+type Check struct {
+	Size   int64
+	SHA256 string
+	// Member is the member's path inside the zip ("Code Descriptions/
+	// icd10cm_order_2027.txt"); a member of a zip nested in the zip is
+	// "inner.zip/member.txt".
+	Member       string
+	MemberSize   int64
+	MemberSHA256 string
+	// Pinned is true when a digest from the table vouched for the content.
+	Pinned bool
+}
+
+// maxMember bounds the uncompressed size of a member read without a known
+// size (the largest official member, the ICD-10-CM order file, is 15 MB).
+const maxMember = 512 << 20
+
+// Verify checks the zip at p against f: its size and SHA-256 where the
+// table knows them; that it opens and holds exactly one member matching
+// f.Member (at any depth, or inside one nested zip), that the member reads
+// back with a good CRC-32, and its size and SHA-256 where known. When no
+// digest pins the content, the member's records must also pass the
+// loader's shape checks for f.Release (codes.Catalog.Load). Every failure
+// wraps ErrMismatch, except an I/O error reading p.
+func Verify(p string, f File) (Check, error) {
+	var c Check
+	fl, err := os.Open(p)
+	if err != nil {
+		return c, err
+	}
+	defer fl.Close()
+	h := sha256.New()
+	if c.Size, err = io.Copy(h, fl); err != nil {
+		return c, fmt.Errorf("read %s: %w", filepath.Base(p), err)
+	}
+	c.SHA256 = hex.EncodeToString(h.Sum(nil))
+	name := filepath.Base(p)
+	if f.Size > 0 && c.Size != f.Size {
+		return c, fmt.Errorf("%s: %d bytes, the official file has %d: %w", name, c.Size, f.Size, ErrMismatch)
+	}
+	if f.SHA256 != "" && !strings.EqualFold(c.SHA256, f.SHA256) {
+		return c, fmt.Errorf("%s: sha256 %s, the published one is %s: %w", name, c.SHA256, f.SHA256, ErrMismatch)
+	}
+	m, err := openMember(fl, c.Size, f, name)
+	if err != nil {
+		return c, err
+	}
+	c.Member = m.name
+	var buf *bytes.Buffer
+	var w io.Writer
+	c.Pinned = f.Pinned()
+	if !c.Pinned {
+		buf = &bytes.Buffer{} // for the shape check below
+		w = buf
+	}
+	c.MemberSize, c.MemberSHA256, err = m.digest(w)
+	if err != nil {
+		return c, err
+	}
+	if f.MemberSize > 0 && c.MemberSize != f.MemberSize {
+		return c, fmt.Errorf("%s: member %s has %d bytes, the official one %d: %w", name, c.Member, c.MemberSize, f.MemberSize, ErrMismatch)
+	}
+	if f.MemberSHA256 != "" && !strings.EqualFold(c.MemberSHA256, f.MemberSHA256) {
+		return c, fmt.Errorf("%s: member %s has sha256 %s, the official one %s: %w", name, c.Member, c.MemberSHA256, f.MemberSHA256, ErrMismatch)
+	}
+	if buf != nil {
+		if _, err := codes.NewCatalog().Load(f.Release, buf); err != nil {
+			return c, fmt.Errorf("%s: member %s does not read as %s %s: %w (%w)", name, c.Member, f.Release.System, f.Release.Version, ErrMismatch, err)
+		}
+	}
+	return c, nil
+}
+
+// Extract writes the member of the zip at p that f names to dir, under its
+// base name, and returns the path written. Call it after Verify.
+func Extract(p string, f File, dir string) (string, error) {
+	fl, err := os.Open(p)
+	if err != nil {
+		return "", err
+	}
+	defer fl.Close()
+	st, err := fl.Stat()
+	if err != nil {
+		return "", err
+	}
+	m, err := openMember(fl, st.Size(), f, filepath.Base(p))
+	if err != nil {
+		return "", err
+	}
+	out := filepath.Join(dir, path.Base(m.name))
+	w, err := os.Create(out)
+	if err != nil {
+		return "", err
+	}
+	if _, _, err := m.digest(w); err != nil {
+		w.Close()
+		os.Remove(out)
+		return "", err
+	}
+	if err := w.Close(); err != nil {
+		os.Remove(out)
+		return "", err
+	}
+	return out, nil
+}
+
+// member is one zip member found by openMember.
+type member struct {
+	name string
+	zf   *zip.File
+}
+
+// digest reads the member through (checking its CRC-32), copying it to w
+// when w is not nil, and returns its size and hex SHA-256.
+func (m member) digest(w io.Writer) (int64, string, error) {
+	rc, err := m.zf.Open()
+	if err != nil {
+		return 0, "", fmt.Errorf("member %s: %w (%w)", m.name, ErrMismatch, err)
+	}
+	defer rc.Close()
+	h := sha256.New()
+	var dst io.Writer = h
+	if w != nil {
+		dst = io.MultiWriter(h, w)
+	}
+	n, err := io.Copy(dst, io.LimitReader(rc, maxMember+1))
+	switch {
+	case err != nil:
+		return n, "", fmt.Errorf("member %s: %w (%w)", m.name, ErrMismatch, err)
+	case n > maxMember:
+		return n, "", fmt.Errorf("member %s: larger than %d bytes: %w", m.name, int64(maxMember), ErrMismatch)
+	}
+	return n, hexSum(h), nil
+}
+
+func hexSum(h hash.Hash) string { return hex.EncodeToString(h.Sum(nil)) }
+
+// openMember finds the one member of the zip r matching f.Member, looking
+// into nested zips (the CDC ships POAexemptCodesFYyy.zip inside its own
+// archive) when the outer zip has none.
+func openMember(r io.ReaderAt, size int64, f File, name string) (member, error) {
+	zr, err := zip.NewReader(r, size)
+	if err != nil {
+		return member{}, fmt.Errorf("%s: not a zip file: %w (%w)", name, ErrMismatch, err)
+	}
+	found, names := matchMembers(zr, f.Member)
+	if len(found) == 0 {
+		for _, zf := range zr.File {
+			if !strings.EqualFold(path.Ext(zf.Name), ".zip") || zf.UncompressedSize64 > maxMember {
+				continue
+			}
+			inner, err := readNested(zf)
+			if err != nil {
+				continue
+			}
+			in, _ := matchMembers(inner, f.Member)
+			for _, m := range in {
+				found = append(found, member{name: zf.Name + "/" + m.name, zf: m.zf})
+			}
+		}
+	}
+	switch len(found) {
+	case 0:
+		return member{}, fmt.Errorf("%s: no member named %s (members: %s): %w", name, f.Member, strings.Join(names, ", "), ErrMismatch)
+	case 1:
+		return found[0], nil
+	}
+	var all []string
+	for _, m := range found {
+		all = append(all, m.name)
+	}
+	return member{}, fmt.Errorf("%s: %d members match %s (%s); extract the right one and load it with `codebridge codes load --system %s --version %s FILE`: %w",
+		name, len(found), f.Member, strings.Join(all, ", "), f.Release.System, f.Release.Version, ErrMismatch)
+}
+
+// matchMembers returns the files of zr whose base name matches glob (case
+// folded), and the names of all files for messages.
+func matchMembers(zr *zip.Reader, glob string) (found []member, names []string) {
+	glob = strings.ToLower(glob)
+	for _, zf := range zr.File {
+		if zf.FileInfo().IsDir() || strings.HasPrefix(zf.Name, "__MACOSX/") {
+			continue
+		}
+		names = append(names, zf.Name)
+		if ok, _ := path.Match(glob, strings.ToLower(path.Base(zf.Name))); ok {
+			found = append(found, member{name: zf.Name, zf: zf})
+		}
+	}
+	slices.Sort(names)
+	return found, names
+}
+
+func readNested(zf *zip.File) (*zip.Reader, error) {
+	rc, err := zf.Open()
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	b, err := io.ReadAll(io.LimitReader(rc, maxMember))
+	if err != nil {
+		return nil, err
+	}
+	return zip.NewReader(bytes.NewReader(b), int64(len(b)))
+}

@@ -1,0 +1,284 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/codebridge/codebridge/adapters/cmsfetch"
+	"github.com/codebridge/codebridge/adapters/cmsfetch/cmsfetchtest"
+	"github.com/codebridge/codebridge/adapters/postgres"
+	"github.com/codebridge/codebridge/adapters/postgres/pgtest"
+	"github.com/codebridge/codebridge/mapping/codes"
+)
+
+const (
+	fetchCMZip  = "2027-code-descriptions-tabular-order.zip"
+	fetchPCSZip = "2027-icd-10-pcs-order-file-long-abbreviated-titles.zip"
+	fetchPOAZip = "2027-poa-exempt-codes.zip"
+)
+
+// runFetch runs `codes fetch` on table against dbURL ("" for none).
+func runFetch(t *testing.T, dbURL string, table cmsfetch.Table, args ...string) (stdout, stderr string, err error) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	env := map[string]string{"CODEBRIDGE_DATABASE_URL": dbURL}
+	cmd := newCodesFetchCmdWith(func(k string) string { return env[k] }, &globalFlags{}, &out, &errOut, table, nil)
+	cmd.SetArgs(args)
+	cmd.SetOut(&out)
+	cmd.SetErr(&errOut)
+	cmd.SilenceUsage, cmd.SilenceErrors = true, true
+	err = cmd.ExecuteContext(context.Background())
+	return out.String(), errOut.String(), err
+}
+
+// storedRelease returns the stored release of sys and version, if any.
+func storedRelease(t *testing.T, dbURL string, sys codes.System, version string) *postgres.ReleaseInfo {
+	t.Helper()
+	db, err := postgres.Open(context.Background(), dbURL, postgres.Options{MaxOpenConns: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	rels, err := postgres.NewCodeStore(db).ListReleases(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range rels {
+		if r.System == sys && r.Version == version {
+			return &r
+		}
+	}
+	return nil
+}
+
+func wantContains(t *testing.T, what, got string, want ...string) {
+	t.Helper()
+	for _, w := range want {
+		if !strings.Contains(got, w) {
+			t.Errorf("%s: %q\nwant it to contain %q", what, got, w)
+		}
+	}
+}
+
+// TestCodesFetchFY: `codes fetch --fy 2027` downloads, verifies and loads
+// the three files; a second run loads nothing, and fetches nothing where
+// the table pins the member's digest.
+func TestCodesFetchFY(t *testing.T) {
+	dbURL := pgtest.NewURL(t)
+	srv := cmsfetchtest.NewServer(t)
+	fx := cmsfetchtest.NewFY2027(t, srv.Base())
+	fx.Serve(srv)
+	dir := t.TempDir()
+	out, errOut, err := runFetch(t, dbURL, fx.Table, "--fy", "2027", "--dir", dir)
+	if err != nil {
+		t.Fatalf("fetch --fy 2027: %v\n%s\n%s", err, out, errOut)
+	}
+	wantContains(t, "first fetch", out,
+		"verified "+fetchCMZip+" from "+srv.Base()+"/"+fetchCMZip+": "+strconv.Itoa(len(fx.CM))+" bytes, sha256 "+cmsfetchtest.SHA256(fx.CM)+" (the published digest)",
+		"loaded icd10cm FY2027 (2026-10-01..2027-09-30): 12 records from icd10cm_order_2027.txt",
+		"checked "+fetchPCSZip, "no published SHA-256 in codebridge's table", "sha256 "+cmsfetchtest.SHA256(fx.PCS), "record this digest",
+		"loaded icd10pcs FY2027 (2026-10-01..2027-09-30): 8 records from icd10pcs_order_2027.txt",
+		"loaded poaexempt FY2027 (2026-10-01..2027-09-30): 7 records from POAexemptCodesFY27.txt")
+	wantContains(t, "first fetch stderr (not a terminal: plain lines)", errOut, "downloading "+srv.Base()+"/"+fetchCMZip, "downloaded "+fetchCMZip)
+	if r := storedRelease(t, dbURL, codes.ICD10CM, "FY2027"); r == nil || r.SHA256 != cmsfetchtest.SHA256(fx.CMMember) || r.Source != "icd10cm_order_2027.txt" {
+		t.Errorf("stored icd10cm FY2027: %+v; want the member's digest and name", r)
+	}
+	for _, name := range []string{fetchCMZip, fetchPCSZip, fetchPOAZip} {
+		if _, err := os.Stat(filepath.Join(dir, name)); err != nil || srv.Hits(name) != 1 {
+			t.Errorf("%s: %v, %d requests; want it downloaded once and kept", name, err, srv.Hits(name))
+		}
+	}
+	for _, agent := range srv.Agents() {
+		if !strings.HasPrefix(agent, "codebridge/") {
+			t.Errorf("User-Agent %q", agent)
+		}
+	}
+
+	// Again, into an empty directory: the ICD-10-CM release is known loaded
+	// from its pinned member before any download; the others are fetched
+	// and found unchanged by the loader.
+	out, errOut, err = runFetch(t, dbURL, fx.Table, "--fy", "2027", "--dir", t.TempDir())
+	if err != nil {
+		t.Fatalf("second fetch: %v\n%s\n%s", err, out, errOut)
+	}
+	wantContains(t, "second fetch", out,
+		"icd10cm FY2027 (2026-10-01..2027-09-30) already loaded from the official icd10cm_order_2027.txt (sha256 "+cmsfetchtest.SHA256(fx.CMMember)+"); nothing fetched",
+		"icd10pcs FY2027 (2026-10-01..2027-09-30) already loaded from identical content (8 records); nothing changed",
+		"poaexempt FY2027 (2026-10-01..2027-09-30) already loaded from identical content (7 records); nothing changed")
+	if strings.Contains(out, "loaded icd10") || srv.Hits(fetchCMZip) != 1 {
+		t.Errorf("second fetch: %q, %d requests for the ICD-10-CM zip; want no download and no load", out, srv.Hits(fetchCMZip))
+	}
+	// In the first directory the POA-exempt zip, pinned by its digest, is
+	// used again without a request.
+	out, _, err = runFetch(t, dbURL, fx.Table, "--fy", "2027", "--system", "poaexempt", "--dir", dir)
+	if err != nil || srv.Hits(fetchPOAZip) != 2 || !strings.Contains(out, "using "+filepath.Join(dir, fetchPOAZip)+", downloaded before and verified again") {
+		t.Errorf("fetch from the cache: %q, %v, %d requests", out, err, srv.Hits(fetchPOAZip))
+	}
+	out, _, err = runCodes(t, dbURL, "list")
+	if err != nil || !strings.Contains(out, "FY2027") || !strings.Contains(out, "icd10cm_order_2027.txt") {
+		t.Errorf("list: %q, %v", out, err)
+	}
+}
+
+// TestCodesFetchRefuses: a wrong digest, a server error and a missing file
+// load nothing and keep nothing; the other files of the year still load.
+func TestCodesFetchRefuses(t *testing.T) {
+	dbURL := pgtest.NewURL(t)
+	srv := cmsfetchtest.NewServer(t)
+	fx := cmsfetchtest.NewFY2027(t, srv.Base())
+	fx.Serve(srv)
+	fx.Table.Files[0].SHA256 = strings.Repeat("ab", 32)
+	srv.SetMode(fetchPOAZip, cmsfetchtest.Fail500)
+	dir := t.TempDir()
+	out, _, err := runFetch(t, dbURL, fx.Table, "--fy", "2027", "--dir", dir)
+	if err == nil {
+		t.Fatalf("fetch with a wrong digest: %q; want an error", out)
+	}
+	wantContains(t, "error", err.Error(), "icd10cm FY2027: cmsfetch: "+fetchCMZip+" from "+srv.Base()+"/"+fetchCMZip+" refused, nothing kept",
+		"the published one is "+strings.Repeat("ab", 32),
+		"poaexempt FY2027: cmsfetch: GET "+srv.Base()+"/"+fetchPOAZip+": 500 Internal Server Error")
+	wantContains(t, "output", out, "loaded icd10pcs FY2027", "2 of 3 files not loaded")
+	if r := storedRelease(t, dbURL, codes.ICD10CM, "FY2027"); r != nil {
+		t.Errorf("icd10cm FY2027 stored after a refused download: %+v", r)
+	}
+	if r := storedRelease(t, dbURL, codes.POAExemptList, "FY2027"); r != nil {
+		t.Errorf("poaexempt FY2027 stored after a server error: %+v", r)
+	}
+	if es, _ := os.ReadDir(dir); len(es) != 1 || es[0].Name() != fetchPCSZip {
+		t.Errorf("download directory holds %v; want only the PCS zip", es)
+	}
+
+	// A truncated body and a 404 (after the alternate spelling) alike.
+	srv.SetMode(fetchCMZip, cmsfetchtest.Truncate)
+	fx.Table.Files[0].SHA256 = cmsfetchtest.SHA256(fx.CM)
+	_, _, err = runFetch(t, dbURL, fx.Table, "--fy", "2027", "--system", "icd10cm", "--dir", dir)
+	if err == nil || !strings.Contains(err.Error(), "broke off") {
+		t.Errorf("truncated: %v", err)
+	}
+	_, _, err = runFetch(t, dbURL, fx.Table, "--fy", "2026", "--system", "icd10pcs", "--dir", dir)
+	if err == nil || !strings.Contains(err.Error(), "GET "+srv.Base()+"/2026-icd-10-pcs-order-file-long-and-abbreviated-titles.zip: 404 Not Found") ||
+		!strings.Contains(err.Error(), "--url icd10pcs=URL") {
+		t.Errorf("404: %v", err)
+	}
+	if r := storedRelease(t, dbURL, codes.ICD10CM, "FY2027"); r != nil {
+		t.Errorf("icd10cm FY2027 stored: %+v", r)
+	}
+	if es, _ := os.ReadDir(dir); len(es) != 1 {
+		t.Errorf("download directory holds %v", es)
+	}
+}
+
+// TestCodesFetchReplacesADerivedRelease: an ICD-10-CM FY2027 release of
+// other content (such as the one load-bundled derives from the addenda)
+// gives way to the official file, and the output says so.
+func TestCodesFetchReplacesADerivedRelease(t *testing.T) {
+	dbURL := pgtest.NewURL(t)
+	srv := cmsfetchtest.NewServer(t)
+	fx := cmsfetchtest.NewFY2027(t, srv.Base())
+	fx.Serve(srv)
+	derived := filepath.Join(t.TempDir(), "icd10cm_order_2027.derived.txt")
+	lines := strings.SplitAfter(string(fx.CMMember), "\n")
+	if err := os.WriteFile(derived, []byte(strings.Join(lines[:len(lines)-2], "")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out, _, err := runCodes(t, dbURL, "load", "--system", "icd10cm", "--version", "FY2027", derived); err != nil {
+		t.Fatalf("load: %q, %v", out, err)
+	}
+	old := storedRelease(t, dbURL, codes.ICD10CM, "FY2027")
+	out, _, err := runFetch(t, dbURL, fx.Table, "--fy", "2027", "--system", "icd10cm", "--dir", t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantContains(t, "fetch", out, "replacing icd10cm FY2027 (loaded from icd10cm_order_2027.derived.txt, sha256 "+old.SHA256+") with the official icd10cm_order_2027.txt",
+		"loaded icd10cm FY2027 (2026-10-01..2027-09-30): 12 records")
+	if r := storedRelease(t, dbURL, codes.ICD10CM, "FY2027"); r == nil || r.SHA256 != cmsfetchtest.SHA256(fx.CMMember) || r.Rows != 12 {
+		t.Errorf("stored: %+v", r)
+	}
+}
+
+// TestCodesFetchHCPCS: `--hcpcs 2027-01` loads the ANWEB workbook of the
+// quarterly zip as hcpcs 2027-Jan.
+func TestCodesFetchHCPCS(t *testing.T) {
+	dbURL := pgtest.NewURL(t)
+	srv := cmsfetchtest.NewServer(t)
+	fx := cmsfetchtest.NewFY2027(t, srv.Base())
+	fx.Serve(srv)
+	out, _, err := runFetch(t, dbURL, fx.Table, "--hcpcs", "2027-01", "--dir", t.TempDir())
+	if err != nil {
+		t.Fatalf("%q: %v", out, err)
+	}
+	wantContains(t, "fetch", out, "checked january-2027-alpha-numeric-hcpcs-file.zip", "member HCPC2027_JAN_ANWEB_12012026.xlsx",
+		"loaded hcpcs 2027-Jan (2027-01-01..2027-03-31): 9 records from HCPC2027_JAN_ANWEB_12012026.xlsx")
+	if _, _, err := runFetch(t, dbURL, fx.Table, "--hcpcs", "2027-04", "--dir", t.TempDir()); err == nil ||
+		!strings.Contains(err.Error(), "april-2027-alpha-numeric-hcpcs-files.zip: 404 Not Found") {
+		t.Errorf("April (not published): %v; want a 404 after trying both spellings", err)
+	}
+}
+
+// TestCodesFetchOfflineAndMirror: --file loads zips downloaded elsewhere
+// (verified all the same) without a request; --url fetches from a mirror;
+// --download-only needs no database.
+func TestCodesFetchOfflineAndMirror(t *testing.T) {
+	dbURL := pgtest.NewURL(t)
+	srv := cmsfetchtest.NewServer(t)
+	fx := cmsfetchtest.NewFY2027(t, srv.Base())
+	media := t.TempDir()
+	write := func(name string, b []byte) string {
+		p := filepath.Join(media, name)
+		if err := os.WriteFile(p, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	cm, pcs, poa := write(fetchCMZip, fx.CM), write("pcs-copy.zip", fx.PCS), write(fetchPOAZip, fx.POA)
+	out, _, err := runFetch(t, dbURL, fx.Table, "--fy", "2027", "--file", cm, "--file", "icd10pcs="+pcs, "--file", poa, "--dir", t.TempDir())
+	if err != nil || srv.Total() != 0 {
+		t.Fatalf("offline: %q, %v, %d requests", out, err, srv.Total())
+	}
+	wantContains(t, "offline", out, "verified "+fetchCMZip+": ", "loaded icd10cm FY2027", "loaded icd10pcs FY2027", "loaded poaexempt FY2027")
+	// A file that is not the official one is refused.
+	bad := write("2027-poa-exempt-codes-old.zip", fx.PCS)
+	_, _, err = runFetch(t, dbURL, fx.Table, "--fy", "2027", "--system", "poaexempt", "--file", bad, "--dir", t.TempDir())
+	if err == nil || !strings.Contains(err.Error(), "--file "+bad+" refused") {
+		t.Errorf("wrong --file: %v", err)
+	}
+
+	srv.Put("mirror-cm.zip", fx.CM, cmsfetchtest.Serve)
+	dl := t.TempDir()
+	out, _, err = runFetch(t, "", fx.Table, "--fy", "2027", "--system", "icd10cm", "--url", srv.Base()+"/mirror-cm.zip", "--download-only", "--dir", dl)
+	if err != nil || srv.Hits("mirror-cm.zip") != 1 || !strings.Contains(out, "verified "+fetchCMZip+" from "+srv.Base()+"/mirror-cm.zip") {
+		t.Errorf("mirror, download only: %q, %v", out, err)
+	}
+	if _, err := os.Stat(filepath.Join(dl, fetchCMZip)); err != nil {
+		t.Errorf("download only: %v", err)
+	}
+}
+
+func TestCodesFetchFlags(t *testing.T) {
+	tab := cmsfetch.Table{BaseURL: "http://127.0.0.1:1/files/zip"}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{nil, "give --fy YYYY"},
+		{[]string{"--hcpcs", "2027-02"}, "quarterly"},
+		{[]string{"--hcpcs", "202701"}, "want YYYY-MM"},
+		{[]string{"--fy", "2027", "--url", "https://mirror/x.zip"}, "several files are selected (icd10cm, icd10pcs, poaexempt); write --url SYSTEM=https://mirror/x.zip"},
+		{[]string{"--fy", "2027", "--url", "hcpcs=https://mirror/x.zip"}, "hcpcs is not among the selected files"},
+		{[]string{"--fy", "2027", "--url", "snomed=https://mirror/x.zip"}, `"snomed" is not a system`},
+		{[]string{"--fy", "2027", "--system", "hcpcs"}, "not among the selected files"},
+		{[]string{"--fy", "2027", "--system", "icd10cm", "--url", "x", "--file", "y"}, "--url and --file both name icd10cm"},
+		{[]string{"--fy", "1999"}, "fiscal years start with 2016"},
+		{[]string{"--fy", "2027", "--dir", "/nonexistent"}, "CODEBRIDGE_DATABASE_URL"},
+	} {
+		out, _, err := runFetch(t, "", tab, tc.args...)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("fetch %v: %q, %v; want an error with %q", tc.args, out, err, tc.want)
+		}
+	}
+}
