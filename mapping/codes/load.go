@@ -20,6 +20,8 @@ import (
 //	ptp                CMS PTP table (ReadPTP)
 //	cpt                user-supplied CPT list (ReadCPT)
 //	icd10cm-tabular    ICD-10-CM Tabular List XML (ReadTabular)
+//	mce                Medicare Code Editor lists: the CMS text file or the
+//	                   JSON extraction (ReadMCE)
 //
 // Formats are told apart by content (a zip signature means .xlsx, a
 // leading "{" means JSON). A release with the same system and version as a
@@ -66,6 +68,8 @@ func (c *Catalog) Load(rel Release, r io.Reader) (int, error) {
 			t.entries[p.Code] = Entry{System: CPT, Code: p.Code, Billable: true, Long: p.Description}
 			return nil
 		})
+	case MCE:
+		err = ReadMCE(br, rel.Version, func(m MCERecord) error { return t.addMCE(&sc, m) })
 	default:
 		err = fmt.Errorf("codes: cannot load system %q", rel.System)
 	}
@@ -83,6 +87,9 @@ func (t *table) size() int {
 	n := len(t.entries) + len(t.mues) + len(t.exempt) + len(t.ptps)
 	if t.tabular != nil {
 		n += len(t.tabular.nodes)
+	}
+	for _, ls := range t.mce {
+		n += len(ls)
 	}
 	if _, ok := t.mues[MUEPartialMarker]; ok {
 		n--

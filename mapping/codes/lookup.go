@@ -88,4 +88,10 @@ type Lookup interface {
 	// ErrNotFound when that release has no node for the code or for any
 	// category above it.
 	Tabular(ctx context.Context, code string, dos time.Time) (TabularInstructions, error)
+	// MCE returns the Medicare Code Editor lists the ICD-10-CM code is
+	// on, in the MCE release applied on dos (PickMCE: the one covering
+	// dos, else the nearest, with MCEFacts.Note saying so); no lists when
+	// it is on none. It returns ErrNoRelease only when no MCE release is
+	// loaded.
+	MCE(ctx context.Context, code string, dos time.Time) (MCEFacts, error)
 }

@@ -54,11 +54,15 @@ var chartWarnings = []string{
 
 // personWarnings are chart warnings that only a person may clear: the
 // classification's own rules where the codes cannot tell whether the rule
-// is kept (guidelines.go). They are not among WarningCodes, so no
+// is kept (guidelines.go), and the Medicare Code Editor's warnings (mce.go:
+// a maternity or adult code outside its ages, a questionable admission, an
+// unacceptable first-listed diagnosis of an outpatient claim), which the
+// issue that asked for them (#19) says "need a person". They are not among WarningCodes, so no
 // straight-through allowlist can name them (config refuses them) and the
 // auto-coder never bills a chart that has one.
 var personWarnings = []string{
-	GLSequelaNatureUnclear, // guidelines.go
+	GLSequelaNatureUnclear,                                             // guidelines.go
+	MCEAgeConflict, MCEQuestionableAdmission, MCEUnacceptablePrincipal, // mce.go
 }
 
 // WarningCodes returns the chart-warning edit codes, sorted: the codes a

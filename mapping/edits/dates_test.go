@@ -60,9 +60,9 @@ func dosCatalog(tb testing.TB, names ...string) codes.Lookup {
 	return settled{c}
 }
 
-// settled answers the MUE, PTP and POA-exempt tables and the Tabular List
-// as loaded with nothing that applies, so that the rows show only the date
-// rules.
+// settled answers the MUE, PTP, POA-exempt and MCE tables and the Tabular
+// List as loaded with nothing that applies, so that the rows show only the
+// date rules.
 type settled struct{ codes.Lookup }
 
 func (settled) MUE(context.Context, string, time.Time) (codes.MUE, error) {
@@ -77,6 +77,10 @@ func (settled) POAExempt(context.Context, string, time.Time) (bool, error) { ret
 
 func (settled) Tabular(context.Context, string, time.Time) (codes.TabularInstructions, error) {
 	return codes.TabularInstructions{}, codes.ErrNotFound
+}
+
+func (settled) MCE(context.Context, string, time.Time) (codes.MCEFacts, error) {
+	return codes.MCEFacts{}, nil
 }
 
 // TestCheckDatesOfService pins which date chooses the release (Medicare

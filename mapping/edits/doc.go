@@ -65,7 +65,19 @@
 //   - Sex and age (SEX_CONFLICT, AGE_CONFLICT, warnings): a short documented
 //     table in demographics.go — chapter 15 obstetrics female 9-64 (MCE
 //     maternity range), chapter 16 perinatal age 0 (MCE newborn), and the
-//     ICD-10-CM blocks titled for male or female genital organs.
+//     ICD-10-CM blocks titled for male or female genital organs. The MCE
+//     sex edit is deactivated (CMS, 10/01/2024), so SEX_CONFLICT stays a
+//     warning and names that source; AGE_CONFLICT is not raised for a code
+//     on an MCE age list (MCE_AGE_CONFLICT is).
+//   - Medicare Code Editor (mce.go; CMS "Definitions of Medicare Code
+//     Edits", v43.1 bundled), on every chart whatever the payer:
+//     MCE_AGE_CONFLICT (error for the perinatal and pediatric lists,
+//     warning for maternity and adult), MCE_MANIFESTATION_AS_PRINCIPAL
+//     (error), MCE_UNACCEPTABLE_PRINCIPAL (error as an inpatient principal
+//     diagnosis, warning as an outpatient first-listed one, Z codes and O09
+//     excepted), MCE_QUESTIONABLE_ADMISSION (warning, inpatient). Each
+//     names its rule (Edit.Rule, Edit.RuleText); a release applied outside
+//     its window says so in the message.
 //   - Professional claim shape (837P / CMS-1500): at most 12 diagnoses
 //     (PROF_TOO_MANY_DX), 1-4 pointers per line into the list
 //     (LINE_NO_POINTER, LINE_TOO_MANY_POINTERS, LINE_POINTER_RANGE).

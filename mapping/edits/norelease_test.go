@@ -9,8 +9,8 @@ import (
 )
 
 // fy2026Only is a catalog holding only the FY2026 ICD-10-CM, ICD-10-PCS
-// and POA-exempt sets and the October 2025 HCPCS file (the bundles of
-// codebridge before FY2027), and no MUE, PTP or CPT release.
+// and POA-exempt sets, the October 2025 HCPCS file and the MCE v43.1 lists
+// (the bundles of codebridge before FY2027), and no MUE, PTP or CPT release.
 // With cm2027 it also holds a FY2027 ICD-10-CM release (the FY2026 file
 // stands in for its content), as after the FY2027 ICD-10-CM is loaded and
 // before the ICD-10-PCS and POA-exempt files are.
@@ -18,7 +18,8 @@ func fy2026Only(t *testing.T, cm2027 bool) *codes.Catalog {
 	t.Helper()
 	c := codes.NewCatalog()
 	want := map[string]bool{"icd10cm_order_2026.txt": true, "icd10pcs_order_2026.txt": true,
-		"POAexemptCodesFY26.txt": true, "HCPC2025_OCT_ANWEB.derived.csv": true}
+		"POAexemptCodesFY26.txt": true, "HCPC2025_OCT_ANWEB.derived.csv": true,
+		"mce_v43_1_reference.json": true} // the MCE applies its newest release to later dates: no note
 	for _, b := range codes.Bundled() {
 		if !want[b.Name] {
 			continue
