@@ -2,6 +2,8 @@ package mapping
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"slices"
 	"testing"
 	"time"
@@ -18,10 +20,27 @@ import (
 // FY2026 code sets to the policy: errors always stop the chart, and the
 // guideline warning a person must clear stops it even with every
 // allowable warning on the allowlist. The same codes in the order the
-// guideline asks for are coded.
+// guideline asks for are coded, with every rule set of #19 in force: the
+// bundled MCE lists and, for the Tabular List instructions (never bundled),
+// the hand-made Tabular List fixture, so that even the policy with an empty
+// allowlist codes them (without a Tabular List the NO_RELEASE_FOR_DOS note
+// for icd10cm-tabular would stop every chart: TestTabularCoverage).
 func TestStraightThroughGuidelines(t *testing.T) {
 	cat := codes.NewCatalog()
 	if err := codes.LoadBundled(cat); err != nil {
+		t.Fatal(err)
+	}
+	tab, err := codes.NewRelease(codes.ICD10CMTabular, "FY2026")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(filepath.Join("..", "testdata", "codesets", "icd10cm_tabular_fixture.xml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = cat.Load(tab, f)
+	f.Close()
+	if err != nil {
 		t.Fatal(err)
 	}
 	start := time.Date(2026, 3, 10, 14, 30, 0, 0, time.UTC)

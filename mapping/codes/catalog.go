@@ -23,7 +23,7 @@ type table struct {
 	mues    map[string]MUE
 	ptps    map[[2]string][]PTP
 	exempt  map[string]bool
-	tabular *tabularTree // icd10cm-tabular releases only
+	tabular *tabularTree            // icd10cm-tabular releases only
 	mce     map[string][]MCEListing // MCE release: code -> its lists
 }
 

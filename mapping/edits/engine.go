@@ -22,7 +22,7 @@ func Check(ctx context.Context, lk codes.Lookup, c Chart) ([]Edit, error) {
 	k.diagnoses()
 	k.guidelines()
 	k.tabular() // tabular.go: the Tabular List instructions
-	k.mce() // mce.go: the Medicare Code Editor lists
+	k.mce()     // mce.go: the Medicare Code Editor lists
 	k.procedures()
 	k.lines()
 	k.ncci()

@@ -23,7 +23,11 @@ func tab(code string, sev Severity, target, kind, at string) Edit {
 // and a failing chart each, on the hand-made fixture in the official
 // schema (testdata/codesets/icd10cm_tabular_fixture.xml), with notes
 // written at a chapter, a section, a category and a subcategory. The
-// ICD-10-CM codes are real FY2026 codes (the office visit's date).
+// ICD-10-CM codes are real FY2026 codes (the office visit's date). The
+// edits of the other classification rule sets (MCE_*, GL_*) on the same
+// charts are theirs to test (mce_test.go, guidelines_test.go) and are left
+// out here; where the MCE also fires on a Tabular row,
+// TestTabularAndMCEAgree pins both.
 func TestTabularEdits(t *testing.T) {
 	newborn := func(c *Chart) { c.BirthDate = date(2025, 11, 10) }
 	both := func(fs ...func(*Chart)) func(*Chart) {
@@ -103,12 +107,87 @@ func TestTabularEdits(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			got = withoutRuleSets(got, "MCE_", "GL_")
 			if diff := cmp.Diff(tt.want, got, cmpopts.IgnoreFields(Edit{}, "Message", "RuleText")); diff != "" {
 				t.Errorf("mismatch (-want +got):\n%s", diff)
 			}
 			for _, ed := range got {
 				if strings.HasPrefix(ed.Code, "TABULAR_") && (ed.RuleText == "" || ed.Message == "") {
 					t.Errorf("%s: rule text %q, message %q", ed.Code, ed.RuleText, ed.Message)
+				}
+			}
+		})
+	}
+}
+
+// withoutRuleSets drops the edits whose code starts with one of prefixes:
+// another rule set's edits, which its own tests check.
+func withoutRuleSets(es []Edit, prefixes ...string) []Edit {
+	return slices.DeleteFunc(slices.Clone(es), func(e Edit) bool {
+		return slices.ContainsFunc(prefixes, func(p string) bool { return strings.HasPrefix(e.Code, p) })
+	})
+}
+
+// TestTabularAndMCEAgree: where the Tabular List and the Medicare Code
+// Editor both fire on one chart (a manifestation first-listed; an agent
+// code of B95-B97, which the MCE lists as unacceptable principal,
+// first-listed) the coder gets one edit from each source, each naming its
+// own, on the same diagnosis, and neither tells the coder something the
+// other contradicts: both say the first-listed code is not to stay first.
+func TestTabularAndMCEAgree(t *testing.T) {
+	tests := []struct {
+		name  string
+		dx    []string
+		stay  bool
+		want  []Edit // Rule: the source each names (a prefix)
+		agree string // what the MCE edit's message says, as the Tabular edit does
+	}{
+		{"G63 alone", []string{"G63"}, false, []Edit{
+			{Code: TabularCodeFirst, Severity: Error, Target: "diagnoses[0]", Rule: "ICD-10-CM Tabular List FY2027, code first note at G63"},
+			{Code: MCEManifestationAsPrincipal, Severity: Error, Target: "diagnoses[0]", Rule: "Medicare Code Editor v43.1: Manifestation code as principal diagnosis §6"},
+		}, "cannot be the first-listed diagnosis: sequence the underlying condition first"},
+		{"G63 before E03.9", []string{"G63", "E03.9"}, false, []Edit{
+			{Code: TabularCodeFirst, Severity: Error, Target: "diagnoses[0]", Rule: "ICD-10-CM Tabular List FY2027, code first note at G63"},
+			{Code: MCEManifestationAsPrincipal, Severity: Error, Target: "diagnoses[0]", Rule: "Medicare Code Editor v43.1: Manifestation code as principal diagnosis §6"},
+		}, "cannot be the first-listed diagnosis: sequence the underlying condition first"},
+		{"G63 before E03.9, inpatient principal", []string{"G63", "E03.9"}, true, []Edit{
+			{Code: TabularCodeFirst, Severity: Error, Target: "diagnoses[0]", Rule: "ICD-10-CM Tabular List FY2027, code first note at G63"},
+			{Code: MCEManifestationAsPrincipal, Severity: Error, Target: "diagnoses[0]", Rule: "Medicare Code Editor v43.1: Manifestation code as principal diagnosis §6"},
+		}, "cannot be the principal diagnosis: sequence the underlying condition first"},
+		{"the agent B96.20 before N39.0", []string{"B96.20", "N39.0"}, false, []Edit{
+			{Code: TabularUseAdditional, Severity: Error, Target: "diagnoses[0]", Rule: "ICD-10-CM Tabular List FY2027, use additional code note at N39.0"},
+			{Code: MCEUnacceptablePrincipal, Severity: Warning, Target: "diagnoses[0]",
+				Rule: "Medicare Code Editor v43.1: Unacceptable principal diagnosis §9; ICD-10-CM Official Guidelines FY2026 Section IV (outpatient)"},
+		}, "is on the MCE list of unacceptable principal diagnoses"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := office()
+			if tt.stay {
+				c = stay()
+			}
+			dx(tt.dx...)(&c)
+			got, err := Check(context.Background(), testCatalog(t), c)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got = slices.DeleteFunc(got, func(e Edit) bool {
+				return !strings.HasPrefix(e.Code, "TABULAR_") && !strings.HasPrefix(e.Code, "MCE_")
+			})
+			if diff := cmp.Diff(tt.want, got, cmpopts.IgnoreFields(Edit{}, "Message", "RuleText")); diff != "" {
+				t.Fatalf("mismatch (-want +got):\n%s", diff)
+			}
+			tab, mce := got[0], got[1]
+			first := codes.Display(codes.ICD10CM, tt.dx[0])
+			if !strings.Contains(tab.Message, first) || !strings.Contains(mce.Message, first) {
+				t.Errorf("messages do not both name %s: %q / %q", first, tab.Message, mce.Message)
+			}
+			if !strings.Contains(mce.Message, tt.agree) {
+				t.Errorf("MCE message %q, want it to say %q", mce.Message, tt.agree)
+			}
+			for _, ed := range got {
+				if ed.RuleText == "" {
+					t.Errorf("%s without its rule text", ed.Code)
 				}
 			}
 		})
