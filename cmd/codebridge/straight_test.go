@@ -249,8 +249,11 @@ func TestStraightThroughPolicyEndToEnd(t *testing.T) {
 		// manifestation before its etiology, no Tabular List in force.
 		{name: "tabular-excludes1", conds: []stCondition{dx("a", "E11.9"), dx("b", "E10.9")}, ranks: []stRank{{"a", 1, ""}, {"b", 2, ""}},
 			services: em, want: []string{"TABULAR_EXCLUDES1"}},
+		// G63 first-listed breaks the Tabular List's code first note and
+		// the MCE's manifestation list alike: the coder reads both, each
+		// naming its own source.
 		{name: "tabular-code-first", conds: []stCondition{dx("a", "G63"), dx("b", "E03.9")}, ranks: []stRank{{"a", 1, ""}, {"b", 2, ""}},
-			services: em, want: []string{"TABULAR_CODE_FIRST"}},
+			services: em, want: []string{"TABULAR_CODE_FIRST", "MCE_MANIFESTATION_AS_PRINCIPAL"}},
 		{name: "tabular-etiology-first", conds: []stCondition{dx("a", "G63"), dx("b", "E03.9")}, ranks: []stRank{{"b", 1, ""}, {"a", 2, ""}},
 			services: em, wantCodes: []string{"E03.9", "G63"}},
 		{name: "no-tabular-list", day: "2026-08-10", conds: []stCondition{dx("a", "J20.9")}, services: em, want: []string{"NO_RELEASE_FOR_DOS"}},
