@@ -83,7 +83,13 @@ func TestFromEnv(t *testing.T) {
 		{name: "empty allowed warning", env: map[string]string{"CODEBRIDGE_AUTOCODE_ALLOW_WARNINGS": "SEX_CONFLICT,,AGE_CONFLICT"}, wantErr: "CODEBRIDGE_AUTOCODE_ALLOW_WARNINGS"},
 		{name: "unknown allowed warning (typo)", env: map[string]string{"CODEBRIDGE_AUTOCODE_ALLOW_WARNINGS": "TELEHEALTH_MODIFER"}, wantErr: "CODEBRIDGE_AUTOCODE_ALLOW_WARNINGS"},
 		{name: "an error code is no allowed warning", env: map[string]string{"CODEBRIDGE_AUTOCODE_ALLOW_WARNINGS": "DX_UNKNOWN"}, wantErr: "CODEBRIDGE_AUTOCODE_ALLOW_WARNINGS"},
+		{name: "the MCE manifestation error is no allowed warning", env: map[string]string{"CODEBRIDGE_AUTOCODE_ALLOW_WARNINGS": "MCE_MANIFESTATION_AS_PRINCIPAL"}, wantErr: "CODEBRIDGE_AUTOCODE_ALLOW_WARNINGS"},
+		{name: "an MCE release cannot be allowed away", env: map[string]string{"CODEBRIDGE_AUTOCODE_ALLOW_WARNINGS": "NO_RELEASE_FOR_DOS:mce"}, wantErr: "CODEBRIDGE_AUTOCODE_ALLOW_WARNINGS"},
 		{name: "code-set release cannot be allowed", env: map[string]string{"CODEBRIDGE_AUTOCODE_ALLOW_WARNINGS": "NO_RELEASE_FOR_DOS:icd10cm"}, wantErr: "CODEBRIDGE_AUTOCODE_ALLOW_WARNINGS"},
+		{name: "a guideline warning only a person clears", env: map[string]string{"CODEBRIDGE_AUTOCODE_ALLOW_WARNINGS": "GL_SEQUELA_NATURE_UNCLEAR"}, wantErr: "only a person"},
+		{name: "an MCE warning only a person clears", env: map[string]string{"CODEBRIDGE_AUTOCODE_ALLOW_WARNINGS": "MCE_AGE_CONFLICT"}, wantErr: "only a person"},
+		{name: "an MCE unacceptable first-listed diagnosis only a person clears", env: map[string]string{"CODEBRIDGE_AUTOCODE_ALLOW_WARNINGS": "mce_unacceptable_principal"}, wantErr: "only a person"},
+		{name: "a guideline error", env: map[string]string{"CODEBRIDGE_AUTOCODE_ALLOW_WARNINGS": "GL_Z_FIRST_LISTED_ONLY"}, wantErr: "CODEBRIDGE_AUTOCODE_ALLOW_WARNINGS"},
 		{name: "unqualified coverage note", env: map[string]string{"CODEBRIDGE_AUTOCODE_ALLOW_WARNINGS": "NO_RELEASE_FOR_DOS"}, wantErr: "CODEBRIDGE_AUTOCODE_ALLOW_WARNINGS"},
 		{name: "empty processing id", env: map[string]string{"CODEBRIDGE_HL7_PROCESSING_IDS": "P,,T"}, wantErr: "CODEBRIDGE_HL7_PROCESSING_IDS"},
 	}
@@ -365,6 +371,7 @@ func TestAutoCodeAllowWarnings(t *testing.T) {
 		{"telehealth_modifier, SEX_CONFLICT,TELEHEALTH_MODIFIER", []string{"TELEHEALTH_MODIFIER", "SEX_CONFLICT"}},
 		{"no_release_for_dos:PTP", []string{"NO_RELEASE_FOR_DOS:ptp"}},
 		{"NO_RELEASE_FOR_DOS:mue,MUE_ZERO,age_conflict", []string{"NO_RELEASE_FOR_DOS:mue", "MUE_ZERO", "AGE_CONFLICT"}},
+		{"NO_RELEASE_FOR_DOS:ICD10CM-Tabular,tabular_etiology_unlisted", []string{"NO_RELEASE_FOR_DOS:icd10cm-tabular", "TABULAR_ETIOLOGY_UNLISTED"}},
 	} {
 		c, err := FromEnv(func(k string) string {
 			if k == "CODEBRIDGE_AUTOCODE_ALLOW_WARNINGS" {

@@ -392,13 +392,14 @@ func setGroup(dst *string, v string) error {
 // editCodeRE is a claim-edit code: upper-case letters, digits and
 // underscores, starting with a letter (e.g. SEX_CONFLICT), optionally
 // qualified with the code set a coverage note names (NO_RELEASE_FOR_DOS:ptp).
-var editCodeRE = regexp.MustCompile(`^[A-Z][A-Z0-9_]{1,63}(:[a-z0-9]{2,16})?$`)
+var editCodeRE = regexp.MustCompile(`^[A-Z][A-Z0-9_]{1,63}(:[a-z0-9][a-z0-9-]{1,23})?$`)
 
 // setEditCodes reads a comma-separated list of edit codes (empty: none),
 // the code upper-cased and its qualifier lower-cased, without repeats.
 // Each must be a chart-warning code of the edit engine
 // (edits.WarningCodes) or an allowable coverage note
-// (edits.AllowableCoverageNotes: NO_RELEASE_FOR_DOS:ptp or :mue): a code
+// (edits.AllowableCoverageNotes: NO_RELEASE_FOR_DOS:ptp, :mue or
+// :icd10cm-tabular): a code
 // the straight-through policy would never match is a typo, refused at
 // start-up.
 func setEditCodes(dst *[]string, v string) error {
@@ -416,6 +417,9 @@ func setEditCodes(dst *[]string, v string) error {
 		}
 		if !editCodeRE.MatchString(code) {
 			return fmt.Errorf("%q is not an edit code (letters, digits and _, e.g. SEX_CONFLICT, or NO_RELEASE_FOR_DOS:ptp)", code)
+		}
+		if slices.Contains(edits.PersonWarningCodes(), code) {
+			return fmt.Errorf("%q is a warning only a person may clear (a classification rule the codes cannot decide) and cannot be allowed", code)
 		}
 		if !slices.Contains(edits.WarningCodes(), code) && !slices.Contains(edits.AllowableCoverageNotes(), code) {
 			return fmt.Errorf("%q is not a warning edit code that can be allowed (CONTRACT §1: unknown values are a start-up error); "+

@@ -65,7 +65,7 @@ func TestEncounterDates(t *testing.T) {
 
 // dosLookup is a hand-made catalog (test content, not CMS data): J20.9 in
 // FY2025 and FY2026, B88.01 added in FY2026, A00.0 deleted in FY2026;
-// MUE, PTP and POA-exempt answer "nothing applies".
+// MUE, PTP, POA-exempt and MCE answer "nothing applies".
 func dosLookup(tb testing.TB) codes.Lookup {
 	tb.Helper()
 	c := codes.NewCatalog()
@@ -91,6 +91,13 @@ func (quietTables) PTP(context.Context, string, string, time.Time) (codes.PTP, e
 	return codes.PTP{}, codes.ErrNotFound
 }
 func (quietTables) POAExempt(context.Context, string, time.Time) (bool, error) { return false, nil }
+func (quietTables) Tabular(context.Context, string, time.Time) (codes.TabularInstructions, error) {
+	return codes.TabularInstructions{}, codes.ErrNotFound
+}
+
+func (quietTables) MCE(context.Context, string, time.Time) (codes.MCEFacts, error) {
+	return codes.MCEFacts{}, nil
+}
 
 // TestDateOfServiceEdits runs charts as the EHR sent them through
 // EditChart and the edits: the date of service is the encounter's local

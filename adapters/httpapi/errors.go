@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -114,9 +115,12 @@ func (s *Server) errorHandler(err error, c echo.Context) {
 	}
 	var body []byte
 	if isFHIRPath(c.Request().URL.Path) {
-		issues := de.Issues
+		issues := slices.Clone(de.Issues)
 		if len(issues) == 0 {
 			issues = []workitem.Issue{{Severity: "error", Code: entry.issueCode, Diagnostics: msg}}
+		}
+		for i := range issues { // rule and ruleText are no OperationOutcome elements
+			issues[i].Rule, issues[i].RuleText = "", ""
 		}
 		body, _ = json.Marshal(operationOutcome{ResourceType: "OperationOutcome", Issue: issues})
 		c.Response().Header().Set(echo.HeaderContentType, "application/fhir+json; charset=utf-8")

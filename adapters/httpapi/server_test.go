@@ -50,6 +50,12 @@ func newTestServer(t testing.TB, ready ...Check) *Server {
 	s.API.GET("/panic", func(c echo.Context) error { panic("boom") })
 	s.API.GET("/gone", func(c echo.Context) error { return workitem.Errorf(workitem.NotFound, "no such item") })
 	s.API.GET("/fail", func(c echo.Context) error { return errors.New("db exploded with secret detail") })
+	refused := func(echo.Context) error {
+		return workitem.RefuseOnEdits([]workitem.Edit{{Code: "GL_EXTERNAL_CAUSE_FIRST", Severity: "error", Message: "W19.XXXA first",
+			Target: "diagnoses[0]", Rule: "Guidelines I.C.20", RuleText: "never first-listed"}}, true, 1)
+	}
+	s.API.GET("/refused", refused)
+	s.FHIR.GET("/Refused", refused, Require(workitem.RoleEHR))
 	return s
 }
 
@@ -132,6 +138,16 @@ func TestErrorBodies(t *testing.T) {
 	rec = do(t, s, "GET", "/api/v1/fail", "tok-coder-123", "")
 	if rec.Code != 500 || strings.Contains(rec.Body.String(), "secret") {
 		t.Fatalf("500 = %d %s", rec.Code, rec.Body)
+	}
+	// An edit refusal names each edit's rule in the API's details, and
+	// never in an OperationOutcome (no such FHIR element).
+	rec = do(t, s, "GET", "/api/v1/refused", "tok-coder-123", "")
+	if rec.Code != 422 || !strings.Contains(rec.Body.String(), `"rule":"Guidelines I.C.20","ruleText":"never first-listed"`) {
+		t.Fatalf("refusal = %d %s, want the rule in its details", rec.Code, rec.Body)
+	}
+	rec = do(t, s, "GET", "/fhir/Refused", "tok-ehr-123", "")
+	if rec.Code != 422 || !strings.Contains(rec.Body.String(), "GL_EXTERNAL_CAUSE_FIRST") || strings.Contains(rec.Body.String(), "rule") {
+		t.Fatalf("refusal under /fhir = %d %s, want an OperationOutcome without rule", rec.Code, rec.Body)
 	}
 	// Unknown route under /fhir: 404 OperationOutcome (after auth).
 	rec = do(t, s, "GET", "/fhir/Nope/1", "tok-ehr-123", "")

@@ -169,7 +169,9 @@ type autoPick struct {
 // head of the ready items it has not looked at in their current version,
 // else items it skipped because no release of a code set the claim's codes
 // come from (ICD-10-CM, ICD-10-PCS, HCPCS and its modifiers, the POA-exempt
-// list: the notes the policy never allows away) covered their date, and only
+// list: the notes the policy never allows away) or no ICD-10-CM Tabular List
+// (an operator-supplied file, often loaded after the charts) covered their
+// date, and only
 // once a release of that code set was loaded after its decision
 // (code_releases.loaded_at > autocode_at): the stored edits name the code
 // set (covers). An item skipped for a missing NCCI PTP or MUE table (every
@@ -184,7 +186,7 @@ func pickAutoCodeTx(ctx context.Context, tx *sql.Tx, max int) ([]autoPick, error
 		  AND w.autocode->>'decision' = 'skipped' AND w.updated_at < now() - interval '1 minute'
 		  AND EXISTS (SELECT 1 FROM jsonb_array_elements(CASE WHEN jsonb_typeof(w.edits) = 'array' THEN w.edits ELSE '[]'::jsonb END) e
 		    JOIN code_releases r ON r.system = CASE e->>'covers' WHEN 'hcpcsmod' THEN 'hcpcs' ELSE e->>'covers' END
-		    WHERE e->>'code' = 'NO_RELEASE_FOR_DOS' AND e->>'covers' IN ('icd10cm', 'icd10pcs', 'hcpcs', 'hcpcsmod', 'poaexempt')
+		    WHERE e->>'code' = 'NO_RELEASE_FOR_DOS' AND e->>'covers' IN ('icd10cm', 'icd10pcs', 'hcpcs', 'hcpcsmod', 'poaexempt', 'icd10cm-tabular')
 		      AND r.loaded_at > COALESCE(w.autocode_at, '-infinity'::timestamptz))
 		  ORDER BY w.updated_at LIMIT $1 FOR UPDATE OF w SKIP LOCKED`,
 	} {

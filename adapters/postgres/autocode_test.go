@@ -316,3 +316,38 @@ func TestAutoCodeRetryOnRelease(t *testing.T) {
 		t.Fatalf("no release since the retry: batch = %+v, %v (looked at %v); want none", got, err, looked)
 	}
 }
+
+// TestAutoCodeRetryOnTabularRelease: an item skipped because no ICD-10-CM
+// Tabular List covered its date is looked at again once one is loaded
+// after its decision (the operator loads the CMS file after charts have
+// arrived), and not before.
+func TestAutoCodeRetryOnTabularRelease(t *testing.T) {
+	ctx := context.Background()
+	looked := 0
+	check := func(context.Context, codes.Lookup, *workitem.Chart, workitem.Assignment) ([]workitem.Edit, error) {
+		looked++
+		return []workitem.Edit{{Code: "NO_RELEASE_FOR_DOS", Severity: "warning", Message: "no icd10cm-tabular release for 2026-03-10",
+			Covers: "icd10cm-tabular"}}, nil
+	}
+	s := postgres.NewStore(pgtest.New(t), postgres.StoreOptions{StatusTopic: "status", Check: check,
+		ClaimOptions: mapping.ClaimOptions{SelfPay: true, BillingProvider: "Organization/billing"}})
+	enc := autoVisit(t, s, "tab-", "J20.9", "")
+	if got, err := s.AutoCodeBatch(ctx, 1, 8); err != nil || got.Looked() != 1 {
+		t.Fatalf("first batch = %+v, %v; want it looked at", got, err)
+	}
+	if _, err := s.DB().ExecContext(ctx, `UPDATE work_items SET updated_at = now() - interval '10 minutes',
+		autocode_at = now() - interval '10 minutes' WHERE encounter_id = $1`, enc); err != nil {
+		t.Fatal(err)
+	}
+	looked = 0
+	if got, err := s.AutoCodeBatch(ctx, 1, 8); err != nil || got.Looked() != 0 || looked != 0 {
+		t.Fatalf("no Tabular List loaded: batch = %+v, %v; want none looked at again", got, err)
+	}
+	if _, err := s.DB().ExecContext(ctx, `INSERT INTO code_releases (system, version, valid_from, valid_to, sha256)
+		VALUES ('icd10cm-tabular', 'FY2026', '2025-10-01', '2026-09-30', '\x00')`); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.AutoCodeBatch(ctx, 1, 8); err != nil || got.Looked() != 1 || looked != 1 {
+		t.Fatalf("after the Tabular List: batch = %+v, %v, looked %d; want the item looked at again", got, err, looked)
+	}
+}

@@ -131,11 +131,11 @@ func (s *CodeStore) loadTx(ctx context.Context, tx *sql.Tx, rel codes.Release, s
 		WHERE system = $1 AND version <> $2 AND valid_from <= $4 AND valid_to >= $3
 		ORDER BY valid_from LIMIT 1`, rel.System, rel.Version, rel.From, rel.To).Scan(&other, &oFrom, &oTo)
 	switch {
-	case err == nil:
+	case err == nil && !mceOverlaps(rel.System):
 		return LoadResult{}, fmt.Errorf("%s %s (%s..%s) %w %s %s (%s..%s); load the file as version %q to replace that release",
 			rel.System, rel.Version, rel.From.Format(time.DateOnly), rel.To.Format(time.DateOnly), ErrReleaseOverlap,
 			rel.System, other, oFrom.Format(time.DateOnly), oTo.Format(time.DateOnly), other)
-	case err != sql.ErrNoRows:
+	case err != nil && err != sql.ErrNoRows:
 		return LoadResult{}, fmt.Errorf("find overlapping release: %w", err)
 	}
 	var oldID int64
@@ -171,7 +171,7 @@ func (s *CodeStore) loadTx(ctx context.Context, tx *sql.Tx, rel codes.Release, s
 		return LoadResult{}, fmt.Errorf("insert release: %w", err)
 	}
 	var sc codes.ShapeCheck
-	n, err := copyRelease(ctx, tx, id, rel.System, src, &sc, progress)
+	n, err := copyRelease(ctx, tx, id, rel.System, rel.Version, src, &sc, progress)
 	if err == nil {
 		err = sc.Err(rel.System, name)
 	}
@@ -251,7 +251,7 @@ func (s *CodeStore) OrderRecords(ctx context.Context, rel codes.Release) ([]code
 // planner statistics, so that the first searches after a load are fast.
 func settle(ctx context.Context, tx *sql.Tx, system codes.System) error {
 	table := map[codes.System]string{codes.MUETable: "code_mues", codes.PTPTable: "code_ptps",
-		codes.POAExemptList: "code_poa_exempt"}[system]
+		codes.POAExemptList: "code_poa_exempt", codes.ICD10CMTabular: "code_tabular_nodes, code_tabular_notes", codes.MCE: "code_mce"}[system]
 	if table == "" {
 		table = "code_entries"
 		_, err := tx.ExecContext(ctx, `SELECT gin_clean_pending_list('code_entries_search_idx'),
@@ -374,7 +374,10 @@ var entryCols = []string{"release_id", "system", "code", "display", "billable", 
 
 // copyRelease parses src in the format of system and copies its records
 // into the tables of release id.
-func copyRelease(ctx context.Context, tx *sql.Tx, id int64, system codes.System, r io.Reader, sc *codes.ShapeCheck, progress func(int)) (int, error) {
+func copyRelease(ctx context.Context, tx *sql.Tx, id int64, system codes.System, version string, r io.Reader, sc *codes.ShapeCheck, progress func(int)) (int, error) {
+	if system == codes.ICD10CMTabular { // read twice, from its start
+		return copyTabular(ctx, tx, id, r, sc, progress)
+	}
 	br := bufio.NewReaderSize(r, 64<<10)
 	head, _ := br.Peek(512)
 	switch system {
@@ -411,6 +414,8 @@ func copyRelease(ctx context.Context, tx *sql.Tx, id int64, system codes.System,
 		return copyMUE(ctx, tx, id, br, bytes.HasPrefix(bytes.TrimSpace(head), []byte("{")), sc, progress)
 	case codes.PTPTable:
 		return copyPTP(ctx, tx, id, br, sc, progress)
+	case codes.MCE:
+		return copyMCE(ctx, tx, id, version, br, sc, progress)
 	}
 	return 0, fmt.Errorf("cannot load system %q", system)
 }

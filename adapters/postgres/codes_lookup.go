@@ -419,7 +419,7 @@ type lookupCache struct {
 const lookupCacheMax = 50_000
 
 type lookupKey struct {
-	kind byte // 'c' code in release, 'o' code in other releases, 'm' MUE, 'p' PTP pair, 'x' POA exempt, 'h' history
+	kind byte // 'c' code in release, 'o' code in other releases, 'm' MUE, 'p' PTP pair, 'x' POA exempt, 'h' history, 't' Tabular instructions
 	rel  int64
 	gen  uint64
 	sys  codes.System

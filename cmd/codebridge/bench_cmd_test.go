@@ -21,7 +21,9 @@ import (
 
 // loadBenchCodeSets loads what straight-through coding of the generated
 // visits needs, quickly: the curated ICD-10-CM codes' lines of the bundled
-// FY2026 order file, and the bundled HCPCS quarter.
+// FY2026 order file, the bundled HCPCS quarter and the bundled Medicare
+// Code Editor lists (without an MCE release every chart would carry a
+// NO_RELEASE_FOR_DOS note for mce, which stops straight-through coding).
 func loadBenchCodeSets(t *testing.T, m *Main) {
 	t.Helper()
 	keep := map[string]bool{}
@@ -30,7 +32,7 @@ func loadBenchCodeSets(t *testing.T, m *Main) {
 	}
 	cs := postgres.NewCodeStore(m.DB)
 	for _, b := range codes.Bundled() {
-		if b.Release.System != codes.ICD10CM && b.Release.System != codes.HCPCS {
+		if b.Release.System != codes.ICD10CM && b.Release.System != codes.HCPCS && b.Release.System != codes.MCE {
 			continue
 		}
 		rc, err := b.Open()
@@ -67,9 +69,10 @@ func TestBenchCommand(t *testing.T) {
 	m := startMain(t, dbURL, func(c *config.Config) {
 		c.AutoCode, c.QASampleRate = true, 0
 		// The synthetic visits carry no telehealth modifier and the test
-		// loads no NCCI tables: allow those notes so every outpatient
-		// visit is billed, as the load model expects.
-		c.AutoCodeAllowWarnings = []string{"TELEHEALTH_MODIFIER", "NO_RELEASE_FOR_DOS:ptp", "NO_RELEASE_FOR_DOS:mue"}
+		// loads no NCCI tables and no Tabular List: allow those notes so
+		// every outpatient visit is billed, as the load model expects.
+		c.AutoCodeAllowWarnings = []string{"TELEHEALTH_MODIFIER", "NO_RELEASE_FOR_DOS:ptp", "NO_RELEASE_FOR_DOS:mue",
+			"NO_RELEASE_FOR_DOS:icd10cm-tabular"}
 	})
 	loadBenchCodeSets(t, m)
 	out := filepath.Join(t.TempDir(), "report.json")

@@ -35,9 +35,14 @@ func newCodesLoadCmd(getenv func(string) string, g *globalFlags, stdout, stderr 
 		Short: "Load one release from its official file (idempotent; replaces a release of the same version)",
 		Long: `Load one release of a code set or edit table from the file as its publisher
 distributes it: icd10cm and icd10pcs order files, hcpcs ANWEB .xlsx (or its
-CSV dump), mue and ptp CMS tables, cpt lists, the poaexempt list. VERSION
-names the release and its dates of service: FY2026 for ICD-10 and POA-exempt,
-2026Q2 or 2025-Oct for HCPCS, MUE and PTP, 2026 for CPT.
+CSV dump), mue and ptp CMS tables, cpt lists, the poaexempt list,
+icd10cm-tabular, the ICD-10-CM Tabular List XML (icd10cm_tabular_2027.xml from
+the CMS "Code Tables, Tabular and Index" zip: its Excludes1, code first, use
+additional code and 7th-character instructions), and mce (the CMS "Definitions
+of Medicare Code Edits" text file, or its JSON extraction). VERSION names the
+release and its dates of service: FY2026 for ICD-10, POA-exempt and the
+Tabular List, 2026Q2 or 2025-Oct for HCPCS, MUE and PTP, 2026 for CPT, 43.1
+for MCE (vNN is FY(NN-17), vNN.1 its April update).
 
 With --addenda, an ICD-10-CM fiscal year is derived instead from the loaded
 release of the year before and the official order-file addenda CMS publishes
@@ -60,8 +65,8 @@ addenda's footer; nothing is loaded when they do not match.`,
 			})
 		},
 	}
-	cmd.Flags().StringVar(&system, "system", "", "icd10cm|icd10pcs|hcpcs|mue|ptp|cpt|poaexempt (required)")
-	cmd.Flags().StringVar(&version, "version", "", "release version, e.g. FY2026, 2026Q2, 2025-Oct (required)")
+	cmd.Flags().StringVar(&system, "system", "", "icd10cm|icd10pcs|hcpcs|mue|ptp|cpt|poaexempt|icd10cm-tabular|mce (required)")
+	cmd.Flags().StringVar(&version, "version", "", "release version, e.g. FY2026, 2026Q2, 2025-Oct, 43.1 (required)")
 	cmd.Flags().StringVar(&addenda, "addenda", "", "icd10cm only: derive VERSION from the loaded previous fiscal year and this order-file addenda (icd10cm_order_addenda_YYYY.txt)")
 	_ = cmd.MarkFlagRequired("system")
 	_ = cmd.MarkFlagRequired("version")
@@ -72,7 +77,7 @@ addenda's footer; nothing is loaded when they do not match.`,
 func loadRelease(system, version string) (codes.Release, error) {
 	sys, err := codes.ParseSystem(system)
 	if err != nil || sys == codes.HCPCSModifier {
-		return codes.Release{}, fmt.Errorf("--system %q: want icd10cm, icd10pcs, hcpcs, mue, ptp, cpt or poaexempt", system)
+		return codes.Release{}, fmt.Errorf("--system %q: want icd10cm, icd10pcs, hcpcs, mue, ptp, cpt, poaexempt, icd10cm-tabular or mce", system)
 	}
 	rel, err := codes.NewRelease(sys, version)
 	if err != nil {

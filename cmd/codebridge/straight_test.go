@@ -1,8 +1,10 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -10,9 +12,11 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/codebridge/codebridge/adapters/postgres"
 	"github.com/codebridge/codebridge/adapters/postgres/pgtest"
 	"github.com/codebridge/codebridge/config"
 	"github.com/codebridge/codebridge/fhir"
+	"github.com/codebridge/codebridge/mapping/codes"
 )
 
 // stCondition is one Condition of a straight-through test chart.
@@ -158,15 +162,28 @@ func uuidOf(s string) string {
 // TestStraightThroughPolicyEndToEnd posts fully coded charts through the
 // FHIR API with straight-through coding on and the bundled code sets
 // loaded (ICD-10-CM and ICD-10-PCS FY2026, HCPCS 2025-Oct; no CPT, MUE or
-// PTP file): the clean ones get Claims, and each chart that breaks one rule
-// of the policy (README "Straight-through coding") waits in the queue with
-// that rule's reason code. TELEHEALTH_MODIFIER is allowlisted.
+// PTP file) and the Tabular List fixture: the clean ones get Claims, and
+// each chart that breaks one rule of the policy (README "Straight-through
+// coding") waits in the queue with that rule's reason code.
+// TELEHEALTH_MODIFIER is allowlisted.
 func TestStraightThroughPolicyEndToEnd(t *testing.T) {
 	m := startMain(t, pgtest.NewURLWithBundledCodes(t), func(c *config.Config) {
 		c.AutoCode = true
 		c.QASampleRate = 0
 		c.AutoCodeAllowWarnings = []string{"TELEHEALTH_MODIFIER"}
 	})
+	cs := postgres.NewCodeStore(m.DB)
+	// The Tabular List fixture for the first nine months of FY2026 only,
+	// so that a chart of 2026-08-10 has no Tabular List in force.
+	tabRel := codes.Release{System: codes.ICD10CMTabular, Version: "FY2026", From: time.Date(2025, 10, 1, 0, 0, 0, 0, time.UTC),
+		To: time.Date(2026, 6, 30, 0, 0, 0, 0, time.UTC)}
+	tabXML, err := os.ReadFile(tabularFixture)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cs.LoadRelease(t.Context(), tabRel, bytes.NewReader(tabXML), nil); err != nil {
+		t.Fatal(err)
+	}
 	org := fmt.Sprintf(`{"resourceType":"Organization","id":"clinic","identifier":[{"system":%q,"value":"1234567893"}],"name":"Clinic"}`, fhir.SystemNPI)
 	if r := send(t, m, "PUT", "/fhir/Organization/clinic", []byte(org)); r.code != 201 {
 		t.Fatalf("PUT Organization = %d %s", r.code, r.body)
@@ -219,13 +236,27 @@ func TestStraightThroughPolicyEndToEnd(t *testing.T) {
 			services: em, want: []string{"NO_ENCOUNTER_DIAGNOSIS"}},
 		{name: "header-code", conds: []stCondition{dx("a", "J20")}, services: em, want: []string{"DX_HEADER"}},
 		{name: "sex-conflict", gender: "male", conds: []stCondition{dx("a", "N92.0")}, services: em, want: []string{"SEX_CONFLICT"}},
-		{name: "age-conflict", birth: "1955-01-01", conds: []stCondition{dx("a", "O80")}, services: em, want: []string{"AGE_CONFLICT"}},
+		{name: "age-conflict", birth: "1955-01-01", conds: []stCondition{dx("a", "O80")}, services: em, want: []string{"MCE_AGE_CONFLICT"}},
+		{name: "mce-manifestation-first", conds: []stCondition{dx("a", "D63.1")}, services: em, want: []string{"MCE_MANIFESTATION_AS_PRINCIPAL"}},
+		{name: "mce-unacceptable-first-listed", conds: []stCondition{dx("a", "B95.0")}, services: em, want: []string{"MCE_UNACCEPTABLE_PRINCIPAL"}},
 		{name: "no-ptp-table", conds: []stCondition{dx("a", "J20.9")},
 			services: []stService{{system: fhir.SystemCPT, code: "99213"}, {system: fhir.SystemCPT, code: "96372"}}, want: []string{"NO_RELEASE_FOR_DOS"}},
 		{name: "no-mue-table", conds: []stCondition{dx("a", "J20.9")},
 			services: []stService{{system: fhir.SystemCPT, code: "97110", units: 2}}, want: []string{"NO_RELEASE_FOR_DOS"}},
 		{name: "no-hcpcs-release", conds: []stCondition{dx("a", "Z23")},
 			services: []stService{{system: fhir.SystemHCPCS, code: "G0008"}}, want: []string{"NO_RELEASE_FOR_DOS"}},
+		// The Tabular List instructions (fixture): an Excludes1 pair, a
+		// manifestation before its etiology, no Tabular List in force.
+		{name: "tabular-excludes1", conds: []stCondition{dx("a", "E11.9"), dx("b", "E10.9")}, ranks: []stRank{{"a", 1, ""}, {"b", 2, ""}},
+			services: em, want: []string{"TABULAR_EXCLUDES1"}},
+		// G63 first-listed breaks the Tabular List's code first note and
+		// the MCE's manifestation list alike: the coder reads both, each
+		// naming its own source.
+		{name: "tabular-code-first", conds: []stCondition{dx("a", "G63"), dx("b", "E03.9")}, ranks: []stRank{{"a", 1, ""}, {"b", 2, ""}},
+			services: em, want: []string{"TABULAR_CODE_FIRST", "MCE_MANIFESTATION_AS_PRINCIPAL"}},
+		{name: "tabular-etiology-first", conds: []stCondition{dx("a", "G63"), dx("b", "E03.9")}, ranks: []stRank{{"b", 1, ""}, {"a", 2, ""}},
+			services: em, wantCodes: []string{"E03.9", "G63"}},
+		{name: "no-tabular-list", day: "2026-08-10", conds: []stCondition{dx("a", "J20.9")}, services: em, want: []string{"NO_RELEASE_FOR_DOS"}},
 	}
 	encs := make([]string, len(charts))
 	for i, c := range charts {
@@ -293,8 +324,8 @@ func TestStraightThroughPolicyEndToEnd(t *testing.T) {
 	for _, r := range rep["reasons"].([]any) {
 		counts[r.(map[string]any)["code"].(string)] = r.(map[string]any)["count"].(float64)
 	}
-	if counts["NO_RELEASE_FOR_DOS"] != 3 || counts["DX_NOT_CONFIRMED"] != 2 || counts["RANK_TIE"] != 1 {
-		t.Errorf("report reasons %v; want NO_RELEASE_FOR_DOS 3, DX_NOT_CONFIRMED 2, RANK_TIE 1", counts)
+	if counts["NO_RELEASE_FOR_DOS"] != 4 || counts["DX_NOT_CONFIRMED"] != 2 || counts["RANK_TIE"] != 1 || counts["TABULAR_EXCLUDES1"] != 1 {
+		t.Errorf("report reasons %v; want NO_RELEASE_FOR_DOS 4, DX_NOT_CONFIRMED 2, RANK_TIE 1, TABULAR_EXCLUDES1 1", counts)
 	}
 }
 

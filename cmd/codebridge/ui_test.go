@@ -241,6 +241,28 @@ func TestWorkbenchOverHTTP(t *testing.T) {
 	}
 	checkAudited(t, m, ids["EMER"])
 
+	// An edit that applies a classification rule shows the rule's source
+	// beside the codes and its words for the coder to read.
+	_, page = w.do("GET", "/ui/items/"+ids["EMER"], nil)
+	version = regexp.MustCompile(`id="version" name="version" value="(\d+)"`).FindStringSubmatch(page)
+	if version == nil {
+		t.Fatalf("chart has no editable code pane: %s", page)
+	}
+	form = url.Values{"_csrf": {w.csrf}, "version": {version[1]}, "dx_code": {"W19.XXXA", "R07.9"}, "dx_poa": {"Y", "Y"}, "dx_display": {"", ""},
+		"ln_code": {"93010"}, "ln_mods": {""}, "ln_units": {"1"}, "ln_ptrs": {"B"}, "ln_display": {""}}
+	if resp, _ := w.do("POST", "/ui/items/"+ids["EMER"]+"/codes", form); resp.StatusCode != 303 {
+		t.Fatalf("save codes = %d, want 303", resp.StatusCode)
+	}
+	_, page = w.do("GET", "/ui/items/"+ids["EMER"], nil)
+	for _, want := range []string{"GL_EXTERNAL_CAUSE_FIRST",
+		`Rule: <cite>ICD-10-CM Official Guidelines for Coding and Reporting FY2026, section I.C.20</cite>`,
+		`<summary>Read the rule<span class="visually-hidden"> for GL_EXTERNAL_CAUSE_FIRST at diagnoses[0]</span></summary>`,
+		`<blockquote>The external causes of morbidity codes should never be sequenced as the first-listed or principal diagnosis.`} {
+		if !strings.Contains(page, want) {
+			t.Errorf("chart with an external cause code first-listed lacks %q", want)
+		}
+	}
+
 	resp, _ = w.do("POST", "/ui/logout", url.Values{"_csrf": {w.csrf}})
 	if resp.StatusCode != 303 || resp.Header.Get("Location") != "/ui/login?bye=1" {
 		t.Errorf("sign-out = %d %s", resp.StatusCode, resp.Header.Get("Location"))

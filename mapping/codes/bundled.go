@@ -120,6 +120,7 @@ var bundles = []struct {
 	{POAExemptList, "FY2026", "POAexemptCodesFY26.txt", ""},
 	{HCPCS, "2025-Oct", "HCPC2025_OCT_ANWEB.derived.csv", ""},
 	{MUETable, "2026Q2", "mue_practitioner_2026q2_dos_only.json", ""},
+	{MCE, "43.1", "mce_v43_1_reference.json", ""},
 }
 
 // Bundled returns the code sets embedded in codebridge: the public-domain
@@ -134,7 +135,9 @@ var bundles = []struct {
 // testdata/codesets/README.md). The official CMS practitioner MUE file
 // could not be obtained, so the bundle is that extract, loaded as partial
 // (MUEPartialMarker): a code it does not list is "not checked", never
-// "no MUE". PTP and CPT are never bundled.
+// "no MUE". The Medicare Code Editor v43.1 lists (April 2026 update) are
+// bundled as the JSON extraction of the CMS text file (SOURCES.upstream.md
+// §7). PTP and CPT are never bundled.
 func Bundled() []Bundle {
 	out := make([]Bundle, 0, len(bundles))
 	for _, b := range bundles {

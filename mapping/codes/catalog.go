@@ -23,6 +23,8 @@ type table struct {
 	mues    map[string]MUE
 	ptps    map[[2]string][]PTP
 	exempt  map[string]bool
+	tabular *tabularTree            // icd10cm-tabular releases only
+	mce     map[string][]MCEListing // MCE release: code -> its lists
 }
 
 var _ Lookup = (*Catalog)(nil)
@@ -34,7 +36,7 @@ func NewCatalog() *Catalog {
 
 func newTable(rel Release) *table {
 	return &table{rel: rel, entries: map[string]Entry{}, mues: map[string]MUE{},
-		ptps: map[[2]string][]PTP{}, exempt: map[string]bool{}}
+		ptps: map[[2]string][]PTP{}, exempt: map[string]bool{}, mce: map[string][]MCEListing{}}
 }
 
 // add installs t, replacing a release of the same system and version.

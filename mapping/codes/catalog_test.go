@@ -12,7 +12,8 @@ import (
 func TestCatalogBundledCounts(t *testing.T) {
 	c := bundledCatalog(t)
 	want := map[string]int{"icd10cm FY2026": 98186, "icd10cm FY2027": 98403, "icd10pcs FY2026": 80029, "hcpcs 2025-Oct": 8463,
-		"hcpcsmod 2025-Oct": 383, "poaexempt FY2026": 38349, "mue 2026Q2": 9637}
+		"hcpcsmod 2025-Oct": 383, "poaexempt FY2026": 38349, "mue 2026Q2": 9637,
+		"mce v43.1": 42 + 125 + 2543 + 856 + 422 + 30 + 2651 + 1} // MCE v43.1: SOURCES.upstream.md §7, Z51.89 on MCEUnacceptableAlone
 	got := map[string]int{}
 	c.mu.RLock()
 	for s, ts := range c.releases {

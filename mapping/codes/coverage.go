@@ -43,6 +43,15 @@ func ReleaseFor(system System, dos time.Time) (Release, error) {
 		version = fmt.Sprintf("%dQ%d", d.Year(), (int(d.Month())-1)/3+1)
 	case CPT:
 		version = fmt.Sprintf("%d", d.Year())
+	case MCE: // vNN for FY(NN-17); from April its update vNN.1
+		fy := d.Year()
+		if d.Month() >= time.October {
+			fy++
+		}
+		version = fmt.Sprintf("v%d", fy-2000+17)
+		if d.Month() >= time.April && d.Month() < time.October {
+			version += ".1"
+		}
 	default:
 		return Release{}, fmt.Errorf("codes: unknown system %q", system)
 	}

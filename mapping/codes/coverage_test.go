@@ -37,6 +37,9 @@ func TestReleaseFor(t *testing.T) {
 		{PTPTable, ymd(2026, 12, 31), "ptp 2026Q4 (2026-10-01..2026-12-31)", "codebridge codes load --system ptp --version 2026Q4 FILE"},
 		{CPT, ymd(2026, 12, 31), "cpt 2026 (2026-01-01..2026-12-31)", "codebridge codes load --system cpt --version 2026 FILE"},
 		{CPT, ymd(2027, 1, 1), "cpt 2027 (2027-01-01..2027-12-31)", "codebridge codes load --system cpt --version 2027 FILE"},
+		{MCE, ymd(2026, 3, 31), "mce v43 (2025-10-01..2026-09-30)", "codebridge codes load --system mce --version v43 FILE"},
+		{MCE, ymd(2026, 4, 1), "mce v43.1 (2026-04-01..2026-09-30)", "codebridge codes load --system mce --version v43.1 FILE"},
+		{MCE, ymd(2026, 10, 1), "mce v44 (2026-10-01..2027-09-30)", "codebridge codes load --system mce --version v44 FILE"},
 		// A service late in the evening keeps its own civil date.
 		{ICD10CM, time.Date(2026, 9, 30, 23, 30, 0, 0, time.FixedZone("EDT", -4*3600)), "icd10cm FY2026 (2025-10-01..2026-09-30)", "codebridge codes fetch --fy 2026"},
 	}

@@ -25,6 +25,16 @@
 //   - ReadPTP: CMS NCCI column 1 / column 2 tables.
 //   - ReadCPT: a user-supplied CPT list ("code<TAB>description",
 //     "code,description" or a bare code a line).
+//   - ReadTabular: the ICD-10-CM Tabular List XML (icd10cm_tabular.xsd),
+//     streamed with encoding/xml: chapters, sections and <diag> nodes with
+//     their parents and notes. Lookup.Tabular answers the instructions in
+//     force for a code (TabularInstructions: the notes of its node and of
+//     every node above it, the nearest 7th-character definition), with
+//     the codes each note names (ParseCodeRefs).
+//   - ReadMCE, ReadMCEText: the Medicare Code Editor diagnosis lists (age
+//     conflict, manifestation, questionable admission, unacceptable
+//     principal diagnosis) from the CMS "Definitions of Medicare Code
+//     Edits" text file or its JSON extraction (mce.go).
 //
 // # Normalisation
 //
@@ -65,6 +75,10 @@
 // the 2026 Q2 practitioner MUE date-of-service (MAI 3) values, a partial
 // derivative of the CMS table (code numbers and values only, 30 KB): it is
 // loaded as partial, so codes it does not list are reported as not checked.
+// The Medicare Code Editor v43.1 lists (a JSON extraction of the CMS text,
+// 65 KB) are bundled too; MCE version NN is the fiscal year NN-17 and NN.1
+// its April update, and a date no loaded MCE release covers gets the
+// nearest one (PickMCE).
 // PTP tables and CPT are never bundled; small hand-made extracts for tests
 // live in testdata/codesets.
 package codes

@@ -19,6 +19,9 @@ import (
 //	                   which is recorded as partial (MUEPartialMarker)
 //	ptp                CMS PTP table (ReadPTP)
 //	cpt                user-supplied CPT list (ReadCPT)
+//	icd10cm-tabular    ICD-10-CM Tabular List XML (ReadTabular)
+//	mce                Medicare Code Editor lists: the CMS text file or the
+//	                   JSON extraction (ReadMCE)
 //
 // Formats are told apart by content (a zip signature means .xlsx, a
 // leading "{" means JSON). A release with the same system and version as a
@@ -57,12 +60,16 @@ func (c *Catalog) Load(rel Release, r io.Reader) (int, error) {
 			t.ptps[k] = append(t.ptps[k], p)
 			return nil
 		})
+	case ICD10CMTabular:
+		err = loadTabular(t, br, &sc)
 	case CPT:
 		err = ReadCPT(br, func(p CPTRecord) error {
 			sc.Add(rel.System, p.Code, false)
 			t.entries[p.Code] = Entry{System: CPT, Code: p.Code, Billable: true, Long: p.Description}
 			return nil
 		})
+	case MCE:
+		err = ReadMCE(br, rel.Version, func(m MCERecord) error { return t.addMCE(&sc, m) })
 	default:
 		err = fmt.Errorf("codes: cannot load system %q", rel.System)
 	}
@@ -78,6 +85,12 @@ func (c *Catalog) Load(rel Release, r io.Reader) (int, error) {
 
 func (t *table) size() int {
 	n := len(t.entries) + len(t.mues) + len(t.exempt) + len(t.ptps)
+	if t.tabular != nil {
+		n += len(t.tabular.nodes)
+	}
+	for _, ls := range t.mce {
+		n += len(ls)
+	}
 	if _, ok := t.mues[MUEPartialMarker]; ok {
 		n--
 	}

@@ -81,4 +81,17 @@ type Lookup interface {
 	// depend on a date, so it never returns ErrNoRelease: with no release
 	// of system loaded both lists are empty.
 	History(ctx context.Context, system System, code string) (History, error)
+	// Tabular returns the ICD-10-CM Tabular List instructions in force for
+	// the ICD-10-CM code on dos (TabularInstructions: the notes of its
+	// node and of the nodes above it, and the 7th-character definition),
+	// from the icd10cm-tabular release covering dos. It returns
+	// ErrNotFound when that release has no node for the code or for any
+	// category above it.
+	Tabular(ctx context.Context, code string, dos time.Time) (TabularInstructions, error)
+	// MCE returns the Medicare Code Editor lists the ICD-10-CM code is
+	// on, in the MCE release applied on dos (PickMCE: the one covering
+	// dos, else the nearest, with MCEFacts.Note saying so); no lists when
+	// it is on none. It returns ErrNoRelease only when no MCE release is
+	// loaded.
+	MCE(ctx context.Context, code string, dos time.Time) (MCEFacts, error)
 }

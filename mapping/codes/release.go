@@ -21,13 +21,18 @@ const (
 	MUETable      System = "mue"
 	PTPTable      System = "ptp"
 	POAExemptList System = "poaexempt"
+	// ICD10CMTabular is the ICD-10-CM Tabular List XML: the instructional
+	// notes (Excludes1, code first, 7th characters, ...) of the fiscal year.
+	ICD10CMTabular System = "icd10cm-tabular"
+	// MCE is the CMS Medicare Code Editor's diagnosis lists (mce.go).
+	MCE System = "mce"
 )
 
 // ParseSystem returns the System named s, or an error if s is not one of the
 // systems above.
 func ParseSystem(s string) (System, error) {
 	switch sys := System(strings.ToLower(strings.TrimSpace(s))); sys {
-	case ICD10CM, ICD10PCS, HCPCS, HCPCSModifier, CPT, MUETable, PTPTable, POAExemptList:
+	case ICD10CM, ICD10PCS, HCPCS, HCPCSModifier, CPT, MUETable, PTPTable, POAExemptList, ICD10CMTabular, MCE:
 		return sys, nil
 	}
 	return "", fmt.Errorf("codes: unknown system %q", s)
@@ -63,8 +68,8 @@ func Day(t time.Time) time.Time {
 }
 
 // NewRelease builds a Release whose window is derived from version with
-// Window. Fiscal-year labels of ICD-10-CM, ICD-10-PCS and the POA-exempt
-// list are normalised to "FY2026" ("2026", "fy26" and " FY2026 " are the
+// Window. Fiscal-year labels of ICD-10-CM, ICD-10-PCS, the POA-exempt
+// list and the Tabular List are normalised to "FY2026" ("2026", "fy26" and " FY2026 " are the
 // same release). Quarterly and CPT labels keep their spelling (trimmed);
 // two spellings of one quarter ("2025-Oct", "2025Q4") are told apart by
 // the loaders, which refuse a second release over the same dates.
@@ -74,8 +79,10 @@ func NewRelease(system System, version string) (Release, error) {
 		return Release{}, err
 	}
 	switch system {
-	case ICD10CM, ICD10PCS, POAExemptList:
+	case ICD10CM, ICD10PCS, POAExemptList, ICD10CMTabular:
 		version = fmt.Sprintf("FY%d", to.Year())
+	case MCE:
+		_, _, version, _ = mceWindow(version) // "43.1" is v43.1
 	default:
 		version = strings.TrimSpace(version)
 	}
@@ -84,15 +91,18 @@ func NewRelease(system System, version string) (Release, error) {
 
 // Window derives the validity window of a release from its version label.
 //
-// ICD-10-CM, ICD-10-PCS and the POA-exempt list follow the federal fiscal
-// year: "FY2026" or "2026" is 2025-10-01..2026-09-30. HCPCS Level II, MUE
+// ICD-10-CM, ICD-10-PCS, the POA-exempt list and the ICD-10-CM Tabular
+// List follow the federal fiscal year: "FY2026" or "2026" is 2025-10-01..2026-09-30. HCPCS Level II, MUE
 // and PTP tables are quarterly: "2026Q2", "2026-Q2", "2025-Oct" or "2025-10"
 // (the first month of a quarter) name that calendar quarter. CPT is
 // annual: "2026" is the calendar year 2026; a quarter label is accepted too.
+// The Medicare Code Editor (MCE) follows the MS-DRG versions: vNN is the
+// fiscal year NN-17 (v43 and "43" are FY2026, 2025-10-01..2026-09-30;
+// v44 is FY2027) and vNN.1 its April update (v43.1: 2026-04-01..2026-09-30).
 func Window(system System, version string) (from, to time.Time, err error) {
 	v := strings.ToUpper(strings.TrimSpace(version))
 	switch system {
-	case ICD10CM, ICD10PCS, POAExemptList:
+	case ICD10CM, ICD10PCS, POAExemptList, ICD10CMTabular:
 		y, err := parseYear(strings.TrimPrefix(v, "FY"))
 		if err != nil {
 			return from, to, fmt.Errorf("codes: %s version %q: want FY2026", system, version)
@@ -110,6 +120,12 @@ func Window(system System, version string) (from, to time.Time, err error) {
 		}
 		from = date(y, time.Month(3*q-2), 1)
 		return from, from.AddDate(0, 3, -1), nil
+	case MCE:
+		from, to, _, err := mceWindow(v)
+		if err != nil {
+			return from, to, fmt.Errorf("codes: mce version %q: want 43.1 or v44 (MCE vNN is FY(NN-17), vNN.1 its April update)", version)
+		}
+		return from, to, nil
 	}
 	return from, to, fmt.Errorf("codes: unknown system %q", system)
 }

@@ -54,7 +54,7 @@ func ICD10PCSFormat(code string, header bool) bool {
 // system. header marks an ICD-10 order-file header (not billable).
 func Shaped(system System, code string, header bool) bool {
 	switch system {
-	case ICD10CM, POAExemptList:
+	case ICD10CM, POAExemptList, ICD10CMTabular, MCE:
 		return ICD10CMFormat(code)
 	case ICD10PCS:
 		return ICD10PCSFormat(code, header)

@@ -60,8 +60,9 @@ func dosCatalog(tb testing.TB, names ...string) codes.Lookup {
 	return settled{c}
 }
 
-// settled answers the MUE, PTP and POA-exempt tables as loaded with
-// nothing that applies, so that the rows show only the date rules.
+// settled answers the MUE, PTP, POA-exempt and MCE tables and the Tabular
+// List as loaded with nothing that applies, so that the rows show only the
+// date rules.
 type settled struct{ codes.Lookup }
 
 func (settled) MUE(context.Context, string, time.Time) (codes.MUE, error) {
@@ -73,6 +74,14 @@ func (settled) PTP(context.Context, string, string, time.Time) (codes.PTP, error
 }
 
 func (settled) POAExempt(context.Context, string, time.Time) (bool, error) { return false, nil }
+
+func (settled) Tabular(context.Context, string, time.Time) (codes.TabularInstructions, error) {
+	return codes.TabularInstructions{}, codes.ErrNotFound
+}
+
+func (settled) MCE(context.Context, string, time.Time) (codes.MCEFacts, error) {
+	return codes.MCEFacts{}, nil
+}
 
 // TestCheckDatesOfService pins which date chooses the release (Medicare
 // Claims Processing Manual, Pub. 100-04, ch. 23, sec. 10.2: codes by date

@@ -56,13 +56,33 @@ func (k *checker) demographics(e codes.Entry, target string) {
 		}
 		if r.sex != "" && (k.c.Sex == Male || k.c.Sex == Female) && k.c.Sex != r.sex {
 			k.add(SexConflict, Warning, target, "ICD-10-CM %s is %s, for %s patients only", e.Display(), r.what, r.sex)
+			k.citeLast(sexRule(r), sexRuleText)
 		}
-		if r.minAge >= 0 && !k.c.BirthDate.IsZero() {
+		// An age the MCE lists cover is MCE_AGE_CONFLICT's (mce.go).
+		if r.minAge >= 0 && !k.c.BirthDate.IsZero() && !k.mceAgeListed(e.Code, target) {
 			if age := ageAt(k.c.BirthDate, k.c.Start); age < r.minAge || age > r.maxAge {
 				k.add(AgeConflict, Warning, target, "ICD-10-CM %s is %s, expected for ages %s", e.Display(), r.what, ages(r))
+				k.citeLast("codebridge demographic table (mapping/edits/demographics.go), after the MCE age ranges (edit 4)",
+					"The code's ICD-10-CM chapter is expected for ages "+ages(r)+" (the MCE range of its kind); an age outside it is a warning for a person to review. "+
+						"Chapter 16 codes may be used throughout the life of the patient when the condition is still present (ICD-10-CM Official Guidelines FY2026 I.C.16.a.4).")
 			}
 		}
 	}
+}
+
+// sexRuleText explains why SEX_CONFLICT is a warning. The CMS "Definitions
+// of Medicare Code Edits" lists edit 5 as "Sex conflict (deactivated as of
+// 10/01/2024)" from v42 (FY2025) on and publishes no sex lists since; the
+// payer no longer edits the claim on sex, so a person reviews the code
+// against the record (the patient's sex at birth, or a gender the record
+// states, may differ from the administrative sex).
+const sexRuleText = "CMS deactivated the Medicare Code Editor sex conflict edit as of 10/01/2024 (Definitions of Medicare Code Edits v42 onwards, edit 5); " +
+	"codebridge keeps a short table of codes whose ICD-10-CM chapter or block title names a sex, as a warning for a person to review."
+
+// sexRule names the source of a sex rule: the ICD-10-CM title that names
+// the sex, and the codebridge table that applies it.
+func sexRule(r demoRule) string {
+	return fmt.Sprintf("codebridge sex table (mapping/edits/demographics.go) from the ICD-10-CM Tabular List title of %s-%s; MCE sex edit deactivated 2024-10-01", r.first, r.last)
 }
 
 func ages(r demoRule) string {

@@ -36,6 +36,24 @@
 //     could have fired (coverage.go).
 //   - Sequence: DX_PRINCIPAL_MISSING, DX_DUPLICATE (the MCE "duplicate of
 //     PDX" generalised to any repeat).
+//   - Guideline sequencing (guidelines.go; ICD-10-CM Official Guidelines for
+//     Coding and Reporting FY2026), each edit with Rule (the section) and
+//     RuleText (the guideline's words): an external cause code (V00-Y99)
+//     first-listed, I.C.20 (GL_EXTERNAL_CAUSE_FIRST, error); a Z code of the
+//     I.C.21.c.15 table "Z Codes That May Only be Principal/First-Listed
+//     Diagnosis" in another place (GL_Z_FIRST_LISTED_ONLY, error); a
+//     chapter 19 sequela code (7th character S) or O94 first-listed, I.C.19.a,
+//     I.C.15.p.3, I.B.10 (GL_SEQUELA_FIRST, error); a chapter 19 sequela code
+//     after only injury or external cause codes, where whether its nature
+//     is coded first cannot be told (GL_SEQUELA_NATURE_UNCLEAR, warning).
+//   - ICD-10-CM Tabular List instructions (tabular.go; an icd10cm-tabular
+//     release, ICD-10-CM Official Guidelines I.A): TABULAR_EXCLUDES1,
+//     TABULAR_CODE_FIRST, TABULAR_7TH_CHARACTER (errors),
+//     TABULAR_USE_ADDITIONAL_CODE (an error for a code "classified
+//     elsewhere", else a warning), TABULAR_ETIOLOGY_UNLISTED (warning);
+//     Excludes2 raises none.
+//     Without a Tabular List for the date: NO_RELEASE_FOR_DOS covering
+//     icd10cm-tabular.
 //   - Present on admission, inpatient institutional claims only: values Y,
 //     N, U, W; the CDC/CMS POA-exempt list honoured, where blank or 1 (the
 //     exemption marker) is expected: POA_MISSING, POA_INVALID. A POA given
@@ -47,7 +65,19 @@
 //   - Sex and age (SEX_CONFLICT, AGE_CONFLICT, warnings): a short documented
 //     table in demographics.go — chapter 15 obstetrics female 9-64 (MCE
 //     maternity range), chapter 16 perinatal age 0 (MCE newborn), and the
-//     ICD-10-CM blocks titled for male or female genital organs.
+//     ICD-10-CM blocks titled for male or female genital organs. The MCE
+//     sex edit is deactivated (CMS, 10/01/2024), so SEX_CONFLICT stays a
+//     warning and names that source; AGE_CONFLICT is not raised for a code
+//     on an MCE age list (MCE_AGE_CONFLICT is).
+//   - Medicare Code Editor (mce.go; CMS "Definitions of Medicare Code
+//     Edits", v43.1 bundled), on every chart whatever the payer:
+//     MCE_AGE_CONFLICT (error for the perinatal and pediatric lists,
+//     warning for maternity and adult), MCE_MANIFESTATION_AS_PRINCIPAL
+//     (error), MCE_UNACCEPTABLE_PRINCIPAL (error as an inpatient principal
+//     diagnosis, warning as an outpatient first-listed one, Z codes and O09
+//     excepted), MCE_QUESTIONABLE_ADMISSION (warning, inpatient). Each
+//     names its rule (Edit.Rule, Edit.RuleText); a release applied outside
+//     its window says so in the message.
 //   - Professional claim shape (837P / CMS-1500): at most 12 diagnoses
 //     (PROF_TOO_MANY_DX), 1-4 pointers per line into the list
 //     (LINE_NO_POINTER, LINE_TOO_MANY_POINTERS, LINE_POINTER_RANGE).

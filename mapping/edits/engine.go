@@ -10,7 +10,9 @@ import (
 )
 
 // Check runs every edit on chart c against the code sets in lk and returns
-// the findings in a fixed order: diagnoses, procedures, lines, then NCCI.
+// the findings in a fixed order: diagnoses, guideline sequencing
+// (guidelines.go), the Tabular List instructions (tabular.go), the
+// Medicare Code Editor lists (mce.go), procedures, lines, then NCCI.
 // A nil slice means a clean chart. The error is non-nil only when a lookup
 // failed for a reason other than the codes sentinel errors; the edits are
 // then incomplete and must not be taken as a pass.
@@ -18,6 +20,9 @@ func Check(ctx context.Context, lk codes.Lookup, c Chart) ([]Edit, error) {
 	k := &checker{ctx: ctx, lk: lk, c: c, warned: map[codes.System]bool{}}
 	k.dischargeDate()
 	k.diagnoses()
+	k.guidelines()
+	k.tabular() // tabular.go: the Tabular List instructions
+	k.mce()     // mce.go: the Medicare Code Editor lists
 	k.procedures()
 	k.lines()
 	k.ncci()
@@ -35,6 +40,8 @@ type checker struct {
 	edits  []Edit
 	warned map[codes.System]bool
 	err    error
+	// mceSeen caches the MCE lookups of the run (mce.go).
+	mceSeen map[string]mceAnswer
 }
 
 func (k *checker) add(code string, sev Severity, target, format string, args ...any) {
@@ -146,6 +153,8 @@ func releaseRule(system codes.System) string {
 	case codes.MUETable, codes.PTPTable:
 		return "CMS publishes the NCCI PTP and MUE tables every quarter, each for its own dates of service, " +
 			"so an earlier quarter's table is never applied"
+	case codes.MCE:
+		return "no Medicare Code Editor release is loaded at all; any one loaded would be applied, the nearest outside its window (mce.go)"
 	}
 	return "a release is applied only to its own dates of service"
 }

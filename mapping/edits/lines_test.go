@@ -51,7 +51,8 @@ func TestCheckLines(t *testing.T) {
 		{name: "DX_IS_PROCEDURE PCS", base: stay, change: func(c *Chart) { c.Procedures = []Procedure{{Code: "J20.9"}} },
 			want: []Edit{e(DxIsProcedure, Error, "procedures[0]")}},
 		{name: "NO_RELEASE_FOR_DOS", base: office, change: func(c *Chart) { c.Start = date(2024, 6, 1) },
-			want: []Edit{note(NoReleaseForDOS, codes.ICD10CM, "diagnoses[0]"), note(CPTUnverified, codes.CPT, "lines[0].code"),
+			want: []Edit{note(NoReleaseForDOS, codes.ICD10CM, "diagnoses[0]"), note(NoReleaseForDOS, codes.ICD10CMTabular, "diagnoses"),
+				note(CPTUnverified, codes.CPT, "lines[0].code"),
 				note(NoReleaseForDOS, codes.MUETable, "lines[0].units")}},
 	})
 }

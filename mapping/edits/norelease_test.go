@@ -9,8 +9,8 @@ import (
 )
 
 // fy2026Only is a catalog holding only the FY2026 ICD-10-CM, ICD-10-PCS
-// and POA-exempt sets and the October 2025 HCPCS file (the bundles of
-// codebridge before FY2027), and no MUE, PTP or CPT release.
+// and POA-exempt sets, the October 2025 HCPCS file and the MCE v43.1 lists
+// (the bundles of codebridge before FY2027), and no MUE, PTP or CPT release.
 // With cm2027 it also holds a FY2027 ICD-10-CM release (the FY2026 file
 // stands in for its content), as after the FY2027 ICD-10-CM is loaded and
 // before the ICD-10-PCS and POA-exempt files are.
@@ -18,7 +18,8 @@ func fy2026Only(t *testing.T, cm2027 bool) *codes.Catalog {
 	t.Helper()
 	c := codes.NewCatalog()
 	want := map[string]bool{"icd10cm_order_2026.txt": true, "icd10pcs_order_2026.txt": true,
-		"POAexemptCodesFY26.txt": true, "HCPC2025_OCT_ANWEB.derived.csv": true}
+		"POAexemptCodesFY26.txt": true, "HCPC2025_OCT_ANWEB.derived.csv": true,
+		"mce_v43_1_reference.json": true} // the MCE applies its newest release to later dates: no note
 	for _, b := range codes.Bundled() {
 		if !want[b.Name] {
 			continue
@@ -56,7 +57,12 @@ func fy2026Only(t *testing.T, cm2027 bool) *codes.Catalog {
 // the release that would cover the date of service and the command that
 // loads it, for each code set and NCCI table, and that last year's release
 // is never applied in its place (the FY2026 codes are not checked on a
-// FY2027 date: no DX_/PX_ edit, only the coverage note).
+// FY2027 date: no DX_/PX_ edit, only the coverage note). The catalogs hold
+// no ICD-10-CM Tabular List, so each chart also has its coverage note
+// (covers icd10cm-tabular): the Tabular List is supplied by the operator
+// (never bundled, and codes.ReleaseFor has no calendar for it), so its
+// note names the date and the instructions not checked rather than a
+// command (README "Tabular List instructions" says how to load it).
 func TestNoReleaseNamesTheMissingRelease(t *testing.T) {
 	inpatient := stay()
 	inpatient.Start, inpatient.End = date(2026, 11, 14), date(2026, 11, 15)
@@ -67,6 +73,7 @@ func TestNoReleaseNamesTheMissingRelease(t *testing.T) {
 	office.Lines = []Line{line("J1885", 2), line("G0008", 1)}
 
 	fy26, cm27 := fy2026Only(t, false), fy2026Only(t, true)
+	const tabular = "its instructions (Excludes1, code first, use additional code, 7th characters) were not checked"
 	tests := []struct {
 		name  string
 		lk    codes.Lookup
@@ -75,18 +82,21 @@ func TestNoReleaseNamesTheMissingRelease(t *testing.T) {
 	}{
 		// The diagnoses are not checked at all, so neither is their POA.
 		{"inpatient stay discharged 2026-11-15, FY2026 only", fy26, inpatient, map[codes.System]string{
-			codes.ICD10CM:  "it needs icd10cm FY2027 (2026-10-01..2027-09-30): load it with `codebridge codes fetch --fy 2027`",
-			codes.ICD10PCS: "it needs icd10pcs FY2027 (2026-10-01..2027-09-30): load it with `codebridge codes fetch --fy 2027`",
+			codes.ICD10CM:        "it needs icd10cm FY2027 (2026-10-01..2027-09-30): load it with `codebridge codes fetch --fy 2027`",
+			codes.ICD10PCS:       "it needs icd10pcs FY2027 (2026-10-01..2027-09-30): load it with `codebridge codes fetch --fy 2027`",
+			codes.ICD10CMTabular: tabular,
 		}},
 		{"inpatient stay discharged 2026-11-15, FY2027 ICD-10-CM loaded", cm27, inpatient, map[codes.System]string{
-			codes.ICD10PCS:      "it needs icd10pcs FY2027 (2026-10-01..2027-09-30): load it with `codebridge codes fetch --fy 2027`",
-			codes.POAExemptList: "it needs poaexempt FY2027 (2026-10-01..2027-09-30): load it with `codebridge codes fetch --fy 2027`",
+			codes.ICD10PCS:       "it needs icd10pcs FY2027 (2026-10-01..2027-09-30): load it with `codebridge codes fetch --fy 2027`",
+			codes.POAExemptList:  "it needs poaexempt FY2027 (2026-10-01..2027-09-30): load it with `codebridge codes fetch --fy 2027`",
+			codes.ICD10CMTabular: tabular,
 		}},
 		{"office visit 2027-01-05", fy26, office, map[codes.System]string{
-			codes.ICD10CM:  "it needs icd10cm FY2027 (2026-10-01..2027-09-30): load it with `codebridge codes fetch --fy 2027`",
-			codes.HCPCS:    "it needs hcpcs 2027-Jan (2027-01-01..2027-03-31): load it with `codebridge codes fetch --hcpcs 2027-01`",
-			codes.MUETable: "it needs mue 2027Q1 (2027-01-01..2027-03-31): load it with `codebridge codes load --system mue --version 2027Q1 FILE`",
-			codes.PTPTable: "it needs ptp 2027Q1 (2027-01-01..2027-03-31): load it with `codebridge codes load --system ptp --version 2027Q1 FILE`",
+			codes.ICD10CM:        "it needs icd10cm FY2027 (2026-10-01..2027-09-30): load it with `codebridge codes fetch --fy 2027`",
+			codes.HCPCS:          "it needs hcpcs 2027-Jan (2027-01-01..2027-03-31): load it with `codebridge codes fetch --hcpcs 2027-01`",
+			codes.MUETable:       "it needs mue 2027Q1 (2027-01-01..2027-03-31): load it with `codebridge codes load --system mue --version 2027Q1 FILE`",
+			codes.PTPTable:       "it needs ptp 2027Q1 (2027-01-01..2027-03-31): load it with `codebridge codes load --system ptp --version 2027Q1 FILE`",
+			codes.ICD10CMTabular: tabular,
 		}},
 	}
 	for _, tt := range tests {
@@ -112,7 +122,11 @@ func TestNoReleaseNamesTheMissingRelease(t *testing.T) {
 					t.Errorf("unexpected NO_RELEASE_FOR_DOS for %s: %s", ed.Covers, ed.Message)
 					continue
 				}
-				if !strings.HasSuffix(ed.Message, want) || !strings.Contains(ed.Message, "for the date of service "+day(tt.chart.codeSetDate())) {
+				on := "for the date of service " + day(tt.chart.codeSetDate())
+				if ed.Covers == codes.ICD10CMTabular {
+					on = "is loaded for " + day(tt.chart.codeSetDate())
+				}
+				if !strings.HasSuffix(ed.Message, want) || !strings.Contains(ed.Message, on) {
 					t.Errorf("%s message %q, want it to end %q", ed.Covers, ed.Message, want)
 				}
 			}

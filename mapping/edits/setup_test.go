@@ -23,7 +23,8 @@ var (
 )
 
 // testCatalog holds the bundled FY2026 sets and HCPCS 2025-Oct, a FY2025
-// ICD-10-CM extract, a CPT code list (CY2025) and the MUE and PTP extracts.
+// ICD-10-CM extract, a CPT code list (CY2025), the MUE and PTP extracts
+// and the Tabular List fixture.
 // The NCCI extracts get a test window of 2025-10-01..2026-06-30 so that one
 // date of service (2025-11-14) exercises every set; their CMS quarter is
 // not what is under test here.
@@ -54,6 +55,11 @@ func buildCatalog() (*codes.Catalog, error) {
 		{cpt, "cpt_codes_only_extract.txt"},
 		{window(codes.MUETable), "mue_practitioner_cms_layout_extract.csv"},
 		{window(codes.PTPTable), "ptp_practitioner_cms_layout_extract.txt"},
+		// The hand-made Tabular List fixture, over every date the tests
+		// use, so that each chart is checked against its instructions
+		// (TestTabularEdits; a catalog without it: TestTabularCoverage).
+		{codes.Release{System: codes.ICD10CMTabular, Version: "FY2027", From: date(2024, 10, 1), To: date(2027, 9, 30)},
+			"icd10cm_tabular_fixture.xml"},
 	}
 	for _, f := range files {
 		r, err := os.Open(filepath.Join(testdata, f.name))

@@ -10,7 +10,8 @@ import (
 	"testing"
 )
 
-// TestWarningCodes checks that WarningCodes lists every code the engine
+// TestWarningCodes checks that WarningCodes and PersonWarningCodes together
+// list, without overlap, every code the engine
 // raises with severity Warning (k.add(Code, Warning, ...), and POA_MISSING,
 // whose severity is a variable), and no coverage note.
 func TestWarningCodes(t *testing.T) {
@@ -62,8 +63,15 @@ func TestWarningCodes(t *testing.T) {
 		want = append(want, v)
 	}
 	slices.Sort(want)
-	if got := WarningCodes(); !slices.Equal(got, want) {
-		t.Errorf("WarningCodes() = %v, the engine raises warnings %v", got, want)
+	got := append(WarningCodes(), PersonWarningCodes()...)
+	slices.Sort(got)
+	if !slices.Equal(got, want) {
+		t.Errorf("WarningCodes() + PersonWarningCodes() = %v, the engine raises warnings %v", got, want)
+	}
+	for _, c := range PersonWarningCodes() {
+		if slices.Contains(WarningCodes(), c) {
+			t.Errorf("%s is a warning only a person clears and also an allowable warning", c)
+		}
 	}
 	for _, c := range WarningCodes() {
 		if IsCoverageNote(c) {

@@ -52,6 +52,11 @@ type Issue struct {
 	Code        string   `json:"code"`
 	Diagnostics string   `json:"diagnostics,omitempty"`
 	Expression  []string `json:"expression,omitempty"`
+	// Rule and RuleText are, on an issue for an edit (RefuseOnEdits), the
+	// edit's rule source and words (Edit.Rule, Edit.RuleText). Not FHIR:
+	// an OperationOutcome leaves them out.
+	Rule     string `json:"rule,omitempty"`
+	RuleText string `json:"ruleText,omitempty"`
 }
 
 // Error is codebridge's error: a kind, a message safe to log (no PHI), and

@@ -57,12 +57,14 @@ func MayAnswerQuery(r Role) error {
 // RefuseOnEdits says whether an assignment with diagnoses diagnoses and
 // the edits es may be submitted: never without a diagnosis, never while an
 // error edit stands, and with warnings only when acknowledged (ack). The
-// refusal is Unprocessable, with an issue per edit.
+// refusal is Unprocessable, with an issue per edit (carrying the edit's
+// rule and rule text).
 func RefuseOnEdits(es []Edit, ack bool, diagnoses int) error {
 	var issues []Issue
 	hasErr, hasWarn := false, false
 	for _, e := range es {
-		issues = append(issues, Issue{Severity: e.Severity, Code: e.Code, Diagnostics: e.Message, Expression: []string{e.Target}})
+		issues = append(issues, Issue{Severity: e.Severity, Code: e.Code, Diagnostics: e.Message, Expression: []string{e.Target},
+			Rule: e.Rule, RuleText: e.RuleText})
 		hasErr = hasErr || e.Severity == "error"
 		hasWarn = hasWarn || e.Severity == "warning"
 	}

@@ -148,6 +148,18 @@ func TestRefuseOnEdits(t *testing.T) {
 	}
 }
 
+// TestRefuseOnEditsCarriesRule: a refusal's issue carries the edit's rule
+// and rule text, so the 422 of a submit names the rule it applies.
+func TestRefuseOnEditsCarriesRule(t *testing.T) {
+	gl := Edit{Code: "GL_EXTERNAL_CAUSE_FIRST", Severity: "error", Message: "W19.XXXA first", Target: "diagnoses[0]",
+		Rule: "ICD-10-CM Official Guidelines for Coding and Reporting FY2026, section I.C.20", RuleText: "never first-listed"}
+	is := IssuesOf(RefuseOnEdits([]Edit{gl}, true, 1))
+	want := []Issue{{Severity: "error", Code: gl.Code, Diagnostics: gl.Message, Expression: []string{"diagnoses[0]"}, Rule: gl.Rule, RuleText: gl.RuleText}}
+	if diff := cmp.Diff(want, is); diff != "" {
+		t.Errorf("issues mismatch (-want +got):\n%s", diff)
+	}
+}
+
 func TestChangedDocumentation(t *testing.T) {
 	before := map[string]int{"Encounter/e1": 1, "Condition/c1": 2, "Patient/p1": 1, "Coverage/v1": 1}
 	after := map[string]int{"Encounter/e1": 1, "Condition/c1": 3, "Procedure/x1": 1, "Patient/p1": 2, "Coverage/v2": 1}

@@ -59,9 +59,13 @@ import (
 //     code set the claim uses (NO_RELEASE_FOR_DOS for icd10cm, hcpcs,
 //     hcpcsmod, icd10pcs, poaexempt) always stops it: the code sets in force
 //     on the date of service must be loaded for every code system used.
-//     A site that deliberately bills without an NCCI table lists its note
-//     with the table on the allowlist ("NO_RELEASE_FOR_DOS:ptp"); a code
-//     set's release cannot be allowed away.
+//     No ICD-10-CM Tabular List (NO_RELEASE_FOR_DOS:icd10cm-tabular: its
+//     Excludes1, code-first and 7th-character instructions unchecked)
+//     always stops it: they could apply to any diagnosis.
+//     A site that deliberately bills without an NCCI table or the Tabular
+//     List lists its note with the table on the allowlist
+//     ("NO_RELEASE_FOR_DOS:ptp", "NO_RELEASE_FOR_DOS:icd10cm-tabular"); a
+//     code set's release cannot be allowed away.
 
 // The straight-through decisions.
 const (
@@ -193,7 +197,7 @@ func (p StraightThroughPolicy) editReasons(a Assignment, es []Edit) []AutoReason
 // rather than a code set a claim's codes come from, which it never may.
 func tableNote(e Edit) bool {
 	switch codes.System(e.Covers) {
-	case codes.PTPTable, codes.MUETable, codes.CPT:
+	case codes.PTPTable, codes.MUETable, codes.CPT, codes.ICD10CMTabular:
 		return true
 	}
 	return false
@@ -215,6 +219,8 @@ func coverageStops(e Edit, a Assignment) string {
 			return fmt.Sprintf("%s is billed %d units on one date of service, so an MUE could apply and a coder checks the units", code, units)
 		}
 		return ""
+	case codes.ICD10CMTabular:
+		return "the Tabular List instructions (Excludes1, code first, 7th characters) could apply to any diagnosis, so a coder checks them"
 	}
 	return "the code set in force on the date of service must be loaded for every code system a straight-through claim uses"
 }

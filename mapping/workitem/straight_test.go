@@ -97,6 +97,10 @@ func TestStraightThroughPolicy(t *testing.T) {
 		{name: "rule 5: a bare NO_RELEASE_FOR_DOS on the allowlist does not allow a missing PTP table",
 			assignment: stAssignment(stLine("99213", 1, ""), stLine("96372", 1, "")),
 			edits:      []workitem.Edit{coverage("NO_RELEASE_FOR_DOS", "ptp")}, allow: []string{"NO_RELEASE_FOR_DOS"}, want: []string{"NO_RELEASE_FOR_DOS"}},
+		{name: "rule 5: no ICD-10-CM Tabular List (its instructions unchecked) is skipped",
+			edits: []workitem.Edit{coverage("NO_RELEASE_FOR_DOS", "icd10cm-tabular")}, want: []string{"NO_RELEASE_FOR_DOS"}},
+		{name: "rule 5: no ICD-10-CM Tabular List, deliberately allowed with its name, is coded",
+			edits: []workitem.Edit{coverage("NO_RELEASE_FOR_DOS", "icd10cm-tabular")}, allow: []string{"NO_RELEASE_FOR_DOS:icd10cm-tabular"}},
 		{name: "rule 5: no HCPCS release for a HCPCS line is skipped",
 			edits: []workitem.Edit{coverage("NO_RELEASE_FOR_DOS", "hcpcs")}, want: []string{"NO_RELEASE_FOR_DOS"}},
 

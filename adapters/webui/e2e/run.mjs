@@ -88,6 +88,27 @@ async function coderDay(page) {
     await page.waitForFunction(() => !/DX_HEADER/.test(document.getElementById('edits').textContent));
     await waitSaved(page);
   });
+  await ok('a guideline edit names its rule beside the codes; the coder opens its words by keyboard', async () => {
+    await tabTo(page, '#dx-0-code');
+    await page.keyboard.press('Control+A');
+    await page.keyboard.type('W19.XXXA'); // an external cause code first-listed (Official Guidelines I.C.20)
+    await page.waitForFunction(() => /GL_EXTERNAL_CAUSE_FIRST/.test(document.getElementById('edits').textContent));
+    await waitSaved(page);
+    const rule = page.locator('#edits .edit').filter({ hasText: 'GL_EXTERNAL_CAUSE_FIRST' }).locator('.edit-rule');
+    assert.match(await rule.locator('cite').textContent(), /^ICD-10-CM Official Guidelines for Coding and Reporting FY2026, section I\.C\.20$/);
+    assert.equal(await rule.locator('blockquote').isVisible(), false);
+    await tabTo(page, '#edits details.rule-text summary');
+    await page.keyboard.press('Enter');
+    await page.waitForFunction(() => document.querySelector('#edits details.rule-text')?.open === true);
+    assert.match(await rule.locator('blockquote').textContent(), /never be sequenced as the first-listed or principal diagnosis/);
+    assert.equal(await rule.locator('blockquote').isVisible(), true);
+    await suite.a11y(page, 'chart with a guideline edit, its rule open');
+    await tabTo(page, '#dx-0-code', { back: true });
+    await page.keyboard.press('Control+A');
+    await page.keyboard.type('J20.9');
+    await page.waitForFunction(() => !/GL_EXTERNAL_CAUSE_FIRST/.test(document.getElementById('edits').textContent));
+    await waitSaved(page);
+  });
   await ok('add a second diagnosis and a CPT line with a modifier, by keyboard', async () => {
     await tabTo(page, '#code-q');
     await typeSearch(page, 'I10');
@@ -341,7 +362,7 @@ async function idle(page, leased) {
 
 // expectedSteps is how many steps the suite has: every one must run, so a
 // scenario that stops early (or an exception outside a step) fails the run.
-const expectedSteps = shortBase ? 25 : 20;
+const expectedSteps = shortBase ? 26 : 21;
 let stopped = 0; // scenarios ended by an exception, counted as failures
 const stop = (scenario, e) => {
   stopped++;

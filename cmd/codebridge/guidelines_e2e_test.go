@@ -1,0 +1,110 @@
+package main
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/codebridge/codebridge/adapters/postgres/pgtest"
+	"github.com/codebridge/codebridge/config"
+)
+
+// TestGuidelineSequencingE2E codes the sample telehealth visit (2026-03-10,
+// FY2026) through the API on the bundled code sets with charts the ICD-10-CM
+// Official Guidelines FY2026 forbid: an external cause code first-listed
+// (I.C.20) and a first-listed-only Z code second (I.C.21.c.15). Each is
+// answered with its guideline edit, naming the section and quoting the
+// guideline, and each submit is refused (422) with the rule in the details.
+// The same codes in the guideline's order are submitted.
+func TestGuidelineSequencingE2E(t *testing.T) {
+	m := startMain(t, pgtest.NewURLWithBundledCodes(t), func(c *config.Config) { c.QASampleRate = 0 })
+	if r := send(t, m, "POST", "/fhir", sample(t)); r.code != 200 {
+		t.Fatalf("sample = %d %s", r.code, r.body)
+	}
+	code, item := apiCall(t, m, "POST", "/api/v1/work-items/next", "e2e-coder-token")
+	if code != 200 {
+		t.Fatalf("next = %d", code)
+	}
+	base := "/api/v1/work-items/" + item["id"].(string)
+	assign := func(dx ...string) map[string]any {
+		var ds []any
+		ptrs := []int{}
+		for i, d := range dx {
+			ds = append(ds, map[string]any{"code": d})
+			if i < 4 {
+				ptrs = append(ptrs, i+1)
+			}
+		}
+		return map[string]any{"diagnoses": ds,
+			"lines": []any{map[string]any{"code": "99213", "modifiers": []string{"95"}, "units": 1, "diagnoses": ptrs}}}
+	}
+	const source = "ICD-10-CM Official Guidelines for Coding and Reporting FY2026, section "
+	refused := []struct {
+		name     string
+		dx       []string
+		edit     string
+		target   string
+		rule     string
+		ruleText string
+	}{
+		{"external cause first-listed", []string{"W19.XXXA", "S52.501A"}, "GL_EXTERNAL_CAUSE_FIRST", "diagnoses[0]", source + "I.C.20",
+			"The external causes of morbidity codes should never be sequenced as the first-listed or principal diagnosis."},
+		{"first-listed-only Z code second", []string{"C50.911", "Z51.11"}, "GL_Z_FIRST_LISTED_ONLY", "diagnoses[1]", source + "I.C.21.c.15",
+			"Z51.1- Encounter for antineoplastic chemotherapy and immunotherapy"},
+	}
+	for _, tt := range refused {
+		code, item = apiJSON(t, m, "PUT", base+"/codes", "e2e-coder-token", assign(tt.dx...))
+		if code != 200 {
+			t.Fatalf("%s: PUT = %d %v", tt.name, code, item)
+		}
+		edit := findEdit(item["edits"], tt.edit)
+		if edit == nil || edit["severity"] != "error" || edit["target"] != tt.target || edit["rule"] != tt.rule ||
+			!strings.Contains(edit["ruleText"].(string), tt.ruleText) {
+			t.Fatalf("%s: edits %s, want %s at %s citing %q and quoting %q", tt.name, jsonString(item["edits"]), tt.edit, tt.target, tt.rule, tt.ruleText)
+		}
+		code, body := apiJSON(t, m, "POST", base+"/submit", "e2e-coder-token", map[string]any{"acknowledgeWarnings": true})
+		if code != 422 {
+			t.Fatalf("%s: submit = %d %v, want 422", tt.name, code, body)
+		}
+		details, _ := body["error"].(map[string]any)["details"].([]any)
+		var issue map[string]any
+		for _, d := range details {
+			if d := d.(map[string]any); d["code"] == tt.edit {
+				issue = d
+			}
+		}
+		if issue == nil || issue["severity"] != "error" || issue["rule"] != tt.rule || !strings.Contains(issue["ruleText"].(string), tt.ruleText) ||
+			jsonString(issue["expression"]) != `["`+tt.target+`"]` {
+			t.Fatalf("%s: refusal %s, want %s naming %q", tt.name, jsonString(body), tt.edit, tt.rule)
+		}
+	}
+	// The single-item view carries the edits with their rules too.
+	if _, item = apiCall(t, m, "GET", base, "e2e-coder-token"); findEdit(item["edits"], "GL_Z_FIRST_LISTED_ONLY")["rule"] != source+"I.C.21.c.15" {
+		t.Errorf("single-item view edits %s lack the rule", jsonString(item["edits"]))
+	}
+
+	// In the guideline's order the chart goes through.
+	code, item = apiJSON(t, m, "PUT", base+"/codes", "e2e-coder-token", assign("Z51.11", "C50.911"))
+	if code != 200 {
+		t.Fatalf("PUT in order = %d %v", code, item)
+	}
+	for _, e := range item["edits"].([]any) {
+		if e := e.(map[string]any); e["severity"] == "error" || strings.HasPrefix(e["code"].(string), "GL_") {
+			t.Fatalf("codes in the guideline's order still have %v", e)
+		}
+	}
+	code, item = apiJSON(t, m, "POST", base+"/submit", "e2e-coder-token", map[string]any{"acknowledgeWarnings": true})
+	if code != 200 || item["status"] != "completed" {
+		t.Fatalf("submit in order = %d %v", code, item)
+	}
+}
+
+// findEdit returns the edit with code in an item's edits, or nil.
+func findEdit(edits any, code string) map[string]any {
+	list, _ := edits.([]any)
+	for _, e := range list {
+		if e := e.(map[string]any); e["code"] == code {
+			return e
+		}
+	}
+	return nil
+}
