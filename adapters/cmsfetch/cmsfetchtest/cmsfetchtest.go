@@ -46,8 +46,9 @@ func PCSOrder(t testing.TB) []byte { return read(t, "icd10pcs_order_extract.txt"
 // POAExempt returns the header and rows of the POA-exempt list.
 func POAExempt(t testing.TB) []byte { return read(t, "POAexempt_extract.txt") }
 
-// TabularXML returns a small ICD-10-CM Tabular List XML (39 nodes, a
-// hand-made fixture in the official schema).
+// TabularXML returns a small ICD-10-CM Tabular List XML (a hand-made
+// fixture in the official schema: 39 nodes with their notes, 100 rows
+// as the loader counts them).
 func TabularXML(t testing.TB) []byte { return read(t, "icd10cm_tabular_fixture.xml") }
 
 // HCPCSXLSX returns an ANWEB workbook holding rows of the HCPCS file.
