@@ -4,9 +4,12 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -513,5 +516,81 @@ func TestOfficialFY2026MembersAreTheBundledFiles(t *testing.T) {
 	}
 	if pinned != 2 {
 		t.Errorf("%d FY2026 members checked, want 2 (icd10cm, icd10pcs)", pinned)
+	}
+}
+
+// tabularMemChild names the zip that TestVerifyTabularMemory's child
+// process verifies.
+const tabularMemChild = "CMSFETCH_TEST_TABULAR_MEMORY_ZIP"
+
+// TestVerifyTabularMemory: a Tabular List XML of the real file's size
+// (about 10 MB, 100,000 codes) is verified without holding it: the heap
+// of a fresh process grows by less than twice the member's size (what
+// stays is ReadTabular's set of the codes seen, for its duplicate check,
+// and the garbage collector's headroom; 12.5 MB measured for 11.7 MB under
+// -race). Buffering the member and loading it into a Catalog, as Verify
+// did before, grew it by 80 MB. The verification runs in a child process
+// so that the heap measured is its own.
+func TestVerifyTabularMemory(t *testing.T) {
+	if p := os.Getenv(tabularMemChild); p != "" {
+		fy, err := cmsfetch.Table{BaseURL: "http://mirror.invalid/files/zip"}.FY(2027)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f := fy[3]
+		runtime.GC()
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		c, err := cmsfetch.Verify(p, f)
+		runtime.ReadMemStats(&after)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fmt.Printf("heap grew %d bytes; member %d bytes\n", int64(after.HeapSys)-int64(before.HeapSys), c.MemberSize)
+		return
+	}
+	var xml bytes.Buffer
+	xml.WriteString("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<ICD10CM.tabular>\n<version>2027</version>\n")
+	letters := "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	for i := range len(letters) {
+		l := letters[i : i+1]
+		fmt.Fprintf(&xml, "<chapter><name>%d</name><desc>Chapter %s</desc>\n<section id=\"%s00-%s99\"><desc>Section %s</desc>\n", i+1, l, l, l, l)
+		for c := range 100 {
+			cat := fmt.Sprintf("%s%02d", l, c)
+			fmt.Fprintf(&xml, "<diag><name>%s</name><desc>Category %s of the synthetic list</desc><excludes1><note>other conditions (%s.-)</note></excludes1>\n", cat, cat, cat)
+			for s := range 10 {
+				fmt.Fprintf(&xml, "<diag><name>%s.%d</name><desc>Subcategory %s.%d</desc>\n", cat, s, cat, s)
+				for k := range 3 {
+					fmt.Fprintf(&xml, "<diag><name>%s.%d%d</name><desc>Code %s.%d%d, a synthetic code</desc><inclusionTerm><note>term %d</note></inclusionTerm></diag>\n", cat, s, k, cat, s, k, k)
+				}
+				xml.WriteString("</diag>\n")
+			}
+			xml.WriteString("</diag>\n")
+		}
+		xml.WriteString("</section></chapter>\n")
+	}
+	xml.WriteString("</ICD10CM.tabular>\n")
+	if xml.Len() < 9<<20 {
+		t.Fatalf("synthetic list of %d bytes; want about 10 MB", xml.Len())
+	}
+	p := filepath.Join(t.TempDir(), "tab.zip")
+	if err := os.WriteFile(p, cmsfetchtest.Zip(t, cmsfetchtest.Member{Name: "Table and Index/icd10cm_tabular_2027.xml", Data: xml.Bytes()}), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^TestVerifyTabularMemory$", "-test.count=1")
+	cmd.Env = append(os.Environ(), tabularMemChild+"="+p)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("child: %v\n%s", err, out)
+	}
+	var grew, member int64
+	if i := bytes.Index(out, []byte("heap grew ")); i < 0 {
+		t.Fatalf("child: %s", out)
+	} else if _, err := fmt.Sscanf(string(out[i:]), "heap grew %d bytes; member %d bytes", &grew, &member); err != nil {
+		t.Fatalf("child: %v: %s", err, out)
+	}
+	t.Logf("verifying a %d-byte Tabular List grew the heap by %d bytes", member, grew)
+	if member != int64(xml.Len()) || grew >= 2*member {
+		t.Errorf("verifying a %d-byte Tabular List grew the heap by %d bytes; want less than twice the member's size", member, grew)
 	}
 }
