@@ -77,16 +77,20 @@ func TestNoReleaseNamesTheMissingRelease(t *testing.T) {
 		{"inpatient stay discharged 2026-11-15, FY2026 only", fy26, inpatient, map[codes.System]string{
 			codes.ICD10CM:  "it needs icd10cm FY2027 (2026-10-01..2027-09-30): load it with `codebridge codes fetch --fy 2027`",
 			codes.ICD10PCS: "it needs icd10pcs FY2027 (2026-10-01..2027-09-30): load it with `codebridge codes fetch --fy 2027`",
+			// The Tabular List of the year comes with the same one line.
+			codes.ICD10CMTabular: "it needs icd10cm-tabular FY2027 (2026-10-01..2027-09-30): load it with `codebridge codes fetch --fy 2027`",
 		}},
 		{"inpatient stay discharged 2026-11-15, FY2027 ICD-10-CM loaded", cm27, inpatient, map[codes.System]string{
-			codes.ICD10PCS:      "it needs icd10pcs FY2027 (2026-10-01..2027-09-30): load it with `codebridge codes fetch --fy 2027`",
-			codes.POAExemptList: "it needs poaexempt FY2027 (2026-10-01..2027-09-30): load it with `codebridge codes fetch --fy 2027`",
+			codes.ICD10PCS:       "it needs icd10pcs FY2027 (2026-10-01..2027-09-30): load it with `codebridge codes fetch --fy 2027`",
+			codes.POAExemptList:  "it needs poaexempt FY2027 (2026-10-01..2027-09-30): load it with `codebridge codes fetch --fy 2027`",
+			codes.ICD10CMTabular: "it needs icd10cm-tabular FY2027 (2026-10-01..2027-09-30): load it with `codebridge codes fetch --fy 2027`",
 		}},
 		{"office visit 2027-01-05", fy26, office, map[codes.System]string{
-			codes.ICD10CM:  "it needs icd10cm FY2027 (2026-10-01..2027-09-30): load it with `codebridge codes fetch --fy 2027`",
-			codes.HCPCS:    "it needs hcpcs 2027-Jan (2027-01-01..2027-03-31): load it with `codebridge codes fetch --hcpcs 2027-01`",
-			codes.MUETable: "it needs mue 2027Q1 (2027-01-01..2027-03-31): load it with `codebridge codes load --system mue --version 2027Q1 FILE`",
-			codes.PTPTable: "it needs ptp 2027Q1 (2027-01-01..2027-03-31): load it with `codebridge codes load --system ptp --version 2027Q1 FILE`",
+			codes.ICD10CM:        "it needs icd10cm FY2027 (2026-10-01..2027-09-30): load it with `codebridge codes fetch --fy 2027`",
+			codes.HCPCS:          "it needs hcpcs 2027-Jan (2027-01-01..2027-03-31): load it with `codebridge codes fetch --hcpcs 2027-01`",
+			codes.MUETable:       "it needs mue 2027Q1 (2027-01-01..2027-03-31): load it with `codebridge codes load --system mue --version 2027Q1 FILE`",
+			codes.PTPTable:       "it needs ptp 2027Q1 (2027-01-01..2027-03-31): load it with `codebridge codes load --system ptp --version 2027Q1 FILE`",
+			codes.ICD10CMTabular: "it needs icd10cm-tabular FY2027 (2026-10-01..2027-09-30): load it with `codebridge codes fetch --fy 2027`",
 		}},
 	}
 	for _, tt := range tests {
