@@ -121,7 +121,7 @@ func Official() Table {
 //     fetch` prints). Verified by structure and by the loader's own checks
 //     (codes.ReadTabular over the whole member). FY2026 is at
 //     /files/zip/2026-code-tables-tabular-and-index.zip (README "Tabular List
-//     instructions"; the same spelling for 2022-2025 in third-party
+//     instructions"; the same spelling for 2022, 2024 and 2025 in third-party
 //     scripts). For FY2027 several third-party scripts and manifests
 //     (downloads of 2026-10) name 2027-code-tables-tabular-index.zip, without
 //     the "-and-", and the April 2026 update
