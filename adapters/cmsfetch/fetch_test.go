@@ -4,10 +4,13 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"path"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -383,6 +386,76 @@ func TestVerifyStructureWithoutDigest(t *testing.T) {
 	}
 }
 
+// TestFetchTabular: the Tabular List XML, published without a digest, is
+// verified by structure and by the loader's own reading of the whole XML;
+// the member is found in its folder; the older spelling of the zip is
+// tried on a 404.
+func TestFetchTabular(t *testing.T) {
+	srv, fx, fe, _ := setup(t)
+	f := fx.File(t, codes.ICD10CMTabular)
+	res, err := fe.Fetch(context.Background(), f, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Path != filepath.Join(fe.Dir, cmsfetchtest.TabZip) || res.Check.Pinned || res.Check.Member != "Table and Index/icd10cm_tabular_2027.xml" ||
+		res.Check.SHA256 != cmsfetchtest.SHA256(fx.Tab) || res.Check.MemberSHA256 != cmsfetchtest.SHA256(fx.TabMember) ||
+		res.Check.MemberSize != int64(len(fx.TabMember)) {
+		t.Errorf("tabular: %+v", res)
+	}
+	out, err := cmsfetch.Extract(res.Path, f, t.TempDir())
+	if err != nil || filepath.Base(out) != "icd10cm_tabular_2027.xml" {
+		t.Fatalf("extract: %q, %v", out, err)
+	}
+	if b, _ := os.ReadFile(out); !bytes.Equal(b, fx.TabMember) {
+		t.Error("extracted member differs")
+	}
+
+	// Content the loader refuses is refused here, and nothing is kept: the
+	// order file under the Tabular List's name (not XML), an addenda file,
+	// an XML cut short, a Tabular List whose codes are not ICD-10-CM codes.
+	half := fx.TabMember[:len(fx.TabMember)/2]
+	addenda := bytes.Replace(fx.TabMember, []byte("<ICD10CM.tabular>"), []byte(`<ICD10CM.tabular isAddenda="true">`), 1)
+	pcs := bytes.ReplaceAll(fx.TabMember, []byte("<name>E11"), []byte("<name>0DT"))
+	pcs = bytes.ReplaceAll(pcs, []byte("<name>S"), []byte("<name>0"))
+	pcs = bytes.ReplaceAll(pcs, []byte("<name>E"), []byte("<name>0"))
+	pcs = bytes.ReplaceAll(pcs, []byte("<name>G"), []byte("<name>0"))
+	pcs = bytes.ReplaceAll(pcs, []byte("<name>N"), []byte("<name>0"))
+	pcs = bytes.ReplaceAll(pcs, []byte("<name>R"), []byte("<name>0"))
+	pcs = bytes.ReplaceAll(pcs, []byte("<name>B"), []byte("<name>0"))
+	for _, tc := range []struct {
+		what   string
+		member []byte
+		want   string
+	}{
+		{"order file", fx.CMMember, "not XML"},
+		{"addenda", addenda, "an addenda file"},
+		{"truncated", half, "unexpected EOF"},
+		{"wrong codes", pcs, "shape"},
+	} {
+		srv.Put(cmsfetchtest.TabZip, cmsfetchtest.Zip(t, cmsfetchtest.Member{Name: "Table and Index/icd10cm_tabular_2027.xml", Data: tc.member}), cmsfetchtest.Serve)
+		_, err := fe.Fetch(context.Background(), f, "")
+		if !errors.Is(err, cmsfetch.ErrMismatch) || !strings.Contains(err.Error(), "does not read as icd10cm-tabular FY2027") {
+			t.Errorf("%s: %v; want it refused by the loader's checks", tc.what, err)
+		} else if !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: %v; want %q", tc.what, err, tc.want)
+		}
+	}
+	if got := dirFiles(t, fe.Dir); len(got) != 0 {
+		t.Errorf("download directory holds %v after refusals", got)
+	}
+
+	// Served only under the older spelling ("-and-"): found there after a
+	// 404 at the later one.
+	srv2 := cmsfetchtest.NewServer(t)
+	fx2 := cmsfetchtest.NewFY2027(t, srv2.Base())
+	srv2.Put("2027-code-tables-tabular-and-index.zip", fx2.Tab, cmsfetchtest.Serve)
+	res, err = fe.Fetch(context.Background(), fx2.File(t, codes.ICD10CMTabular), "")
+	if err != nil || res.URL != srv2.Base()+"/2027-code-tables-tabular-and-index.zip" || srv2.Hits(cmsfetchtest.TabZip) != 1 ||
+		res.Path != filepath.Join(fe.Dir, cmsfetchtest.TabZip) {
+		t.Errorf("alternate spelling: %+v, %v", res, err)
+	}
+}
+
 func TestVerifyLocalFiles(t *testing.T) {
 	fx := cmsfetchtest.NewFY2027(t, "http://mirror.invalid/files/zip")
 	dir := t.TempDir()
@@ -429,7 +502,7 @@ func TestVerifyLocalFiles(t *testing.T) {
 func TestOfficialTable(t *testing.T) {
 	tab := cmsfetch.Official()
 	fy, err := tab.FY(2027)
-	if err != nil || len(fy) != 3 {
+	if err != nil || len(fy) != 4 {
 		t.Fatal(fy, err)
 	}
 	want := []struct {
@@ -443,6 +516,7 @@ func TestOfficialTable(t *testing.T) {
 		{codes.ICD10PCS, "https://www.cms.gov/files/zip/2027-icd-10-pcs-order-file-long-abbreviated-titles.zip", "icd10pcs_order_2027.txt", 0, "", ""},
 		{codes.POAExemptList, "https://www.cms.gov/files/zip/2027-poa-exempt-codes.zip", "POAexemptCodesFY27.txt", 1654940,
 			"03f55091045024d07c99860470b9069ef2db4c19242d4c2ba0e9f30905bea904", ""},
+		{codes.ICD10CMTabular, "https://www.cms.gov/files/zip/2027-code-tables-tabular-index.zip", "icd10cm_tabular_2027.xml", 0, "", ""},
 	}
 	for i, w := range want {
 		f := fy[i]
@@ -451,16 +525,30 @@ func TestOfficialTable(t *testing.T) {
 			t.Errorf("FY2027 %s: %+v", w.sys, f)
 		}
 	}
+	// The Tabular List: CMS dropped the "-and-" for FY2027; the older
+	// spelling is tried on a 404.
+	if fy[3].Name != "2027-code-tables-tabular-index.zip" || fy[3].Pinned() ||
+		!slices.Equal(fy[3].Alternates, []string{"https://www.cms.gov/files/zip/2027-code-tables-tabular-and-index.zip"}) ||
+		fy[3].Release.To.Format(time.DateOnly) != "2027-09-30" {
+		t.Errorf("FY2027 tabular: %+v", fy[3])
+	}
 	fy26, _ := tab.FY(2026)
 	if fy26[0].SHA256 != "55a9124a27ca78a4a5c41e1101eda064ec2e08d105ff9e78d1fbd1a83298ef11" || fy26[0].Size != 2204985 ||
 		fy26[1].URL != "https://www.cms.gov/files/zip/2026-icd-10-pcs-order-file-long-and-abbreviated-titles.zip" || fy26[1].Size != 1319592 ||
 		fy26[2].Pinned() {
 		t.Errorf("FY2026: %+v", fy26)
 	}
+	if len(fy26) != 4 || fy26[3].Release.System != codes.ICD10CMTabular || fy26[3].Release.Version != "FY2026" ||
+		fy26[3].URL != "https://www.cms.gov/files/zip/2026-code-tables-tabular-and-index.zip" || fy26[3].Name != "2026-code-tables-tabular-and-index.zip" ||
+		!slices.Equal(fy26[3].Alternates, []string{"https://www.cms.gov/files/zip/2026-code-tables-tabular-index.zip"}) ||
+		fy26[3].Member != "icd10cm_tabular_2026.xml" || fy26[3].Pinned() {
+		t.Errorf("FY2026 tabular: %+v", fy26[3:])
+	}
 	// A later year follows the pattern, with nothing pinned.
 	fy28, _ := tab.FY(2028)
 	if fy28[0].URL != "https://www.cms.gov/files/zip/2028-code-descriptions-tabular-order.zip" || fy28[0].Pinned() ||
-		fy28[2].Member != "POAexemptCodesFY28.txt" || fy28[0].Release.To.Format(time.DateOnly) != "2028-09-30" {
+		fy28[2].Member != "POAexemptCodesFY28.txt" || fy28[0].Release.To.Format(time.DateOnly) != "2028-09-30" ||
+		fy28[3].URL != "https://www.cms.gov/files/zip/2028-code-tables-tabular-index.zip" || fy28[3].Member != "icd10cm_tabular_2028.xml" || fy28[3].Pinned() {
 		t.Errorf("FY2028: %+v", fy28)
 	}
 	h, err := tab.HCPCS(2027, time.January)
@@ -615,5 +703,81 @@ func TestHCPCSMember(t *testing.T) {
 	}
 	if got := dirFiles(t, fe.Dir); !slices.Equal(got, []string{f.Name}) {
 		t.Errorf("download directory holds %v", got)
+	}
+}
+
+// tabularMemChild names the zip that TestVerifyTabularMemory's child
+// process verifies.
+const tabularMemChild = "CMSFETCH_TEST_TABULAR_MEMORY_ZIP"
+
+// TestVerifyTabularMemory: a Tabular List XML of the real file's size
+// (about 10 MB, 100,000 codes) is verified without holding it: the heap
+// of a fresh process grows by less than twice the member's size (what
+// stays is ReadTabular's set of the codes seen, for its duplicate check,
+// and the garbage collector's headroom; 12.5 MB measured for 11.7 MB under
+// -race). Buffering the member and loading it into a Catalog, as Verify
+// did before, grew it by 80 MB. The verification runs in a child process
+// so that the heap measured is its own.
+func TestVerifyTabularMemory(t *testing.T) {
+	if p := os.Getenv(tabularMemChild); p != "" {
+		fy, err := cmsfetch.Table{BaseURL: "http://mirror.invalid/files/zip"}.FY(2027)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f := fy[3]
+		runtime.GC()
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		c, err := cmsfetch.Verify(p, f)
+		runtime.ReadMemStats(&after)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fmt.Printf("heap grew %d bytes; member %d bytes\n", int64(after.HeapSys)-int64(before.HeapSys), c.MemberSize)
+		return
+	}
+	var xml bytes.Buffer
+	xml.WriteString("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<ICD10CM.tabular>\n<version>2027</version>\n")
+	letters := "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	for i := range len(letters) {
+		l := letters[i : i+1]
+		fmt.Fprintf(&xml, "<chapter><name>%d</name><desc>Chapter %s</desc>\n<section id=\"%s00-%s99\"><desc>Section %s</desc>\n", i+1, l, l, l, l)
+		for c := range 100 {
+			cat := fmt.Sprintf("%s%02d", l, c)
+			fmt.Fprintf(&xml, "<diag><name>%s</name><desc>Category %s of the synthetic list</desc><excludes1><note>other conditions (%s.-)</note></excludes1>\n", cat, cat, cat)
+			for s := range 10 {
+				fmt.Fprintf(&xml, "<diag><name>%s.%d</name><desc>Subcategory %s.%d</desc>\n", cat, s, cat, s)
+				for k := range 3 {
+					fmt.Fprintf(&xml, "<diag><name>%s.%d%d</name><desc>Code %s.%d%d, a synthetic code</desc><inclusionTerm><note>term %d</note></inclusionTerm></diag>\n", cat, s, k, cat, s, k, k)
+				}
+				xml.WriteString("</diag>\n")
+			}
+			xml.WriteString("</diag>\n")
+		}
+		xml.WriteString("</section></chapter>\n")
+	}
+	xml.WriteString("</ICD10CM.tabular>\n")
+	if xml.Len() < 9<<20 {
+		t.Fatalf("synthetic list of %d bytes; want about 10 MB", xml.Len())
+	}
+	p := filepath.Join(t.TempDir(), "tab.zip")
+	if err := os.WriteFile(p, cmsfetchtest.Zip(t, cmsfetchtest.Member{Name: "Table and Index/icd10cm_tabular_2027.xml", Data: xml.Bytes()}), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^TestVerifyTabularMemory$", "-test.count=1")
+	cmd.Env = append(os.Environ(), tabularMemChild+"="+p)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("child: %v\n%s", err, out)
+	}
+	var grew, member int64
+	if i := bytes.Index(out, []byte("heap grew ")); i < 0 {
+		t.Fatalf("child: %s", out)
+	} else if _, err := fmt.Sscanf(string(out[i:]), "heap grew %d bytes; member %d bytes", &grew, &member); err != nil {
+		t.Fatalf("child: %v: %s", err, out)
+	}
+	t.Logf("verifying a %d-byte Tabular List grew the heap by %d bytes", member, grew)
+	if member != int64(xml.Len()) || grew >= 2*member {
+		t.Errorf("verifying a %d-byte Tabular List grew the heap by %d bytes; want less than twice the member's size", member, grew)
 	}
 }

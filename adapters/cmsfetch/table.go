@@ -12,8 +12,9 @@
 // structure: the size when known, the zip opens, one member has the
 // expected name (of several versions, the highest: File.MemberPattern),
 // it reads back with a good CRC-32, and its records pass the loader's own
-// shape checks (codes.Catalog.Load); the digest seen is reported so an
-// operator can record it.
+// checks (codes.Catalog.Load; for the Tabular List XML, codes.ReadTabular
+// and the shape check, streamed without keeping the tree); the digest seen
+// is reported so an operator can record it.
 //
 // # Keeping nothing partial
 //
@@ -126,13 +127,41 @@ func Official() Table {
 //   - POA-exempt FY2026: nothing pinned. codebridge bundles the CDC copy
 //     (POAexemptCodesFY26.zip on ftp.cdc.gov); that the CMS zip holds the
 //     same bytes is assumed, not checked.
+//   - ICD-10-CM Tabular List XML (icd10cm-tabular), the "Code Tables,
+//     Tabular and Index" zip: nothing pinned for any year (no size or digest
+//     published; a third-party manifest of 2026-10-04 records the FY2027 zip
+//     as 22,059,093 bytes, sha256 37baa476323714be16f95c9b2c96812bf6f3623d9f15188866e584dc529b0298,
+//     not a CMS value and not enforced: compare it with the digest `codes
+//     fetch` prints). Verified by structure and by the loader's own checks
+//     (codes.ReadTabular over the whole member). FY2026 is at
+//     /files/zip/2026-code-tables-tabular-and-index.zip (README "Tabular List
+//     instructions"; the same spelling for 2022, 2024 and 2025 in third-party
+//     scripts). For FY2027 several third-party scripts and manifests
+//     (downloads of 2026-10) name 2027-code-tables-tabular-index.zip, without
+//     the "-and-", and the April 2026 update
+//     april-1-2026-code-tables-tabular-index.zip: CMS dropped the "-and-" as
+//     it did for the ICD-10-PCS order file. Both spellings are tried, the
+//     later one first from FY2027 on. The member: the same scripts read
+//     "Table and Index/icd10cm_tabular_YYYY.xml" for FY2022, FY2026 and
+//     FY2027, "2020 Table and Index/..." for FY2020,
+//     "2021-code-tables-and-index/..." for FY2021 (an
+//     "-updated-12162020" zip), and one script's list has
+//     icd10cm_tabular_YYYY.xml at the top level for FY2017-FY2019 and
+//     FY2023-FY2025 (CDC zips, or its own extraction): the base name has been
+//     icd10cm_tabular_YYYY.xml since FY2017, and the member is matched at
+//     any depth. Earlier files had other names (FY15_Tabular.xml,
+//     ICD10CM_FY2013_Full_XML_Tabular.xml, draft years; FY2016 came from
+//     another address): load those with `codes load --system
+//     icd10cm-tabular`. The zip also holds the Index, Drug and Neoplasm XML
+//     and the PDFs, which are not read.
 //
 // URL patterns (used for every year not listed): the CMS ICD-10 page serves
 // /files/zip/YYYY-code-descriptions-tabular-order.zip,
 // /files/zip/YYYY-icd-10-pcs-order-file-long-abbreviated-titles.zip
 // (2025 and 2026: "-long-and-abbreviated-titles") and
 // /files/zip/YYYY-poa-exempt-codes.zip (confirmed for 2025 by a third-party
-// manifest and for 2027 as above); the quarterly HCPCS page serves
+// manifest and for 2027 as above) and /files/zip/YYYY-code-tables-tabular-index.zip
+// (until 2026 "-tabular-and-index", as above); the quarterly HCPCS page serves
 // /files/zip/MONTH-YYYY-alpha-numeric-hcpcs-file.zip (confirmed for
 // january-2025, october-2025, january-2026, july-2026 in third-party
 // scripts; some quarters, e.g. October 2023, used "-hcpcs-files.zip"),
@@ -155,18 +184,23 @@ func officialFiles(base string) []File {
 	pcs26.URL, pcs26.Alternates = base+"/"+pcs26.Name, []string{pcs26.URL}
 	pcs26.Size = 1_319_592
 	pcs26.MemberSize, pcs26.MemberSHA256 = 12_221_793, "4ff173041491c6a68c13b8810f0e1968b6f0d00c3ecc1deac74f7ad3439dfcc1"
-	return []File{cm27, patternFY(base, codes.ICD10PCS, 2027), poa27, cm26, pcs26}
+	tab26 := patternFY(base, codes.ICD10CMTabular, 2026)
+	// FY2026 kept the "-and-" (README "Tabular List instructions"); the later spelling is the alternate.
+	tab26.Name = "2026-code-tables-tabular-and-index.zip"
+	tab26.URL, tab26.Alternates = base+"/"+tab26.Name, []string{tab26.URL}
+	return []File{cm27, patternFY(base, codes.ICD10PCS, 2027), poa27, patternFY(base, codes.ICD10CMTabular, 2027), cm26, pcs26, tab26}
 }
 
 // FY returns the files of fiscal year y: the ICD-10-CM order file, the
-// ICD-10-PCS order file and the POA-exempt list, from the table where it
-// lists them, else by the CMS naming pattern (no known digest).
+// ICD-10-PCS order file, the POA-exempt list and the ICD-10-CM Tabular
+// List XML, from the table where it lists them, else by the CMS naming
+// pattern (no known digest).
 func (t Table) FY(y int) ([]File, error) {
 	if y < 2016 || y > 2100 {
 		return nil, fmt.Errorf("cmsfetch: fiscal year %d: ICD-10 fiscal years start with 2016", y)
 	}
 	var out []File
-	for _, sys := range []codes.System{codes.ICD10CM, codes.ICD10PCS, codes.POAExemptList} {
+	for _, sys := range []codes.System{codes.ICD10CM, codes.ICD10PCS, codes.POAExemptList, codes.ICD10CMTabular} {
 		out = append(out, t.lookup(patternFY(t.BaseURL, sys, y)))
 	}
 	return out, nil
@@ -231,6 +265,10 @@ func patternFY(base string, sys codes.System, y int) File {
 		f.Alternates = []string{fmt.Sprintf("%s/%d-icd-10-pcs-order-file-long-and-abbreviated-titles.zip", base, y)}
 	case codes.POAExemptList:
 		f.Name, f.Member = fmt.Sprintf("%d-poa-exempt-codes.zip", y), fmt.Sprintf("POAexemptCodesFY%02d.txt", y%100)
+	case codes.ICD10CMTabular:
+		// The "Code Tables, Tabular and Index" zip; see officialFiles.
+		f.Name, f.Member = fmt.Sprintf("%d-code-tables-tabular-index.zip", y), fmt.Sprintf("icd10cm_tabular_%d.xml", y)
+		f.Alternates = []string{fmt.Sprintf("%s/%d-code-tables-tabular-and-index.zip", base, y)}
 	}
 	f.URL = base + "/" + f.Name
 	return f

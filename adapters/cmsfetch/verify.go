@@ -2,6 +2,7 @@ package cmsfetch
 
 import (
 	"archive/zip"
+	"bufio"
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
@@ -56,9 +57,10 @@ const maxMember = 512 << 20
 // the one of the highest revision), that the member reads
 // back with a good CRC-32, and its size and SHA-256 where known. When no
 // digest pins the content, the member's records must also pass the
-// loader's shape checks for f.Release (codes.Catalog.Load). Every failure
-// wraps ErrMismatch, except an I/O error reading p and a tie between
-// members (ErrAmbiguous).
+// loader's checks for f.Release (codes.Catalog.Load; codes.ReadTabular for
+// the Tabular List XML), read as a stream while the member is digested.
+// Every failure wraps ErrMismatch, except an I/O error reading p and a tie
+// between members (ErrAmbiguous).
 func Verify(p string, f File) (Check, error) {
 	var c Check
 	fl, err := os.Open(p)
@@ -83,14 +85,16 @@ func Verify(p string, f File) (Check, error) {
 		return c, err
 	}
 	c.Member = m.name
-	var buf *bytes.Buffer
-	var w io.Writer
 	c.Pinned = f.Pinned()
-	if !c.Pinned {
-		buf = &bytes.Buffer{} // for the shape check below
-		w = buf
+	var shapeErr error
+	if c.Pinned {
+		c.MemberSize, c.MemberSHA256, err = m.digest(nil)
+	} else {
+		// The loader's checks read the member as it is digested, through a
+		// pipe: nothing holds the whole member (the Tabular List XML is
+		// about 10 MB).
+		c.MemberSize, c.MemberSHA256, shapeErr, err = m.digestChecked(f.Release)
 	}
-	c.MemberSize, c.MemberSHA256, err = m.digest(w)
 	if err != nil {
 		return c, err
 	}
@@ -100,12 +104,62 @@ func Verify(p string, f File) (Check, error) {
 	if f.MemberSHA256 != "" && !strings.EqualFold(c.MemberSHA256, f.MemberSHA256) {
 		return c, fmt.Errorf("%s: member %s has sha256 %s, the official one %s: %w", name, c.Member, c.MemberSHA256, f.MemberSHA256, ErrMismatch)
 	}
-	if buf != nil {
-		if _, err := codes.NewCatalog().Load(f.Release, buf); err != nil {
-			return c, fmt.Errorf("%s: member %s does not read as %s %s: %w (%w)", name, c.Member, f.Release.System, f.Release.Version, ErrMismatch, err)
-		}
+	if shapeErr != nil {
+		return c, fmt.Errorf("%s: member %s does not read as %s %s: %w (%w)", name, c.Member, f.Release.System, f.Release.Version, ErrMismatch, shapeErr)
 	}
 	return c, nil
+}
+
+// errCheckDone closes the pipe of digestChecked once the check failed.
+var errCheckDone = errors.New("the loader's check failed")
+
+// digestChecked digests the member as digest does while checkShape reads
+// it, and returns the check's error apart from the digest's.
+func (m member) digestChecked(rel codes.Release) (size int64, sum string, shapeErr, err error) {
+	pr, pw := io.Pipe()
+	done := make(chan error, 1)
+	go func() {
+		err := checkShape(rel, pr)
+		if err == nil {
+			// A reader may stop before the end (the XML after its root
+			// element); the digest reads the member to its end.
+			_, err = io.Copy(io.Discard, pr)
+		}
+		if err != nil {
+			pr.CloseWithError(errCheckDone)
+		}
+		done <- err
+	}()
+	size, sum, err = m.digest(pw)
+	pw.CloseWithError(err) // nil: the reader sees the end of the member
+	shapeErr = <-done
+	if errors.Is(err, errCheckDone) {
+		err = nil // the digest stopped because the check failed: report the check
+	}
+	return size, sum, shapeErr, err
+}
+
+// checkShape runs the loader's checks for rel over r and keeps nothing:
+// codes.Catalog.Load, except for the Tabular List XML, which is only
+// streamed (codes.ReadTabular and the shape check of its codes, the
+// checks Catalog.Load and the PostgreSQL loader make) so that memory does
+// not grow with the file.
+func checkShape(rel codes.Release, r io.Reader) error {
+	if rel.System != codes.ICD10CMTabular {
+		_, err := codes.NewCatalog().Load(rel, r)
+		return err
+	}
+	var sc codes.ShapeCheck
+	err := codes.ReadTabular(bufio.NewReaderSize(r, 64<<10), func(n codes.TabularNode) error {
+		if n.Kind == codes.NodeDiag {
+			sc.Add(codes.ICD10CMTabular, n.Name, !n.Leaf)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return sc.Err(codes.ICD10CMTabular, "")
 }
 
 // Extract writes the member of the zip at p that f names to dir, under its

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"path"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -50,8 +51,10 @@ func newCodesFetchCmdWith(getenv func(string) string, g *globalFlags, stdout, st
 published sizes and SHA-256 digests (refusing a mismatch and keeping nothing
 partial), and load them:
 
-  --fy 2027       the ICD-10-CM order file, the ICD-10-PCS order file and the
-                  POA-exempt list of fiscal year 2027 (valid 2026-10-01..2027-09-30)
+  --fy 2027       the ICD-10-CM order file, the ICD-10-PCS order file, the
+                  POA-exempt list and the ICD-10-CM Tabular List XML (its
+                  instructional notes) of fiscal year 2027 (valid
+                  2026-10-01..2027-09-30)
   --hcpcs 2027-01 the HCPCS Level II file of that quarter (01, 04, 07 or 10)
 
 A file whose digest no one published is checked by size (when known) and
@@ -66,9 +69,9 @@ downloaded elsewhere (still verified); --url fetches from a mirror.`,
 		},
 	}
 	fl := cmd.Flags()
-	fl.IntVar(&o.fy, "fy", 0, "fiscal year of the ICD-10-CM, ICD-10-PCS and POA-exempt files (e.g. 2027)")
+	fl.IntVar(&o.fy, "fy", 0, "fiscal year of the ICD-10-CM, ICD-10-PCS, POA-exempt and Tabular List files (e.g. 2027)")
 	fl.StringVar(&o.hcpcs, "hcpcs", "", "quarter of the HCPCS Level II file, YYYY-MM with MM 01, 04, 07 or 10 (e.g. 2027-01)")
-	fl.StringSliceVar(&o.systems, "system", nil, "only these of the selected files: icd10cm, icd10pcs, poaexempt, hcpcs")
+	fl.StringSliceVar(&o.systems, "system", nil, "only these of the selected files: icd10cm, icd10pcs, poaexempt, icd10cm-tabular, hcpcs")
 	fl.StringArrayVar(&o.urls, "url", nil, "download SYSTEM's zip from URL (a mirror): SYSTEM=URL, or URL alone when one file is selected; repeatable")
 	fl.StringArrayVar(&o.files, "file", nil, "use the local zip PATH instead of downloading (verified all the same): [SYSTEM=]PATH, "+
 		"SYSTEM may be left out when PATH keeps the official file name or one file is selected; repeatable")
@@ -128,7 +131,7 @@ func runCodesFetch(ctx context.Context, getenv func(string) string, g *globalFla
 // selectFetchFiles returns the files --fy, --hcpcs and --system select.
 func selectFetchFiles(table cmsfetch.Table, o fetchOptions) ([]cmsfetch.File, error) {
 	if o.fy == 0 && o.hcpcs == "" {
-		return nil, fmt.Errorf("give --fy YYYY (ICD-10-CM/PCS and POA-exempt) or --hcpcs YYYY-MM (HCPCS), or both")
+		return nil, fmt.Errorf("give --fy YYYY (ICD-10-CM/PCS, POA-exempt, Tabular List) or --hcpcs YYYY-MM (HCPCS), or both")
 	}
 	var files []cmsfetch.File
 	if o.fy != 0 {
@@ -187,7 +190,7 @@ func assignFlag(flag string, vals []string, files []cmsfetch.File, byName bool) 
 				return nil, fmt.Errorf("%s %q: %q is not a system (%s)", flag, v, s, systemsOf(files))
 			}
 			sys, v = p, rest
-		} else if i := slices.IndexFunc(files, func(f cmsfetch.File) bool { return strings.EqualFold(f.Name, filepath.Base(v)) }); byName && i >= 0 {
+		} else if i := slices.IndexFunc(files, func(f cmsfetch.File) bool { return officialName(f, filepath.Base(v)) }); byName && i >= 0 {
 			sys = files[i].Release.System
 		} else if len(files) == 1 {
 			sys = files[0].Release.System
@@ -206,6 +209,16 @@ func assignFlag(flag string, vals []string, files []cmsfetch.File, byName bool) 
 		out[sys] = v
 	}
 	return out, nil
+}
+
+// officialName reports whether name is the file name of f or of one of
+// its alternate addresses (the Tabular List zip of FY2027 is
+// 2027-code-tables-tabular-index.zip, earlier years kept "-and-").
+func officialName(f cmsfetch.File, name string) bool {
+	if strings.EqualFold(f.Name, name) {
+		return true
+	}
+	return slices.ContainsFunc(f.Alternates, func(u string) bool { return strings.EqualFold(path.Base(u), name) })
 }
 
 // fetchRun fetches and loads the selected files one by one.

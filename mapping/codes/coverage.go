@@ -29,7 +29,7 @@ func ReleaseFor(system System, dos time.Time) (Release, error) {
 	d := Day(dos)
 	var version string
 	switch system {
-	case ICD10CM, ICD10PCS, POAExemptList:
+	case ICD10CM, ICD10PCS, POAExemptList, ICD10CMTabular:
 		fy := d.Year()
 		if d.Month() >= time.October {
 			fy++
@@ -59,13 +59,14 @@ func ReleaseFor(system System, dos time.Time) (Release, error) {
 }
 
 // LoadHint returns the command that loads release r: `codebridge codes
-// fetch` for the public CMS/CDC files it downloads (ICD-10-CM, ICD-10-PCS
-// and the POA-exempt list of a fiscal year; a HCPCS quarter), and `codebridge
+// fetch` for the public CMS/CDC files it downloads (ICD-10-CM, ICD-10-PCS,
+// the POA-exempt list and the Tabular List XML of a fiscal year; a HCPCS
+// quarter), and `codebridge
 // codes load` with the file for CPT (AMA-licensed, never shipped or
 // downloaded by codebridge) and the NCCI MUE and PTP tables.
 func LoadHint(r Release) string {
 	switch r.System {
-	case ICD10CM, ICD10PCS, POAExemptList:
+	case ICD10CM, ICD10PCS, POAExemptList, ICD10CMTabular:
 		return fmt.Sprintf("codebridge codes fetch --fy %d", r.To.Year())
 	case HCPCS, HCPCSModifier:
 		return fmt.Sprintf("codebridge codes fetch --hcpcs %s", r.From.Format("2006-01"))

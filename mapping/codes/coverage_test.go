@@ -25,6 +25,8 @@ func TestReleaseFor(t *testing.T) {
 		{ICD10CM, ymd(2026, 10, 1), "icd10cm FY2027 (2026-10-01..2027-09-30)", "codebridge codes fetch --fy 2027"},
 		{ICD10PCS, ymd(2026, 11, 15), "icd10pcs FY2027 (2026-10-01..2027-09-30)", "codebridge codes fetch --fy 2027"},
 		{POAExemptList, ymd(2026, 12, 31), "poaexempt FY2027 (2026-10-01..2027-09-30)", "codebridge codes fetch --fy 2027"},
+		{ICD10CMTabular, ymd(2026, 10, 1), "icd10cm-tabular FY2027 (2026-10-01..2027-09-30)", "codebridge codes fetch --fy 2027"},
+		{ICD10CMTabular, ymd(2026, 9, 30), "icd10cm-tabular FY2026 (2025-10-01..2026-09-30)", "codebridge codes fetch --fy 2026"},
 		{ICD10PCS, ymd(2027, 1, 1), "icd10pcs FY2027 (2026-10-01..2027-09-30)", "codebridge codes fetch --fy 2027"},
 		{HCPCS, ymd(2025, 12, 31), "hcpcs 2025-Oct (2025-10-01..2025-12-31)", "codebridge codes fetch --hcpcs 2025-10"},
 		{HCPCS, ymd(2026, 1, 1), "hcpcs 2026-Jan (2026-01-01..2026-03-31)", "codebridge codes fetch --hcpcs 2026-01"},

@@ -60,9 +60,8 @@ func fy2026Only(t *testing.T, cm2027 bool) *codes.Catalog {
 // FY2027 date: no DX_/PX_ edit, only the coverage note). The catalogs hold
 // no ICD-10-CM Tabular List, so each chart also has its coverage note
 // (covers icd10cm-tabular): the Tabular List is supplied by the operator
-// (never bundled, and codes.ReleaseFor has no calendar for it), so its
-// note names the date and the instructions not checked rather than a
-// command (README "Tabular List instructions" says how to load it).
+// (never bundled); its note names the fiscal year's release and the same
+// one-line command as the order files (`codes fetch --fy` fetches it too).
 func TestNoReleaseNamesTheMissingRelease(t *testing.T) {
 	inpatient := stay()
 	inpatient.Start, inpatient.End = date(2026, 11, 14), date(2026, 11, 15)
@@ -73,7 +72,6 @@ func TestNoReleaseNamesTheMissingRelease(t *testing.T) {
 	office.Lines = []Line{line("J1885", 2), line("G0008", 1)}
 
 	fy26, cm27 := fy2026Only(t, false), fy2026Only(t, true)
-	const tabular = "its instructions (Excludes1, code first, use additional code, 7th characters) were not checked"
 	tests := []struct {
 		name  string
 		lk    codes.Lookup
@@ -82,21 +80,22 @@ func TestNoReleaseNamesTheMissingRelease(t *testing.T) {
 	}{
 		// The diagnoses are not checked at all, so neither is their POA.
 		{"inpatient stay discharged 2026-11-15, FY2026 only", fy26, inpatient, map[codes.System]string{
-			codes.ICD10CM:        "it needs icd10cm FY2027 (2026-10-01..2027-09-30): load it with `codebridge codes fetch --fy 2027`",
-			codes.ICD10PCS:       "it needs icd10pcs FY2027 (2026-10-01..2027-09-30): load it with `codebridge codes fetch --fy 2027`",
-			codes.ICD10CMTabular: tabular,
+			codes.ICD10CM:  "it needs icd10cm FY2027 (2026-10-01..2027-09-30): load it with `codebridge codes fetch --fy 2027`",
+			codes.ICD10PCS: "it needs icd10pcs FY2027 (2026-10-01..2027-09-30): load it with `codebridge codes fetch --fy 2027`",
+			// The Tabular List of the year comes with the same one line.
+			codes.ICD10CMTabular: "it needs icd10cm-tabular FY2027 (2026-10-01..2027-09-30): load it with `codebridge codes fetch --fy 2027`",
 		}},
 		{"inpatient stay discharged 2026-11-15, FY2027 ICD-10-CM loaded", cm27, inpatient, map[codes.System]string{
 			codes.ICD10PCS:       "it needs icd10pcs FY2027 (2026-10-01..2027-09-30): load it with `codebridge codes fetch --fy 2027`",
 			codes.POAExemptList:  "it needs poaexempt FY2027 (2026-10-01..2027-09-30): load it with `codebridge codes fetch --fy 2027`",
-			codes.ICD10CMTabular: tabular,
+			codes.ICD10CMTabular: "it needs icd10cm-tabular FY2027 (2026-10-01..2027-09-30): load it with `codebridge codes fetch --fy 2027`",
 		}},
 		{"office visit 2027-01-05", fy26, office, map[codes.System]string{
 			codes.ICD10CM:        "it needs icd10cm FY2027 (2026-10-01..2027-09-30): load it with `codebridge codes fetch --fy 2027`",
 			codes.HCPCS:          "it needs hcpcs 2027-Jan (2027-01-01..2027-03-31): load it with `codebridge codes fetch --hcpcs 2027-01`",
 			codes.MUETable:       "it needs mue 2027Q1 (2027-01-01..2027-03-31): load it with `codebridge codes load --system mue --version 2027Q1 FILE`",
 			codes.PTPTable:       "it needs ptp 2027Q1 (2027-01-01..2027-03-31): load it with `codebridge codes load --system ptp --version 2027Q1 FILE`",
-			codes.ICD10CMTabular: tabular,
+			codes.ICD10CMTabular: "it needs icd10cm-tabular FY2027 (2026-10-01..2027-09-30): load it with `codebridge codes fetch --fy 2027`",
 		}},
 	}
 	for _, tt := range tests {

@@ -93,8 +93,9 @@ func (k *checker) tabular() {
 		case noRelease:
 			k.warned[codes.ICD10CMTabular] = true
 			k.note(NoReleaseForDOS, codes.ICD10CMTabular, "diagnoses",
-				"no ICD-10-CM Tabular List (%s) release is loaded for %s: its instructions (Excludes1, code first, "+
-					"use additional code, 7th characters) were not checked", codes.ICD10CMTabular, day(dos))
+				"no ICD-10-CM Tabular List (%s) release is loaded for the date of service %s: its instructions (Excludes1, code first, "+
+					"use additional code, 7th characters) were not checked; %s", codes.ICD10CMTabular, day(dos),
+				codes.MissingRelease(codes.ICD10CMTabular, dos))
 			return
 		case failed:
 			return

@@ -25,7 +25,7 @@ import (
 	"github.com/codebridge/codebridge/mapping/codes"
 )
 
-//go:embed testdata/*.txt testdata/*.csv
+//go:embed testdata/*.txt testdata/*.csv testdata/*.xml
 var testdata embed.FS
 
 func read(t testing.TB, name string) []byte {
@@ -45,6 +45,11 @@ func PCSOrder(t testing.TB) []byte { return read(t, "icd10pcs_order_extract.txt"
 
 // POAExempt returns the header and rows of the POA-exempt list.
 func POAExempt(t testing.TB) []byte { return read(t, "POAexempt_extract.txt") }
+
+// TabularXML returns a small ICD-10-CM Tabular List XML (a hand-made
+// fixture in the official schema: 39 nodes with their notes, 100 rows
+// as the loader counts them).
+func TabularXML(t testing.TB) []byte { return read(t, "icd10cm_tabular_fixture.xml") }
 
 // HCPCSXLSX returns an ANWEB workbook holding rows of the HCPCS file.
 func HCPCSXLSX(t testing.TB) []byte {
@@ -261,19 +266,24 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 // FY2027 holds fixture zips in the layouts of the CMS FY2027 files and a
 // table pinning them as codebridge's table pins the real ones: the
 // ICD-10-CM zip and its member by SHA-256, the ICD-10-PCS zip not at all
-// (no published digest: structure only), the POA-exempt zip by SHA-256.
+// (no published digest: structure only), the POA-exempt zip by SHA-256,
+// the Tabular List zip not at all.
 type FY2027 struct {
-	CM, PCS, POA, HCPCS    []byte // the zips
-	CMMember, POAMember    []byte
-	PCSMember, HCPCSMember []byte
-	Table                  cmsfetch.Table
+	CM, PCS, POA, HCPCS, Tab []byte // the zips
+	CMMember, POAMember      []byte
+	PCSMember, HCPCSMember   []byte
+	TabMember                []byte
+	Table                    cmsfetch.Table
 }
+
+// TabZip is the name of the FY2027 "Code Tables, Tabular and Index" zip.
+const TabZip = "2027-code-tables-tabular-index.zip"
 
 // NewFY2027 builds the fixtures and a table whose URLs point at base (the
 // server's /files/zip, or any other address for --file tests).
 func NewFY2027(t testing.TB, base string) *FY2027 {
 	t.Helper()
-	fx := &FY2027{CMMember: CMOrder(t), PCSMember: PCSOrder(t), POAMember: POAExempt(t), HCPCSMember: HCPCSXLSX(t)}
+	fx := &FY2027{CMMember: CMOrder(t), PCSMember: PCSOrder(t), POAMember: POAExempt(t), HCPCSMember: HCPCSXLSX(t), TabMember: TabularXML(t)}
 	fx.CM = Zip(t, Member{"Code Descriptions/icd10cm_codes_2027.txt", []byte("A000 Cholera\r\n")},
 		Member{"Code Descriptions/icd10cm_order_2027.txt", fx.CMMember},
 		Member{"Code Descriptions/icd10cm_order_addenda_2027.txt", []byte("Add:  1 X\r\n")})
@@ -281,15 +291,23 @@ func NewFY2027(t testing.TB, base string) *FY2027 {
 	fx.POA = Zip(t, Member{"POAexemptCodesFY27.txt", fx.POAMember}, Member{"POAexemptAddFY27.txt", fx.POAMember},
 		Member{"ReadMePOAexemptFY27.txt", []byte("Description of Present On Admission (POA) files\r\n")})
 	fx.HCPCS = HCPCSZip(t, 2027, "JAN", fx.HCPCSMember)
+	// The layout of the FY2026/FY2027 "Code Tables, Tabular and Index" zip:
+	// everything in "Table and Index/", the Tabular List beside the Index,
+	// Drug and Neoplasm tables, their schemas and PDFs.
+	fx.Tab = Zip(t, Member{"Table and Index/icd10cm_index_2027.xml", []byte("<ICD10CM.index/>\r\n")},
+		Member{"Table and Index/icd10cm_tabular.xsd", []byte("<xs:schema/>\r\n")},
+		Member{"Table and Index/icd10cm_tabular_2027.xml", fx.TabMember},
+		Member{"Table and Index/icd10cm_tabular_2027.pdf", []byte("%PDF-1.4\r\n")},
+		Member{"Table and Index/icd10cm_drug_2027.xml", []byte("<ICD10CM.index/>\r\n")})
 	fx.Table = cmsfetch.Table{BaseURL: base}
 	fy, err := fx.Table.FY(2027)
 	if err != nil {
 		t.Fatal(err)
 	}
-	cm, pcs, poa := fy[0], fy[1], fy[2]
+	cm, pcs, poa, tab := fy[0], fy[1], fy[2], fy[3]
 	cm.Size, cm.SHA256, cm.MemberSize, cm.MemberSHA256 = int64(len(fx.CM)), SHA256(fx.CM), int64(len(fx.CMMember)), SHA256(fx.CMMember)
 	poa.Size, poa.SHA256, poa.MemberSize = int64(len(fx.POA)), SHA256(fx.POA), int64(len(fx.POAMember))
-	fx.Table.Files = []cmsfetch.File{cm, pcs, poa}
+	fx.Table.Files = []cmsfetch.File{cm, pcs, poa, tab}
 	return fx
 }
 
@@ -320,6 +338,7 @@ func (fx *FY2027) Serve(s *Server) {
 	s.Put("2027-code-descriptions-tabular-order.zip", fx.CM, Serve)
 	s.Put("2027-icd-10-pcs-order-file-long-abbreviated-titles.zip", fx.PCS, Serve)
 	s.Put("2027-poa-exempt-codes.zip", fx.POA, Serve)
+	s.Put(TabZip, fx.Tab, Serve)
 	s.Put("january-2027-alpha-numeric-hcpcs-file.zip", fx.HCPCS, Serve)
 }
 
