@@ -122,9 +122,6 @@ func TestNoReleaseNamesTheMissingRelease(t *testing.T) {
 					continue
 				}
 				on := "for the date of service " + day(tt.chart.codeSetDate())
-				if ed.Covers == codes.ICD10CMTabular {
-					on = "is loaded for " + day(tt.chart.codeSetDate())
-				}
 				if !strings.HasSuffix(ed.Message, want) || !strings.Contains(ed.Message, on) {
 					t.Errorf("%s message %q, want it to end %q", ed.Covers, ed.Message, want)
 				}
