@@ -89,23 +89,24 @@ func ServerURL(t testing.TB) string {
 // is dropped when the test ends.
 func NewURL(t testing.TB) string {
 	t.Helper()
-	base := ServerURL(t)
-	mu.Lock()
-	defer mu.Unlock()
-	ctx := context.Background()
-	if err := ensureTemplate(ctx, base); err != nil {
-		t.Fatalf("pgtest: template: %v", err)
-	}
-	return cloneLocked(t, base, template)
+	return newURL(t, false)
 }
 
 // NewURLWithBundledCodes is NewURL with the code sets bundled in codebridge
 // already loaded (postgres.CodeStore.LoadBundled: ICD-10-CM FY2026 and the
 // FY2027 derived from the addenda, ICD-10-PCS, POA-exempt, HCPCS, the MUE
-// extract). They are loaded once per test binary into a second template
-// and cloned, which is much faster than loading them in every test that
-// needs code sets in force. Tests of loading itself use NewURL.
+// extract, the MCE lists). They are loaded once per test binary into a
+// second template and cloned, which is much faster than loading them in
+// every test that needs code sets in force. Tests of loading itself use
+// NewURL.
 func NewURLWithBundledCodes(t testing.TB) string {
+	t.Helper()
+	return newURL(t, true)
+}
+
+// newURL clones the migrated template, or the one with the bundled code
+// sets, making it first if need be.
+func newURL(t testing.TB, withCodes bool) string {
 	t.Helper()
 	base := ServerURL(t)
 	mu.Lock()
@@ -113,6 +114,9 @@ func NewURLWithBundledCodes(t testing.TB) string {
 	ctx := context.Background()
 	if err := ensureTemplate(ctx, base); err != nil {
 		t.Fatalf("pgtest: template: %v", err)
+	}
+	if !withCodes {
+		return cloneLocked(t, base, template)
 	}
 	if codesTemplate == "" && codesErr == nil {
 		name := fmt.Sprintf("cbtplcodes_%d_%d", os.Getpid(), rand.IntN(1e9))
