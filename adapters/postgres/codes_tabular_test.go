@@ -38,8 +38,8 @@ func TestCodeStoreTabular(t *testing.T) {
 		t.Fatal(err)
 	}
 	nodes, notes := count(t, db, `SELECT count(*) FROM code_tabular_nodes`), count(t, db, `SELECT count(*) FROM code_tabular_notes`)
-	if nodes != 39 || notes != 61 || res.Rows != nodes+notes || res.Unchanged {
-		t.Errorf("loaded %+v: %d nodes, %d notes; want 39 nodes, 61 notes", res, nodes, notes)
+	if nodes != 47 || notes != 75 || res.Rows != nodes+notes || res.Unchanged {
+		t.Errorf("loaded %+v: %d nodes, %d notes; want 47 nodes, 75 notes", res, nodes, notes)
 	}
 	if len(progress) == 0 || progress[len(progress)-1] != res.Rows {
 		t.Errorf("progress %v, want it to end at %d", progress, res.Rows)

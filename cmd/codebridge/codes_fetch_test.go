@@ -89,7 +89,7 @@ func TestCodesFetchFY(t *testing.T) {
 		"checked "+fetchTabZip+" from "+srv.Base()+"/"+fetchTabZip+": "+strconv.Itoa(len(fx.Tab))+" bytes (size not published), sha256 "+cmsfetchtest.SHA256(fx.Tab),
 		"member Table and Index/icd10cm_tabular_2027.xml, "+strconv.Itoa(len(fx.TabMember))+" bytes, sha256 "+cmsfetchtest.SHA256(fx.TabMember)+", records of the shape of icd10cm-tabular",
 		// 39 nodes and 61 notes
-		"loaded icd10cm-tabular FY2027 (2026-10-01..2027-09-30): 100 records from icd10cm_tabular_2027.xml")
+		"loaded icd10cm-tabular FY2027 (2026-10-01..2027-09-30): 122 records from icd10cm_tabular_2027.xml")
 	if strings.Contains(out, "files not loaded") {
 		t.Errorf("first fetch: %q", out)
 	}
@@ -127,7 +127,7 @@ func TestCodesFetchFY(t *testing.T) {
 		"icd10cm FY2027 (2026-10-01..2027-09-30) already loaded from the official icd10cm_order_2027.txt (sha256 "+cmsfetchtest.SHA256(fx.CMMember)+"); nothing fetched",
 		"icd10pcs FY2027 (2026-10-01..2027-09-30) already loaded from identical content (8 records); nothing changed",
 		"poaexempt FY2027 (2026-10-01..2027-09-30) already loaded from identical content (7 records); nothing changed",
-		"icd10cm-tabular FY2027 (2026-10-01..2027-09-30) already loaded from identical content (100 records); nothing changed")
+		"icd10cm-tabular FY2027 (2026-10-01..2027-09-30) already loaded from identical content (122 records); nothing changed")
 	if strings.Contains(out, "loaded icd10") || srv.Hits(fetchCMZip) != 1 || srv.Hits(fetchTabZip) != 2 || srv.Total() != 7 {
 		t.Errorf("second fetch: %q, %d requests for the ICD-10-CM zip, %d for the Tabular List zip, %d in all; want no load, 3 more downloads",
 			out, srv.Hits(fetchCMZip), srv.Hits(fetchTabZip), srv.Total())
@@ -333,11 +333,11 @@ func TestCodesFetchOfflineAndMirror(t *testing.T) {
 		t.Fatalf("offline: %q, %v, %d requests", out, err, srv.Total())
 	}
 	wantContains(t, "offline", out, "verified "+fetchCMZip+": ", "loaded icd10cm FY2027", "loaded icd10pcs FY2027", "loaded poaexempt FY2027",
-		"checked 2027-code-tables-tabular-and-index.zip: ", "loaded icd10cm-tabular FY2027 (2026-10-01..2027-09-30): 100 records from icd10cm_tabular_2027.xml")
+		"checked 2027-code-tables-tabular-and-index.zip: ", "loaded icd10cm-tabular FY2027 (2026-10-01..2027-09-30): 122 records from icd10cm_tabular_2027.xml")
 	// The official FY2027 name, with only the Tabular List selected.
 	tab = write(fetchTabZip, fx.Tab)
 	out, _, err = runFetch(t, dbURL, fx.Table, "--fy", "2027", "--system", "icd10cm-tabular", "--file", tab, "--dir", t.TempDir())
-	if err != nil || srv.Total() != 0 || !strings.Contains(out, "icd10cm-tabular FY2027 (2026-10-01..2027-09-30) already loaded from identical content (100 records)") {
+	if err != nil || srv.Total() != 0 || !strings.Contains(out, "icd10cm-tabular FY2027 (2026-10-01..2027-09-30) already loaded from identical content (122 records)") {
 		t.Errorf("offline, tabular only: %q, %v, %d requests", out, err, srv.Total())
 	}
 	// With all four files selected, the official name picks the system.

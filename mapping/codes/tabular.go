@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"regexp"
+	"strconv"
 	"strings"
 )
 
@@ -109,12 +111,43 @@ func (r TabularRef) String() string {
 // The root must be <ICD10CM.tabular>; an addenda file (isAddenda="true")
 // is refused, as are a <diag> without <name>, a section without id, a code
 // named twice, an element the schema does not allow where it stands, and
-// a 7th character that is not one letter or digit. <version>, <title>,
+// a 7th character that is not one letter or digit, and a <diag> whose code
+// does not extend the code of the <diag> it is in (T52.9 under S52).
+// <version> is read but not checked (ReadTabularFor checks it); <title>,
 // <introduction>, <sectionIndex>, <visualImpairment> and <deactivated>
 // carry no instruction for a code and are skipped. Empty notes (the
 // published files have a few) are dropped. Errors name the line.
 func ReadTabular(r io.Reader, fn func(TabularNode) error) error {
-	t := &tabularReader{d: xml.NewDecoder(r), fn: fn, seen: map[string]bool{}}
+	return readTabular(r, 0, fn)
+}
+
+// ReadTabularFor is ReadTabular for the release rel: it also refuses a
+// file whose <version> (the fiscal year, "2027") is not rel's fiscal year
+// (the year of its Version "FY2027", or of its end), before fn is called
+// for any node when <version> comes first as the schema places it, and a
+// <version> that names no year. A file without <version> (the schema makes
+// it optional) is read as rel's.
+func ReadTabularFor(r io.Reader, rel Release, fn func(TabularNode) error) error {
+	return readTabular(r, releaseFY(rel), fn)
+}
+
+// releaseFY is the fiscal year of a release: the year of "FY2027", else
+// the year its window ends (fiscalYear).
+func releaseFY(rel Release) int {
+	if m := fyVersion.FindStringSubmatch(rel.Version); m != nil {
+		y, _ := strconv.Atoi(m[1])
+		return y
+	}
+	return fiscalYear(rel)
+}
+
+var (
+	fyVersion   = regexp.MustCompile(`^(?i:FY)?([0-9]{4})$`)
+	versionYear = regexp.MustCompile(`\b((?:19|20)[0-9]{2})\b`)
+)
+
+func readTabular(r io.Reader, wantFY int, fn func(TabularNode) error) error {
+	t := &tabularReader{d: xml.NewDecoder(r), fn: fn, seen: map[string]bool{}, wantFY: wantFY}
 	if err := t.read(); err != nil {
 		if errors.Is(err, errFromFn) {
 			return errors.Unwrap(err)
@@ -130,6 +163,8 @@ type tabularReader struct {
 	fn   func(TabularNode) error
 	id   int
 	seen map[string]bool
+	// wantFY is the fiscal year <version> must name; 0 for no check.
+	wantFY int
 }
 
 // errFromFn marks an error returned by the caller's fn, passed on as is.
@@ -157,8 +192,10 @@ func (t *tabularReader) read() error {
 		switch se.Name.Local {
 		case "chapter":
 			chapters++
-			return t.node(0, NodeChapter, se)
-		case "version", "title", "introduction":
+			return t.node(0, "", NodeChapter, se)
+		case "version":
+			return t.version(se)
+		case "title", "introduction":
 			return t.d.Skip()
 		}
 		return fmt.Errorf("unexpected <%s> in <%s>", se.Name.Local, root.Name.Local)
@@ -167,6 +204,23 @@ func (t *tabularReader) read() error {
 		err = fmt.Errorf("no <chapter> in the file")
 	}
 	return err
+}
+
+// version checks <version> against the release's fiscal year.
+func (t *tabularReader) version(se xml.StartElement) error {
+	v, err := t.text(se)
+	if err != nil || t.wantFY == 0 {
+		return err
+	}
+	m := versionYear.FindStringSubmatch(v)
+	if m == nil {
+		return fmt.Errorf("<version> %q names no fiscal year", v)
+	}
+	if y, _ := strconv.Atoi(m[1]); y != t.wantFY {
+		return fmt.Errorf("<version> %q: this is the FY%d Tabular List, not FY%d's: load it as FY%d or load the FY%d file",
+			v, y, t.wantFY, y, t.wantFY)
+	}
+	return nil
 }
 
 // firstElement returns the root element.
@@ -207,8 +261,9 @@ func (t *tabularReader) children(parent xml.StartElement, fn func(xml.StartEleme
 	}
 }
 
-// node reads one chapter, section or diag and its descendants.
-func (t *tabularReader) node(parent int, kind NodeKind, se xml.StartElement) error {
+// node reads one chapter, section or diag and its descendants; within is
+// the code of the <diag> it is in, "" for none.
+func (t *tabularReader) node(parent int, within string, kind NodeKind, se xml.StartElement) error {
 	t.id++
 	n := TabularNode{ID: t.id, Parent: parent, Kind: kind, Leaf: kind == NodeDiag}
 	if kind == NodeSection {
@@ -226,10 +281,14 @@ func (t *tabularReader) node(parent int, kind NodeKind, se xml.StartElement) err
 			n.Desc = v
 			return err
 		case name == "section" && kind == NodeChapter:
-			return t.node(n.ID, NodeSection, c)
+			return t.node(n.ID, "", NodeSection, c)
 		case name == "diag" && kind != NodeChapter:
 			n.Leaf = false
-			return t.node(n.ID, NodeDiag, c)
+			code := ""
+			if kind == NodeDiag {
+				code = n.Name
+			}
+			return t.node(n.ID, code, NodeDiag, c)
 		case name == "sevenChrDef":
 			return t.sevenChrDef(&n, c)
 		case noteElements[name] != "":
@@ -243,11 +302,11 @@ func (t *tabularReader) node(parent int, kind NodeKind, se xml.StartElement) err
 	if err != nil {
 		return err
 	}
-	return t.finish(n)
+	return t.finish(n, within)
 }
 
 // finish checks a node once its element ended and hands it to fn.
-func (t *tabularReader) finish(n TabularNode) error {
+func (t *tabularReader) finish(n TabularNode, within string) error {
 	switch n.Kind {
 	case NodeChapter:
 		if n.Name == "" {
@@ -264,6 +323,10 @@ func (t *tabularReader) finish(n TabularNode) error {
 		}
 		if t.seen[n.Name] {
 			return fmt.Errorf("code %s is named by two <diag> elements", Display(ICD10CM, n.Name))
+		}
+		if p := Normalize(ICD10CM, within); p != "" && !strings.HasPrefix(n.Name, p) {
+			return fmt.Errorf("code %s is inside <diag> %s but does not extend it: a misplaced <diag>",
+				Display(ICD10CM, n.Name), Display(ICD10CM, p))
 		}
 		t.seen[n.Name] = true
 	}

@@ -50,10 +50,11 @@ func (t *tabularTree) chain(code string) []TabularNode {
 	return nil
 }
 
-// loadTabular reads a Tabular List XML into t.
+// loadTabular reads a Tabular List XML into t, refusing a file of another
+// fiscal year (ReadTabularFor).
 func loadTabular(t *table, r io.Reader, sc *ShapeCheck) error {
 	t.tabular = newTabularTree()
-	return ReadTabular(r, func(n TabularNode) error {
+	return ReadTabularFor(r, t.rel, func(n TabularNode) error {
 		if n.Kind == NodeDiag {
 			sc.Add(ICD10CMTabular, n.Name, !n.Leaf)
 		}

@@ -123,12 +123,36 @@ func NewTabularInstructions(rel Release, code string, chain []TabularNode) Tabul
 // CodeRange is a code, category or range of codes a Tabular note names:
 // "E10.-" (First = Last = "E10"), "E08.42", "F01-F03", and the
 // "E08-E13 with .42" form (Suffix "42": the codes of those categories whose
-// characters after the category begin with 42). A reference includes the
-// codes below it.
+// characters after the category begin with 42), and the drug and toxin
+// form "T36-T65 with fifth or sixth character 1-4 or 6" (Intents "12346":
+// only the codes whose intent character, IntentChar, is one of them). A
+// reference includes the codes below it.
 type CodeRange struct {
 	First  string `json:"first"`
 	Last   string `json:"last"`
 	Suffix string `json:"suffix,omitempty"`
+	// Intents are the fifth-or-sixth characters the reference is
+	// qualified with, "" when it is not.
+	Intents string `json:"intents,omitempty"`
+}
+
+// IntentChar returns the character of an ICD-10-CM poisoning, adverse
+// effect, underdosing or toxic effect code (T36-T65, either form) that the
+// Tabular List's "fifth or sixth character" qualifier speaks of: the
+// sixth character (T39.011A: 1, poisoning, accidental; T39.015A: 5,
+// adverse effect; T51.0X1A: 1), or the fifth when the placeholder X fills
+// the sixth (T51.91XA: 1, the intent character written fifth). It is the
+// last character before the 7th character. 0 when code has fewer than
+// six characters (a category or subcategory without intent).
+func IntentChar(code string) byte {
+	code = Normalize(ICD10CM, code)
+	if len(code) < 6 {
+		return 0
+	}
+	if code[5] == 'X' {
+		return code[4]
+	}
+	return code[5]
 }
 
 // Contains reports whether code (either form) is named by the reference:
@@ -144,6 +168,12 @@ func (r CodeRange) Contains(code string) bool {
 	if code[:min(len(code), len(r.Last))] > r.Last {
 		return false
 	}
+	if r.Intents != "" {
+		c := IntentChar(code)
+		if c == 0 || !strings.ContainsRune(r.Intents, rune(c)) {
+			return false
+		}
+	}
 	return r.Suffix == "" || len(code) >= 3 && strings.HasPrefix(code[3:], r.Suffix)
 }
 
@@ -156,6 +186,9 @@ func (r CodeRange) String() string {
 	if r.Suffix != "" {
 		s += " with ." + r.Suffix
 	}
+	if r.Intents != "" {
+		s += " with fifth or sixth character " + strings.Join(strings.Split(r.Intents, ""), ", ")
+	}
 	return s
 }
 
@@ -163,14 +196,21 @@ var (
 	// refCode is one code or category as the Tabular writes it.
 	refCode = `[A-Z][0-9][0-9A-Z](?:\.[0-9A-Z]{1,4})?`
 	// refPattern is a code, a range (hyphen or en dash) or a category
-	// with ".-" or "-", and the "with .42" qualifier.
-	refPattern = regexp.MustCompile(`(` + refCode + `)(?:\s*[-–]\s*(` + refCode + `)(?:\.?-)?|\.?-)?(?:\s+with\s+\.([0-9A-Z]{1,4}))?`)
+	// with ".-" or "-", and the "with .42" or "with fifth or sixth
+	// character 1-4 or 6" qualifier.
+	refPattern = regexp.MustCompile(`(` + refCode + `)(?:\s*[-–]\s*(` + refCode + `)(?:\.?-)?|\.?-)?` +
+		`(?:\s+with\s+\.([0-9A-Z]{1,4}))?` +
+		`(?:\s+with\s+fifth\s+or\s+sixth\s+characters?\s+([0-9](?:(?:\s*[-–,]\s*|,?\s+or\s+)[0-9])*))?`)
+	// intentItem is one digit or range of digits of the qualifier.
+	intentItem = regexp.MustCompile(`([0-9])(?:\s*[-–]\s*([0-9]))?`)
 	parens     = regexp.MustCompile(`\(([^()]*)\)`)
 )
 
 // ParseCodeRefs returns the codes and ranges named inside the parentheses
 // of a Tabular note: "type 2 diabetes mellitus (E11.-)", "(F01-F03)",
-// "(E08.42, E09.42, E10.42)", "diabetes mellitus (E08-E13 with .42)". Text
+// "(E08.42, E09.42, E10.42)", "diabetes mellitus (E08-E13 with .42)",
+// "poisoning due to drug or toxin, if applicable (T36-T65 with fifth or
+// sixth character 1-4 or 6)" (digits, ranges, commas and "or"). Text
 // outside parentheses is prose ("vitamin B12 deficiency" names no code)
 // and is not read.
 func ParseCodeRefs(text string) []CodeRange {
@@ -189,6 +229,9 @@ func ParseCodeRefs(text string) []CodeRange {
 			if m[6] >= 0 {
 				r.Suffix = in[m[6]:m[7]]
 			}
+			if m[8] >= 0 {
+				r.Intents = parseIntents(in[m[8]:m[9]])
+			}
 			if ICD10CMFormat(r.First) && ICD10CMFormat(r.Last) && r.First <= r.Last {
 				out = append(out, r)
 			}
@@ -198,3 +241,24 @@ func ParseCodeRefs(text string) []CodeRange {
 }
 
 func wordChar(c byte) bool { return alnum(c) || c >= 'a' && c <= 'z' }
+
+// parseIntents expands "1-4 or 6" to "12346" (each digit once, in order).
+func parseIntents(s string) string {
+	var set [10]bool
+	for _, m := range intentItem.FindAllStringSubmatch(s, -1) {
+		lo, hi := m[1][0], m[1][0]
+		if m[2] != "" {
+			hi = m[2][0]
+		}
+		for c := lo; c <= hi; c++ {
+			set[c-'0'] = true
+		}
+	}
+	var b strings.Builder
+	for i, ok := range set {
+		if ok {
+			b.WriteByte(byte('0' + i))
+		}
+	}
+	return b.String()
+}

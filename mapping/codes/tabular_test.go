@@ -60,15 +60,16 @@ func TestReadTabularFixture(t *testing.T) {
 	}
 	// Children end before their parent.
 	want := []string{"B96.20", "B96.2", "B96", "section B95-B97", "chapter 1",
-		"E10.9", "E10", "E11.42", "E11.4", "E11.9", "E11", "section E08-E13", "chapter 4",
+		"E09.9", "E09", "E10.9", "E10", "E11.42", "E11.4", "E11.9", "E11", "section E08-E13", "chapter 4",
 		"G63", "section G60-G65", "chapter 6", "N39.0", "N39", "section N30-N39", "chapter 14",
 		"R40.211", "R40.21", "R40.241", "R40.24", "R40.2", "R40", "section R40-R46", "chapter 18",
-		"S13.4", "S13", "section S10-S19", "S52.521", "S52.52", "S52.5", "S52.90", "S52.9", "S52", "section S50-S59", "chapter 19"}
+		"S13.4", "S13", "section S10-S19", "S52.521", "S52.52", "S52.5", "S52.90", "S52.9", "S52", "section S50-S59",
+		"T39.011", "T39.015", "T39.01", "T39.0", "T39", "section T36-T50", "chapter 19"}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("nodes mismatch (-want +got):\n%s", diff)
 	}
-	wantKinds := map[NoteKind]int{NoteNotes: 5, NoteExcludes1: 15, NoteExcludes2: 5, NoteInclusionTerm: 3, NoteIncludes: 2,
-		NoteUseAdditionalCode: 4, NoteCodeFirst: 5, NoteCodeAlso: 1, NoteSevenChrNote: 2, NoteSevenChrDef: 19}
+	wantKinds := map[NoteKind]int{NoteNotes: 5, NoteExcludes1: 15, NoteExcludes2: 5, NoteInclusionTerm: 3, NoteIncludes: 4,
+		NoteUseAdditionalCode: 6, NoteCodeFirst: 11, NoteCodeAlso: 1, NoteSevenChrNote: 3, NoteSevenChrDef: 22}
 	if diff := cmp.Diff(wantKinds, kinds); diff != "" {
 		t.Errorf("note kinds mismatch (-want +got):\n%s", diff)
 	}
@@ -180,6 +181,11 @@ func TestParseCodeRefs(t *testing.T) {
 		{"code to identify control using:", nil},
 		{"congenital (acute) (chronic) forms", nil},
 		{"hemoglobin (A1Cx) levels", nil},
+		{"poisoning due to drug or toxin, if applicable (T36-T65 with fifth or sixth character 1-4 or 6)",
+			[]string{"T36-T65 with fifth or sixth character 1, 2, 3, 4, 6"}},
+		{"code for adverse effect, if applicable, to identify drug (T36-T50 with fifth or sixth character 5)",
+			[]string{"T36-T50 with fifth or sixth character 5"}},
+		{"drug (T36-T50 with fifth or sixth character 1, 2 or 4)", []string{"T36-T50 with fifth or sixth character 1, 2, 4"}},
 	}
 	for _, tt := range tests {
 		var got []string
@@ -214,6 +220,20 @@ func TestCodeRangeContains(t *testing.T) {
 		{"(E08-E13 with .42)", "E11.9", false},
 		{"(E08-E13 with .42)", "E14.42", false},
 		{"(O00-O9A)", "O9A.11", true},
+		// The drug and toxin qualifier reads the intent character: the
+		// sixth, or the fifth when the placeholder X fills the sixth.
+		{"(T36-T65 with fifth or sixth character 1-4 or 6)", "T39.011A", true},
+		{"(T36-T65 with fifth or sixth character 1-4 or 6)", "T39.015A", false},
+		{"(T36-T65 with fifth or sixth character 1-4 or 6)", "T39.016A", true},
+		{"(T36-T65 with fifth or sixth character 1-4 or 6)", "T38.3X4A", true},
+		{"(T36-T65 with fifth or sixth character 1-4 or 6)", "T51.0X1A", true},
+		{"(T36-T65 with fifth or sixth character 1-4 or 6)", "T51.91XA", true},
+		{"(T36-T65 with fifth or sixth character 1-4 or 6)", "T51.95XA", false},
+		{"(T36-T65 with fifth or sixth character 1-4 or 6)", "T39.01", false}, // no intent character
+		{"(T36-T65 with fifth or sixth character 1-4 or 6)", "T66.XXXA", false},
+		{"(T36-T50 with fifth or sixth character 5)", "T39.015A", true},
+		{"(T36-T50 with fifth or sixth character 5)", "T39.011A", false},
+		{"(T36-T50 with fifth or sixth character 5)", "T51.0X5A", false},
 	}
 	for _, tt := range tests {
 		refs := ParseCodeRefs(tt.ref)
@@ -248,6 +268,9 @@ func TestReadTabularErrors(t *testing.T) {
 		{"bad 7th character", head + `<diag><name>S52</name><sevenChrDef><extension char="AB">x</extension></sevenChrDef></diag>` + tail, "7th character"},
 		{"truncated", head + `<diag><name>E11</name><excludes1><note>type 1`, "line 1"},
 		{"malformed", head + `<diag><name>E11</nam></diag>` + tail, "line 1"},
+		{"diag not extending its parent", "<ICD10CM.tabular>\n<chapter><name>19</name><section id=\"S50-S59\">\n<diag><name>S52</name>\n" +
+			"<diag><name>T52.9</name>\n</diag></diag></section></chapter></ICD10CM.tabular>",
+			"line 5: code T52.9 is inside <diag> S52 but does not extend it"},
 	}
 	rel, _ := NewRelease(ICD10CMTabular, "FY2027")
 	for _, tt := range tests {
@@ -264,6 +287,33 @@ func TestReadTabularErrors(t *testing.T) {
 				t.Errorf("a failed load left %v", c.Releases())
 			}
 		})
+	}
+	// <version> must be the release's fiscal year (Catalog.Load reads with
+	// ReadTabularFor); ReadTabular does not check it.
+	other := "<ICD10CM.tabular>\n<version>2026</version>\n<chapter><name>4</name><section id=\"E08-E13\"><diag><name>E11</name>" +
+		"<diag><name>E11.9</name></diag></diag></section></chapter></ICD10CM.tabular>"
+	c := NewCatalog()
+	if _, err := c.Load(rel, strings.NewReader(other)); err == nil ||
+		!strings.Contains(err.Error(), `line 2: <version> "2026": this is the FY2026 Tabular List, not FY2027's`) {
+		t.Errorf("FY2026 file loaded as FY2027: err = %v", err)
+	}
+	if len(c.Releases()) != 0 {
+		t.Errorf("a refused version left %v", c.Releases())
+	}
+	if err := ReadTabularFor(strings.NewReader(strings.Replace(other, "2026", "FY", 1)), rel, func(TabularNode) error { return nil }); err == nil ||
+		!strings.Contains(err.Error(), "names no fiscal year") {
+		t.Errorf("version without a year: err = %v", err)
+	}
+	calls := 0
+	if err := ReadTabularFor(strings.NewReader(other), rel, func(TabularNode) error { calls++; return nil }); err == nil || calls != 0 {
+		t.Errorf("ReadTabularFor FY2026 file for FY2027: err %v after %d nodes, want an error before any", err, calls)
+	}
+	if err := ReadTabular(strings.NewReader(other), func(TabularNode) error { return nil }); err != nil {
+		t.Errorf("ReadTabular checks no version: %v", err)
+	}
+	fy26, _ := NewRelease(ICD10CMTabular, "FY2026")
+	if _, err := NewCatalog().Load(fy26, strings.NewReader(other)); err != nil {
+		t.Errorf("FY2026 file loaded as FY2026: %v", err)
 	}
 	// A file of codes of another shape (the PCS tables laid out as diags).
 	pcs := head + `<diag><name>0DT</name><diag><name>0DTJ4ZZ</name></diag></diag>` + tail

@@ -14,7 +14,7 @@ func (k *checker) codeFirst(dxs []tabDx, ordered map[[2]int]bool) {
 		if d.in == nil {
 			continue
 		}
-		notes := d.in.Of(codes.NoteCodeFirst)
+		notes := applicable(d, codes.NoteCodeFirst)
 		if len(notes) == 0 {
 			continue
 		}
@@ -84,7 +84,7 @@ func (k *checker) useAdditional(dxs []tabDx, ordered map[[2]int]bool) {
 		if d.in == nil {
 			continue
 		}
-		notes := d.in.Of(codes.NoteUseAdditionalCode)
+		notes := applicable(d, codes.NoteUseAdditionalCode)
 		for j := range i {
 			o := dxs[j]
 			n, ok := namingNote(notes, o.code)
@@ -141,13 +141,54 @@ func hasRefs(notes []codes.TabularInstruction) bool {
 	return false
 }
 
+// applicable returns the notes of kind in force for d that apply to its
+// code. The notes of one kind at one node form a group, and a group
+// headed "for adverse effects" (T36-T50: "Code first, for adverse
+// effects, the nature of the adverse effect, such as: ...") applies only
+// to the adverse effect codes, those whose fifth or sixth character
+// (codes.IntentChar) is 5: a poisoning (1-4) is itself sequenced first
+// (ICD-10-CM Official Guidelines I.C.19.e.5.b) and an adverse effect
+// follows the nature of the effect (I.C.19.e.5.a).
+func applicable(d tabDx, kind codes.NoteKind) []codes.TabularInstruction {
+	notes := d.in.Of(kind)
+	if codes.IntentChar(d.code) == '5' {
+		return notes
+	}
+	skip := map[codes.TabularRef]bool{}
+	for _, n := range notes {
+		if forAdverseEffects(n.Text) {
+			skip[n.At] = true
+		}
+	}
+	if len(skip) == 0 {
+		return notes
+	}
+	var out []codes.TabularInstruction
+	for _, n := range notes {
+		if !skip[n.At] {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// forAdverseEffects reports whether a note is the "for adverse effects"
+// heading of its group (the XML writes it ", for adverse effects, the
+// nature of the adverse effect, such as:").
+func forAdverseEffects(text string) bool {
+	t := strings.ToLower(strings.TrimLeft(text, ",;: "))
+	return strings.HasPrefix(t, "for adverse effect")
+}
+
 // optional reports whether a "code first" note is conditional: "if
-// applicable", "any associated ...", "any ...": the condition it names
-// may be absent.
+// applicable", "any associated ...", "any ...", "for adverse effects":
+// the condition it names may be absent (for an adverse effect the nature
+// of the effect is coded first, I.C.19.e.5.a, but a person knows whether
+// the record documents one; the edit does not guess).
 func optional(notes []codes.TabularInstruction) bool {
 	for _, n := range notes {
 		t := strings.ToLower(n.Text)
-		if strings.Contains(t, "if applicable") || strings.HasPrefix(t, "any ") || strings.Contains(t, " any ") {
+		if forAdverseEffects(n.Text) || strings.Contains(t, "if applicable") || strings.HasPrefix(t, "any ") || strings.Contains(t, " any ") {
 			return true
 		}
 	}
@@ -174,6 +215,9 @@ func noteGroup(in *codes.TabularInstructions, kind codes.NoteKind, at codes.Tabu
 	for _, n := range in.Of(kind) {
 		if n.At != at {
 			continue
+		}
+		if strings.HasPrefix(n.Text, ",") && sep == " " {
+			sep = "" // "Code first, for adverse effects, ..."
 		}
 		b.WriteString(sep)
 		b.WriteString(n.Text)
