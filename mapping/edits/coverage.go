@@ -62,7 +62,7 @@ var chartWarnings = []string{
 // straight-through allowlist can name them (config refuses them) and the
 // auto-coder never bills a chart that has one.
 var personWarnings = []string{
-	GLSequelaNatureUnclear,                                             // guidelines.go
+	GLSequelaNatureUnclear, GLZ04Secondary, // guidelines.go
 	MCEAgeConflict, MCEQuestionableAdmission, MCEUnacceptablePrincipal, // mce.go
 }
 

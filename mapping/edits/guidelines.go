@@ -26,6 +26,20 @@ import (
 //     place. The guideline excepts "multiple encounters on the same day and
 //     the medical records for the encounters are combined"; a codebridge
 //     chart is one encounter, so the exception does not arise here.
+//     Z51.0 and Z51.1- are not flagged after another Z51.0 or Z51.1- code
+//     first-listed: "code Z51.0 and codes from subcategory Z51.1 may be
+//     assigned together, in which case one of these codes would be reported
+//     as a secondary diagnosis" (I.C.2.e.2). Z04 (but not Z04.9, which the
+//     observation table excepts) after the first is GL_Z04_SECONDARY
+//     instead. On an inpatient institutional claim, where the MCE finds a
+//     code unacceptable as principal (MCE_UNACCEPTABLE_PRINCIPAL), the
+//     message does not advise listing it first.
+//   - GL_Z04_SECONDARY (warning, person-only), section I.C.21.c.6: an
+//     observation code of category Z04 (except Z04.9) after the first: "An
+//     observation code may be assigned as a secondary diagnosis code when
+//     the patient is being observed for a condition that is ruled out and
+//     is unrelated to the principal/first-listed diagnosis"; whether it is
+//     cannot be told from the codes, so a person decides.
 //     Every other Z code "may be used as either a first-listed (principal
 //     diagnosis code in the inpatient setting) or secondary code" (I.C.21.a;
 //     the FY2026 guidelines have no other table) and is not flagged.
@@ -38,6 +52,9 @@ import (
 //     code, or expanded to include the manifestation, as I69) are not
 //     chapter 19 "S" codes nor O94, so they are never flagged; the other
 //     sequela categories (B90-B94, E64, G09, I69, ...) are left alone.
+//   - GL_UNDERDOSING_FIRST (error), section I.C.19.e.5.c: an underdosing
+//     code (categories T36-T50, "fifth or sixth character 6": T36.0X6A,
+//     T36.96XA, T50.916A) first-listed.
 //   - GL_SEQUELA_NATURE_UNCLEAR (warning): a chapter 19 "S" code listed
 //     after only injury (S00-T88) or external cause codes: whether the
 //     nature of the sequela is coded before it cannot be told from the
@@ -50,6 +67,8 @@ const (
 	GLZFirstListedOnly     = "GL_Z_FIRST_LISTED_ONLY"
 	GLSequelaFirst         = "GL_SEQUELA_FIRST"
 	GLSequelaNatureUnclear = "GL_SEQUELA_NATURE_UNCLEAR"
+	GLZ04Secondary         = "GL_Z04_SECONDARY"
+	GLUnderdosingFirst     = "GL_UNDERDOSING_FIRST"
 )
 
 // GuidelinesSource names the guidelines document and its version, as every
@@ -71,6 +90,14 @@ const (
 	// Section I.C.21.c.15, Z Codes That May Only be Principal/First-Listed
 	// Diagnosis.
 	textZFirstListed = "The following Z codes/subcategories/categories may only be reported as the principal/first-listed diagnosis, except when there are multiple encounters on the same day and the medical records for the encounters are combined:"
+	// Section I.C.2.e.2, Patient admission/encounter chiefly for
+	// administration of antineoplastic chemotherapy, immunotherapy and
+	// radiation therapy.
+	textZ51Together = "If the reason for the encounter is more than one type of antineoplastic therapy, code Z51.0 and codes from subcategory Z51.1 may be assigned together, in which case one of these codes would be reported as a secondary diagnosis."
+	// Section I.C.21.c.6, Observation.
+	textObservationSecondary = "The observation codes are primarily to be used as a principal/first-listed diagnosis. An observation code may be assigned as a secondary diagnosis code when the patient is being observed for a condition that is ruled out and is unrelated to the principal/first-listed diagnosis."
+	// Section I.C.19.e.5.c, Underdosing.
+	textUnderdosing = "Codes for underdosing should never be assigned as principal or first-listed codes."
 	// Section I.C.19.a, Application of 7th Characters in Chapter 19.
 	textSequela19 = "When using 7th character “S”, it is necessary to use both the injury code that precipitated the sequela and the code for the sequela itself. The “S” is added only to the injury code, not the sequela code. The 7th character “S” identifies the injury responsible for the sequela. The specific type of sequela (e.g. scar) is sequenced first, followed by the injury code."
 	// Section I.B.10, Sequela (Late Effects).
@@ -155,6 +182,34 @@ func injurySequela(code string) bool {
 	return injury(code) && len(code) == 7 && code[6] == 'S'
 }
 
+// antineoplastic reports whether a normalised code is Z51.0 or in
+// subcategory Z51.1, which may be assigned together (section I.C.2.e.2).
+func antineoplastic(code string) bool {
+	return strings.HasPrefix(code, "Z510") || strings.HasPrefix(code, "Z511")
+}
+
+// observationZ04 reports whether a normalised code is an observation code
+// of category Z04 that section I.C.21.c.6 lets be secondary: the
+// observation table lists Z04 "Except: Z04.9".
+func observationZ04(code string) bool {
+	return strings.HasPrefix(code, "Z04") && !strings.HasPrefix(code, "Z049")
+}
+
+// underdosing reports whether a normalised code is an underdosing code:
+// categories T36-T50 with "fifth or sixth character “6”" (section
+// I.C.19.e.5.c), the 6th character where the 5th is the drug (T36.0X6A,
+// T50.916A), the 5th where the 6th is the placeholder X (T36.96XA).
+func underdosing(code string) bool {
+	if len(code) != 7 || code[0] != 'T' || code[1] < '3' || code[1] > '5' {
+		return false
+	}
+	cat := code[1:3]
+	if cat < "36" || cat > "50" {
+		return false
+	}
+	return code[5] == '6' || (code[4] == '6' && code[5] == 'X')
+}
+
 // guidelineRule is the Rule of a guideline edit for a section.
 func guidelineRule(section string) string { return GuidelinesSource + ", section " + section }
 
@@ -204,6 +259,12 @@ func (k *checker) guidelines() {
 					"(Official Guidelines I.C.19.a, I.B.10)", show(first))
 			rule("I.C.19.a", textSequela19)
 		}
+	case underdosing(first):
+		k.add(GLUnderdosingFirst, Error, target(0),
+			"ICD-10-CM %s is an underdosing code (T36-T50, character 6) and is first-listed: underdosing codes are never "+
+				"the principal or first-listed diagnosis; list the condition first, or the relapse or exacerbation the reduced dose caused "+
+				"(Official Guidelines I.C.19.e.5.c)", show(first))
+		rule("I.C.19.e.5.c", textUnderdosing)
 	case strings.HasPrefix(first, "O94"):
 		k.add(GLSequelaFirst, Error, target(0),
 			"ICD-10-CM %s (sequelae of complication of pregnancy, childbirth and the puerperium) is first-listed: it follows "+
@@ -213,11 +274,33 @@ func (k *checker) guidelines() {
 
 	for i := 1; i < len(dx); i++ {
 		c := dx[i]
-		if row, ok := FirstListedOnlyZ(c); ok {
+		row, ok := FirstListedOnlyZ(c)
+		switch {
+		case !ok:
+		case antineoplastic(c) && antineoplastic(first):
+			// I.C.2.e.2: Z51.0 and Z51.1- may be assigned together, one of
+			// them secondary.
+		case observationZ04(c):
+			k.add(GLZ04Secondary, Warning, target(i),
+				"ICD-10-CM %s is an observation code (Z04) listed at diagnoses[%d]: as a secondary diagnosis it is only for a condition "+
+					"observed and ruled out that is unrelated to the principal/first-listed diagnosis; a person confirms that, or lists it first "+
+					"if the observation is the reason for the encounter (Official Guidelines I.C.21.c.6, I.C.21.c.15)", show(c), i)
+			rule("I.C.21.c.6", textObservationSecondary)
+		case k.c.InpatientClaim() && k.mceUnacceptablePrincipal(c):
+			k.add(GLZFirstListedOnly, Error, target(i),
+				"ICD-10-CM %s may only be the principal/first-listed diagnosis (table row %q; Official Guidelines I.C.21.c.15) and is listed at "+
+					"diagnoses[%d]: as a secondary diagnosis it is not reported, and the MCE does not accept it as the principal diagnosis "+
+					"of an inpatient stay; remove it", show(c), row, i)
+			rule("I.C.21.c.15", textZFirstListed+" "+row)
+		default:
+			also := ""
+			if antineoplastic(c) {
+				also = "; Z51.0 and Z51.1- may follow one another when the encounter is for more than one type of antineoplastic therapy (I.C.2.e.2)"
+			}
 			k.add(GLZFirstListedOnly, Error, target(i),
 				"ICD-10-CM %s may only be the principal or first-listed diagnosis (table row %q) and is listed at diagnoses[%d]: "+
-					"list it first, or remove it if it is not the reason for the encounter (Official Guidelines I.C.21.c.15)",
-				show(c), row, i)
+					"list it first, or remove it if it is not the reason for the encounter (Official Guidelines I.C.21.c.15%s)",
+				show(c), row, i, also)
 			rule("I.C.21.c.15", textZFirstListed+" "+row)
 		}
 		if injurySequela(c) && !injurySequela(first) && !slices.ContainsFunc(dx[:i], natureCandidate) {
@@ -228,6 +311,20 @@ func (k *checker) guidelines() {
 			rule("I.B.10", textSequelaGeneral)
 		}
 	}
+}
+
+// mceUnacceptablePrincipal reports whether the MCE release for the chart's
+// code-set date lists a normalised code as an unacceptable principal
+// diagnosis (MCE edit 9). Only the wording of GL_Z_FIRST_LISTED_ONLY
+// depends on it; a missing release is the MCE edits' own note (mce.go), so
+// an error here just keeps the general wording.
+func (k *checker) mceUnacceptablePrincipal(code string) bool {
+	f, err := k.lk.MCE(k.ctx, code, k.c.codeSetDate())
+	if err != nil {
+		return false
+	}
+	_, on := f.On(codes.MCEUnacceptablePrincipal)
+	return on
 }
 
 // natureCandidate reports whether a normalised code could be the nature of

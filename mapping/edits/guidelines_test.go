@@ -93,6 +93,38 @@ func TestGuidelineSequencing(t *testing.T) {
 		{"Z codes that may be either: Z51.89 first and second", []string{"Z51.89", "I10", "Z79.4"}, nil},
 		{"Z51.81 is not Z51.1-", []string{"I10", "Z51.81"}, nil},
 
+		// I.C.2.e.2: Z51.0 and Z51.1- may be assigned together, one secondary.
+		{"Z51.11 then Z51.0", []string{"Z51.11", "Z51.0", "C50.911"}, nil},
+		{"Z51.0 then Z51.11", []string{"Z51.0", "Z51.11", "C50.911"}, nil},
+		{"Z51.11 then Z51.12", []string{"Z51.11", "Z51.12", "C50.911"}, nil},
+		{"Z51.12 then the neoplasm then Z51.0", []string{"Z51.12", "C50.911", "Z51.0"}, nil},
+		{"C50.911 then Z51.11 still refused", []string{"C50.911", "Z51.11"},
+			[]glEdit{{GLZFirstListedOnly, Error, "diagnoses[1]", sec("I.C.21.c.15")}}},
+		{"C50.911 then Z51.0 then Z51.11: both refused", []string{"C50.911", "Z51.0", "Z51.11"},
+			[]glEdit{{GLZFirstListedOnly, Error, "diagnoses[1]", sec("I.C.21.c.15")},
+				{GLZFirstListedOnly, Error, "diagnoses[2]", sec("I.C.21.c.15")}}},
+		{"Z51.11 first does not let Z38 follow", []string{"Z51.11", "Z38.00"},
+			[]glEdit{{GLZFirstListedOnly, Error, "diagnoses[1]", sec("I.C.21.c.15")}}},
+
+		// I.C.21.c.6: an observation code may be secondary; a person decides.
+		{"Z04.1 secondary: a person decides", []string{"S52.501A", "Z04.1"},
+			[]glEdit{{GLZ04Secondary, Warning, "diagnoses[1]", sec("I.C.21.c.6")}}},
+		{"Z04.71 secondary: a person decides", []string{"I10", "Z04.71"},
+			[]glEdit{{GLZ04Secondary, Warning, "diagnoses[1]", sec("I.C.21.c.6")}}},
+		{"Z04.1 first-listed", []string{"Z04.1", "I10"}, nil},
+		{"Z04.9, excepted from the observation codes, secondary", []string{"I10", "Z04.9"},
+			[]glEdit{{GLZFirstListedOnly, Error, "diagnoses[1]", sec("I.C.21.c.15")}}},
+
+		// I.C.19.e.5.c: underdosing never first-listed.
+		{"underdosing (6th character 6) first-listed", []string{"T36.0X6A", "I10"},
+			[]glEdit{{GLUnderdosingFirst, Error, "diagnoses[0]", sec("I.C.19.e.5.c")}}},
+		{"underdosing (5th character 6) first-listed", []string{"T36.96XA", "J44.1"},
+			[]glEdit{{GLUnderdosingFirst, Error, "diagnoses[0]", sec("I.C.19.e.5.c")}}},
+		{"underdosing of T50 first-listed", []string{"T50.916A", "E87.1"},
+			[]glEdit{{GLUnderdosingFirst, Error, "diagnoses[0]", sec("I.C.19.e.5.c")}}},
+		{"underdosing after the condition", []string{"I10", "T46.5X6A", "Z91.120"}, nil},
+		{"poisoning (6th character 1) first-listed is no underdosing", []string{"T36.0X1A", "R11.10"}, nil},
+
 		// I.C.19.a and I.B.10: the nature of the sequela first, the S code after.
 		{"sequela code first, its nature after", []string{"T21.20XS", "L90.5"},
 			[]glEdit{{GLSequelaFirst, Error, "diagnoses[0]", sec("I.C.19.a")}}},
@@ -177,6 +209,46 @@ func TestGuidelinesInpatientPrincipal(t *testing.T) {
 	}
 }
 
+// TestGuidelinesInpatientUnacceptablePrincipal: on an inpatient claim a
+// first-listed-only Z code the MCE does not accept as principal (Z00.00)
+// is not advised to be listed first; one it accepts (Z51.11) is.
+func TestGuidelinesInpatientUnacceptablePrincipal(t *testing.T) {
+	c := stay()
+	c.Diagnoses = []Diagnosis{{Code: "J20.9", POA: "Y"}, {Code: "Z00.00", POA: "Y"}}
+	got := guidelineEdits(t, c)
+	if len(got) != 1 || got[0].Code != GLZFirstListedOnly || got[0].Severity != Error {
+		t.Fatalf("edits = %v, want GL_Z_FIRST_LISTED_ONLY", got)
+	}
+	if m := got[0].Message; strings.Contains(m, "list it first") || !strings.Contains(m, "not reported") || !strings.Contains(m, "I.C.21.c.15") {
+		t.Errorf("inpatient message %q advises listing first an MCE-unacceptable principal", m)
+	}
+	c.Diagnoses[1].Code = "Z51.11"
+	if got = guidelineEdits(t, c); len(got) != 1 || !strings.Contains(got[0].Message, "list it first") {
+		t.Errorf("inpatient Z51.11 secondary: edits %v, want the advice to list it first", got)
+	}
+	// Outpatient, the same Z00.00 is advised to be listed first.
+	if got = guidelineEdits(t, glChart("I10", "Z00.00")); len(got) != 1 || !strings.Contains(got[0].Message, "list it first") {
+		t.Errorf("outpatient Z00.00 secondary: edits %v, want the advice to list it first", got)
+	}
+}
+
+// TestUnderdosing checks the underdosing predicate against its titles:
+// every T36-T50 code whose title says underdosing, and none other.
+func TestUnderdosing(t *testing.T) {
+	yes := []string{"T360X6A", "T360X6D", "T360X6S", "T3696XA", "T4146XA", "T50916A", "T50Z96A", "T40416A", "T43626A"}
+	no := []string{"T360X1A", "T360X5A", "T3691XA", "T510X1A", "T510X4A", "T360X6", "S52501A", "T3596XA", ""}
+	for _, c := range yes {
+		if !underdosing(c) {
+			t.Errorf("underdosing(%q) = false", c)
+		}
+	}
+	for _, c := range no {
+		if underdosing(c) {
+			t.Errorf("underdosing(%q) = true", c)
+		}
+	}
+}
+
 // TestFirstListedOnlyZ checks the table row by row and its exceptions.
 func TestFirstListedOnlyZ(t *testing.T) {
 	if len(zFirstListedOnly) != 19 {
@@ -209,6 +281,7 @@ func TestGuidelineTextsQuoted(t *testing.T) {
 	texts := map[string]string{
 		"I.C.20": textExternalCause, "I.C.21.c.15": textZFirstListed, "I.C.19.a": textSequela19,
 		"I.B.10": textSequelaGeneral, "I.C.15.p.3": textO94,
+		"I.C.2.e.2": textZ51Together, "I.C.21.c.6": textObservationSecondary, "I.C.19.e.5.c": textUnderdosing,
 	}
 	for s, text := range texts {
 		if !strings.Contains(pdf, text) {
