@@ -89,6 +89,8 @@ func TestFromEnv(t *testing.T) {
 		{name: "a guideline warning only a person clears", env: map[string]string{"CODEBRIDGE_AUTOCODE_ALLOW_WARNINGS": "GL_SEQUELA_NATURE_UNCLEAR"}, wantErr: "only a person"},
 		{name: "an MCE warning only a person clears", env: map[string]string{"CODEBRIDGE_AUTOCODE_ALLOW_WARNINGS": "MCE_AGE_CONFLICT"}, wantErr: "only a person"},
 		{name: "an MCE unacceptable first-listed diagnosis only a person clears", env: map[string]string{"CODEBRIDGE_AUTOCODE_ALLOW_WARNINGS": "mce_unacceptable_principal"}, wantErr: "only a person"},
+		{name: "a Tabular etiology warning only a person clears", env: map[string]string{"CODEBRIDGE_AUTOCODE_ALLOW_WARNINGS": "NO_RELEASE_FOR_DOS:icd10cm-tabular,tabular_etiology_unlisted"}, wantErr: "only a person"},
+		{name: "a Tabular use-additional-code warning only a person clears", env: map[string]string{"CODEBRIDGE_AUTOCODE_ALLOW_WARNINGS": "TABULAR_USE_ADDITIONAL_CODE"}, wantErr: "only a person"},
 		{name: "a guideline error", env: map[string]string{"CODEBRIDGE_AUTOCODE_ALLOW_WARNINGS": "GL_Z_FIRST_LISTED_ONLY"}, wantErr: "CODEBRIDGE_AUTOCODE_ALLOW_WARNINGS"},
 		{name: "unqualified coverage note", env: map[string]string{"CODEBRIDGE_AUTOCODE_ALLOW_WARNINGS": "NO_RELEASE_FOR_DOS"}, wantErr: "CODEBRIDGE_AUTOCODE_ALLOW_WARNINGS"},
 		{name: "empty processing id", env: map[string]string{"CODEBRIDGE_HL7_PROCESSING_IDS": "P,,T"}, wantErr: "CODEBRIDGE_HL7_PROCESSING_IDS"},
@@ -371,7 +373,7 @@ func TestAutoCodeAllowWarnings(t *testing.T) {
 		{"telehealth_modifier, SEX_CONFLICT,TELEHEALTH_MODIFIER", []string{"TELEHEALTH_MODIFIER", "SEX_CONFLICT"}},
 		{"no_release_for_dos:PTP", []string{"NO_RELEASE_FOR_DOS:ptp"}},
 		{"NO_RELEASE_FOR_DOS:mue,MUE_ZERO,age_conflict", []string{"NO_RELEASE_FOR_DOS:mue", "MUE_ZERO", "AGE_CONFLICT"}},
-		{"NO_RELEASE_FOR_DOS:ICD10CM-Tabular,tabular_etiology_unlisted", []string{"NO_RELEASE_FOR_DOS:icd10cm-tabular", "TABULAR_ETIOLOGY_UNLISTED"}},
+		{"NO_RELEASE_FOR_DOS:ICD10CM-Tabular,mue_zero", []string{"NO_RELEASE_FOR_DOS:icd10cm-tabular", "MUE_ZERO"}},
 	} {
 		c, err := FromEnv(func(k string) string {
 			if k == "CODEBRIDGE_AUTOCODE_ALLOW_WARNINGS" {

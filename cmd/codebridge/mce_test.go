@@ -28,6 +28,9 @@ func TestCodesLoadMCE(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "not-mce.txt not loaded as mce v44; nothing changed") || !strings.Contains(err.Error(), "no age range") {
 		t.Errorf("load of a list without its age range: %q, %v", out, err)
 	}
+	if out, _, err := runCodes(t, dbURL, "load", "--system", "mce", "--version", "44", text); err == nil || !strings.Contains(err.Error(), `the file is MCE version "43.1"`) {
+		t.Errorf("the v43.1 text loaded as v44: %q, %v; want the version refused", out, err)
+	}
 	if out, _, err := runCodes(t, dbURL, "load", "--system", "mce", "--version", "43.2", text); err == nil || !strings.Contains(err.Error(), "--version") {
 		t.Errorf("--version 43.2: %q, %v; want a version error", out, err)
 	}

@@ -237,7 +237,7 @@ func ReadMCE(r io.Reader, version string, fn func(MCERecord) error) error {
 	if bytes.HasPrefix(bytes.TrimSpace(head), []byte("{")) {
 		recs, err = readMCEJSON(br, version)
 	} else {
-		recs, err = readMCEText(br)
+		recs, err = readMCEText(br, version)
 	}
 	if err != nil {
 		return fmt.Errorf("codes: MCE file: %w", err)
@@ -357,7 +357,7 @@ func readMCEJSON(r io.Reader, version string) ([]MCERecord, error) {
 // MCEUnacceptableAlone. A later chapter (the code list changes) ends the
 // lists. Lines of procedure codes (ICD-10-PCS) are skipped.
 func ReadMCEText(r io.Reader, fn func(MCERecord) error) error {
-	recs, err := readMCEText(r)
+	recs, err := readMCEText(r, "")
 	if err != nil {
 		return fmt.Errorf("codes: MCE file: %w", err)
 	}
@@ -373,9 +373,16 @@ var (
 	mceSectionRE    = regexp.MustCompile(`^(\d{1,2})\.\s+(\S.*)$`)
 	mceSubsectionRE = regexp.MustCompile(`^([A-Z])\.\s+(\S.*)$`)
 	mceChapterRE    = regexp.MustCompile(`^chapter\s+(\d+)`)
+	// mceHeadingRE is the version line of the CMS text file's title page:
+	// "ICD-10 MCE Version 43.1".
+	mceHeadingRE = regexp.MustCompile(`(?i)\bMCE\s+version\s+(v?\d+(?:\.\d+)?)\b`)
 )
 
-func readMCEText(r io.Reader) ([]MCERecord, error) {
+// readMCEText reads the CMS text layout (ReadMCEText). version, if not
+// empty, is the release being loaded: a file whose title page names
+// another MCE version ("ICD-10 MCE Version 43.1" loaded as 44) is
+// refused, as a JSON file naming another version is.
+func readMCEText(r io.Reader, version string) ([]MCERecord, error) {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
 	var (
@@ -417,6 +424,13 @@ func readMCEText(r io.Reader) ([]MCERecord, error) {
 		trimmed, _, _ = strings.Cut(trimmed, "\t")
 		trimmed = strings.TrimSpace(trimmed)
 		lower := strings.ToLower(trimmed)
+		if m := mceHeadingRE.FindStringSubmatch(trimmed); m != nil && len(out) == 0 && section == "" && !age && version != "" {
+			_, _, got, err1 := mceWindow(m[1])
+			_, _, want, err2 := mceWindow(version)
+			if err1 != nil || err2 != nil || got != want {
+				return nil, fmt.Errorf("line %d: the file is MCE version %q (%q), not %q", line, m[1], trimmed, version)
+			}
+		}
 		if m := mceChapterRE.FindStringSubmatch(lower); len(out) > 0 && (m != nil && m[1] != "1" || strings.Contains(lower, "code list changes")) {
 			break // the edit code lists end where the next chapter begins
 		}

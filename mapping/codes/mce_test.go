@@ -109,6 +109,16 @@ func TestReadMCEText(t *testing.T) {
 	if diff := cmp.Diff(wantAges, ages); diff != "" {
 		t.Errorf("age ranges mismatch (-want +got):\n%s", diff)
 	}
+	// The title page says "ICD-10 MCE Version 43.1": loaded as another
+	// version it is refused; as v43.1 spelled otherwise, accepted.
+	for _, v := range []string{"44", "43", "v44.1"} {
+		if _, err := readMCEAll(t, data, v); err == nil || !strings.Contains(err.Error(), `the file is MCE version "43.1"`) {
+			t.Errorf("the v43.1 text file loaded as %s: %v, want the version refused", v, err)
+		}
+	}
+	if _, err := readMCEAll(t, data, "V43.1"); err != nil {
+		t.Errorf("the v43.1 text file loaded as V43.1: %v", err)
+	}
 }
 
 func readMCEFile(r io.Reader) ([]byte, error) { return io.ReadAll(r) }
@@ -160,6 +170,7 @@ func TestLoadMCEMalformed(t *testing.T) {
 		{"JSON not a code", strings.Replace(good, `"A33": "Tetanus neonatorum"`, `"33A": "Tetanus neonatorum"`, 1), `"33A" is not an ICD-10-CM code`},
 		{"JSON of another version", strings.Replace(good, `"mce_version": "43.1"`, `"mce_version": "42"`, 1), `MCE version "42"`},
 		{"text age heading without range", strings.Replace(string(text), "B. Pediatric diagnoses (age 0 through 17)\r\n", "B. Pediatric diagnoses\r\n", 1), "no age range in the heading of the pediatric list"},
+		{"text of another version", strings.Replace(string(text), "ICD-10 MCE Version 43.1", "ICD-10 MCE Version 42", 1), `MCE version "42"`},
 		{"text without lists", "Definitions of Medicare Code Edits\r\n1. Invalid diagnosis or procedure code\r\n", "no records"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
@@ -191,9 +202,14 @@ func TestCatalogMCE(t *testing.T) {
 	if err := LoadBundled(more); err != nil {
 		t.Fatal(err)
 	}
-	for _, v := range []string{"43", "45"} { // the text extract standing for v43 and v45
+	text, err := readMCEFile(openTestdata(t, mceTextFixture))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range []string{"43", "45"} { // the text extract, its title page saying v43 and v45
 		rel, _ := NewRelease(MCE, v)
-		if _, err := more.Load(rel, openTestdata(t, mceTextFixture)); err != nil {
+		as := strings.Replace(string(text), "ICD-10 MCE Version 43.1", "ICD-10 MCE Version "+v, 1)
+		if _, err := more.Load(rel, strings.NewReader(as)); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -50,7 +50,6 @@ var chartWarnings = []string{
 	POAExemptIgnored, POAMissing, // diagnoses.go (POA_MISSING: a warning when no POA-exempt list is loaded)
 	MUEExceededClinical, MUEZero, NCCIPTPBypassed, // ncci.go
 	TelehealthModifier, TelehealthModifierConflict, // telehealth.go
-	TabularEtiologyUnlisted, TabularUseAdditional, // tabular_sequence.go
 }
 
 // personWarnings are chart warnings that only a person may clear: the
@@ -64,6 +63,7 @@ var chartWarnings = []string{
 var personWarnings = []string{
 	GLSequelaNatureUnclear, GLZ04Secondary, // guidelines.go
 	MCEAgeConflict, MCEQuestionableAdmission, MCEUnacceptablePrincipal, // mce.go
+	TabularEtiologyUnlisted, TabularUseAdditional, // tabular_sequence.go: "a person confirms"
 }
 
 // WarningCodes returns the chart-warning edit codes, sorted: the codes a

@@ -217,12 +217,20 @@ func (k *checker) mce() {
 		case mceOutpatientFirstListed(code):
 			// Not an MCE finding outside an inpatient stay (see mce above).
 		default:
+			rule := mceSource(f) + ": Unacceptable principal diagnosis §9; ICD-10-CM Official Guidelines FY2026 Section IV (outpatient)"
+			text := mceUnacceptableText + " " + mceOutpatientText
+			why := "the list is written for the principal diagnosis of an inpatient stay"
+			if z, ok := mceZSecondaryRule(code); ok {
+				// A Z code the guidelines report as secondary (mceZSecondary).
+				rule += ", " + z.section
+				text += " " + z.text + " (ICD-10-CM Official Guidelines FY2026, " + z.section + ")"
+				why = "the Official Guidelines report it as a secondary code, not the reason for an encounter (" + z.section + ")"
+			}
 			k.add(MCEUnacceptablePrincipal, Warning, target,
-				"ICD-10-CM %s is on the MCE list of unacceptable principal diagnoses; the list is written for the principal diagnosis of an inpatient stay, "+
+				"ICD-10-CM %s is on the MCE list of unacceptable principal diagnoses; %s, "+
 					"so as the first-listed diagnosis of this outpatient or professional claim a person confirms it is the reason for the visit%s",
-				shown, mceSuffix(f))
-			k.citeLast(mceSource(f)+": Unacceptable principal diagnosis §9; ICD-10-CM Official Guidelines FY2026 Section IV (outpatient)",
-				mceUnacceptableText+" "+mceOutpatientText)
+				shown, why, mceSuffix(f))
+			k.citeLast(rule, text)
 		}
 		if _, on := f.On(codes.MCEQuestionableAdmission); on && k.c.InpatientClaim() {
 			k.add(MCEQuestionableAdmission, Warning, target,
@@ -240,16 +248,103 @@ const mceOutpatientText = "The Uniform Hospital Discharge Data Set (UHDDS) defin
 	"hospital-based outpatient services and provider-based office visits (ICD-10-CM Official Guidelines FY2026, Section IV)."
 
 // mceOutpatientFirstListed reports whether code is on the MCE unacceptable
-// list yet first-listed by the Official Guidelines in outpatient settings:
-// chapter 21 Z codes (encounters for examinations, screening, aftercare
-// and the like are first-listed: FY2026 Section IV.P and IV.Q, and the
-// table of first-listed Z codes in I.C.21.c.16, which the guideline
-// sequencing edits apply) and category O09 ("For routine prenatal
-// outpatient visits for patients with high-risk pregnancies, a code from
-// category O09, Supervision of high-risk pregnancy, should be used as the
-// first-listed diagnosis": I.C.15.b.2).
+// list yet may be first-listed by the Official Guidelines (FY2026) in
+// outpatient settings, so that the MCE warning is not raised for it:
+//
+//   - Chapter 21 Z codes, which "may be used as either a first-listed
+//     (principal diagnosis code in the inpatient setting) or secondary code,
+//     depending on the circumstances of the encounter" (I.C.21.a):
+//     encounters for examinations, screening, aftercare, counseling and the
+//     like (Section IV.P and IV.Q, I.C.21.c.5-13), and the table "Z Codes
+//     That May Only be Principal/First-Listed Diagnosis" of I.C.21.c.15,
+//     which the guideline sequencing edits apply (GL_Z_FIRST_LISTED_ONLY).
+//     Not the Z codes the guidelines make secondary or merely informative
+//     (mceZSecondary): those keep the warning a person clears.
+//   - Category O09: "For routine prenatal outpatient visits for patients
+//     with high-risk pregnancies, a code from category O09, Supervision of
+//     high-risk pregnancy, should be used as the first-listed diagnosis"
+//     (I.C.15.b.2).
 func mceOutpatientFirstListed(code string) bool {
-	return strings.HasPrefix(code, "Z") || strings.HasPrefix(code, "O09")
+	if strings.HasPrefix(code, "O09") {
+		return true
+	}
+	_, secondary := mceZSecondaryRule(code)
+	return strings.HasPrefix(code, "Z") && !secondary
+}
+
+// mceZRule is a group of Z codes the FY2026 Official Guidelines report as
+// secondary (or only as information about the encounter), never as its
+// reason: the section and its words, quoted from the PDF.
+type mceZRule struct {
+	prefixes []string // normalized codes (no dot), by prefix
+	except   []string // normalized codes (no dot), by prefix
+	section  string
+	text     string
+}
+
+// mceZSecondary are the Z codes on the MCE unacceptable-principal list that
+// the guidelines do not let be first-listed: first-listed on an outpatient
+// claim they keep MCE_UNACCEPTABLE_PRINCIPAL (a warning only a person
+// clears). The first rule naming a code is cited. The guidelines' own
+// exceptions are kept: Z88.9 and Z92.0 are "nonspecific" codes (I.C.21.c.14)
+// an outpatient record may use when nothing more precise is documented, and
+// Z99.12 is first-listed only (I.C.21.c.15); Z99 is on no status table.
+var mceZSecondary = []mceZRule{
+	{
+		// BMI (Z68), social determinants of health (Z55-Z65), underimmunization status (Z28.3).
+		prefixes: []string{"Z283", "Z55", "Z56", "Z57", "Z58", "Z59", "Z60", "Z61", "Z62", "Z63", "Z64", "Z65", "Z68"},
+		section:  "I.B.14",
+		text:     "The BMI, coma scale, NIHSS, blood alcohol level codes, codes for social determinants of health and underimmunization status should only be reported as secondary diagnoses.",
+	},
+	{
+		prefixes: []string{"Z37"},
+		section:  "I.C.21.c.11",
+		text:     "The outcome of delivery, category Z37, should be included on all maternal delivery records. It is always a secondary code.",
+	},
+	{
+		prefixes: []string{"Z3A"},
+		section:  "I.C.21.c.11",
+		text:     "Codes in category Z3A, Weeks of gestation, may be assigned to provide additional information about the pregnancy.",
+	},
+	{
+		prefixes: []string{"Z331"},
+		section:  "I.C.21.c.3",
+		text:     "Z33.1 Pregnant state, incidental This code is a secondary code only for use when the pregnancy is in no way complicating the reason for visit.",
+	},
+	{
+		// The status Z codes/categories of I.C.21.c.3.
+		prefixes: []string{"Z14", "Z15", "Z16", "Z17", "Z18", "Z19", "Z21", "Z22", "Z66", "Z67", "Z7401", "Z7682", "Z78", "Z79",
+			"Z88", "Z89", "Z90", "Z910", "Z9282", "Z93", "Z94", "Z95", "Z96", "Z97", "Z98"},
+		except:  []string{"Z889"},
+		section: "I.C.21.c.3",
+		text:    "A status code is informative, because the status may affect the course of treatment and its outcome.",
+	},
+	{
+		// The history Z code categories of I.C.21.c.4.
+		prefixes: []string{"Z80", "Z81", "Z82", "Z83", "Z84", "Z85", "Z86", "Z87", "Z914", "Z915", "Z9181", "Z9182", "Z9185", "Z92"},
+		except:   []string{"Z920"},
+		section:  "I.C.21.c.4",
+		text:     "The reason for the encounter (for example, screening or counseling) should be sequenced first and the appropriate personal and/or family history code(s) should be assigned as additional diagnos(es).",
+	},
+}
+
+// mceZSecondaryRule returns the rule of mceZSecondary that names code
+// (normalized), if any.
+func mceZSecondaryRule(code string) (mceZRule, bool) {
+	has := func(ps []string) bool {
+		for _, p := range ps {
+			if strings.HasPrefix(code, p) {
+				return true
+			}
+		}
+		return false
+	}
+	for _, r := range mceZSecondary {
+		if has(r.prefixes) && !has(r.except) {
+			return r, true
+		}
+	}
+	return mceZRule{}, false
 }
 
 // citeLast sets the rule source and text of the edit added last.
