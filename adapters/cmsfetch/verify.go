@@ -150,7 +150,7 @@ func checkShape(rel codes.Release, r io.Reader) error {
 		return err
 	}
 	var sc codes.ShapeCheck
-	err := codes.ReadTabular(bufio.NewReaderSize(r, 64<<10), func(n codes.TabularNode) error {
+	err := codes.ReadTabularFor(bufio.NewReaderSize(r, 64<<10), rel, func(n codes.TabularNode) error {
 		if n.Kind == codes.NodeDiag {
 			sc.Add(codes.ICD10CMTabular, n.Name, !n.Leaf)
 		}

@@ -376,7 +376,7 @@ var entryCols = []string{"release_id", "system", "code", "display", "billable", 
 // into the tables of release id.
 func copyRelease(ctx context.Context, tx *sql.Tx, id int64, system codes.System, version string, r io.Reader, sc *codes.ShapeCheck, progress func(int)) (int, error) {
 	if system == codes.ICD10CMTabular { // read twice, from its start
-		return copyTabular(ctx, tx, id, r, sc, progress)
+		return copyTabular(ctx, tx, id, codes.Release{System: system, Version: version}, r, sc, progress)
 	}
 	br := bufio.NewReaderSize(r, 64<<10)
 	head, _ := br.Peek(512)

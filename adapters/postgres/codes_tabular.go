@@ -19,7 +19,7 @@ import (
 // runs at a time on a connection, so the file is read twice (r is the
 // seekable source LoadRelease digested) rather than held in memory: each
 // pass streams (codes.ReadTabular) and keeps one branch of the tree.
-func copyTabular(ctx context.Context, tx *sql.Tx, id int64, r io.Reader, sc *codes.ShapeCheck, progress func(int)) (int, error) {
+func copyTabular(ctx context.Context, tx *sql.Tx, id int64, rel codes.Release, r io.Reader, sc *codes.ShapeCheck, progress func(int)) (int, error) {
 	rs, ok := r.(io.ReadSeeker)
 	if !ok {
 		return 0, fmt.Errorf("icd10cm-tabular: the source must be seekable")
@@ -32,7 +32,7 @@ func copyTabular(ctx context.Context, tx *sql.Tx, id int64, r io.Reader, sc *cod
 	if err != nil {
 		return 0, err
 	}
-	n, err := nodes.finish(ctx, codes.ReadTabular(bufio.NewReaderSize(rs, 64<<10), func(t codes.TabularNode) error {
+	n, err := nodes.finish(ctx, codes.ReadTabularFor(bufio.NewReaderSize(rs, 64<<10), rel, func(t codes.TabularNode) error {
 		if t.Kind == codes.NodeDiag {
 			sc.Add(codes.ICD10CMTabular, t.Name, !t.Leaf)
 		}
@@ -52,7 +52,7 @@ func copyTabular(ctx context.Context, tx *sql.Tx, id int64, r io.Reader, sc *cod
 	if err != nil {
 		return 0, err
 	}
-	m, err := notes.finish(ctx, codes.ReadTabular(bufio.NewReaderSize(rs, 64<<10), func(t codes.TabularNode) error {
+	m, err := notes.finish(ctx, codes.ReadTabularFor(bufio.NewReaderSize(rs, 64<<10), rel, func(t codes.TabularNode) error {
 		for i, note := range t.Notes {
 			if err := notes.add(ctx, "", id, t.ID, i+1, string(note.Kind), note.Char, note.Text); err != nil {
 				return err

@@ -81,12 +81,18 @@ func TestCodeStoreTabular(t *testing.T) {
 		t.Errorf("FY2026 date: %v, want ErrNoRelease", err)
 	}
 
-	// A broken file (truncated, or a file of another system) keeps
-	// nothing, not even the release row.
+	// A broken file (truncated, or a file of another system, or the
+	// Tabular List of another fiscal year) keeps nothing, not even the
+	// release row.
+	fy2027 := bytes.Replace(xml, []byte("<ICD10CM.tabular>"), []byte("<ICD10CM.tabular>\n<version>2027</version>"), 1)
+	if bytes.Equal(fy2027, xml) {
+		t.Fatal("the fixture has no <ICD10CM.tabular> root to add a version to")
+	}
 	before, _ := s.ListReleases(ctx)
 	for name, data := range map[string][]byte{
-		"truncated":  xml[:len(xml)/2],
-		"order file": orderFile(orderLine{"E119", true, "Type 2 diabetes mellitus without complications"}),
+		"truncated":             xml[:len(xml)/2],
+		"order file":            orderFile(orderLine{"E119", true, "Type 2 diabetes mellitus without complications"}),
+		"FY2027 file as FY2028": fy2027,
 	} {
 		rel28, _ := codes.NewRelease(codes.ICD10CMTabular, "2028")
 		if _, err := s.LoadRelease(ctx, rel28, bytes.NewReader(data), nil); err == nil {

@@ -45,7 +45,11 @@
 //     chapter 19 sequela code (7th character S) or O94 first-listed, I.C.19.a,
 //     I.C.15.p.3, I.B.10 (GL_SEQUELA_FIRST, error); a chapter 19 sequela code
 //     after only injury or external cause codes, where whether its nature
-//     is coded first cannot be told (GL_SEQUELA_NATURE_UNCLEAR, warning).
+//     is coded first cannot be told (GL_SEQUELA_NATURE_UNCLEAR, warning);
+//     Z51.0 and Z51.1- together in either order, I.C.2.e.2 (not flagged); a
+//     secondary observation code Z04 (GL_Z04_SECONDARY, warning, I.C.21.c.6);
+//     an underdosing code first-listed, I.C.19.e.5.c (GL_UNDERDOSING_FIRST,
+//     error). The warnings are for a person (PersonWarningCodes).
 //   - ICD-10-CM Tabular List instructions (tabular.go; an icd10cm-tabular
 //     release, ICD-10-CM Official Guidelines I.A): TABULAR_EXCLUDES1,
 //     TABULAR_CODE_FIRST, TABULAR_7TH_CHARACTER (errors),
@@ -74,8 +78,10 @@
 //     MCE_AGE_CONFLICT (error for the perinatal and pediatric lists,
 //     warning for maternity and adult), MCE_MANIFESTATION_AS_PRINCIPAL
 //     (error), MCE_UNACCEPTABLE_PRINCIPAL (error as an inpatient principal
-//     diagnosis, warning as an outpatient first-listed one, Z codes and O09
-//     excepted), MCE_QUESTIONABLE_ADMISSION (warning, inpatient). Each
+//     diagnosis, a person's warning as an outpatient first-listed one: O09
+//     and the Z codes a visit may be for excepted, the Z codes the
+//     guidelines report only as secondary (I.B.14, I.C.21.c.3/c.4/c.11)
+//     not), MCE_QUESTIONABLE_ADMISSION (warning, inpatient). Each
 //     names its rule (Edit.Rule, Edit.RuleText); a release applied outside
 //     its window says so in the message.
 //   - Professional claim shape (837P / CMS-1500): at most 12 diagnoses
