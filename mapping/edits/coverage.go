@@ -64,6 +64,7 @@ var personWarnings = []string{
 	GLSequelaNatureUnclear, GLZ04Secondary, // guidelines.go
 	MCEAgeConflict, MCEQuestionableAdmission, MCEUnacceptablePrincipal, // mce.go
 	TabularEtiologyUnlisted, TabularUseAdditional, // tabular_sequence.go: "a person confirms"
+	TabularCodeFirst, // tabular_sequence.go: a warning when the code the note names is an underdosing code
 }
 
 // WarningCodes returns the chart-warning edit codes, sorted: the codes a

@@ -24,6 +24,18 @@ func (k *checker) codeFirst(dxs []tabDx, ordered map[[2]int]bool) {
 		manifestation := isManifestation(d.in)
 		switch {
 		case before >= 0:
+		case after >= 0 && underdosing(dxs[after].code):
+			// The note names the drug's codes with intent 6 (E09: "T36-T65 with
+			// fifth or sixth character 1-4 or 6"), but an underdosing code is
+			// never first-listed (I.C.19.e.5.c) and the codes cannot show
+			// whether the underdosed drug is the one the note is about: a
+			// person decides, neither order is an error.
+			ordered[[2]int{i, after}] = true
+			n, _ := namingNote(notes, dxs[after].code)
+			k.tabularEdit(TabularCodeFirst, Warning, d.target(), d.in, "code first", n.At, noteGroup(d.in, codes.NoteCodeFirst, n.At),
+				"ICD-10-CM %s is listed before %s, which the \"code first\" note at %s names, but %s is an underdosing code, "+
+					"never first-listed (ICD-10-CM Official Guidelines I.C.19.e.5.c): confirm whether the note's drug is the one "+
+					"underdosed and sequence as the guidelines direct", d.shown(), dxs[after].shown(), n.At, dxs[after].shown())
 		case after >= 0:
 			ordered[[2]int{i, after}] = true
 			n, _ := namingNote(notes, dxs[after].code)

@@ -84,6 +84,13 @@ func TestTabularEdits(t *testing.T) {
 		{"drug qualifier: the adverse effect T39.015A before E09.9, a person confirms", dx("T39.015A", "E09.9"),
 			[]Edit{tab(TabularUseAdditional, Warning, "diagnoses[0]", "use additional code", "E09")}},
 		{"drug qualifier pass: E09.9 alone (code first if applicable)", dx("E09.9"), nil},
+		// The note names underdosings (6) too, but an underdosing code is
+		// never first-listed (I.C.19.e.5.c): E09.9 before it is a person's
+		// warning, not an error (the guideline edit, filtered out here,
+		// refuses the other order).
+		{"drug qualifier: E09.9 before the underdosing T39.016A, a person confirms", dx("E09.9", "T39.016A"),
+			[]Edit{tab(TabularCodeFirst, Warning, "diagnoses[0]", "code first", "E09")}},
+		{"drug qualifier: the underdosing T39.016A before E09.9 (no Tabular edit)", dx("T39.016A", "E09.9"), nil},
 		// "Code first, for adverse effects, the nature of the adverse
 		// effect" at section T36-T50 applies to the adverse effects only.
 		{"adverse effect pass: the poisoning T39.011A alone", dx("T39.011A"), nil},
