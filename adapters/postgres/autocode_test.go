@@ -141,15 +141,22 @@ func TestAutoCodeBatch(t *testing.T) {
 // fields cond (e.g. a verificationStatus); it returns the Encounter id.
 func autoVisit(t *testing.T, s *postgres.Store, prefix, code, cond string) string {
 	t.Helper()
+	writeFreshBundle(t, s, prefix, freshBundle(
+		"1", "Patient", `"name":[{"family":"Auto"}],"gender":"male","birthDate":"1970-01-01"`,
+		"2", "Encounter", fmt.Sprintf(fbEnc, "finished", "AMB", fbSubject("{1}")),
+		"3", "Condition", cond+fmt.Sprintf(fbCond, code, "{1}", "{2}"),
+		"4", "Procedure", `"status":"completed","code":{"coding":[{"system":"http://www.ama-assn.org/go/cpt","code":"99213"}]},"subject":{"reference":"{1}"},"encounter":{"reference":"{2}"},"performedDateTime":"2026-03-10T14:30:00Z"`))
+	return prefix + "2"
+}
+
+// writeFreshBundle parses raw (a freshBundle), plans it with ids prefix1,
+// prefix2, ... in entry order and writes it as the EHR would.
+func writeFreshBundle(t *testing.T, s *postgres.Store, prefix string, raw []byte) {
+	t.Helper()
 	parser, err := fhir.NewParser()
 	if err != nil {
 		t.Fatal(err)
 	}
-	raw := freshBundle(
-		"1", "Patient", `"name":[{"family":"Auto"}],"gender":"male","birthDate":"1970-01-01"`,
-		"2", "Encounter", fmt.Sprintf(fbEnc, "finished", "AMB", fbSubject("{1}")),
-		"3", "Condition", cond+fmt.Sprintf(fbCond, code, "{1}", "{2}"),
-		"4", "Procedure", `"status":"completed","code":{"coding":[{"system":"http://www.ama-assn.org/go/cpt","code":"99213"}]},"subject":{"reference":"{1}"},"encounter":{"reference":"{2}"},"performedDateTime":"2026-03-10T14:30:00Z"`)
 	b, err := parser.ParseBundle(raw)
 	if err != nil {
 		t.Fatal(err)
@@ -166,7 +173,6 @@ func autoVisit(t *testing.T, s *postgres.Store, prefix, code, cond string) strin
 	if _, err := s.WriteResources(context.Background(), "ehr", ws); err != nil {
 		t.Fatal(err)
 	}
-	return prefix + "2"
 }
 
 // TestAutoCodeDecisions: AutoCodeBatch decides by the straight-through

@@ -11,11 +11,9 @@ import (
 
 	"github.com/codebridge/codebridge/adapters/postgres"
 	"github.com/codebridge/codebridge/adapters/postgres/pgtest"
-	"github.com/codebridge/codebridge/fhir"
 	"github.com/codebridge/codebridge/mapping"
 	"github.com/codebridge/codebridge/mapping/codes"
 	"github.com/codebridge/codebridge/mapping/edits"
-	"github.com/codebridge/codebridge/mapping/ingest"
 	"github.com/codebridge/codebridge/mapping/workitem"
 )
 
@@ -47,31 +45,11 @@ func realChecker(ctx context.Context, lk codes.Lookup, chart *workitem.Chart, a 
 // (RFC 3339) with one encounter diagnosis and answers its work item id.
 func datedVisit(t *testing.T, s *postgres.Store, prefix, class, start, end string) string {
 	t.Helper()
-	parser, err := fhir.NewParser()
-	if err != nil {
-		t.Fatal(err)
-	}
 	enc := fmt.Sprintf(`"status":"finished","class":{"system":"http://terminology.hl7.org/CodeSystem/v3-ActCode","code":"%s"},"subject":{"reference":"{1}"},"period":{"start":"%s","end":"%s"}`, class, start, end)
-	raw := freshBundle(
+	writeFreshBundle(t, s, prefix, freshBundle(
 		"1", "Patient", `"name":[{"family":"Roll"}],"gender":"female","birthDate":"1970-01-01"`,
 		"2", "Encounter", enc,
-		"3", "Condition", fmt.Sprintf(fbCond, "J20.9", "{1}", "{2}"))
-	b, err := parser.ParseBundle(raw)
-	if err != nil {
-		t.Fatal(err)
-	}
-	i := 0
-	plans, err := mapping.PlanBundle(b, func() string { i++; return fmt.Sprintf("%s%d", prefix, i) })
-	if err != nil {
-		t.Fatal(err)
-	}
-	var ws []workitem.ResourceWrite
-	for _, p := range plans {
-		ws = append(ws, ingest.WriteFor(*p.Write))
-	}
-	if _, err := s.WriteResources(context.Background(), "ehr", ws); err != nil {
-		t.Fatal(err)
-	}
+		"3", "Condition", fmt.Sprintf(fbCond, "J20.9", "{1}", "{2}")))
 	var id string
 	if err := s.DB().QueryRow(`SELECT id FROM work_items WHERE encounter_id = $1`, prefix+"2").Scan(&id); err != nil {
 		t.Fatal(err)
