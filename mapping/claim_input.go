@@ -107,7 +107,7 @@ func (in *ClaimInput) add(s Source) error {
 // stay, found by the same rule as the POA edit (edits.POAExemptCodes) on
 // the same dates: the encounter's local dates in the facility time zone
 // (serviceDates, as EditChart takes them through EncounterDates), so the
-// list is the one in force on the local discharge date (Chart.poaDate;
+// list is the one in force on the local discharge date (Chart.codeSetDate;
 // ICD-10-CM Official Guidelines, Appendix I), not on the UTC date of the
 // instant sent. Call it once Options are set, since they decide the claim
 // type and the facility zone. It does no I/O of its own; lk does.

@@ -513,7 +513,7 @@ func (l datedPOALookup) POAExempt(_ context.Context, code string, on time.Time) 
 
 // TestLookupPOAExemptLocalDischarge checks that the Claim's POA-exempt
 // list is the one of the local discharge date in the facility zone, the
-// date the POA edit uses (Chart.poaDate), when the discharge is sent in
+// date the POA edit uses (Chart.codeSetDate), when the discharge is sent in
 // UTC on the next UTC day.
 func TestLookupPOAExemptLocalDischarge(t *testing.T) {
 	ny, err := time.LoadLocation("America/New_York")

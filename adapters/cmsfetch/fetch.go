@@ -90,9 +90,8 @@ func (fe *Fetcher) Fetch(ctx context.Context, f File, url string) (Result, error
 			return Result{Path: final, Check: c}, nil
 		}
 	}
-	if err := os.Remove(final); err != nil && !errors.Is(err, os.ErrNotExist) {
-		return Result{}, fmt.Errorf("cmsfetch: %w", err)
-	}
+	// A copy already in Dir stays until a new download has verified: the
+	// rename below replaces it atomically, so a failed fetch loses nothing.
 	urls := append([]string{f.URL}, f.Alternates...)
 	if url != "" {
 		urls = []string{url}

@@ -373,9 +373,9 @@ func TestVerifyStructureWithoutDigest(t *testing.T) {
 		!strings.Contains(err.Error(), "no member named icd10pcs_order_2027.txt (members: readme.txt)") {
 		t.Errorf("no member: %v", err)
 	}
-	if got := dirFiles(t, fe.Dir); len(got) != 0 {
-		t.Errorf("download directory holds %v", got)
-	}
+	// Nothing refused is kept, and the copy verified first is not lost to
+	// the failed re-downloads.
+	keptVerified(t, fe.Dir, pcsZip, fx.PCS)
 	// HCPCS: the ANWEB workbook found by its pattern, the text file, the
 	// transaction report and the corrections beside it ignored, the
 	// workbook read by the loader.
@@ -440,9 +440,7 @@ func TestFetchTabular(t *testing.T) {
 			t.Errorf("%s: %v; want %q", tc.what, err, tc.want)
 		}
 	}
-	if got := dirFiles(t, fe.Dir); len(got) != 0 {
-		t.Errorf("download directory holds %v after refusals", got)
-	}
+	keptVerified(t, fe.Dir, cmsfetchtest.TabZip, fx.Tab) // nothing refused kept, the verified copy not lost
 
 	// Served only under the older spelling ("-and-"): found there after a
 	// 404 at the later one.
@@ -779,5 +777,18 @@ func TestVerifyTabularMemory(t *testing.T) {
 	t.Logf("verifying a %d-byte Tabular List grew the heap by %d bytes", member, grew)
 	if member != int64(xml.Len()) || grew >= 2*member {
 		t.Errorf("verifying a %d-byte Tabular List grew the heap by %d bytes; want less than twice the member's size", member, grew)
+	}
+}
+
+// keptVerified checks that dir holds exactly name, with the content want
+// that verified earlier: refused downloads leave nothing, and do not take
+// away the good copy.
+func keptVerified(t *testing.T, dir, name string, want []byte) {
+	t.Helper()
+	if got := dirFiles(t, dir); !slices.Equal(got, []string{name}) {
+		t.Errorf("download directory holds %v, want only the verified %s", got, name)
+	}
+	if b, err := os.ReadFile(filepath.Join(dir, name)); err != nil || !bytes.Equal(b, want) {
+		t.Errorf("%s is no longer the verified download: %v", name, err)
 	}
 }

@@ -105,6 +105,9 @@ const (
 // Errors: Transient, Internal.
 func (s *Store) RecheckAfterRelease(ctx context.Context, max int) (counts workitem.RecheckCounts, err error) {
 	defer workitem.Wrap(&err, "postgres.RecheckAfterRelease")
+	if s.o.Check == nil { // once, before any item is locked or noted
+		return counts, workitem.Errorf(workitem.Internal, "the store has no edit checker")
+	}
 	if max <= 0 {
 		max = 16
 	}
@@ -214,9 +217,6 @@ func (s *Store) recheckItemTx(ctx context.Context, tx *sql.Tx, p recheckPick) (b
 	var old []workitem.Edit
 	if err := json.Unmarshal(p.edits, &old); err != nil {
 		old = nil // unreadable stored edits are replaced
-	}
-	if s.o.Check == nil {
-		return false, workitem.Errorf(workitem.Internal, "the store has no edit checker")
 	}
 	es, err := s.o.Check(ctx, s.recheck.codes.OnTx(tx), sc.Chart, as)
 	if err != nil {

@@ -132,10 +132,11 @@ type namedBytes struct {
 func (n namedBytes) Name() string { return n.name }
 
 // billableColumn is the BILLABLE column of codes list: "-" for the tables
-// that hold no codes.
+// that hold no billable flags (edit tables, lists, the Tabular List's
+// instructions).
 func billableColumn(r postgres.ReleaseInfo) string {
 	switch r.System {
-	case codes.MUETable, codes.PTPTable, codes.POAExemptList:
+	case codes.MUETable, codes.PTPTable, codes.POAExemptList, codes.ICD10CMTabular, codes.MCE:
 		return "-"
 	}
 	return fmt.Sprint(r.Billable)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -108,7 +109,7 @@ func runCodesFetch(ctx context.Context, getenv func(string) string, g *globalFla
 		o.dir = filepath.Join(cache, "codebridge", "codes")
 	}
 	f := &fetchRun{stdout: stdout, urls: urls, locals: locals, fe: &cmsfetch.Fetcher{
-		Client: client, Dir: o.dir, UserAgent: "codebridge/" + buildVersion() + " (codes fetch)",
+		Client: cmp.Or(client, cmsfetch.NewClient()), Dir: o.dir, UserAgent: "codebridge/" + buildVersion() + " (codes fetch)",
 		Log: stderr, Progress: downloadProgress(stderr), Timeout: o.timeout,
 	}}
 	if o.downloadOnly {

@@ -89,17 +89,15 @@ type Procedure struct {
 // Medicare Claims Processing Manual, Pub. 100-04, ch. 23, sec. 10.2; the
 // MS-DRG grouper version is chosen by discharge date), else the date of
 // service. An inpatient stay without a discharge date falls back on the
-// admission date and gets NO_DISCHARGE_DATE.
+// admission date and gets NO_DISCHARGE_DATE. It is also the date the
+// POA-exempt list is looked up for, by the POA edit and by the Claim's POA
+// (POAExemptCodes) alike.
 func (c Chart) codeSetDate() time.Time {
-	if c.dischargeRule() && !c.End.IsZero() {
+	if c.InpatientClaim() && !c.End.IsZero() {
 		return c.End
 	}
 	return c.Start
 }
-
-// dischargeRule reports whether the discharge date chooses the code sets:
-// on an inpatient institutional claim.
-func (c Chart) dischargeRule() bool { return c.InpatientClaim() }
 
 // inpatient reports whether the encounter class is an inpatient stay
 // (workitem.Inpatient: IMP, ACUTE, NONAC).
@@ -122,11 +120,6 @@ func (c Chart) claimKind() string {
 	}
 	return "professional"
 }
-
-// poaDate is the date the POA-exempt list is looked up for: the one date
-// both the POA edit and the Claim's POA (POAExemptCodes) use, the date
-// that chooses the code sets (the discharge date of an inpatient stay).
-func (c Chart) poaDate() time.Time { return c.codeSetDate() }
 
 // Severity says whether an edit blocks submission.
 type Severity string

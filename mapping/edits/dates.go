@@ -23,7 +23,7 @@ var systemNames = map[codes.System]string{
 // date instead, which CMS does not do (see Chart.codeSetDate), so a person
 // confirms the stay is over and its dates.
 func (k *checker) dischargeDate() {
-	if k.c.dischargeRule() && k.c.End.IsZero() {
+	if k.c.InpatientClaim() && k.c.End.IsZero() {
 		k.add(NoDischargeDate, Warning, "encounter.end",
 			"the inpatient stay has no discharge date (Encounter.period.end): its codes were checked against the releases in force on the admission date %s, "+
 				"but CMS assigns the ICD-10-CM/PCS release of an inpatient claim by discharge date", day(k.c.Start))

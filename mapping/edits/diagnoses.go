@@ -128,11 +128,11 @@ func (k *checker) poa(e codes.Entry, poa, target string) {
 	if !k.c.InpatientClaim() {
 		return
 	}
-	exempt, err := k.lk.POAExempt(k.ctx, e.Code, k.c.poaDate())
+	exempt, err := k.lk.POAExempt(k.ctx, e.Code, k.c.codeSetDate())
 	listKnown := true
 	switch k.classify(err) {
 	case noRelease:
-		k.noRelease(codes.POAExemptList, k.c.poaDate(), target)
+		k.noRelease(codes.POAExemptList, k.c.codeSetDate(), target)
 		listKnown = false
 	case failed:
 		return
@@ -178,7 +178,7 @@ func POAExemptCodes(ctx context.Context, lk codes.Lookup, c Chart) (map[string]b
 		if code == "" {
 			continue
 		}
-		exempt, err := lk.POAExempt(ctx, code, c.poaDate())
+		exempt, err := lk.POAExempt(ctx, code, c.codeSetDate())
 		switch {
 		case errors.Is(err, codes.ErrNoRelease):
 			return nil, nil

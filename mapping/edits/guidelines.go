@@ -231,8 +231,8 @@ func (k *checker) guidelines() {
 	// rule sets the Rule and RuleText of the edit just added and notes a
 	// date of service outside FY2026.
 	rule := func(section, text string) {
-		e := &k.edits[len(k.edits)-1]
-		e.Rule, e.RuleText, e.Message = guidelineRule(section), text, e.Message+fy
+		k.citeLast(guidelineRule(section), text)
+		k.edits[len(k.edits)-1].Message += fy
 	}
 	target := func(i int) string { return fmt.Sprintf("diagnoses[%d]", i) }
 	show := func(c string) string { return codes.Display(codes.ICD10CM, c) }

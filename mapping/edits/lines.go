@@ -140,7 +140,7 @@ func (k *checker) procedures() {
 		// An inpatient stay's procedures take the release of its discharge
 		// date, whatever day they were done (codeSetDate).
 		dos := p.Date
-		if dos.IsZero() || k.c.dischargeRule() {
+		if dos.IsZero() || k.c.InpatientClaim() {
 			dos = k.c.codeSetDate()
 		}
 		code := codes.Normalize(codes.ICD10PCS, p.Code)

@@ -169,7 +169,5 @@ func (k *checker) tabularEdit(code string, sev Severity, target string, in *code
 // cite sets the rule of the last edit: the Tabular note of kind label at
 // node at, and its words.
 func (k *checker) cite(in *codes.TabularInstructions, label string, at codes.TabularRef, words string) {
-	e := &k.edits[len(k.edits)-1]
-	e.Rule = fmt.Sprintf("ICD-10-CM Tabular List %s, %s note at %s", in.Release.Version, label, at)
-	e.RuleText = words
+	k.citeLast(fmt.Sprintf("ICD-10-CM Tabular List %s, %s note at %s", in.Release.Version, label, at), words)
 }
